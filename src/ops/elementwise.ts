@@ -1,0 +1,37 @@
+// Elementwise ops: add, relu, sigmoid, clamp (kernels/elementwise.wgsl).
+import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+import { Uniforms } from '../runtime/uniforms.ts';
+
+const WORKGROUP_SIZE = 256;
+const enum Op { Add = 0, Relu = 1, Sigmoid = 2, Clamp = 3, AddRelu = 4 }
+
+function run(rt: Runtime, op: Op, name: string, a: Tensor, b: Tensor | null, lo = 0, hi = 0): Tensor {
+  a.assertLive(name);
+  if (a.dtype !== 'f32') throw new TypeError(`${name}: expects f32, got ${a.dtype}`);
+  if (b) {
+    if (b.dtype !== 'f32') throw new TypeError(`${name}: expects f32, got ${b.dtype}`);
+    if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+      throw new RangeError(`${name}: shapes differ: [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+    }
+  }
+  const out = rt.empty(a.shape, 'f32', name);
+  rt.dispatch({
+    kernel: 'elementwise',
+    label: name,
+    constants: { OP: op, WORKGROUP_SIZE },
+    bindings: [a, b ?? a, out],
+    uniforms: new Uniforms().u32(a.size).f32(lo, hi),
+    workgroups: grid1d(Math.ceil(a.size / WORKGROUP_SIZE)),
+  });
+  return out;
+}
+
+export const add = (rt: Runtime, a: Tensor, b: Tensor): Tensor => run(rt, Op.Add, 'add', a, b);
+export const addRelu = (rt: Runtime, a: Tensor, b: Tensor): Tensor => run(rt, Op.AddRelu, 'add+relu', a, b);
+export const relu = (rt: Runtime, a: Tensor): Tensor => run(rt, Op.Relu, 'relu', a, null);
+export const sigmoid = (rt: Runtime, a: Tensor): Tensor => run(rt, Op.Sigmoid, 'sigmoid', a, null);
+export function clamp(rt: Runtime, a: Tensor, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new RangeError(`clamp: lo ${lo} must not exceed hi ${hi}`);
+  return run(rt, Op.Clamp, 'clamp', a, null, lo, hi);
+}

@@ -1,0 +1,67 @@
+// Reuses storage buffers by size class. A released buffer becomes reusable only
+// after the commands that used it have been submitted: queue.writeBuffer runs
+// ahead of commands still being encoded, so handing the buffer out earlier could
+// overwrite data a pending dispatch has yet to read.
+
+/** Rounds a byte size up to a size class: powers of two and their 1.5x midpoints, at least 256 B. */
+export function sizeClass(bytes: number): number {
+  const n = Math.max(256, Math.ceil(bytes / 16) * 16);
+  const p = 2 ** Math.ceil(Math.log2(n));
+  return n <= p * 0.75 ? p * 0.75 : p;
+}
+
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private pendingRelease: GPUBuffer[] = [];
+  private liveBytes = 0;
+  private pooledBytes = 0;
+  peakBytes = 0;
+
+  constructor(private readonly device: GPUDevice, private readonly usage: number) {}
+
+  acquire(bytes: number, label: string): GPUBuffer {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    const reused = list?.pop();
+    if (reused) {
+      this.pooledBytes -= size;
+      reused.label = label;
+      return this.track(reused);
+    }
+    return this.track(this.device.createBuffer({ size, usage: this.usage, label }));
+  }
+
+  /** Returns a buffer; it is reusable after the next submit. */
+  release(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    this.pendingRelease.push(buffer);
+  }
+
+  /** Called by the runtime right after queue.submit. */
+  onSubmitted(): void {
+    for (const b of this.pendingRelease) {
+      const list = this.free.get(b.size) ?? [];
+      list.push(b);
+      this.free.set(b.size, list);
+      this.pooledBytes += b.size;
+    }
+    this.pendingRelease = [];
+  }
+
+  /** Destroys every pooled (not live) buffer. */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+
+  stats(): { liveBytes: number; pooledBytes: number; peakBytes: number } {
+    return { liveBytes: this.liveBytes, pooledBytes: this.pooledBytes, peakBytes: this.peakBytes };
+  }
+
+  private track(b: GPUBuffer): GPUBuffer {
+    this.liveBytes += b.size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return b;
+  }
+}

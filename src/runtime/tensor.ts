@@ -1,0 +1,63 @@
+import type { Runtime } from './runtime.ts';
+
+export type DType = 'f32' | 'i32' | 'u32';
+
+export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+/**
+ * A GPU-resident tensor. Activations are 4-D and channels-last: shape [N, H, W, C]
+ * (see the README's design section for why). Other tensors (weights, memory keys)
+ * are dense row-major in the order their shape gives.
+ */
+export class Tensor<D extends DType = DType> {
+  private released = false;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly shape: readonly number[],
+    readonly dtype: D,
+    readonly buffer: GPUBuffer,
+    readonly label: string,
+  ) {}
+
+  get size(): number {
+    return shapeSize(this.shape);
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get disposed(): boolean {
+    return this.released;
+  }
+
+  /** Copies the tensor back to the CPU (submits pending work first). */
+  read(): Promise<TypedArrayOf<D>> {
+    return this.runtime.read(this);
+  }
+
+  /** Returns the buffer to the runtime's pool; the tensor is unusable afterwards. */
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    this.runtime.releaseBuffer(this.buffer);
+  }
+
+  assertLive(what: string): void {
+    if (this.released) throw new Error(`${what}: tensor '${this.label}' was already disposed`);
+  }
+
+  toString(): string {
+    return `Tensor(${this.label}, [${this.shape.join(', ')}], ${this.dtype})`;
+  }
+}
+
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`invalid tensor dimension ${d} in shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
