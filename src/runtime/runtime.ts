@@ -168,7 +168,12 @@ export class Runtime {
 
   /** Submits everything encoded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      // Nothing encoded is pending, so released buffers are already safe to reuse.
+      this.pool.onSubmitted();
+      this.uniformPool.onSubmitted();
+      return;
+    }
     this.endPass();
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;

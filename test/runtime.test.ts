@@ -1,0 +1,120 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sizeClass } from '../src/runtime/buffer-pool.ts';
+import { acquireDevice, NoAdapterError } from '../src/runtime/device.ts';
+import { GpuKernelError, grid1d } from '../src/runtime/runtime.ts';
+import { Uniforms } from '../src/runtime/uniforms.ts';
+import { relu } from '../src/ops/elementwise.ts';
+import { testRuntime } from './_lib/gpu.ts';
+
+test('device: requests the optional features the adapter offers and raised limits', async () => {
+  const rt = await testRuntime();
+  assert.ok(rt.adapter.maxStorageBufferBindingSize >= 128 * 1024 * 1024, 'binding size raised to the adapter maximum');
+  assert.ok(rt.adapter.maxComputeWorkgroupStorageSize >= 16384);
+  for (const f of ['shader-f16', 'subgroups', 'timestamp-query']) {
+    // Each optional feature is on the device exactly when the adapter has it.
+    assert.is(rt.hasFeature(f), rt.adapter.features.includes(f));
+  }
+});
+
+test('device: no adapter gives one clear message naming the CPU drivers', async () => {
+  const nav = globalThis as { navigator?: unknown };
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => null } }, configurable: true, writable: true });
+  try {
+    await acquireDevice();
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.instance(e, NoAdapterError);
+    assert.match((e as Error).message, /lavapipe/);
+    assert.match((e as Error).message, /vk_swiftshader_icd\.json/);
+    assert.match((e as Error).message, /VK_ICD_FILENAMES/);
+  } finally {
+    if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+    else delete nav.navigator;
+  }
+});
+
+test('a validation error surfaces as an exception naming the kernel', async () => {
+  const rt = await testRuntime();
+  const a = rt.upload([4], [1, 2, 3, 4]);
+  // Two storage bindings where the kernel declares three: the bind group is invalid.
+  rt.dispatch({ kernel: 'elementwise', label: 'deliberately-broken', constants: { OP: 1 }, bindings: [a, a], uniforms: new Uniforms().u32(4), workgroups: [1] });
+  try {
+    await rt.sync();
+    assert.unreachable('sync should throw');
+  } catch (e) {
+    assert.instance(e, GpuKernelError);
+    assert.match((e as Error).message, /deliberately-broken/);
+  }
+  // The runtime stays usable after a reported error.
+  const b = relu(rt, a);
+  assert.equal(Array.from(await b.read()), [1, 2, 3, 4]);
+  a.dispose();
+  b.dispose();
+});
+
+test('unknown kernel names fail at dispatch with the kernel name', async () => {
+  const rt = await testRuntime();
+  assert.throws(() => rt.dispatch({ kernel: 'no_such_kernel', bindings: [], uniforms: new Uniforms(), workgroups: [1] }), /no_such_kernel/);
+});
+
+test('buffer pool: a released buffer is reused only after a submit', async () => {
+  const rt = await testRuntime();
+  await rt.sync();
+  const a = rt.upload([1000], new Float32Array(1000), 'f32', 'first');
+  const buffer = a.buffer;
+  const r = relu(rt, a); // a pending dispatch reads a
+  a.dispose();
+  const b = rt.empty([1000], 'f32', 'second');
+  assert.is.not(b.buffer, buffer, 'not reused before the submit');
+  rt.flush();
+  const c = rt.empty([1000], 'f32', 'third');
+  assert.is(c.buffer, buffer, 'reused after the submit');
+  b.dispose();
+  c.dispose();
+  r.dispose();
+});
+
+test('reading or using a disposed tensor throws', async () => {
+  const rt = await testRuntime();
+  const a = rt.upload([2], [1, 2]);
+  a.dispose();
+  a.dispose(); // idempotent
+  let readError: unknown = null;
+  await a.read().catch((e) => (readError = e));
+  assert.match(String(readError), /disposed/);
+  assert.throws(() => relu(rt, a), /disposed/);
+});
+
+test('upload checks the element count; oversized tensors are refused with the limit', async () => {
+  const rt = await testRuntime();
+  assert.throws(() => rt.upload([2, 2], [1, 2, 3]), /4 elements, data has 3/);
+  const tooBig = Math.floor(rt.adapter.maxStorageBufferBindingSize / 4) + 1;
+  assert.throws(() => rt.empty([tooBig]), /maxStorageBufferBindingSize/);
+});
+
+test('sizeClass and grid1d', () => {
+  assert.is(sizeClass(1), 256);
+  assert.is(sizeClass(1000), 1024);
+  assert.is(sizeClass(1025), 1536);
+  assert.is(sizeClass(1537), 2048);
+  assert.equal(grid1d(10), [10, 1]);
+  const [x, y] = grid1d(200000);
+  assert.ok(x <= 65535 && x * y >= 200000);
+});
+
+test('uniforms pack u32, i32 and f32 words and pad to 16 bytes', () => {
+  const bytes = new Uniforms().u32(7).i32(-3).f32(0.5).u32(1).u32(2).toBytes();
+  assert.is(bytes.byteLength, 32);
+  const u = new Uint32Array(bytes);
+  const i = new Int32Array(bytes);
+  const f = new Float32Array(bytes);
+  assert.is(u[0], 7);
+  assert.is(i[1], -3);
+  assert.is(f[2], 0.5);
+  assert.is(u[4], 2);
+  assert.throws(() => new Uniforms().u32(-1), /out of range/);
+});
+
+test.run();
