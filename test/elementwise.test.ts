@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { add, addRelu, clamp, relu, sigmoid } from '../src/ops/elementwise.ts';
+import { add, addRelu, affineClamp, clamp, relu, sigmoid } from '../src/ops/elementwise.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
@@ -17,12 +17,14 @@ for (const shape of SHAPES) {
     const b = uniform(n, 2, -3, 3);
     const ta = rt.upload(shape, a);
     const tb = rt.upload(shape, b);
-    const outs = { add: add(rt, ta, tb), addRelu: addRelu(rt, ta, tb), relu: relu(rt, ta), sigmoid: sigmoid(rt, ta), clamp: clamp(rt, ta, -0.5, 2.25) };
+    const outs = { add: add(rt, ta, tb), addRelu: addRelu(rt, ta, tb), relu: relu(rt, ta), sigmoid: sigmoid(rt, ta), clamp: clamp(rt, ta, -0.5, 2.25), background: affineClamp(rt, ta, -1, 1, 0, 1) };
     assertClose(await outs.add.read(), addRef(a, b), { label: 'add' });
     assertClose(await outs.addRelu.read(), reluRef(addRef(a, b)), { label: 'add+relu' });
     assertClose(await outs.relu.read(), reluRef(a), { label: 'relu', factor: 0 });
     assertClose(await outs.sigmoid.read(), sigmoidRef(a), { label: 'sigmoid', factor: 64 });
     assertClose(await outs.clamp.read(), clampRef(a, -0.5, 2.25), { label: 'clamp', factor: 0 });
+    // 1 - x rounds once in f32 on the GPU: within one ulp of the f64 value.
+    assertClose(await outs.background.read(), clampRef(a, 0, 1, -1, 1), { label: 'clamp(1 - x)', factor: 1 });
     for (const t of [ta, tb, ...Object.values(outs)]) t.dispose();
   });
 }

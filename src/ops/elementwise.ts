@@ -1,4 +1,4 @@
-// Elementwise ops: add, relu, sigmoid, clamp (kernels/elementwise.wgsl).
+// Elementwise ops: add, relu, sigmoid, affine clamp (kernels/elementwise.wgsl).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { Uniforms } from '../runtime/uniforms.ts';
@@ -6,7 +6,7 @@ import { Uniforms } from '../runtime/uniforms.ts';
 const WORKGROUP_SIZE = 256;
 const enum Op { Add = 0, Relu = 1, Sigmoid = 2, Clamp = 3, AddRelu = 4 }
 
-function run(rt: Runtime, op: Op, name: string, a: Tensor, b: Tensor | null, lo = 0, hi = 0): Tensor {
+function run(rt: Runtime, op: Op, name: string, a: Tensor, b: Tensor | null, lo = 0, hi = 0, scale = 1, shift = 0): Tensor {
   a.assertLive(name);
   if (a.dtype !== 'f32') throw new TypeError(`${name}: expects f32, got ${a.dtype}`);
   if (b) {
@@ -21,7 +21,7 @@ function run(rt: Runtime, op: Op, name: string, a: Tensor, b: Tensor | null, lo 
     label: name,
     constants: { OP: op, WORKGROUP_SIZE },
     bindings: [a, b ?? a, out],
-    uniforms: new Uniforms().u32(a.size).f32(lo, hi),
+    uniforms: new Uniforms().u32(a.size).f32(lo, hi, scale, shift),
     workgroups: grid1d(Math.ceil(a.size / WORKGROUP_SIZE)),
   });
   return out;
@@ -32,6 +32,10 @@ export const addRelu = (rt: Runtime, a: Tensor, b: Tensor): Tensor => run(rt, Op
 export const relu = (rt: Runtime, a: Tensor): Tensor => run(rt, Op.Relu, 'relu', a, null);
 export const sigmoid = (rt: Runtime, a: Tensor): Tensor => run(rt, Op.Sigmoid, 'sigmoid', a, null);
 export function clamp(rt: Runtime, a: Tensor, lo: number, hi: number): Tensor {
+  return affineClamp(rt, a, 1, 0, lo, hi);
+}
+/** clamp(scale * a + shift, lo, hi): e.g. Mem3D's background map clamp(1 - mask, 0, 1). */
+export function affineClamp(rt: Runtime, a: Tensor, scale: number, shift: number, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new RangeError(`clamp: lo ${lo} must not exceed hi ${hi}`);
-  return run(rt, Op.Clamp, 'clamp', a, null, lo, hi);
+  return run(rt, Op.Clamp, 'clamp', a, null, lo, hi, scale, shift);
 }
