@@ -1,0 +1,64 @@
+// Per-pixel channel ops over NHWC f32 (channels are the innermost dimension).
+// Entry `copy`: one thread per source element, writes src [P, srcC] into the
+//   channel window [offset, offset + srcC) of dst [P, dstC] (concatenation).
+// Entry `main`: one thread per pixel, over its C channels; OP:
+//   0 softmax (max subtracted first, so exp never overflows)
+//   1 argmax, i32 index of the first maximum (strict >, as torch.argmax on CPU)
+//   2 max value
+// `result` is raw 32-bit words so one layout serves the f32 and i32 outputs.
+
+override OP: u32 = 0u;
+override WORKGROUP_SIZE: u32 = 256u;
+
+struct Params {
+  count: u32, // copy: source elements; main: pixels
+  srcC: u32,
+  dstC: u32,
+  offset: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> result: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + lid;
+  if (i >= params.count) { return; }
+  let pixel = i / params.srcC;
+  let c = i % params.srcC;
+  result[pixel * params.dstC + params.offset + c] = bitcast<u32>(x[i]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let pixel = (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + lid;
+  if (pixel >= params.count) { return; }
+  let C = params.srcC;
+  let base = pixel * C;
+  var best = x[base];
+  var index = 0u;
+  for (var c = 1u; c < C; c++) {
+    let v = x[base + c];
+    if (v > best) {
+      best = v;
+      index = c;
+    }
+  }
+  if (OP == 1u) {
+    result[pixel] = bitcast<u32>(i32(index));
+    return;
+  }
+  if (OP == 2u) {
+    result[pixel] = bitcast<u32>(best);
+    return;
+  }
+  var sum = 0.0;
+  for (var c = 0u; c < C; c++) {
+    sum += exp(x[base + c] - best);
+  }
+  let inv = 1.0 / sum;
+  for (var c = 0u; c < C; c++) {
+    result[base + c] = bitcast<u32>(exp(x[base + c] - best) * inv);
+  }
+}

@@ -1,0 +1,106 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { argmaxChannels, concatChannels, copyIntoChannels, maxChannels, softmaxChannels } from '../src/ops/channels.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { uniform } from './_lib/random.ts';
+import { assertClose } from './_lib/tolerance.ts';
+import { argmaxRef, concatRef, maxRef, softmaxRef } from './cpu/channels.ts';
+
+const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
+for (const [c, n, h, w] of [[1, 1, 7, 5], [2, 2, 3, 9], [3, 1, 5, 5], [5, 1, 9, 7], [1001, 1, 3, 5]]) {
+  test(`softmax / argmax / max over C=${c} on [${n}, ${h}, ${w}]`, async () => {
+    const rt = await testRuntime();
+    const shape = [n, h, w, c];
+    const x = uniform(size(shape), c, -8, 8);
+    // Few distinct values, so pixels have tied maxima.
+    const ties = Float32Array.from(uniform(size(shape), c + 1, 0, 3), Math.floor);
+    const tx = rt.upload(shape, x);
+    const tt = rt.upload(shape, ties);
+    const sm = softmaxChannels(rt, tx);
+    const am = argmaxChannels(rt, tx);
+    const amTies = argmaxChannels(rt, tt);
+    const mx = maxChannels(rt, tx);
+    assert.equal(sm.shape, shape);
+    assert.equal([am.shape, am.dtype, mx.shape, mx.dtype], [[n, h, w, 1], 'i32', [n, h, w, 1], 'f32']);
+    assertClose(await sm.read(), softmaxRef(x, c), { label: 'softmax', k: c, factor: 64 });
+    assertClose(await am.read(), argmaxRef(x, c), { label: 'argmax', factor: 0 });
+    assertClose(await amTies.read(), argmaxRef(ties, c), { label: 'argmax with ties', factor: 0 });
+    assertClose(await mx.read(), maxRef(x, c), { label: 'max', factor: 0 });
+    for (const t of [tx, tt, sm, am, amTies, mx]) t.dispose();
+  });
+}
+
+test('argmax takes the first of tied maxima', async () => {
+  const rt = await testRuntime();
+  const x = rt.upload([1, 1, 3, 4], [1, 3, 3, 0, 2, 2, 2, 2, -1, -5, -1, -3]);
+  const am = argmaxChannels(rt, x);
+  assert.equal(Array.from(await am.read()), [1, 0, 0]);
+  x.dispose();
+  am.dispose();
+});
+
+test('softmax does not overflow on logits beyond exp range', async () => {
+  const rt = await testRuntime();
+  const shape = [1, 5, 3, 3];
+  const x = uniform(size(shape), 9, 95, 105); // exp(105) overflows f32
+  const tx = rt.upload(shape, x);
+  const sm = softmaxChannels(rt, tx);
+  assertClose(await sm.read(), softmaxRef(x, 3), { label: 'softmax', k: 3, factor: 64 });
+  tx.dispose();
+  sm.dispose();
+});
+
+test('concatChannels and copyIntoChannels over odd channel counts', async () => {
+  const rt = await testRuntime();
+  const [n, h, w] = [2, 5, 3];
+  const pixels = n * h * w;
+  const parts = [1, 3, 5, 2].map((c, i) => ({ c, data: uniform(pixels * c, 20 + i) }));
+  const tensors = parts.map((p) => rt.upload([n, h, w, p.c], p.data));
+  const cat = concatChannels(rt, tensors);
+  assert.equal(cat.shape, [n, h, w, 11]);
+  assertClose(await cat.read(), concatRef(parts, pixels), { label: 'concat', factor: 0 });
+
+  // Writing into a window must leave the channels around it as they were.
+  const before = uniform(pixels * 11, 30);
+  const dst = rt.upload([n, h, w, 11], before);
+  copyIntoChannels(rt, tensors[2], dst, 4);
+  const expected = Float64Array.from(before);
+  for (let p = 0; p < pixels; p++) for (let ch = 0; ch < 5; ch++) expected[p * 11 + 4 + ch] = parts[2].data[p * 5 + ch];
+  assertClose(await dst.read(), expected, { label: 'copyIntoChannels', factor: 0 });
+  for (const t of [...tensors, cat, dst]) t.dispose();
+});
+
+test('concatChannels over a map larger than one grid row of workgroups', async () => {
+  const rt = await testRuntime();
+  const shape = [1, 129, 130, 1001];
+  const a = uniform(size(shape), 5);
+  const b = new Float32Array(129 * 130).fill(-1);
+  const ta = rt.upload(shape, a);
+  const tb = rt.upload([1, 129, 130, 1], b);
+  const cat = concatChannels(rt, [tb, ta]);
+  assertClose(await cat.read(), concatRef([{ data: b, c: 1 }, { data: a, c: 1001 }], 129 * 130), { label: 'concat', factor: 0 });
+  for (const t of [ta, tb, cat]) t.dispose();
+});
+
+test('channel ops reject bad inputs with the op name and shapes', async () => {
+  const rt = await testRuntime();
+  const a = rt.upload([1, 2, 3, 2], new Float32Array(12));
+  const b = rt.upload([1, 3, 2, 2], new Float32Array(12));
+  const flat = rt.upload([6, 2], new Float32Array(12));
+  const ints = rt.upload([1, 2, 3, 2], new Int32Array(12), 'i32');
+  const noChannels = rt.empty([1, 2, 3, 0]);
+  assert.throws(() => concatChannels(rt, [a, b]), /concatChannels: N, H, W differ: \[1, 2, 3, 2\] and \[1, 3, 2, 2\]/);
+  assert.throws(() => concatChannels(rt, []), /concatChannels: needs at least one tensor/);
+  assert.throws(() => copyIntoChannels(rt, a, a, 0), /copyIntoChannels: src and dst are the same buffer/);
+  const dst = rt.empty([1, 2, 3, 3]);
+  assert.throws(() => copyIntoChannels(rt, a, dst, 2), /copyIntoChannels: channels \[2, 4\) of src \[1, 2, 3, 2\] do not fit dst \[1, 2, 3, 3\]/);
+  assert.throws(() => softmaxChannels(rt, flat), /softmaxChannels: expects an NHWC tensor \[N, H, W, C\], got \[6, 2\]/);
+  assert.throws(() => argmaxChannels(rt, ints), /argmaxChannels: expects f32, got i32/);
+  assert.throws(() => maxChannels(rt, noChannels), /maxChannels: needs at least one channel, got \[1, 2, 3, 0\]/);
+  a.dispose();
+  assert.throws(() => maxChannels(rt, a), /already disposed/);
+  for (const t of [b, flat, ints, noChannels, dst]) t.dispose();
+});
+
+test.run();
