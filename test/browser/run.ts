@@ -73,7 +73,7 @@ function serve(js: string): Promise<Server> {
 function line(r: CheckResult): string {
   const num = (x: number): string => (Number.isFinite(x) ? x.toExponential(3) : String(x));
   const detail = r.error ? `  error: ${r.error}` : '';
-  return `${r.ok ? 'pass' : 'FAIL'}  ${r.name.padEnd(48)} max abs error ${num(r.maxAbsError)}  tolerance ${num(r.tolerance)}  ${r.ms.toFixed(0)} ms${detail}`;
+  return `${r.ok ? 'pass' : 'FAIL'}  ${r.name.padEnd(58)} max abs error ${num(r.maxAbsError)}  tolerance ${num(r.tolerance)}  ${r.ms.toFixed(0)} ms${detail}`;
 }
 
 /** Polls the page, printing each result as it lands, until the run ends or the deadline passes. */
