@@ -57,7 +57,7 @@ function readTorchErrors(dir: string, model: Variant): Record<string, number> {
 
 function need(dir: string, file: string): string {
   const path = join(dir, file);
-  if (!existsSync(path)) throw new Error(`conformance: ${path} is missing (the folder must be laid out like shared/reference)`);
+  if (!existsSync(path)) throw new Error(`${path} is missing (the folder must be laid out like shared/reference)`);
   return path;
 }
 

@@ -55,6 +55,11 @@ export class BufferPool {
     this.pooledBytes = 0;
   }
 
+  /** Starts a new peak measurement from the bytes live now. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
   stats(): { liveBytes: number; pooledBytes: number; peakBytes: number } {
     return { liveBytes: this.liveBytes, pooledBytes: this.pooledBytes, peakBytes: this.peakBytes };
   }

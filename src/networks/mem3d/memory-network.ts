@@ -3,6 +3,7 @@
 //
 //   memorize(frame, mask)      -> a GPU-resident memory entry (key, value of r4)
 //   segment(frame, memory[])   -> probability, soft-aggregated logits, quality
+import { conv2d, prepareConv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
 import { memoryRead, concatRows } from '../../ops/memory-read.ts';
 import { copyIntoChannels } from '../../ops/channels.ts';
 import { softAggregation } from '../../ops/soft-aggregation.ts';
@@ -61,6 +62,8 @@ export class MemoryNetwork {
     private readonly KV_Q_r4: KeyValue,
     private readonly Decoder: Decoder,
     private readonly quality: QualityHead | null,
+    /** A 1x1 conv with weights (0, 1): picks the object channel of a one-hot pair exactly. */
+    private readonly objectChannel: Conv2dWeights,
     readonly weightBytes: number,
   ) {}
 
@@ -79,6 +82,7 @@ export class MemoryNetwork {
       new KeyValue(p, 'KV_Q_r4', 1024, KEYDIM, VALDIM),
       new Decoder(p, variant, 2 * VALDIM, 256),
       variant === 'qamn' ? new QualityHead(p) : null,
+      prepareConv2d(rt, { weight: new Float32Array([0, 1]), shape: [1, 2, 1, 1], label: 'one-hot object channel' }),
       0,
     );
     p.finish();
@@ -86,13 +90,21 @@ export class MemoryNetwork {
     return net;
   }
 
-  /** frame [1, H, W, 3] (preprocessed), mask [1, H, W, 1]: the object's probability (a one-hot pair's channel 1). */
+  /**
+   * frame [1, H, W, 3] (preprocessed); mask [1, H, W, 1], the object's probability,
+   * or [1, H, W, 2], a one-hot / softmax pair (background, object) of which the
+   * original reads the object channel only.
+   */
   memorize(frame: Tensor, mask: Tensor): MemoryEntry {
     this.checkFrame(frame, 'memorize');
-    if (mask.shape.length !== 4 || mask.shape[0] !== 1 || mask.shape[1] !== frame.shape[1] || mask.shape[2] !== frame.shape[2] || mask.shape[3] !== 1) {
-      throw new RangeError(`memorize: mask must be [1, ${frame.shape[1]}, ${frame.shape[2]}, 1] like the frame, got [${mask.shape.join(', ')}]`);
+    mask.assertLive('memorize');
+    const [, H, W] = frame.shape;
+    if (mask.shape.length !== 4 || mask.shape[0] !== 1 || mask.shape[1] !== H || mask.shape[2] !== W || (mask.shape[3] !== 1 && mask.shape[3] !== 2)) {
+      throw new RangeError(`memorize: mask must be [1, ${H}, ${W}, 1] (object probability) or [1, ${H}, ${W}, 2] (background, object), got [${mask.shape.join(', ')}]`);
     }
-    const r4 = this.Encoder_M.forward(this.rt, frame, mask);
+    const object = mask.shape[3] === 2 ? conv2d(this.rt, mask, this.objectChannel) : mask;
+    const r4 = this.Encoder_M.forward(this.rt, frame, object);
+    if (object !== mask) object.dispose();
     const entry = new MemoryEntry(this.KV_M_r4.key(this.rt, r4), this.KV_M_r4.value(this.rt, r4));
     r4.dispose();
     return entry;
@@ -151,6 +163,7 @@ export class MemoryNetwork {
     this.KV_Q_r4.dispose();
     this.Decoder.dispose();
     this.quality?.dispose();
+    this.objectChannel.dispose();
   }
 
   private checkFrame(frame: Tensor, op: string): [number, number, number, number] {
