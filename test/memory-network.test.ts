@@ -22,6 +22,14 @@ function synth(model: 'qamn' | 'stm'): WeightSource {
 }
 
 for (const model of ['qamn', 'stm'] as const) {
+  test(`${model}: the tensors the code asks for are exactly the reference manifest's`, () => {
+    const manifest = JSON.parse(readFileSync(`${REF}${model}_manifest.json`, 'utf8')) as SynthManifest;
+    // Encoder_[MQ].mean/std are registered buffers the forward pass never reads.
+    const want = manifest.tensors.filter((t) => !/^Encoder_[MQ]\.(mean|std)$/.test(t.name)).map((t) => `${t.name} [${t.shape}]`).sort();
+    const got = MemoryNetwork.expectedTensors(model).map((t) => `${t.name} [${t.shape}]`).sort();
+    assert.equal(got, want);
+  });
+
   test(`${model}: steps 1 and 2 match the original PyTorch outputs`, async () => {
     const rt = await testRuntime();
     const report = await memoryNetworkConformance(rt, REF, model);

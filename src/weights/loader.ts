@@ -22,17 +22,36 @@ export class WeightMismatchError extends Error {
 /** Buffers PyTorch registers that the forward pass never reads. */
 const IGNORED = [/\.num_batches_tracked$/, /^Encoder_[MQ]\.(mean|std)$/];
 
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+/** What a dry run hands the modules instead of GPU weights: never used for compute. */
+const DRY = { dispose() {} };
+
 export class ParamLoader {
   private readonly used = new Set<string>();
   private readonly missing: string[] = [];
   private readonly misshaped: string[] = [];
   private readonly uploaded: { dispose(): void }[] = [];
+  private readonly expected: TensorSpec[] = [];
 
-  constructor(readonly rt: Runtime, readonly source: WeightSource) {}
+  /** With `rt` and `source` null, a dry run: records the tensors a network expects, uploads nothing. */
+  constructor(readonly rt: Runtime | null, readonly source: WeightSource | null) {}
+
+  /** Every tensor (name and PyTorch shape) that `build` asks for, in order: a network's weight spec. */
+  static expectedTensors(build: (p: ParamLoader) => unknown): TensorSpec[] {
+    const p = new ParamLoader(null, null);
+    build(p);
+    return p.expected;
+  }
 
   /** A tensor's data, checked against the shape the network expects; null (and recorded) when absent or mis-shaped. */
   take(name: string, shape: readonly number[]): Float32Array | null {
     this.used.add(name);
+    this.expected.push({ name, shape: [...shape] });
+    if (!this.source) return null;
     if (!this.source.has(name)) {
       this.missing.push(`${name} [${shape.join(', ')}]`);
       return null;
@@ -64,6 +83,7 @@ export class ParamLoader {
     }
     const bias = opts.bias ? this.take(`${name}.bias`, [o]) ?? undefined : undefined;
     const bn = opts.bn ? this.batchNorm(opts.bn, o) : undefined;
+    if (!this.rt) return DRY as unknown as Conv2dWeights;
     const prepared = prepareConv2d(this.rt, { weight, shape: [o, totalIn, kh, kw], bias, batchNorm: bn, label: name });
     this.uploaded.push(prepared);
     return prepared;
@@ -72,6 +92,7 @@ export class ParamLoader {
   linear(name: string, shape: [number, number]): LinearWeights {
     const weight = this.take(`${name}.weight`, shape) ?? new Float32Array(shape[0] * shape[1]);
     const bias = this.take(`${name}.bias`, [shape[0]]) ?? undefined;
+    if (!this.rt) return DRY as unknown as LinearWeights;
     const prepared = prepareLinear(this.rt, { weight, shape, bias, label: name });
     this.uploaded.push(prepared);
     return prepared;
@@ -79,6 +100,7 @@ export class ParamLoader {
 
   /** Throws a WeightMismatchError listing every problem; releases what was uploaded when it does. */
   finish(): void {
+    if (!this.source) return;
     const unexpected = this.source.names().filter((n) => !this.used.has(n) && !IGNORED.some((re) => re.test(n)));
     if (this.missing.length || this.misshaped.length || unexpected.length) {
       for (const u of this.uploaded) u.dispose();

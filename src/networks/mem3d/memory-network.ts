@@ -9,7 +9,7 @@ import { copyIntoChannels } from '../../ops/channels.ts';
 import { softAggregation } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
-import { ParamLoader } from '../../weights/loader.ts';
+import { ParamLoader, type TensorSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { Decoder, type Variant } from './decoder.ts';
 import { Encoder_M, Encoder_Q, KeyValue } from './encoders.ts';
@@ -73,21 +73,38 @@ export class MemoryNetwork {
     if (variant !== 'qamn' && variant !== 'stm') throw new Error(`unknown memory network variant '${variant}' (expected 'qamn' or 'stm')`);
     const before = rt.memoryStats().liveBytes;
     const p = new ParamLoader(rt, source);
+    const m = MemoryNetwork.modules(p, variant);
     const net = new MemoryNetwork(
       rt,
       variant,
-      new Encoder_M(p),
-      new Encoder_Q(p),
-      new KeyValue(p, 'KV_M_r4', 1024, KEYDIM, VALDIM),
-      new KeyValue(p, 'KV_Q_r4', 1024, KEYDIM, VALDIM),
-      new Decoder(p, variant, 2 * VALDIM, 256),
-      variant === 'qamn' ? new QualityHead(p) : null,
+      m.Encoder_M,
+      m.Encoder_Q,
+      m.KV_M_r4,
+      m.KV_Q_r4,
+      m.Decoder,
+      m.quality,
       prepareConv2d(rt, { weight: new Float32Array([0, 1]), shape: [1, 2, 1, 1], label: 'one-hot object channel' }),
       0,
     );
     p.finish();
     (net as { weightBytes: number }).weightBytes = rt.memoryStats().liveBytes - before;
     return net;
+  }
+
+  /** The state_dict tensors (names, PyTorch shapes) a variant expects, e.g. to validate a converted checkpoint. */
+  static expectedTensors(variant: Variant): TensorSpec[] {
+    return ParamLoader.expectedTensors((p) => MemoryNetwork.modules(p, variant));
+  }
+
+  private static modules(p: ParamLoader, variant: Variant) {
+    return {
+      Encoder_M: new Encoder_M(p),
+      Encoder_Q: new Encoder_Q(p),
+      KV_M_r4: new KeyValue(p, 'KV_M_r4', 1024, KEYDIM, VALDIM),
+      KV_Q_r4: new KeyValue(p, 'KV_Q_r4', 1024, KEYDIM, VALDIM),
+      Decoder: new Decoder(p, variant, 2 * VALDIM, 256),
+      quality: variant === 'qamn' ? new QualityHead(p) : null,
+    };
   }
 
   /**
