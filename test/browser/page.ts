@@ -2,7 +2,7 @@
 // navigator.gpu, publishes results on window.__smoke and renders them as a table.
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { compare } from '../_lib/tolerance.ts';
-import { CHECKS } from './checks.ts';
+import { CHECKS } from '../_lib/kernel-checks.ts';
 import type { CheckResult, SmokeState } from './protocol.ts';
 
 const state: SmokeState = { status: 'running', adapter: '', results: [] };
