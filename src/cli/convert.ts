@@ -1,0 +1,117 @@
+// mem3d convert <checkpoint> --out <dir> [--model qamn|stm|iog4|iog5] [--format keep|f32|f16|int8]
+//               [--allow-partial] [--max-shard-bytes N]
+// Exit codes: 0 written, 1 the checkpoint cannot be read or does not fit the model, 2 bad usage.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
+import { CONVERT_MODELS, expectedTensorsFor, type ConvertModel } from '../convert/network-specs.ts';
+
+export const CONVERT_USAGE = `usage: mem3d convert <checkpoint.pth> --out <dir> [options]
+
+Converts a PyTorch checkpoint (torch.save, zip or legacy format) to sharded
+safetensors: <dir>/<model>-0000k-of-0000n.safetensors and <model>.safetensors.index.json
+(<model> is 'weights' without --model). The state_dict is taken from the top level
+or from 'state_dict' / 'model'; DataParallel's 'module.' prefix is stripped and
+num_batches_tracked dropped.
+
+  --out <dir>            output folder (created if needed)
+  --model <name>         qamn | stm | iog4 | iog5: check every tensor name and shape
+                         against that network; a missing, mis-shaped or unexpected
+                         tensor is an error unless --allow-partial
+  --format <f>           keep (default: each float tensor in its stored precision)
+                         | f32 | f16 | int8 (int8 per output channel, rank-1 tensors f32)
+  --allow-partial        write the output even when the checkpoint does not fit --model
+  --max-shard-bytes <n>  shard size limit in bytes (default ${DEFAULT_MAX_SHARD_BYTES})
+  -h, --help             this text`;
+
+export interface ConsoleLike {
+  log(message: string): void;
+  error(message: string): void;
+}
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        model: { type: 'string' },
+        format: { type: 'string', default: 'keep' },
+        'allow-partial': { type: 'boolean', default: false },
+        'max-shard-bytes': { type: 'string', default: String(DEFAULT_MAX_SHARD_BYTES) },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return null;
+  if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint file, got ${positionals.length}`);
+  if (!values.out) throw new UsageError('--out <dir> is required');
+  const model = values.model;
+  if (model !== undefined && !(CONVERT_MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${CONVERT_MODELS.join(', ')}, got '${model}'`);
+  if (!(CONVERT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${CONVERT_FORMATS.join(', ')}, got '${values.format}'`);
+  const maxShardBytes = Number(values['max-shard-bytes']);
+  if (!/^\d+$/.test(values['max-shard-bytes']) || !Number.isSafeInteger(maxShardBytes) || maxShardBytes < 1) {
+    throw new UsageError(`--max-shard-bytes must be a positive integer, got '${values['max-shard-bytes']}'`);
+  }
+  return {
+    checkpoint: positionals[0],
+    out: values.out,
+    model: model as ConvertModel | undefined,
+    format: values.format as ConvertFormat,
+    allowPartial: values['allow-partial'],
+    maxShardBytes,
+  };
+}
+
+/** Runs `mem3d convert` with the arguments after the command name; returns the exit code. */
+export async function convertCommand(argv: string[], io: ConsoleLike = console): Promise<number> {
+  let args;
+  try {
+    args = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.error(`mem3d convert: ${e.message} (see mem3d convert --help)`);
+    return 2;
+  }
+  if (!args) {
+    io.log(CONVERT_USAGE);
+    return 0;
+  }
+  try {
+    const bytes = readFileSync(args.checkpoint);
+    const spec = args.model ? expectedTensorsFor(args.model) : undefined;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const result = convertCheckpoint(bytes, { path: args.checkpoint, sha256 }, { format: args.format, spec, allowPartial: args.allowPartial, maxShardBytes: args.maxShardBytes });
+    mkdirSync(args.out, { recursive: true });
+    let total = 0;
+    for (const { fileName, bytes: shard } of result.output.shards) {
+      writeFileSync(join(args.out, fileName), shard);
+      total += shard.length;
+    }
+    const index = join(args.out, result.output.indexFileName);
+    writeFileSync(index, result.output.indexJson);
+    const where = result.stateDict.location ? `['${result.stateDict.location}']` : 'the top level';
+    io.log(`${args.checkpoint}: ${result.serialization} torch.save file, state_dict at ${where}${result.stateDict.strippedPrefix ? `, '${result.stateDict.strippedPrefix}' stripped` : ''}`);
+    io.log(`converted ${result.converted.length} tensors (${result.metadata.format}); left out ${result.dropped.length}: num_batches_tracked${result.report?.ignored.length ? ` and buffers ${args.model} never reads (${result.report.ignored.join(', ')})` : ''}`);
+    if (result.report) {
+      const problems = problemLines(result.report);
+      io.log(problems.length === 0
+        ? `every tensor ${args.model} expects is present with its shape`
+        : `WARNING: partial (${summary(result.report)}), written because of --allow-partial:\n${problems.join('\n')}`);
+    }
+    io.log(`wrote ${result.output.shards.length} shard(s), ${total} bytes, index ${index}`);
+    return 0;
+  } catch (e) {
+    io.error(`mem3d convert: ${(e as Error).message}`);
+    return 1;
+  }
+}
