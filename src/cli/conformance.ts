@@ -1,18 +1,21 @@
-// npm run conformance -- <reference-dir> --model qamn|stm [--json <file>]
+// npm run conformance -- <reference-dir> --model qamn|stm|iog [--json <file>]
 // Runs the reference calling sequence on this machine's WebGPU adapter and prints
 // one row per reference tensor; exits 1 when any is out of tolerance, 2 on bad input.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatTable } from '../conformance/compare.ts';
+import { iogConformance } from '../conformance/iog.ts';
 import { memoryNetworkConformance } from '../conformance/memory-network.ts';
 import { Runtime } from '../runtime/runtime.ts';
 
-const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm [--json <file>]
+const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|iog [--json <file>]
 
   <reference-dir>  a folder laid out like shared/reference: phantom_{0,1,2}.png,
                    phantom_mask_0.png, <model>_manifest.json, <model>_small.safetensors,
-                   <model>_ref1.safetensors, <model>_ref2.safetensors
-  --model          qamn (memory network with quality head) or stm (original decoder)
+                   <model>_ref1.safetensors, <model>_ref2.safetensors (qamn, stm) or
+                   iog_manifest.json, iog_small.safetensors, iog_ref.safetensors (iog)
+  --model          qamn (memory network with quality head), stm (original decoder)
+                   or iog (the 2D interactive network, run on iog_ref's stored input)
   --json <file>    also write the table as JSON`;
 
 function fail(message: string): never {
@@ -34,12 +37,13 @@ async function main(): Promise<void> {
   }
   if (positionals.length !== 1) fail('give exactly one reference folder');
   const model = values.model;
-  if (model !== 'qamn' && model !== 'stm') fail(`--model must be qamn or stm, got ${model === undefined ? 'nothing' : `'${model}'`}`);
+  if (model !== 'qamn' && model !== 'stm' && model !== 'iog') fail(`--model must be qamn, stm or iog, got ${model === undefined ? 'nothing' : `'${model}'`}`);
 
   const rt = await Runtime.create();
   console.log(`adapter: ${rt.describe()}`);
   const t0 = performance.now();
-  const report = await memoryNetworkConformance(rt, positionals[0], model, (msg) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`));
+  const progress = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
+  const report = model === 'iog' ? await iogConformance(rt, positionals[0], progress) : await memoryNetworkConformance(rt, positionals[0], model, progress);
   console.log(`\n${model} against ${positionals[0]}:\n${formatTable(report.rows)}`);
   if (report.skipped.length) console.log(`skipped (not in the ref files): ${report.skipped.join(', ')}`);
   console.log(`${report.rows.filter((r) => r.pass).length} of ${report.rows.length} tensors within tolerance (${report.seconds.toFixed(1)} s)`);

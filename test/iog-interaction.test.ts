@@ -1,0 +1,141 @@
+// The extreme-point interaction's CPU side (crop, OpenCV resizes, heatmap, paste
+// back, robot user) against the reference's own preprocessing (../shared/reference:
+// iog_ref.safetensors was made with OpenCV from phantom_0) and on awkward cases.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { bboxOfMask, cropPlane, crop2fullmask, threshold, type BBox, type Point } from '../src/interaction/crop.ts';
+import { assembleInput, extremePointHeatmap, extremePointInput, maskFromLogits } from '../src/interaction/extreme-points.ts';
+import { resizeCubicCV, resizeLinearCV } from '../src/interaction/resample.ts';
+import { dice, extremePointsOfMask } from '../src/interaction/robot.ts';
+import { decodeGrayPng } from '../src/io/png.ts';
+import { readSafetensors } from '../src/io/safetensors-node.ts';
+import { uniform } from './_lib/random.ts';
+import { resizeBilinearRef } from './cpu/resize.ts';
+
+const REF = new URL('../../shared/reference/', import.meta.url).pathname;
+const ref = readSafetensors(`${REF}iog_ref.safetensors`);
+const phantom = decodeGrayPng(readFileSync(`${REF}phantom_0.png`), 'phantom_0.png');
+const refBBox = Array.from(ref.int32('bbox_xyxy')) as unknown as BBox;
+const ep = ref.int32('extreme_points_xy');
+const refPoints: Point[] = [0, 1, 2, 3].map((i) => ({ x: ep[2 * i], y: ep[2 * i + 1] }));
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+test('the crop, resize and heatmap reproduce the reference input from phantom_0, its bbox and points', () => {
+  const input = assembleInput(phantom, refBBox, [extremePointHeatmap(refPoints)]);
+  const want = ref.float32('input');
+  const S = 512 * 512;
+  const err = [0, 1, 2, 3].map((c) => {
+    let m = 0;
+    for (let p = 0; p < S; p++) m = Math.max(m, Math.abs(input.data[p * 4 + c] - want[c * S + p]));
+    return m;
+  });
+  assert.ok(err.slice(0, 3).every((e) => e <= 1), `image channels within 1 grey level: ${err}`);
+  assert.ok(err[3] <= 1e-3 * 255, `heatmap within 1e-3 x 255: ${err[3]}`);
+});
+
+test('crop2fullmask of the reference fine_out reproduces full_mask exactly', () => {
+  const full = ref.uint8('full_mask');
+  const mask = maskFromLogits(ref.float32('fine_out'), 512, refBBox, 512, 512);
+  let diff = 0;
+  for (let i = 0; i < full.length; i++) if ((full[i] !== 0) !== (mask[i] !== 0)) diff++;
+  assert.is(diff, 0);
+  assert.ok(mask.some((v) => v === 1), 'the pasted mask has foreground');
+});
+
+test('resizeLinearCV equals the half-pixel bilinear (PyTorch align_corners=False) in float64, up and down', () => {
+  for (const [w, h, ow, oh] of [[193, 185, 512, 512], [7, 5, 3, 2], [1, 4, 5, 3], [9, 9, 9, 9]]) {
+    const src = uniform(w * h, w * 31 + h, 0, 255);
+    const got = resizeLinearCV({ width: w, height: h, data: src }, ow, oh);
+    const want = resizeBilinearRef(src, [1, h, w, 1], [oh, ow], false);
+    assert.ok(maxAbs(got, want) < 1e-3, `${w}x${h} -> ${ow}x${oh}: ${maxAbs(got, want)}`);
+  }
+});
+
+/** Keys' cubic convolution kernel with OpenCV's A = -0.75, as a function of the distance. */
+function keys(t: number): number {
+  const [a, x] = [-0.75, Math.abs(t)];
+  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+test('resizeCubicCV equals a direct 2-D sum of Keys weights over replicated-border taps, and keeps constants', () => {
+  for (const [w, h, ow, oh] of [[40, 30, 17, 71], [5, 3, 9, 2], [1, 6, 4, 4], [8, 8, 8, 8]]) {
+    const src = uniform(w * h, w * 7 + h, 0, 1);
+    const got = resizeCubicCV({ width: w, height: h, data: src }, ow, oh);
+    let err = 0;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const [sx, sy] = [(x + 0.5) * (w / ow) - 0.5, (y + 0.5) * (h / oh) - 0.5];
+        let acc = 0;
+        for (let j = Math.floor(sy) - 1; j <= Math.floor(sy) + 2; j++) {
+          for (let i = Math.floor(sx) - 1; i <= Math.floor(sx) + 2; i++) {
+            acc += keys(sx - i) * keys(sy - j) * src[Math.min(Math.max(j, 0), h - 1) * w + Math.min(Math.max(i, 0), w - 1)];
+          }
+        }
+        err = Math.max(err, Math.abs(got[y * ow + x] - acc));
+      }
+    }
+    assert.ok(err < 1e-5, `${w}x${h} -> ${ow}x${oh}: ${err}`);
+  }
+  const constant = resizeCubicCV({ width: 40, height: 30, data: new Float64Array(1200).fill(0.7) }, 17, 71);
+  assert.ok(constant.every((v) => Math.abs(v - 0.7) < 1e-6));
+});
+
+test('a bbox leaving the slice is zero padded on crop and clipped on paste', () => {
+  const img = { width: 5, height: 4, data: Float64Array.from({ length: 20 }, (_, i) => i + 1) };
+  const bbox: BBox = [-2, -1, 3, 5];
+  const crop = cropPlane(img, bbox);
+  assert.is(crop.length, 6 * 7);
+  assert.is(crop[0], 0);
+  assert.is(crop[1 * 6 + 2], 1, 'slice pixel (0, 0) at crop (2, 1)');
+  assert.is(crop[4 * 6 + 5], img.data[3 * 5 + 3]);
+  assert.is(crop[6 * 6 + 5], 0, 'below the slice');
+  const pasted = crop2fullmask({ width: 6, height: 7, data: crop }, bbox, 5, 4);
+  for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) assert.ok(Math.abs(pasted[y * 5 + x] - img.data[y * 5 + x]) < 1e-9, 'same-size paste is the identity');
+  assert.is(pasted[4], 0, 'outside the bbox stays zero');
+  assert.throws(() => cropPlane(img, [3, 0, 1, 2]), /x_min <= x_max/);
+});
+
+test('extremePointInput: bbox from the clicks grown by 50, heatmap peaks at the mapped points, zero padding at the border', () => {
+  const img = { width: 64, height: 48, data: uniform(64 * 48, 3, 0, 255) };
+  const clicks = [{ x: 2, y: 20 }, { x: 30, y: 22 }, { x: 15, y: 1 }, { x: 16, y: 40 }];
+  const inp = extremePointInput(img, clicks, { size: 64 });
+  assert.equal(inp.bbox, [-48, -49, 80, 90]);
+  assert.is(inp.channels, 4);
+  assert.ok(inp.data.every(Number.isFinite));
+  for (const p of inp.points) assert.ok(Math.abs(inp.data[(p.y * 64 + p.x) * 4 + 3] - 255) < 1e-3, `peak at (${p.x}, ${p.y})`);
+  assert.is(inp.data[0], 0, 'the padded corner is black');
+  assert.throws(() => extremePointInput(img, clicks.slice(0, 3)), /expected 4 points, got 3/);
+  assert.throws(() => extremePointInput(img, [...clicks.slice(0, 3), { x: 64, y: 3 }]), /point 3 \(64, 3\) is outside the 64x48 image/);
+  assert.throws(() => extremePointInput(img, [...clicks.slice(0, 3), { x: NaN, y: 3 }]), /outside/);
+});
+
+test('robot extreme points: on the mask extremes, seeded, a one-pixel mask gives its pixel, an empty mask an error', () => {
+  const [w, h] = [23, 17];
+  const mask = new Uint8Array(w * h);
+  // A rectangle with a corner cut off: every extreme is shared by several pixels.
+  for (let y = 3; y < 14; y++) for (let x = 5; x < 20; x++) if (x + y > 10) mask[y * w + x] = 255;
+  const plane = { width: w, height: h, data: mask };
+  const pts = extremePointsOfMask(plane, { seed: 7 });
+  const fgBox = bboxOfMask(plane, 0)!;
+  assert.equal([pts[0].x, pts[1].x, pts[2].y, pts[3].y], [fgBox[0], fgBox[2], fgBox[1], fgBox[3]]);
+  for (const p of pts) assert.is(mask[p.y * w + p.x], 255);
+  assert.equal(extremePointsOfMask(plane, { seed: 7 }), pts, 'same seed, same points');
+  const seen = new Set([1, 2, 3, 4, 5, 6].map((seed) => JSON.stringify(extremePointsOfMask(plane, { seed }))));
+  assert.ok(seen.size > 1, 'ties are broken by the seed');
+  const one = new Uint8Array(w * h);
+  one[4 * w + 9] = 1;
+  assert.equal(extremePointsOfMask({ width: w, height: h, data: one }), Array(4).fill({ x: 9, y: 4 }));
+  assert.throws(() => extremePointsOfMask({ width: w, height: h, data: new Uint8Array(w * h) }), /mask is empty/);
+  assert.is(bboxOfMask({ width: w, height: h, data: new Uint8Array(w * h) }, 50), null);
+});
+
+test('dice and threshold', () => {
+  assert.is(dice([1, 1, 0, 0], [1, 0, 1, 0]), 0.5);
+  assert.is(dice([0, 0], [0, 0]), 1);
+  assert.equal(Array.from(threshold([0.8, 0.81, -1], 0.8)), [0, 1, 0]);
+});
+
+test.run();
