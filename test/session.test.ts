@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { overlap, runRobotRounds } from '../src/session/evaluate.ts';
+import { dicePlotSvg } from '../src/session/plot.ts';
 import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
@@ -120,6 +122,36 @@ test('bad slice indices are refused', async () => {
   await s.annotate(D, CLICK).catch((e) => (error = e));
   assert.match(String(error), /outside the volume/);
   assert.throws(() => s.state(-1), /outside the volume/);
+});
+
+test('the robot user is deterministic under a seed and reports volume-wise Dice and IoU per round', async () => {
+  // The disc itself is the ground truth.
+  const gt = new Uint8Array(W * H * D);
+  for (let z = 0; z < D; z++) gt.set(Uint8Array.from(stack.slice(z), (v) => (v > 128 ? 1 : 0)), z * W * H);
+  const runs = [];
+  for (let i = 0; i < 2; i++) runs.push(await runRobotRounds(await session(), gt, { rounds: 2, strategy: 'quality', seed: 9 }));
+  assert.equal(runs[0].map((r) => [r.slice, r.dice, r.iou]), runs[1].map((r) => [r.slice, r.dice, r.iou]));
+  assert.is(runs[0][0].slice, 0, 'round 1 annotates the slice with the largest object (the disc is widest at z = 0 and 8)');
+  assert.is.not(runs[0][1].slice, 0, 'round 2 annotates another slice');
+  for (const r of runs[0]) assert.ok(r.dice >= 0 && r.dice <= 1 && r.iou <= r.dice, `dice ${r.dice}, iou ${r.iou}`);
+  let error: unknown = null;
+  await runRobotRounds(await session(), new Uint8Array(W * H * D), { rounds: 1, strategy: 'oracle' }).catch((e) => (error = e));
+  assert.match(String(error), /ground truth is empty/);
+});
+
+test('overlap: Dice and IoU on hand-computed cases', () => {
+  assert.equal(overlap([1, 1, 0, 0], [1, 0, 1, 0]), { dice: 0.5, iou: 1 / 3 });
+  assert.equal(overlap([1, 1, 1, 0], [1, 1, 1, 0]), { dice: 1, iou: 1 });
+  assert.equal(overlap([0, 0], [0, 0]), { dice: 1, iou: 1 });
+  assert.equal(overlap([1, 0], [0, 1]), { dice: 0, iou: 0 });
+  assert.throws(() => overlap([1], [1, 0]), /1 and 2 voxels/);
+});
+
+test('the Dice plot is an SVG with one line per strategy', () => {
+  const svg = dicePlotSvg([{ label: 'quality', dice: [0.5, 0.7, 0.8] }, { label: 'random <b>', dice: [0.5, 0.6, 0.65] }]);
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.is(svg.match(/<polyline/g)?.length, 2);
+  assert.match(svg, /random &#60;b&#62;/);
 });
 
 test.after(() => net?.dispose());

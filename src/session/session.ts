@@ -111,23 +111,36 @@ export class Interactive3DSession {
     this.dirty.clear();
   }
 
-  /** The slice to correct next: lowest quality, lowest certainty, lowest Dice against `groundTruth`, or random; null when every slice is annotated. */
+  /** The slice to correct next (see rankSlices); null when every slice is annotated. */
   recommendSlice(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number | null {
+    return this.rankSlices(strategy, options)[0] ?? null;
+  }
+
+  /**
+   * Every slice not annotated yet, most in need of correction first: lowest quality,
+   * lowest certainty, lowest Dice against `groundTruth` ('oracle'), or a seeded
+   * shuffle ('random'). Ties keep slice order.
+   */
+  rankSlices(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number[] {
     const candidates = this.states.flatMap((s, z) => (s.source !== 'annotated' ? [z] : []));
-    if (candidates.length === 0) return null;
-    const lowest = (score: (z: number) => number) => candidates.reduce((best, z) => (score(z) < score(best) ? z : best));
+    const by = (score: (z: number) => number) => {
+      const scores = new Map(candidates.map((z) => [z, score(z)]));
+      return candidates.sort((a, b) => scores.get(a)! - scores.get(b)! || a - b);
+    };
     switch (strategy) {
       case 'quality':
-        return lowest((z) => this.states[z].quality ?? 1);
+        return by((z) => this.states[z].quality ?? 1);
       case 'uncertainty':
-        return lowest((z) => this.states[z].certainty ?? 1);
+        return by((z) => this.states[z].certainty ?? 1);
       case 'oracle': {
         const gt = options.groundTruth;
         if (!gt || gt.length !== this.masks.length) throw new RangeError(`recommendSlice('oracle') needs the ground truth (${this.masks.length} voxels)`);
-        return lowest((z) => this.sliceDice(z, gt));
+        return by((z) => this.sliceDice(z, gt));
       }
-      case 'random':
-        return candidates[Math.floor(seededRandom(options.seed ?? 0)() * candidates.length)];
+      case 'random': {
+        const rand = seededRandom(options.seed ?? 0);
+        return by(() => rand());
+      }
       default:
         throw new RangeError(`unknown strategy '${strategy as string}' (quality, uncertainty, oracle or random)`);
     }

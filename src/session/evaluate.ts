@@ -1,0 +1,64 @@
+// The robot user's rounds and volume-wise evaluation (the paper's protocol):
+// round 1 annotates the slice where the ground truth is largest; every later round
+// annotates the slice the strategy recommends (skipping slices the ground truth
+// leaves empty: there is nothing to click there), re-propagates, and measures the
+// whole volume's Dice and IoU.
+import { extremePointsOfMask } from '../interaction/robot.ts';
+import type { Interactive3DSession, Strategy } from './session.ts';
+
+export interface RoundResult {
+  round: number;
+  slice: number;
+  dice: number;
+  iou: number;
+  seconds: number;
+}
+
+/** Dice and IoU of two 0 / non-zero masks; both 1 when both are empty. */
+export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): { dice: number; iou: number } {
+  if (a.length !== b.length) throw new RangeError(`overlap: masks have ${a.length} and ${b.length} voxels`);
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0;
+    const y = b[i] !== 0;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return union === 0 ? { dice: 1, iou: 1 } : { dice: (2 * inter) / (union + inter), iou: inter / union };
+}
+
+export interface RobotOptions {
+  rounds: number;
+  strategy: Strategy;
+  seed?: number;
+  onRound?: (r: RoundResult) => void;
+  onProgress?: (msg: string) => void;
+  signal?: AbortSignal;
+}
+
+export async function runRobotRounds(session: Interactive3DSession, groundTruth: Uint8Array, options: RobotOptions): Promise<RoundResult[]> {
+  const { width, height, depth } = session.stack;
+  const n = width * height;
+  if (groundTruth.length !== n * depth) throw new RangeError(`runRobotRounds: ground truth has ${groundTruth.length} voxels, the volume ${n * depth}`);
+  if (!(Number.isInteger(options.rounds) && options.rounds >= 1)) throw new RangeError(`runRobotRounds: rounds must be a positive integer, got ${options.rounds}`);
+  const seed = options.seed ?? 0;
+  const area = (z: number) => groundTruth.subarray(z * n, (z + 1) * n).reduce((s, v) => s + (v ? 1 : 0), 0);
+  const areas = Array.from({ length: depth }, (_, z) => area(z));
+  if (areas.every((a) => a === 0)) throw new RangeError('runRobotRounds: the ground truth is empty; there is no object to segment');
+
+  const results: RoundResult[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const t0 = performance.now();
+    const slice = round === 1 ? areas.indexOf(Math.max(...areas)) : session.rankSlices(options.strategy, { groundTruth, seed: seed + round }).find((z) => areas[z] > 0);
+    if (slice === undefined) break; // every slice with an object is annotated
+    const points = extremePointsOfMask({ width, height, data: groundTruth.subarray(slice * n, (slice + 1) * n) }, { seed: seed + round });
+    options.onProgress?.(`round ${round}: annotating slice ${slice}`);
+    await session.annotate(slice, { kind: 'extreme-points', points });
+    await session.propagate({ signal: options.signal, onProgress: (p) => options.onProgress?.(`round ${round}: propagated ${p.done}/${p.total} (slice ${p.slice})`) });
+    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), seconds: (performance.now() - t0) / 1000 };
+    results.push(result);
+    options.onRound?.(result);
+  }
+  return results;
+}
