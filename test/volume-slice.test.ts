@@ -1,0 +1,110 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { intensityToUint8, roundHalfEven, sliceToUint8 } from '../src/volume/intensity.ts';
+import { anatomicalAxes, getSlice, resolveAxis, setSlice, sliceShape } from '../src/volume/slice.ts';
+import { createVolume, maskLike, type Affine } from '../src/volume/volume.ts';
+
+/** 2x3x4, voxel (x, y, z) = 100x + 10y + z: every value tells where it came from. */
+function coded(affine?: Affine) {
+  const data = new Int16Array(24);
+  for (let z = 0; z < 4; z++) for (let y = 0; y < 3; y++) for (let x = 0; x < 2; x++) data[x + 2 * (y + 3 * z)] = 100 * x + 10 * y + z;
+  return createVolume({ dims: [2, 3, 4], data, affine, source: 'coded' });
+}
+
+test('slices along each axis: rows follow the lower remaining axis, columns the higher', () => {
+  const v = coded();
+  const x1 = getSlice(v, 0, 1);
+  assert.equal([x1.height, x1.width], [3, 4]);
+  assert.equal(Array.from(x1.data), [100, 101, 102, 103, 110, 111, 112, 113, 120, 121, 122, 123]);
+  const y2 = getSlice(v, 1, 2);
+  assert.equal([y2.height, y2.width], [2, 4]);
+  assert.equal(Array.from(y2.data), [20, 21, 22, 23, 120, 121, 122, 123]);
+  const z3 = getSlice(v, 2, 3);
+  assert.equal([z3.height, z3.width], [2, 3]);
+  assert.equal(Array.from(z3.data), [3, 13, 23, 103, 113, 123]);
+  assert.equal(sliceShape(v, 'axial'), { axis: 2, count: 4, width: 3, height: 2 });
+  assert.equal(sliceShape(v, 'sagittal'), { axis: 0, count: 2, width: 4, height: 3 });
+  assert.equal(Array.from(getSlice(v, 'coronal', 2).data), Array.from(y2.data));
+});
+
+test('slice values are scaled (raw * slope + inter) into f32, f64 or u8 outputs', () => {
+  const v = createVolume({ dims: [2, 1, 2], data: new Int16Array([1, -2, 300, 4]), slope: 0.5, inter: -1, source: 's' });
+  assert.equal(Array.from(getSlice(v, 2, 1).data), [149, 1]);
+  const f64 = getSlice(v, 1, 0, new Float64Array(4));
+  assert.instance(f64.data, Float64Array);
+  assert.equal(Array.from(f64.data), [-0.5, 149, -2, 1]);
+  // Typed-array conversion: truncation toward 0, then modulo 256.
+  assert.equal(Array.from(getSlice(v, 2, 0, new Uint8Array(2)).data), [0, 254]);
+});
+
+test('anatomical names follow the affine: identity, slice-first (KiTS-like) and oblique volumes', () => {
+  assert.equal(anatomicalAxes([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]), { sagittal: 0, coronal: 1, axial: 2 });
+  const kits: Affine = [[0, 0, -0.78, 0], [0, -0.78, 0, 0], [-5, 0, 0, 0], [0, 0, 0, 1]];
+  assert.equal(anatomicalAxes(kits), { axial: 0, coronal: 1, sagittal: 2 });
+  const v = coded(kits);
+  assert.is(resolveAxis(v, 'axial'), 0);
+  assert.equal(Array.from(getSlice(v, 'axial', 1).data), Array.from(getSlice(v, 0, 1).data));
+  // Rotated 30 degrees about world z, with unequal voxel sizes: the nearest axis still wins.
+  const c = Math.cos(Math.PI / 6), s = Math.sin(Math.PI / 6);
+  assert.equal(anatomicalAxes([[0, 0.3 * c, -4 * s, 0], [0, 0.3 * s, 4 * c, 0], [2, 0, 0, 0], [0, 0, 0, 1]]), { sagittal: 1, coronal: 2, axial: 0 });
+  assert.throws(() => resolveAxis(v, 'transverse' as 'axial'), /'sagittal', 'coronal' or 'axial'/);
+});
+
+test('setSlice writes masks along each axis; getSlice reads the same values back', () => {
+  const mask = maskLike(coded());
+  const values = { 0: [1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0], 1: [1, 1, 0, 0, 0, 1, 1, 0], 2: [0, 1, 1, 1, 0, 1] };
+  for (const axis of [0, 1, 2] as const) {
+    const index = sliceShape(mask, axis).count - 1;
+    setSlice(mask, axis, index, values[axis]);
+    assert.equal(Array.from(getSlice(mask, axis, index, new Uint8Array(values[axis].length)).data), values[axis], `axis ${axis}`);
+  }
+  // Spot checks against the index formula: x-slice 1, row y = 0, column z = 2 -> voxel (1, 0, 2).
+  assert.is(mask.data[1 + 2 * (0 + 3 * 2)], 1);
+  // z-slice 3, row x = 1, column y = 0 -> voxel (1, 0, 3) = 1.
+  assert.is(mask.data[1 + 2 * (0 + 3 * 3)], 1);
+  assert.throws(() => setSlice(mask, 2, 4, values[2]), /setSlice mask of coded: slice 4 is outside 0\.\.3 along axis 2/);
+  assert.throws(() => setSlice(mask, 'axial', 0, [1, 2]), /2x3 slice needs 6 values, got 2/);
+  assert.throws(() => getSlice(mask, 0, 0.5), /slice 0\.5 is outside/);
+  const scaled = createVolume({ dims: [1, 1, 1], data: new Int16Array(1), slope: 2, source: 'ct' });
+  assert.throws(() => setSlice(scaled, 2, 0, [1]), /setSlice ct: the volume is scaled/);
+});
+
+test('round half to even, as np.rint', () => {
+  const cases = [[0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [127.5, 128], [128.5, 128], [254.5, 254], [0.49999999, 0], [2.5000001, 3], [-0.5, -0], [-1.5, -2]];
+  for (const [v, r] of cases) assert.is(roundHalfEven(v) + 0, r + 0, `rint(${v})`);
+});
+
+test('per-slice min-max to 8-bit as the seed: hand-computed values, ties to even, constant slice all 0', () => {
+  // min 0, max 510: 255 * (x / 510) = x / 2, so odd x lands exactly on a half.
+  const x = [0, 1, 3, 5, 7, 255, 256, 509, 510];
+  assert.equal(Array.from(intensityToUint8(x)), [0, 0, 2, 2, 4, 128, 128, 254, 255]);
+  // min -1000, max 1000: 255 * (x + 1000) / 2000.
+  assert.equal(Array.from(intensityToUint8([-1000, 1000, 0, -500, 24])), [0, 255, 128, 64, 131]);
+  assert.equal(Array.from(intensityToUint8([7, 7, 7])), [0, 0, 0]);
+  assert.equal(Array.from(intensityToUint8([NaN, 2, 4])), [0, 0, 255]);
+  // images_nii2png_z-score.py: clip to [-79, 304] first, then min-max of the clipped slice.
+  assert.equal(Array.from(intensityToUint8([-1000, -79, 112.5, 304, 3000], { kind: 'minmax', clip: [-79, 304] })), [0, 0, 128, 255, 255]);
+  assert.equal(Array.from(intensityToUint8([0, 50, 100], { kind: 'minmax', clip: [-79, 304] })), [0, 128, 255]);
+});
+
+test('CT window (level/width) to 8-bit; bad windows are refused', () => {
+  // level 40, width 400: [-160, 240] -> 0..255, 255 * (x + 160) / 400.
+  assert.equal(Array.from(intensityToUint8([-1000, -160, 40, 240, 3000, 0, 100], { kind: 'window', level: 40, width: 400 })), [0, 0, 128, 255, 255, 102, 166]);
+  assert.equal(Array.from(intensityToUint8([5, 5], { kind: 'window', level: 0, width: 20 })), [191, 191]);
+  assert.throws(() => intensityToUint8([1], { kind: 'window', level: 0, width: 0 }), /width > 0/);
+  assert.throws(() => intensityToUint8([1], { kind: 'minmax', clip: [5, 1] }), /low <= high/);
+});
+
+test('sliceToUint8 works per slice on scaled volumes, in float64', () => {
+  // z = 0: raw [0, 1, 5, 1021] * 0.5 - 1024 = [-1024, -1023.5, -1021.5, -513.5]; z = 1 constant.
+  const v = createVolume({ dims: [2, 2, 2], data: new Int16Array([0, 1, 5, 1021, 9, 9, 9, 9]), slope: 0.5, inter: -1024, source: 'ct' });
+  const s0 = sliceToUint8(v, 2, 0);
+  assert.equal([s0.height, s0.width], [2, 2]);
+  // 255 * (x + 1024) / 510.5 in slice layout (rows x, columns y): [(0,0), (0,1), (1,0), (1,1)].
+  assert.equal(Array.from(s0.data), [0, 1, 0, 255]);
+  assert.equal(Array.from(sliceToUint8(v, 2, 1).data), [0, 0, 0, 0]);
+  // x = 1, rows y, columns z: [-1023.5, -1019.5, -513.5, -1019.5] in the window [-1025, -975].
+  assert.equal(Array.from(sliceToUint8(v, 0, 1, { kind: 'window', level: -1000, width: 50 }).data), [8, 28, 255, 28]);
+});
+
+test.run();
