@@ -1,0 +1,99 @@
+// Load-time weight preparation for conv2d (kernels/conv2d.wgsl): folds an
+// inference BatchNorm into the convolution, transposes PyTorch's OIHW layout to
+// the kernel's [K, CoutPad] (K ordered kh, kw, ci) and uploads once.
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+
+export interface BatchNormParams {
+  weight: Float32Array;
+  bias: Float32Array;
+  runningMean: Float32Array;
+  runningVar: Float32Array;
+  eps: number;
+}
+
+export interface Conv2dWeightSpec {
+  /** PyTorch layout [O, I, KH, KW]. */
+  weight: Float32Array;
+  shape: readonly [number, number, number, number];
+  bias?: Float32Array;
+  batchNorm?: BatchNormParams;
+  label?: string;
+}
+
+export class Conv2dWeights {
+  private released = false;
+
+  constructor(
+    readonly cout: number,
+    readonly cin: number,
+    readonly kh: number,
+    readonly kw: number,
+    /** [KH*KW*Cin, CoutPad], CoutPad = Cout rounded up to 4 with zero columns. */
+    readonly weight: Tensor,
+    /** [CoutPad], zero past Cout. */
+    readonly bias: Tensor,
+    readonly label: string,
+  ) {}
+
+  get disposed(): boolean {
+    return this.released;
+  }
+
+  assertLive(what: string): void {
+    if (this.released) throw new Error(`${what}: conv2d weights '${this.label}' were already disposed`);
+  }
+
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    this.weight.dispose();
+    this.bias.dispose();
+  }
+}
+
+export const padTo4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/**
+ * Folds BatchNorm (if any) in float64 and rounds once to f32:
+ *   w' = w * gamma / sqrt(var + eps),  b' = (b - mean) * gamma / sqrt(var + eps) + beta,
+ * and lays the result out as [K, CoutPad] plus a [CoutPad] bias.
+ */
+export function foldConv2dWeights(spec: Conv2dWeightSpec): { weight: Float32Array; bias: Float32Array } {
+  const [O, I, KH, KW] = spec.shape;
+  const name = `prepareConv2d '${spec.label ?? 'conv2d'}'`;
+  if (!spec.shape.every((d) => Number.isInteger(d) && d > 0)) throw new RangeError(`${name}: shape [${spec.shape.join(', ')}] must be positive integers [O, I, KH, KW]`);
+  if (spec.weight.length !== O * I * KH * KW) throw new RangeError(`${name}: weight has ${spec.weight.length} values, shape [${spec.shape.join(', ')}] needs ${O * I * KH * KW}`);
+  if (spec.bias && spec.bias.length !== O) throw new RangeError(`${name}: bias has ${spec.bias.length} values, expected ${O} (output channels)`);
+  const bn = spec.batchNorm;
+  if (bn) {
+    for (const key of ['weight', 'bias', 'runningMean', 'runningVar'] as const) {
+      if (bn[key].length !== O) throw new RangeError(`${name}: batchNorm.${key} has ${bn[key].length} values, expected ${O} (output channels)`);
+    }
+    if (!(bn.eps >= 0)) throw new RangeError(`${name}: batchNorm.eps must be >= 0, got ${bn.eps}`);
+  }
+  const CP = padTo4(O);
+  const K = KH * KW * I;
+  const weight = new Float32Array(K * CP);
+  const bias = new Float32Array(CP);
+  for (let o = 0; o < O; o++) {
+    const scale = bn ? bn.weight[o] / Math.sqrt(bn.runningVar[o] + bn.eps) : 1;
+    const b = spec.bias ? spec.bias[o] : 0;
+    bias[o] = bn ? (b - bn.runningMean[o]) * scale + bn.bias[o] : b;
+    for (let i = 0; i < I; i++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          weight[((kh * KW + kw) * I + i) * CP + o] = spec.weight[((o * I + i) * KH + kh) * KW + kw] * scale;
+        }
+      }
+    }
+  }
+  return { weight, bias };
+}
+
+export function prepareConv2d(rt: Runtime, spec: Conv2dWeightSpec): Conv2dWeights {
+  const [O, I, KH, KW] = spec.shape;
+  const label = spec.label ?? 'conv2d';
+  const { weight, bias } = foldConv2dWeights(spec);
+  return new Conv2dWeights(O, I, KH, KW, rt.upload([KH * KW * I, padTo4(O)], weight, 'f32', `${label}.weight`), rt.upload([padTo4(O)], bias, 'f32', `${label}.bias`), label);
+}
