@@ -7,6 +7,22 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: {
+    summary: 'the full interactive loop on the bundled phantom CT volume, Dice per round',
+    run: async (argv) => (await import('./eval.ts')).demoCommand(argv),
+  },
+  segment: {
+    summary: 'segment a NIfTI volume from extreme points on one slice, write the mask',
+    run: async (argv) => (await import('./segment.ts')).segmentCommand(argv),
+  },
+  eval: {
+    summary: 'robot-user rounds on a PNG-slice dataset: Dice/IoU per round, JSON and SVG',
+    run: async (argv) => (await import('./eval.ts')).evalCommand(argv),
+  },
+  bench: {
+    summary: 'seconds per interactive round on a 512x512x100 phantom volume',
+    run: async (argv) => (await import('../../bench/session.ts')).benchCommand(argv),
+  },
   convert: {
     summary: 'PyTorch checkpoint (.pth) -> sharded safetensors, checked against a network',
     run: async (argv) => (await import('./convert.ts')).convertCommand(argv),

@@ -1,0 +1,16 @@
+// Writes the bundled example, examples/phantom/{image,mask}.nii.gz: a small phantom
+// CT volume and its tumour mask from tools/phantom.ts (seed 7). Run once; the files
+// are committed so the product never needs the generator.
+import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
+import { writeNifti } from '../src/volume/nifti-node.ts';
+import { phantomVolume } from './phantom.ts';
+
+const [width, height, depth] = [128, 128, 10];
+const v = phantomVolume({ seed: 7, width, height, depth });
+const spacing: [number, number, number] = [v.spacing.x, v.spacing.y, v.spacing.z];
+const dir = new URL('../examples/phantom/', import.meta.url).pathname;
+for (const [name, data] of [['image', v.image], ['mask', v.mask]] as const) {
+  writeNifti(`${dir}${name}.nii.gz`, createVolume({ dims: [width, height, depth], data, spacing, affine: diagonalAffine(spacing), source: `${name}.nii.gz` }));
+}
+const perSlice = Array.from({ length: depth }, (_, z) => v.mask.subarray(z * width * height, (z + 1) * width * height).reduce((s, x) => s + x, 0));
+console.log(`wrote ${dir}{image,mask}.nii.gz: ${width}x${height}x${depth}, tumour pixels per slice ${perSlice.join(' ')}`);
