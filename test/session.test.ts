@@ -133,7 +133,10 @@ test('the robot user is deterministic under a seed and reports volume-wise Dice 
   assert.equal(runs[0].map((r) => [r.slice, r.dice, r.iou]), runs[1].map((r) => [r.slice, r.dice, r.iou]));
   assert.is(runs[0][0].slice, 0, 'round 1 annotates the slice with the largest object (the disc is widest at z = 0 and 8)');
   assert.is.not(runs[0][1].slice, 0, 'round 2 annotates another slice');
-  for (const r of runs[0]) assert.ok(r.dice >= 0 && r.dice <= 1 && r.iou <= r.dice, `dice ${r.dice}, iou ${r.iou}`);
+  for (const r of runs[0]) {
+    assert.ok(r.dice >= 0 && r.dice <= 1 && r.iou <= r.dice, `dice ${r.dice}, iou ${r.iou}`);
+    assert.is(r.sliceDice, 1, 'the scripted 2D step reproduces the ground truth of the annotated slice');
+  }
   let error: unknown = null;
   await runRobotRounds(await session(), new Uint8Array(W * H * D), { rounds: 1, strategy: 'oracle' }).catch((e) => (error = e));
   assert.match(String(error), /ground truth is empty/);

@@ -44,7 +44,7 @@ async function evaluate(cases: Iterable<Case>, strategies: Strategy[], rounds: n
         strategy,
         seed,
         onProgress: (msg) => console.error(`  ${msg}`),
-        onRound: (x) => console.log(`  round ${x.round}: slice ${x.slice}, Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
+        onRound: (x) => console.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
       });
       results.push({ name: c.name, strategy, rounds: r });
     }

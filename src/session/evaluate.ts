@@ -3,14 +3,17 @@
 // annotates the slice the strategy recommends (skipping slices the ground truth
 // leaves empty: there is nothing to click there), re-propagates, and measures the
 // whole volume's Dice and IoU.
-import { extremePointsOfMask } from '../interaction/robot.ts';
+import { dice, extremePointsOfMask } from '../interaction/robot.ts';
 import type { Interactive3DSession, Strategy } from './session.ts';
 
 export interface RoundResult {
   round: number;
   slice: number;
+  /** Volume-wise, after propagation. */
   dice: number;
   iou: number;
+  /** Dice of the annotated slice's 2D result alone. */
+  sliceDice: number;
   seconds: number;
 }
 
@@ -52,11 +55,12 @@ export async function runRobotRounds(session: Interactive3DSession, groundTruth:
     const t0 = performance.now();
     const slice = round === 1 ? areas.indexOf(Math.max(...areas)) : session.rankSlices(options.strategy, { groundTruth, seed: seed + round }).find((z) => areas[z] > 0);
     if (slice === undefined) break; // every slice with an object is annotated
-    const points = extremePointsOfMask({ width, height, data: groundTruth.subarray(slice * n, (slice + 1) * n) }, { seed: seed + round });
+    const truth = groundTruth.subarray(slice * n, (slice + 1) * n);
+    const points = extremePointsOfMask({ width, height, data: truth }, { seed: seed + round });
     options.onProgress?.(`round ${round}: annotating slice ${slice}`);
-    await session.annotate(slice, { kind: 'extreme-points', points });
+    const sliceDice = dice(await session.annotate(slice, { kind: 'extreme-points', points }), truth);
     await session.propagate({ signal: options.signal, onProgress: (p) => options.onProgress?.(`round ${round}: propagated ${p.done}/${p.total} (slice ${p.slice})`) });
-    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), seconds: (performance.now() - t0) / 1000 };
+    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000 };
     results.push(result);
     options.onRound?.(result);
   }
