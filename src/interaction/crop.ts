@@ -34,6 +34,15 @@ export function bboxOfMask(mask: Plane, pad: number): BBox | null {
   return x1 < 0 ? null : [x0 - pad, y0 - pad, x1 + pad, y1 + pad];
 }
 
+/**
+ * A slice pixel in the pixels of the bbox's crop resized to size x size, as DEXTR's
+ * demo maps clicks: floor(size * (p - bbox_min) / crop_size).
+ */
+export function pointToCrop(p: Point, bbox: BBox, size: number): Point {
+  const { width, height } = bboxSize(bbox);
+  return { x: Math.floor((size * (p.x - bbox[0])) / width), y: Math.floor((size * (p.y - bbox[1])) / height) };
+}
+
 export function bboxSize(bbox: BBox): { width: number; height: number } {
   return { width: bbox[2] - bbox[0] + 1, height: bbox[3] - bbox[1] + 1 };
 }

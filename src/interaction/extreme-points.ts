@@ -3,7 +3,7 @@
 // them with 50 px of context (zero padded), resized to 512x512 (cv2.INTER_LINEAR),
 // and a fourth channel holds the points' Gaussian heatmap (sigma 10, 0..255). The
 // network's sigmoid is pasted back with crop2fullmask and thresholded at 0.8.
-import { bboxOfPoints, bboxSize, crop2fullmask, cropPlane, threshold, type BBox, type Point } from './crop.ts';
+import { bboxOfPoints, bboxSize, crop2fullmask, cropPlane, pointToCrop, threshold, type BBox, type Point } from './crop.ts';
 import { DEFAULT_SIGMA, gaussianMax, rescaleTo255 } from './heatmap.ts';
 import { resizeLinearCV, type Plane } from './resample.ts';
 
@@ -21,7 +21,7 @@ export interface NetworkInput {
 }
 
 /** A grey slice (values 0..255) as a checked plane. */
-function checkImage(op: string, image: Plane): void {
+export function checkImage(op: string, image: Plane): void {
   if (!(Number.isInteger(image.width) && Number.isInteger(image.height) && image.width > 0 && image.height > 0) || image.data.length !== image.width * image.height) {
     throw new RangeError(`${op}: image must be a ${image.width}x${image.height} grey plane with ${image.width * image.height} values, got ${image.data.length}`);
   }
@@ -73,8 +73,7 @@ export function extremePointInput(image: Plane, clicks: readonly Point[], option
   const { relax = DEXTR_RELAX, size = INPUT_SIZE, sigma = DEFAULT_SIGMA } = options;
   const pts = checkClicks('extremePointInput', clicks, image.width, image.height, 4);
   const bbox = bboxOfPoints(pts, relax);
-  const { width, height } = bboxSize(bbox);
-  const points = pts.map((p) => ({ x: Math.floor((size * (p.x - bbox[0])) / width), y: Math.floor((size * (p.y - bbox[1])) / height) }));
+  const points = pts.map((p) => pointToCrop(p, bbox, size));
   return { ...assembleInput(image, bbox, [extremePointHeatmap(points, size, sigma)], size), points };
 }
 

@@ -32,3 +32,16 @@ export function rescaleTo255(values: Float64Array): Float64Array {
   }
   return values.map((v) => (255 * (v - lo)) / (hi - lo + 1e-10));
 }
+
+/** ToImage over several maps at once (the original normalises IOG_points' two channels together). */
+export function rescaleJointlyTo255(maps: readonly Float64Array[]): Float64Array[] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of maps) {
+    for (const v of m) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  return maps.map((m) => m.map((v) => (255 * (v - lo)) / (hi - lo + 1e-10)));
+}
