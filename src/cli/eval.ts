@@ -12,6 +12,7 @@ import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
 import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE, WEIGHTS_DIR } from '../weights/shipped.ts';
+import type { InteractionKind } from '../interaction/encode.ts';
 import { integer, parse, runCommand, UsageError } from './args.ts';
 
 const STRATEGIES: Strategy[] = ['quality', 'oracle', 'random'];
@@ -28,7 +29,7 @@ interface Case {
   groundTruth: Uint8Array;
 }
 
-async function evaluate(cases: Iterable<Case>, strategies: Strategy[], rounds: number, memoryWeights: string | undefined, seed: number): Promise<CaseResult[]> {
+async function evaluate(cases: Iterable<Case>, strategies: Strategy[], rounds: number, memoryWeights: string | undefined, seed: number, kind: InteractionKind): Promise<CaseResult[]> {
   const rt = await Runtime.create();
   console.error(`adapter: ${rt.describe()}`);
   const { net, synthetic } = loadMemoryNetwork(rt, { path: memoryWeights });
@@ -42,6 +43,7 @@ async function evaluate(cases: Iterable<Case>, strategies: Strategy[], rounds: n
       const r = await runRobotRounds(session, c.groundTruth, {
         rounds,
         strategy,
+        kind,
         seed,
         onProgress: (msg) => console.error(`  ${msg}`),
         onRound: (x) => console.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
@@ -74,6 +76,13 @@ function write(outDir: string, results: CaseResult[], rounds: number, meta: obje
   console.log(`wrote ${join(outDir, 'eval.json')} and ${join(outDir, 'dice.svg')}`);
 }
 
+const KINDS: InteractionKind[] = ['extreme-points', 'inside-outside', 'scribble', 'two-points'];
+
+function kindOf(value: string): InteractionKind {
+  if (!(KINDS as string[]).includes(value)) throw new UsageError(`--kind must be ${KINDS.join(', ')}, got '${value}'`);
+  return value as InteractionKind;
+}
+
 function strategiesOf(value: string): Strategy[] {
   if (value === 'all') return STRATEGIES;
   if (!(STRATEGIES as string[]).includes(value) && value !== 'uncertainty') throw new UsageError(`--strategy must be quality, oracle, random, uncertainty or all, got '${value}'`);
@@ -88,6 +97,8 @@ where the object is largest with extreme points, each later round the slice the 
 recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
 <out>/dice.svg. --strategy all compares quality, oracle and random (the paper's Table 2).
 
+  --kind K             the robot's interaction: extreme-points (default; the bundled
+                       network's), inside-outside, scribble or two-points (5-channel weights)
   --memory-weights F   converted QAMN weights; default: synthetic (untrained)
   --seed N             robot user seed (default 0)`;
 
@@ -100,6 +111,7 @@ export function evalCommand(argv: string[]): Promise<number> {
       cases: { type: 'string' },
       out: { type: 'string', default: 'eval-out' },
       seed: { type: 'string', default: '0' },
+      kind: { type: 'string', default: 'extreme-points' },
       'memory-weights': { type: 'string' },
     });
     if (values.help) {
@@ -120,7 +132,7 @@ export function evalCommand(argv: string[]): Promise<number> {
         yield { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth: stackMask(c.mask, 2) };
       }
     }
-    const results = await evaluate(cases(), strategies, rounds, values['memory-weights'], seed);
+    const results = await evaluate(cases(), strategies, rounds, values['memory-weights'], seed, kindOf(values.kind!));
     write(values.out!, results, rounds, { dataset: root, split: values.split, seed });
     return 0;
   });
@@ -152,7 +164,7 @@ export function demoCommand(argv: string[]): Promise<number> {
     const mask = readNifti(`${EXAMPLE_DIR}mask.nii.gz`);
     const phantom: Case = { name: 'phantom', stack: volumeStack(image, 'axial', 'raw'), groundTruth: stackMask(mask, 'axial') };
     console.log(`bundled example: ${EXAMPLE_DIR} with IOG weights from ${WEIGHTS_DIR}iog-phantom`);
-    const results = await evaluate([phantom], strategiesOf(values.strategy!), rounds, values['memory-weights'], 0);
+    const results = await evaluate([phantom], strategiesOf(values.strategy!), rounds, values['memory-weights'], 0, 'extreme-points');
     write(values.out!, results, rounds, { dataset: EXAMPLE_DIR });
     return 0;
   });

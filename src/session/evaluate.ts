@@ -1,9 +1,11 @@
 // The robot user's rounds and volume-wise evaluation (the paper's protocol):
-// round 1 annotates the slice where the ground truth is largest; every later round
+// round 1 annotates the slice where the ground truth is largest (extreme points by
+// default, any interaction kind on request); every later round
 // annotates the slice the strategy recommends (skipping slices the ground truth
 // leaves empty: there is nothing to click there), re-propagates, and measures the
 // whole volume's Dice and IoU.
-import { dice, extremePointsOfMask } from '../interaction/robot.ts';
+import type { InteractionKind } from '../interaction/encode.ts';
+import { dice, robotInteraction } from '../interaction/robot.ts';
 import type { Interactive3DSession, Strategy } from './session.ts';
 
 export interface RoundResult {
@@ -34,6 +36,8 @@ export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): { dice: num
 export interface RobotOptions {
   rounds: number;
   strategy: Strategy;
+  /** The robot's interaction kind; default extreme points (the bundled network's). */
+  kind?: InteractionKind;
   seed?: number;
   onRound?: (r: RoundResult) => void;
   onProgress?: (msg: string) => void;
@@ -56,9 +60,9 @@ export async function runRobotRounds(session: Interactive3DSession, groundTruth:
     const slice = round === 1 ? areas.indexOf(Math.max(...areas)) : session.rankSlices(options.strategy, { groundTruth, seed: seed + round }).find((z) => areas[z] > 0);
     if (slice === undefined) break; // every slice with an object is annotated
     const truth = groundTruth.subarray(slice * n, (slice + 1) * n);
-    const points = extremePointsOfMask({ width, height, data: truth }, { seed: seed + round });
-    options.onProgress?.(`round ${round}: annotating slice ${slice}`);
-    const sliceDice = dice(await session.annotate(slice, { kind: 'extreme-points', points }), truth);
+    const interaction = robotInteraction(options.kind ?? 'extreme-points', { width, height, data: truth }, { seed: seed + round });
+    options.onProgress?.(`round ${round}: annotating slice ${slice} (${interaction.kind})`);
+    const sliceDice = dice(await session.annotate(slice, interaction), truth);
     await session.propagate({ signal: options.signal, onProgress: (p) => options.onProgress?.(`round ${round}: propagated ${p.done}/${p.total} (slice ${p.slice})`) });
     const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000 };
     results.push(result);
