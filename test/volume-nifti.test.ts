@@ -9,8 +9,9 @@ import { defaultHeader, type NiftiHeader } from '../src/volume/nifti-header.ts';
 import { readNifti, writeNifti } from '../src/volume/nifti-node.ts';
 import { assertNotInput } from '../src/volume/safe-write-node.ts';
 import { getSlice } from '../src/volume/slice.ts';
-import { createVolume, maskLike, VolumeError, type Affine, type Vec3, type VoxelArray } from '../src/volume/volume.ts';
+import { createVolume, maskLike, type Affine, type Vec3, type VoxelArray } from '../src/volume/volume.ts';
 import { rng } from './_lib/random.ts';
+import { throwsNaming } from './_lib/volume-errors.ts';
 
 const DIR = mkdtempSync(join(tmpdir(), 'mem3d-nifti-'));
 
@@ -67,19 +68,6 @@ function assertAffine(actual: Affine, expected: number[][], tol = 0, what = 'aff
     const ok = tol === 0 ? Object.is(actual[r][c] + 0, expected[r][c] + 0) : Math.abs(actual[r][c] - expected[r][c]) <= tol;
     assert.ok(ok, `${what}[${r}][${c}] = ${actual[r][c]}, expected ${expected[r][c]}`);
   }
-}
-
-function throwsNaming(fn: () => unknown, file: string, ...parts: string[]): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, VolumeError);
-    const msg = (e as Error).message;
-    assert.ok(msg.startsWith(`${file}: `), `'${msg}' does not start with the file name ${file}`);
-    for (const p of parts) assert.ok(msg.includes(p), `'${msg}' lacks '${p}'`);
-    return;
-  }
-  assert.unreachable(`no error; expected one naming ${file} and mentioning ${parts.join(', ')}`);
 }
 
 const RAW = [-3, 0, 7, 32767, -32768, 1, 2, 3, 4, 5, 6, 100];

@@ -11,8 +11,9 @@ import { decodeLabelPng, encodeGrayPng, encodeMaskPng } from '../src/volume/png-
 import { parseCaseList, seedLayout, sortSliceFiles } from '../src/volume/png-dataset.ts';
 import { detectLayout, listCases, readPngCase, writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { getSlice } from '../src/volume/slice.ts';
-import { createVolume, maskLike, VolumeError } from '../src/volume/volume.ts';
+import { createVolume, maskLike } from '../src/volume/volume.ts';
 import { rng } from './_lib/random.ts';
+import { throwsNaming } from './_lib/volume-errors.ts';
 
 const DIR = mkdtempSync(join(tmpdir(), 'mem3d-png-'));
 
@@ -45,19 +46,6 @@ function handPng(width: number, height: number, depth: number, ctype: number, ro
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...chunk('IHDR', ihdr),
     ...(plte ? chunk('PLTE', Uint8Array.from(plte)) : []), ...chunk('IDAT', deflateSync(raw)), ...chunk('IEND', new Uint8Array(0)),
   ]);
-}
-
-function throwsNaming(fn: () => unknown, file: string, ...parts: string[]): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, VolumeError);
-    const msg = (e as Error).message;
-    assert.ok(msg.startsWith(`${file}: `), `'${msg}' does not start with ${file}`);
-    for (const p of parts) assert.ok(msg.includes(p), `'${msg}' lacks '${p}'`);
-    return;
-  }
-  assert.unreachable(`no error; expected one naming ${file}`);
 }
 
 test('gray PNG writer round-trips through decodeGrayPng (odd size, every byte value)', () => {

@@ -9,12 +9,15 @@ export interface GrayImage {
   data: Uint8Array;
 }
 
+/** UPNG.decode on exactly these bytes (Node's Buffer can be a view into a shared pool). */
+export function upngDecode(bytes: ArrayBuffer | Uint8Array): UPNG.Image {
+  return UPNG.decode(bytes instanceof Uint8Array ? (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) : bytes);
+}
+
 export function decodeGrayPng(bytes: ArrayBuffer | Uint8Array, source = '<buffer>'): GrayImage {
-  // Node's Buffer.slice is a view into a shared pool: copy exactly this file's bytes.
-  const buffer = bytes instanceof Uint8Array ? (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) : bytes;
   let img: UPNG.Image;
   try {
-    img = UPNG.decode(buffer);
+    img = upngDecode(bytes);
   } catch (e) {
     throw new Error(`${source}: not a readable PNG (${(e as Error).message})`);
   }

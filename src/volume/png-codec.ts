@@ -8,7 +8,7 @@
 
 import { zlibSync } from 'fflate';
 import UPNG from 'upng-js';
-import { decodeGrayPng, type GrayImage } from '../io/png.ts';
+import { decodeGrayPng, upngDecode, type GrayImage } from '../io/png.ts';
 import { VolumeError } from './volume.ts';
 
 const GRAY = 0;
@@ -20,10 +20,9 @@ const INDEXED = 3;
  * are equal.
  */
 export function decodeLabelPng(bytes: ArrayBuffer | Uint8Array, source = '<buffer>'): GrayImage {
-  const buffer = bytes instanceof Uint8Array ? (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) : bytes;
   let img: UPNG.Image;
   try {
-    img = UPNG.decode(buffer);
+    img = upngDecode(bytes);
   } catch (e) {
     throw new VolumeError(source, `not a readable PNG (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
