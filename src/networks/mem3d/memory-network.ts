@@ -74,6 +74,8 @@ export class MemoryNetwork {
     const before = rt.memoryStats().liveBytes;
     const p = new ParamLoader(rt, source);
     const m = MemoryNetwork.modules(p, variant);
+    // Before anything is uploaded outside the loader: a failed load releases all it uploaded.
+    p.finish();
     const net = new MemoryNetwork(
       rt,
       variant,
@@ -86,7 +88,6 @@ export class MemoryNetwork {
       prepareConv2d(rt, { weight: new Float32Array([0, 1]), shape: [1, 2, 1, 1], label: 'one-hot object channel' }),
       0,
     );
-    p.finish();
     (net as { weightBytes: number }).weightBytes = rt.memoryStats().liveBytes - before;
     return net;
   }
