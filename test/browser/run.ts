@@ -9,28 +9,14 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { CheckResult, SmokeState } from './protocol.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'browser-smoke.png');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // SwiftShader compiles and runs every kernel on the CPU; the whole run takes well
 // under this, which only guards against a hung page or GPU process.
 const TIMEOUT_MS = 5 * 60_000;
-
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--enable-unsafe-webgpu',
-  // Pin WebGPU to SwiftShader so results do not depend on the host's GPU (if any).
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  // The machine may be offline: without these Chromium keeps retrying its services.
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const HTML = `<!doctype html><html><head><meta charset="utf-8"><title>mem3d smoke</title><link rel="icon" href="data:,"><style>
 body { font: 14px sans-serif; margin: 16px; } table { border-collapse: collapse; }

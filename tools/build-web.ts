@@ -1,0 +1,33 @@
+// Bundles the web viewer (web/src/main.ts) and the embedding entry (web/embed.ts)
+// into dist/web/ with esbuild. Run: npm run build:web
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+export const WEB_DIST = join(ROOT, 'dist/web');
+
+export async function buildWeb(options: { minify?: boolean } = {}): Promise<string> {
+  mkdirSync(WEB_DIST, { recursive: true });
+  await build({
+    entryPoints: { app: join(ROOT, 'web/src/main.ts'), embed: join(ROOT, 'web/embed.ts') },
+    outdir: WEB_DIST,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    // Only Node's device path imports it, through a module name built at run time.
+    external: ['webgpu'],
+    sourcemap: 'linked',
+    minify: options.minify ?? false,
+    logLevel: 'warning',
+  });
+  copyFileSync(join(ROOT, 'web/index.html'), join(WEB_DIST, 'index.html'));
+  return WEB_DIST;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const out = await buildWeb({ minify: process.argv.includes('--minify') });
+  console.log(`web viewer built into ${out}`);
+}
