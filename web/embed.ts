@@ -2,12 +2,10 @@
 // viewer that draws its own canvas (this repo's web/ page, or one built on NiiVue).
 // Slice indices are along the volume's axial axis; points are slice pixels (x right,
 // y down, as getSlice lays the slice out).
-import { extremePointInput, maskFromLogits } from '../src/interaction/extreme-points.ts';
 import type { Point } from '../src/interaction/crop.ts';
-import type { IOGNetwork } from '../src/networks/iog/network.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { Interactive3DSession, type PropagationProgress, type SliceStack, type SliceState } from '../src/session/session.ts';
-import type { Interaction, SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
+import { IOGSliceSegmenter, type Interaction, type SliceImage, type SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type Volume } from '../src/volume/index.ts';
 import { loadIOGWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/weights/shipped-web.ts';
@@ -48,23 +46,6 @@ export interface VolumeInfo {
 }
 
 /** The 2D step at a chosen crop size: the network upsamples any input to 512x512 logits. */
-class CroppedIOGSegmenter implements SliceSegmenter {
-  constructor(private readonly rt: Runtime, private readonly net: IOGNetwork, private readonly size: number) {}
-
-  async segment(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
-    if (interaction.kind !== 'extreme-points') throw new Error(`the bundled 2D network takes extreme points, not '${interaction.kind}'`);
-    const input = extremePointInput(image, interaction.points, { size: this.size });
-    const t = this.rt.upload([1, input.size, input.size, input.channels], input.data, 'f32', 'iog input');
-    const out = this.net.forward(t, { coarse: false });
-    t.dispose();
-    const logits = await out.fine.read();
-    out.dispose();
-    const [, h, w] = out.fine.shape;
-    if (h !== w) throw new Error(`IOG output is ${h}x${w}, expected square`);
-    return maskFromLogits(logits, h, input.bbox, image.width, image.height);
-  }
-}
-
 /** Answers the interactions it has seen with their stored masks: rebuilds a session after undo without the network. */
 class ReplaySegmenter implements SliceSegmenter {
   readonly masks = new Map<Interaction, Uint8Array>();
@@ -97,7 +78,7 @@ export async function createSegmenter(options: SegmenterOptions) {
   const load = { cacheName: options.cacheName };
   const memory: MemoryNetwork = await loadSynthQAMNWeb(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: 'memory network' }) });
   const iog = await loadIOGWeb(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: '2D network' }) });
-  const segmenter = new ReplaySegmenter(new CroppedIOGSegmenter(rt, iog, cropSize));
+  const segmenter = new ReplaySegmenter(new IOGSliceSegmenter(rt, iog, cropSize));
 
   let info: VolumeInfo | null = null;
   let session: Interactive3DSession | null = null;
