@@ -1,6 +1,6 @@
 // npm run bench:iog-dice -- [--slices 20] [--first-seed 1] [--kind extreme-points] [--json out.json]
 // Dice of the shipped int8 IOG weights (weights/iog-phantom, the 4-channel
-// extreme-point model) on phantom slices from tools/phantom.ts with robot clicks:
+// extreme-point model) on phantom slices from src/phantom/phantom.ts with robot clicks:
 // crop, forward, paste back (crop2fullmask, threshold 0.8) against the tumour mask.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
-import { phantomSlice } from '../tools/phantom.ts';
+import { phantomSlice } from '../src/phantom/phantom.ts';
 
 const { values } = parseArgs({
   options: {

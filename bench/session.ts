@@ -10,7 +10,7 @@ import { runRobotRounds } from '../src/session/evaluate.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { loadIOG, loadMemoryNetwork } from '../src/weights/shipped.ts';
-import { phantomVolume } from '../tools/phantom.ts';
+import { phantomVolume } from '../src/phantom/phantom.ts';
 
 const USAGE = 'usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json]';
 

@@ -11,7 +11,7 @@ import { dice, robotInteraction } from '../src/interaction/robot.ts';
 import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
-import { phantomSlice } from '../tools/phantom.ts';
+import { phantomSlice } from '../src/phantom/phantom.ts';
 import { testRuntime } from './_lib/gpu.ts';
 
 const WEIGHTS = new URL('../weights/iog-phantom/iog.safetensors.index.json', import.meta.url).pathname;

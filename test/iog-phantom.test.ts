@@ -1,9 +1,9 @@
-// The phantom generator (tools/phantom.ts): deterministic, the README's grey levels
+// The phantom generator (src/phantom/phantom.ts): deterministic, the README's grey levels
 // and geometry, and volumes whose anatomy is smooth along z and whose tumour covers
 // one contiguous run of slices.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { phantomSlice, phantomVolume, volumeSlice } from '../tools/phantom.ts';
+import { phantomSlice, phantomVolume, volumeSlice } from '../src/phantom/phantom.ts';
 
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];

@@ -1,9 +1,9 @@
 // Writes the bundled example, examples/phantom/{image,mask}.nii.gz: a small phantom
-// CT volume and its tumour mask from tools/phantom.ts (seed 7). Run once; the files
+// CT volume and its tumour mask from src/phantom/phantom.ts (seed 7). Run once; the files
 // are committed so the product never needs the generator.
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { writeNifti } from '../src/volume/nifti-node.ts';
-import { phantomVolume } from './phantom.ts';
+import { phantomVolume } from '../src/phantom/phantom.ts';
 
 const [width, height, depth] = [128, 128, 10];
 const v = phantomVolume({ seed: 7, width, height, depth });

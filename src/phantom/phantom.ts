@@ -20,9 +20,9 @@
 // slice when the volume has more than a few. phantomSlice is the centre slice of a
 // one-slice volume: the tumour's full cross-section.
 //
-// Run `npx tsx tools/phantom.ts --seed 3 [--width 512 --height 512] [--depth 1] [--out dir]`
+// Run `npx tsx src/phantom/phantom.ts --seed 3 [--width 512 --height 512] [--depth 1] [--out dir]`
 // to write phantom_<seed>[_z<z>].png and phantom_mask_<seed>[_z<z>].png (mask 0 / 255).
-import { seededRandom } from '../src/interaction/robot.ts';
+import { seededRandom } from '../interaction/robot.ts';
 
 export interface PhantomSlice {
   width: number;
