@@ -9,7 +9,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { runRobotRounds } from '../src/session/evaluate.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
-import { loadIOG, loadMemoryNetwork } from '../src/weights/shipped.ts';
+import { loadIOG, loadMemoryNetwork } from '../src/pretrained/node.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 
 const USAGE = 'usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json]';

@@ -8,7 +8,7 @@ import { Interactive3DSession, type PropagationProgress, type SliceStack, type S
 import { IOGSliceSegmenter, type Interaction, type SliceImage, type SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type Volume } from '../src/volume/index.ts';
-import { loadIOGWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/weights/shipped-web.ts';
+import { loadIOGWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 
 export type { Point, PropagationProgress, SliceState, DownloadProgress, Volume };

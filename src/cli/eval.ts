@@ -11,7 +11,7 @@ import { IOGSliceSegmenter } from '../session/slice-segmenter.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
-import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE, WEIGHTS_DIR } from '../weights/shipped.ts';
+import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE, WEIGHTS_DIR } from '../pretrained/node.ts';
 import type { InteractionKind } from '../interaction/encode.ts';
 import { integer, parse, runCommand, UsageError } from './args.ts';
 

@@ -6,7 +6,7 @@ import { IOGSliceSegmenter } from '../session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti, writeNifti } from '../volume/nifti-node.ts';
 import { assertNotInput } from '../volume/safe-write-node.ts';
-import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE } from '../weights/shipped.ts';
+import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE } from '../pretrained/node.ts';
 import type { IntensityMapping } from '../volume/intensity.ts';
 import type { AxisName } from '../volume/slice.ts';
 import { integer, parse, points, runCommand, UsageError } from './args.ts';

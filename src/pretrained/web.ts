@@ -1,11 +1,14 @@
-// The shipped weights (see shipped.ts) for browsers: fetched over HTTP from a base URL
-// that serves the package's weights/ folder, kept in the Cache Storage API so the
-// next visit loads them without the network (53 MB for IOG).
+// Pretrained models for browsers (node.ts is the Node side): the shipped weights
+// fetched over HTTP from a base URL that serves the package's weights/ folder, kept in
+// the Cache Storage API so the next visit loads them without the network (53 MB for
+// IOG, 74 MB for the phantom QAMN).
 import { fetchShardedSafetensors, parseSafetensors } from '../io/safetensors.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from './safetensors-source.ts';
+import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
+
+export { PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE } from './shipped.ts';
 
 /** Bytes received so far over all files of one load; `total` grows as response headers arrive. */
 export interface DownloadProgress {
@@ -75,16 +78,29 @@ async function readWithProgress(res: Response, onChunk: (n: number) => void): Pr
 
 const join = (base: string, path: string) => `${base.replace(/\/?$/, '/')}${path}`;
 
-/** The shipped int8 IOG network (`<base>/iog-phantom/`). */
-export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<IOGNetwork> {
-  const dir = join(weightsBaseUrl, 'iog-phantom/');
-  const [indexBytes] = await fetchAllCached([join(dir, 'iog.safetensors.index.json')], { ...options, onProgress: undefined });
+/** A sharded checkpoint `<dir>/<indexName>`: the index, then every shard it names (progress counts the shards). */
+async function fetchShardedCheckpoint(dir: string, indexName: string, options: WebLoadOptions) {
+  const [indexBytes] = await fetchAllCached([join(dir, indexName)], { ...options, onProgress: undefined });
   const index = JSON.parse(new TextDecoder().decode(indexBytes)) as { weight_map: Record<string, string> };
   const files = [...new Set(Object.values(index.weight_map))];
   const shards = await fetchAllCached(files.map((f) => join(dir, f)), options);
   const byFile = new Map(files.map((f, i) => [f, shards[i]]));
-  const reader = await fetchShardedSafetensors(index, async (file) => byFile.get(file)!, join(dir, 'iog.safetensors.index.json'));
+  return fetchShardedSafetensors(index, async (file) => byFile.get(file)!, join(dir, indexName));
+}
+
+/** The shipped int8 IOG network (`<base>/iog-phantom/`). */
+export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<IOGNetwork> {
+  const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'iog-phantom/'), 'iog.safetensors.index.json', options);
   return IOGNetwork.load(rt, safetensorsWeightSource(reader));
+}
+
+/**
+ * The shipped int8 QAMN trained on phantoms (`<base>/qamn-phantom/`), the default memory
+ * network: for phantoms only (say so with PHANTOM_WEIGHTS_NOTICE).
+ */
+export async function loadQAMNPhantomWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<MemoryNetwork> {
+  const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'qamn-phantom/'), 'qamn.safetensors.index.json', options);
+  return MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant: 'qamn' });
 }
 
 /** The shipped synth-v1 QAMN (`<base>/qamn-synth-v1/`): untrained, so callers must say its masks mean nothing. */

@@ -1,0 +1,20 @@
+// What the shipped weights are, in words and in slice layout; shared by the Node and
+// browser loaders (node.ts, web.ts), with no file system or fetch of its own.
+import type { SliceLayout } from '../volume/layout.ts';
+
+export type ShippedMemoryWeights = 'qamn-phantom' | 'synth-v1';
+
+export const SHIPPED_MEMORY_WEIGHTS: Readonly<Record<ShippedMemoryWeights, { summary: string; sliceLayout: SliceLayout }>> = {
+  // Trained on frames laid out as the engine reads NIfTI axial slices (weights/qamn-phantom/README.md).
+  'qamn-phantom': { summary: 'QAMN trained on synthetic phantoms (weights/qamn-phantom, int8)', sliceLayout: 'rows-first-axis' },
+  // Untrained: its layout is the reference's calling sequence, which feeds the seed's layout.
+  'synth-v1': { summary: 'QAMN synth-v1 (untrained, for conformance)', sliceLayout: 'rows-first-axis' },
+};
+
+export const PHANTOM_WEIGHTS_NOTICE =
+  'NOTE: the default memory network was trained on synthetic CT phantoms only; it is for phantoms. ' +
+  'For real CT convert trained Mem3D/STM weights with `mem3d convert` and pass them with --memory-weights.';
+
+export const SYNTHETIC_WEIGHTS_NOTICE =
+  'NOTE: the memory network runs with synthetic (synth-v1, untrained) weights, so propagated masks are not meaningful; ' +
+  'convert trained QAMN weights with `mem3d convert` and pass them with --memory-weights.';
