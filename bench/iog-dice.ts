@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decodeMask, encodeInteraction } from '../src/interaction/encode.ts';
-import { dice, robotInteraction } from '../src/interaction/robot.ts';
+import { robotInteraction } from '../src/interaction/robot.ts';
+import { dice } from '../src/eval/metrics.ts';
 import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { Runtime } from '../src/runtime/runtime.ts';

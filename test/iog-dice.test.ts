@@ -7,7 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeMask, encodeInteraction } from '../src/interaction/encode.ts';
-import { dice, robotInteraction } from '../src/interaction/robot.ts';
+import { robotInteraction } from '../src/interaction/robot.ts';
+import { dice } from '../src/eval/metrics.ts';
 import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';

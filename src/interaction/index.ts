@@ -7,6 +7,6 @@ export { assembleInput, DEXTR_RELAX, DEXTR_THRESHOLD, extremePointHeatmap, extre
 export { DEFAULT_SIGMA, gaussianMax, rescaleJointlyTo255, rescaleTo255 } from './heatmap.ts';
 export { insideOutsideInput, iogPointsOfMask, IOG_PAD, IOG_RELAX, paddedCorners, type InsideOutsideClicks, type IOGPoints } from './inside-outside.ts';
 export { resizeCubicCV, resizeLinearCV, type Plane } from './resample.ts';
-export { dice, extremePointsOfMask, insideOutsideOfMask, robotInteraction, scribbleOfMask, seededRandom } from './robot.ts';
+export { extremePointsOfMask, insideOutsideOfMask, robotInteraction, scribbleOfMask } from './robot.ts';
 export { drawStroke, SCRIBBLE_RELAX, SCRIBBLE_VALUE, scribbleInput } from './scribble.ts';
 export { twoPointsInput, twoPointsOfMask } from './two-points.ts';

@@ -11,18 +11,7 @@ import { iogPointsOfMask } from './inside-outside.ts';
 import type { Plane } from './resample.ts';
 import { drawStroke } from './scribble.ts';
 import { twoPointsOfMask } from './two-points.ts';
-
-/** mulberry32: a small seeded stream in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../util/seeded-random.ts';
 
 /**
  * helpers.extreme_points(mask, pert): the left-, right-, top- and bottom-most
@@ -46,19 +35,6 @@ export function extremePointsOfMask(mask: Plane, options: { seed?: number; pert?
     pick(fg.filter((p) => p.y <= ymin + pert)),
     pick(fg.filter((p) => p.y >= ymax - pert)),
   ];
-}
-
-/** 2 |A and B| / (|A| + |B|) of two 0 / non-zero masks; 1 when both are empty. */
-export function dice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`dice: masks have ${a.length} and ${b.length} pixels`);
-  let inter = 0;
-  let total = 0;
-  for (let i = 0; i < a.length; i++) {
-    const [x, y] = [a[i] !== 0, b[i] !== 0];
-    if (x && y) inter++;
-    total += Number(x) + Number(y);
-  }
-  return total === 0 ? 1 : (2 * inter) / total;
 }
 
 /**

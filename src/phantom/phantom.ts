@@ -22,7 +22,7 @@
 //
 // Run `npx tsx src/phantom/phantom.ts --seed 3 [--width 512 --height 512] [--depth 1] [--out dir]`
 // to write phantom_<seed>[_z<z>].png and phantom_mask_<seed>[_z<z>].png (mask 0 / 255).
-import { seededRandom } from '../interaction/robot.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 
 export interface PhantomSlice {
   width: number;

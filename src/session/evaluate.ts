@@ -5,7 +5,8 @@
 // leaves empty: there is nothing to click there), re-propagates, and measures the
 // whole volume's Dice and IoU.
 import type { InteractionKind } from '../interaction/encode.ts';
-import { dice, robotInteraction } from '../interaction/robot.ts';
+import { robotInteraction } from '../interaction/robot.ts';
+import { dice, overlap } from '../eval/metrics.ts';
 import type { Interactive3DSession, Strategy } from './session.ts';
 
 export interface RoundResult {
@@ -17,20 +18,6 @@ export interface RoundResult {
   /** Dice of the annotated slice's 2D result alone. */
   sliceDice: number;
   seconds: number;
-}
-
-/** Dice and IoU of two 0 / non-zero masks; both 1 when both are empty. */
-export function overlap(a: ArrayLike<number>, b: ArrayLike<number>): { dice: number; iou: number } {
-  if (a.length !== b.length) throw new RangeError(`overlap: masks have ${a.length} and ${b.length} voxels`);
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0;
-    const y = b[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union === 0 ? { dice: 1, iou: 1 } : { dice: (2 * inter) / (union + inter), iou: inter / union };
 }
 
 export interface RobotOptions {

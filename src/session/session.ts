@@ -11,7 +11,8 @@
 // pixels exceed `qualityConfidence` probability; otherwise the slice scores 1.0.
 import type { MemoryEntry, MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { preprocessFrame } from '../networks/mem3d/preprocess.ts';
-import { dice, seededRandom } from '../interaction/robot.ts';
+import { dice } from '../eval/metrics.ts';
+import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';

@@ -1,6 +1,6 @@
 // Deterministic test data from the robot user's seeded stream (mulberry32), so a
 // failing case reruns identically.
-import { seededRandom as rng } from '../../src/interaction/robot.ts';
+import { seededRandom as rng } from '../../src/util/seeded-random.ts';
 
 export { rng };
 

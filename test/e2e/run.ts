@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { extremePointsOfMask, dice } from '../../src/interaction/robot.ts';
+import { extremePointsOfMask } from '../../src/interaction/robot.ts';
+import { dice } from '../../src/eval/metrics.ts';
 import { getSlice, parseNifti } from '../../src/volume/index.ts';
 import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
