@@ -1,9 +1,9 @@
 // safetensors files on disk (Node): single files and Hugging Face sharded checkpoints.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  parseSafetensors, parseSafetensorsIndex, SafetensorsError, ShardedSafetensors,
+  MAX_HEADER_BYTES, parseSafetensors, parseSafetensorsIndex, SafetensorsError, ShardedSafetensors,
   type SafetensorsFile, type SafetensorsReader,
 } from './safetensors.ts';
 import { serializeSafetensors, serializeShardedSafetensors, type ShardOptions, type TensorsToWrite } from './safetensors-write.ts';
@@ -22,6 +22,13 @@ export function readSafetensors(path: string): SafetensorsFile {
 
 /** Checks that every shard exists now; each is read on first use. */
 export function loadShardedSafetensors(indexPath: string): ShardedSafetensors {
+  let size = 0;
+  try {
+    size = statSync(indexPath).size;
+  } catch {
+    // readBytes names the problem
+  }
+  if (size > MAX_HEADER_BYTES) throw new SafetensorsError(indexPath, `index is ${size} bytes, over the limit of ${MAX_HEADER_BYTES}`);
   const index = parseSafetensorsIndex(new TextDecoder().decode(readBytes(indexPath, indexPath, 'index')), indexPath);
   const dir = dirname(indexPath);
   const sharded = new ShardedSafetensors(index, indexPath, (file) => readSafetensors(join(dir, file)));

@@ -5,6 +5,12 @@
 // `<prefix>.safetensors.index.json` = {"metadata": {...}, "weight_map": {name: shard}}.
 
 import { decodeBF16, decodeF16 } from './float16.ts';
+import { describeList, describeValue, jsonNestingDepth } from './untrusted.ts';
+
+/** The reference implementation's cap on the JSON header (safetensors' MAX_HEADER_SIZE). */
+export const MAX_HEADER_BYTES = 100_000_000;
+/** JSON nesting refused beyond this depth, as serde_json (which the reference parses with) refuses it. */
+export const MAX_JSON_DEPTH = 128;
 
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I8' | 'U8' | 'BOOL';
 
@@ -24,9 +30,14 @@ export interface TensorInfo {
 
 export class SafetensorsError extends Error {
   constructor(readonly source: string, message: string, readonly tensor?: string, options?: ErrorOptions) {
-    super(`safetensors ${source}: ${tensor === undefined ? '' : `tensor '${tensor}': `}${message}`, options);
+    super(`safetensors ${source}: ${tensor === undefined ? '' : `tensor '${shortName(tensor)}': `}${message}`, options);
     this.name = 'SafetensorsError';
   }
+}
+
+/** A tensor name as printed: names are untrusted and may be megabytes long. */
+function shortName(name: string): string {
+  return name.length > 200 ? `${name.slice(0, 200)}...` : name;
 }
 
 export interface Float32Options {
@@ -84,13 +95,9 @@ export class SafetensorsFile implements SafetensorsReader {
     if (n > BigInt(bytes.length - 8)) {
       fail(`header length ${n} exceeds the ${bytes.length - 8} bytes after it (truncated, or not a safetensors file)`);
     }
+    if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
     const dataStart = 8 + Number(n);
-    let header: unknown;
-    try {
-      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
-    } catch (e) {
-      fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
-    }
+    const header = parseLimitedJson(bytes.subarray(8, dataStart), 'header', fail);
     if (!isObject(header)) fail('header is not a JSON object');
     const dataLength = bytes.length - dataStart;
     let metadata: Record<string, string> = {};
@@ -183,6 +190,18 @@ export function parseSafetensors(bytes: ArrayBuffer | Uint8Array, source = '<buf
   return SafetensorsFile.parse(bytes, source);
 }
 
+/** JSON.parse of `text` after the depth check (text nested 10^6 deep takes V8 seconds and its values overflow recursive code). */
+function parseLimitedJson(text: Uint8Array | string, what: string, fail: (msg: string) => never): unknown {
+  const depth = jsonNestingDepth(text, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) fail(`${what} JSON is nested more than ${MAX_JSON_DEPTH} levels deep (the limit)`);
+  try {
+    return JSON.parse(typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text));
+  } catch (e) {
+    const msg = (e as Error).message;
+    return fail(`${what} is not valid ${typeof text === 'string' ? '' : 'UTF-8 '}JSON (${msg.length > 120 ? `${msg.slice(0, 120)}...` : msg})`);
+  }
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -190,7 +209,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function parseMetadata(value: unknown, fail: (msg: string) => never): Record<string, string> {
   if (!isObject(value)) return fail('__metadata__ is not an object');
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(`__metadata__ value of '${k}' is ${JSON.stringify(v)}, not a string`);
+    if (typeof v !== 'string') fail(`__metadata__ value of '${shortName(k)}' is ${describeValue(v)}, not a string`);
   }
   return value as Record<string, string>;
 }
@@ -200,21 +219,21 @@ function parseEntry(value: unknown, dataLength: number, fail: (msg: string) => n
   const { dtype, shape, data_offsets: offsets } = value;
   if (dtype === undefined) fail('missing dtype');
   if (!isSafetensorsDType(dtype)) {
-    return fail(`unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    return fail(`unsupported dtype ${describeValue(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
   }
   if (shape === undefined) fail('missing shape');
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
+    fail(`shape ${Array.isArray(shape) ? describeList(shape) : describeValue(shape)} is not a list of non-negative integers`);
   }
   if (offsets === undefined) fail('missing data_offsets');
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0) || offsets[0] > offsets[1]) {
-    fail(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with 0 <= begin <= end`);
+    fail(`data_offsets ${Array.isArray(offsets) ? describeList(offsets) : describeValue(offsets)} is not [begin, end] with 0 <= begin <= end`);
   }
   const [begin, end] = offsets as [number, number];
   const dims = shape as number[];
   const byteLength = dims.reduce((p, d) => p * d, DTYPE_BYTES[dtype]);
   if (byteLength !== end - begin) {
-    fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape [${dims}] of ${dtype} needs ${byteLength}`);
+    fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${describeList(dims)} of ${dtype} needs ${byteLength}`);
   }
   if (end > dataLength) {
     fail(`data_offsets [${begin}, ${end}] run past the end of the data (${dataLength} bytes): the file is truncated`);
@@ -230,8 +249,17 @@ export function notFound(name: string, available: readonly string[]): string {
     return i;
   };
   const near = available.map((s, i) => ({ s, i, c: common(s) })).sort((a, b) => b.c - a.c || a.i - b.i).slice(0, 5);
-  const list = near.map((x) => `'${x.s}'`).join(', ');
+  const list = near.map((x) => `'${shortName(x.s)}'`).join(', ');
   return `not found (${available.length} tensors${available.length ? `; e.g. ${list}${available.length > near.length ? ', ...' : ''}` : ''})`;
+}
+
+/** A non-string index metadata value as JSON text; a value too deep or odd to serialise is described instead. */
+function metadataText(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? describeValue(v);
+  } catch {
+    return describeValue(v);
+  }
 }
 
 export interface SafetensorsIndex {
@@ -244,11 +272,8 @@ export function parseSafetensorsIndex(json: unknown, source = '<index>'): Safete
   const fail = (msg: string): never => { throw new SafetensorsError(source, msg); };
   let index = json;
   if (typeof json === 'string') {
-    try {
-      index = JSON.parse(json);
-    } catch (e) {
-      fail(`index is not valid JSON (${(e as Error).message})`);
-    }
+    if (json.length > MAX_HEADER_BYTES) fail(`index is ${json.length} characters, over the limit of ${MAX_HEADER_BYTES}`);
+    index = parseLimitedJson(json, 'index', fail);
   }
   if (!isObject(index)) return fail('index is not a JSON object');
   const { metadata = {}, weight_map: map } = index;
@@ -257,7 +282,7 @@ export function parseSafetensorsIndex(json: unknown, source = '<index>'): Safete
   for (const [name, file] of Object.entries(map)) {
     // Shard names are joined to the index's folder: keep them inside it.
     if (typeof file !== 'string' || file === '' || /^([\\/]|[A-Za-z]:)/.test(file) || file.split(/[\\/]/).includes('..')) {
-      fail(`weight_map entry for '${name}' is ${JSON.stringify(file)}, not a relative shard file name`);
+      fail(`weight_map entry for '${shortName(name)}' is ${describeValue(file)}, not a relative shard file name`);
     }
   }
   return { metadata: metadata as Record<string, unknown>, weight_map: map as Record<string, string> };
@@ -274,7 +299,7 @@ export class ShardedSafetensors implements SafetensorsReader {
   private readonly opened = new Map<string, SafetensorsFile>();
 
   constructor(readonly index: SafetensorsIndex, readonly source: string, private readonly openShard: (file: string) => SafetensorsFile) {
-    this.metadata = Object.fromEntries(Object.entries(index.metadata).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    this.metadata = Object.fromEntries(Object.entries(index.metadata).map(([k, v]) => [k, typeof v === 'string' ? v : metadataText(v)]));
     this.map = new Map(Object.entries(index.weight_map));
   }
 
