@@ -194,7 +194,8 @@ export function convertCheckpoint(bytes: Uint8Array, source: { path: string; sha
   }
   const tensors: TensorToWrite[] = [];
   for (const [name, t] of kept) {
-    if (format === 'int8' && name.endsWith(QSCALE)) throw new CheckpointError(source.path, `tensor '${name}' collides with the int8 format's scale names`);
+    // Any format: the weight loader reads every '<name>.qscale' as an int8 scale and hides it from names().
+    if (name.endsWith(QSCALE)) throw new CheckpointError(source.path, `tensor '${name}' collides with the int8 format's scale names ('${QSCALE}' is reserved; the loader would hide it)`);
     tensors.push(...outputTensors(name, t, format, source.path));
   }
   const metadata: Record<string, string> = {

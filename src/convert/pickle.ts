@@ -48,6 +48,15 @@ const OP = {
 } as const;
 const OP_NAME = new Map<number, string>(Object.entries(OP).map(([k, v]) => [v, k]));
 
+/**
+ * Containers nested deeper than this are refused: Python's pickler recurses once per
+ * level and stops at its default recursion limit of 1000, so torch.save never writes
+ * deeper, and code walking the result may recurse.
+ */
+export const MAX_PICKLE_DEPTH = 1000;
+/** Items in one list, tuple, dict or MARK frame (a state_dict has thousands). */
+export const MAX_PICKLE_ITEMS = 1 << 24;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 
@@ -103,8 +112,29 @@ export function unpickle(bytes: Uint8Array, start: number, source: string, hooks
   let stack: unknown[] = [];
   const marks: unknown[][] = [];
   const memo = new Map<number, unknown>();
+  // Nesting depth of each container as it is built (1 + its deepest item's); scalars are 0.
+  const depths = new WeakMap<object, number>();
+  const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? depths.get(v) ?? 0 : 0);
+  const nest = <T extends object>(container: T, items: Iterable<unknown>, base = 0): T => {
+    let d = base;
+    for (const item of items) d = Math.max(d, depthOf(item) + 1);
+    if (d > MAX_PICKLE_DEPTH) fail(`containers nested more than ${MAX_PICKLE_DEPTH} deep (the limit; Python's pickler cannot write deeper)`);
+    if (d > 0) depths.set(container, d);
+    return container;
+  };
+  const grow = (container: object, item: unknown) => {
+    const d = depthOf(item) + 1;
+    if (d > depthOf(container)) nest(container, [], d);
+  };
+  const count = (n: number, what: string) => {
+    if (n > MAX_PICKLE_ITEMS) fail(`${what} of more than ${MAX_PICKLE_ITEMS} items (the limit)`);
+  };
   const pop = (): unknown => (stack.length ? stack.pop() : fail('stack underflow'));
   const top = (): unknown => (stack.length ? stack[stack.length - 1] : fail('stack underflow'));
+  const push = (v: unknown) => {
+    if (stack.length >= MAX_PICKLE_ITEMS) count(stack.length + 1, 'a stack frame');
+    stack.push(v);
+  };
   const popMark = (): unknown[] => {
     const items = stack;
     stack = marks.pop() ?? fail('no MARK to close');
@@ -115,11 +145,25 @@ export function unpickle(bytes: Uint8Array, start: number, source: string, hooks
   const listOf = (l: unknown): unknown[] => (Array.isArray(l) ? l : fail('APPEND(S) on something that is not a list'));
   const setItems = (d: Map<unknown, unknown>, items: unknown[]) => {
     if (items.length % 2) fail('SETITEMS with an odd number of items');
-    for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
+    count(d.size + items.length / 2, 'a dict');
+    for (let i = 0; i < items.length; i += 2) {
+      d.set(items[i], items[i + 1]);
+      grow(d, items[i]);
+      grow(d, items[i + 1]);
+    }
+  };
+  const appendAll = (list: unknown[], items: unknown[]) => {
+    count(list.length + items.length, 'a list');
+    // One by one: push(...items) overflows the call stack beyond ~10^5 items.
+    for (const item of items) {
+      list.push(item);
+      grow(list, item);
+    }
   };
   const call = (fn: unknown, args: unknown): unknown => {
     if (!Array.isArray(args)) return fail('REDUCE arguments are not a tuple');
-    return (fn instanceof PyGlobal ? hooks.call(fn, args) : undefined) ?? new PyObject(fn, args);
+    const result = (fn instanceof PyGlobal ? hooks.call(fn, args) : undefined) ?? new PyObject(fn, args);
+    return typeof result === 'object' && result !== null ? nest(result, args) : result;
   };
 
   for (;;) {
@@ -133,66 +177,74 @@ export function unpickle(bytes: Uint8Array, start: number, source: string, hooks
       }
       case OP.FRAME: need(8); break;
       case OP.STOP: return { value: pop(), end: pos };
-      case OP.MARK: marks.push(stack); stack = []; break;
+      case OP.MARK:
+        if (marks.length >= MAX_PICKLE_DEPTH) fail(`MARKs nested more than ${MAX_PICKLE_DEPTH} deep (the limit)`);
+        marks.push(stack);
+        stack = [];
+        break;
       case OP.POP: pop(); break;
       case OP.POP_MARK: popMark(); break;
-      case OP.DUP: stack.push(top()); break;
+      case OP.DUP: push(top()); break;
       case OP.BINPUT: memo.set(u8(), top()); break;
       case OP.LONG_BINPUT: memo.set(u32(), top()); break;
       case OP.MEMOIZE: memo.set(memo.size, top()); break;
-      case OP.BINGET: stack.push(get(u8())); break;
-      case OP.LONG_BINGET: stack.push(get(u32())); break;
-      case OP.NONE: stack.push(null); break;
-      case OP.NEWTRUE: stack.push(true); break;
-      case OP.NEWFALSE: stack.push(false); break;
-      case OP.BININT: stack.push(view.getInt32(need(4), true)); break;
-      case OP.BININT1: stack.push(u8()); break;
-      case OP.BININT2: stack.push(u16()); break;
-      case OP.LONG1: stack.push(decodeLong(take(u8()))); break;
-      case OP.BINFLOAT: stack.push(view.getFloat64(need(8), false)); break;
-      case OP.SHORT_BINUNICODE: stack.push(str(u8())); break;
-      case OP.BINUNICODE: stack.push(str(u32())); break;
-      case OP.BINUNICODE8: stack.push(str(u64())); break;
-      case OP.SHORT_BINSTRING: stack.push(latin1.decode(take(u8()))); break;
-      case OP.BINSTRING: stack.push(latin1.decode(take(u32()))); break;
-      case OP.SHORT_BINBYTES: stack.push(take(u8())); break;
-      case OP.BINBYTES: stack.push(take(u32())); break;
-      case OP.EMPTY_TUPLE: stack.push([]); break;
-      case OP.TUPLE1: stack.push([pop()]); break;
-      case OP.TUPLE2: { const b = pop(); stack.push([pop(), b]); break; }
-      case OP.TUPLE3: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; }
-      case OP.TUPLE: case OP.LIST: { const items = popMark(); stack.push(items); break; }
-      case OP.EMPTY_LIST: stack.push([]); break;
-      case OP.APPEND: { const v = pop(); listOf(top()).push(v); break; }
-      case OP.APPENDS: { const items = popMark(); listOf(top()).push(...items); break; }
-      case OP.EMPTY_DICT: stack.push(new Map()); break;
-      case OP.DICT: { const d = new Map(); setItems(d, popMark()); stack.push(d); break; }
-      case OP.SETITEM: { const v = pop(); const k = pop(); dictOf(top()).set(k, v); break; }
+      case OP.BINGET: push(get(u8())); break;
+      case OP.LONG_BINGET: push(get(u32())); break;
+      case OP.NONE: push(null); break;
+      case OP.NEWTRUE: push(true); break;
+      case OP.NEWFALSE: push(false); break;
+      case OP.BININT: push(view.getInt32(need(4), true)); break;
+      case OP.BININT1: push(u8()); break;
+      case OP.BININT2: push(u16()); break;
+      case OP.LONG1: push(decodeLong(take(u8()))); break;
+      case OP.BINFLOAT: push(view.getFloat64(need(8), false)); break;
+      case OP.SHORT_BINUNICODE: push(str(u8())); break;
+      case OP.BINUNICODE: push(str(u32())); break;
+      case OP.BINUNICODE8: push(str(u64())); break;
+      case OP.SHORT_BINSTRING: push(latin1.decode(take(u8()))); break;
+      case OP.BINSTRING: push(latin1.decode(take(u32()))); break;
+      case OP.SHORT_BINBYTES: push(take(u8())); break;
+      case OP.BINBYTES: push(take(u32())); break;
+      case OP.EMPTY_TUPLE: push([]); break;
+      case OP.TUPLE1: { const a = [pop()]; push(nest(a, a)); break; }
+      case OP.TUPLE2: { const b = pop(); const t = [pop(), b]; push(nest(t, t)); break; }
+      case OP.TUPLE3: { const c = pop(); const b = pop(); const t = [pop(), b, c]; push(nest(t, t)); break; }
+      case OP.TUPLE: case OP.LIST: { const items = popMark(); push(nest(items, items)); break; }
+      case OP.EMPTY_LIST: push([]); break;
+      case OP.APPEND: { const v = pop(); appendAll(listOf(top()), [v]); break; }
+      case OP.APPENDS: { const items = popMark(); appendAll(listOf(top()), items); break; }
+      case OP.EMPTY_DICT: push(new Map()); break;
+      case OP.DICT: { const d = new Map(); setItems(d, popMark()); push(d); break; }
+      case OP.SETITEM: { const v = pop(); const k = pop(); setItems(dictOf(top()), [k, v]); break; }
       case OP.SETITEMS: { const items = popMark(); setItems(dictOf(top()), items); break; }
-      case OP.GLOBAL: { const module = line(); stack.push(new PyGlobal(module, line())); break; }
+      case OP.GLOBAL: { const module = line(); push(new PyGlobal(module, line())); break; }
       case OP.STACK_GLOBAL: {
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
-        stack.push(new PyGlobal(module as string, name as string));
+        push(new PyGlobal(module as string, name as string));
         break;
       }
-      case OP.REDUCE: { const args = pop(); stack.push(call(pop(), args)); break; }
+      case OP.REDUCE: { const args = pop(); push(call(pop(), args)); break; }
       case OP.NEWOBJ: {
         const args = pop();
         const cls = pop();
-        stack.push(new PyObject(cls, Array.isArray(args) ? args : [args]));
+        const a = Array.isArray(args) ? args : [args];
+        push(nest(new PyObject(cls, a), a));
         break;
       }
       case OP.BUILD: {
         const state = pop();
         const obj = top();
-        if (obj instanceof PyObject) obj.state = state;
+        if (obj instanceof PyObject) {
+          obj.state = state;
+          grow(obj, state);
+        }
         // An OrderedDict's attributes (a state_dict's `_metadata`) are not items: dropped.
         else if (!(obj instanceof Map)) fail(`BUILD (setting object state) on ${typeof obj}`);
         break;
       }
-      case OP.BINPERSID: stack.push(hooks.persistentLoad(pop())); break;
+      case OP.BINPERSID: push(hooks.persistentLoad(pop())); break;
       default: {
         const name = OP_NAME.get(op);
         fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')}${name ? ` (${name})` : ''}; this converter reads what torch.save writes`);

@@ -7,6 +7,7 @@
 // numel) and are rebuilt by torch._utils._rebuild_tensor_v2 with any strides.
 import { DTYPE_BYTES, type SafetensorsDType } from '../io/safetensors.ts';
 import { CheckpointError } from './errors.ts';
+import { describeValue } from '../io/untrusted.ts';
 import { PyGlobal, PyObject, unpickle } from './pickle.ts';
 import { isZip, readZip } from './zip.ts';
 
@@ -14,6 +15,15 @@ const STORAGE_DTYPES: Readonly<Record<string, SafetensorsDType>> = {
   DoubleStorage: 'F64', FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16',
   LongStorage: 'I64', IntStorage: 'I32', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
 };
+
+/** Dimensions of one tensor (torch's own limit is 64). */
+export const MAX_TENSOR_RANK = 64;
+/**
+ * How many bytes a view may add beyond its storage when materialised: an expand()ed
+ * tensor (stride 0) is saved as its small storage, and its output is allocated from
+ * the shape alone, so a 164-byte file could otherwise ask for gigabytes.
+ */
+export const MAX_EXPANDED_VIEW_BYTES = 256 * 2 ** 20;
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
@@ -40,42 +50,105 @@ export class TorchTensor {
     return this.shape.reduce((p, d) => p * d, 1);
   }
 
-  /** The elements in row-major order as little-endian bytes (a fresh, aligned copy: views are materialised). */
-  bytes(name: string): Uint8Array {
+  /**
+   * Why this view cannot be read, or undefined when it can: negative or absurd
+   * dimensions, strides or offset, a reach outside its storage, or an expansion
+   * past MAX_EXPANDED_VIEW_BYTES. Checked before anything is allocated.
+   */
+  problem(): string | undefined {
     const { storage, shape, stride, offset } = this;
+    const view = () => `(offset ${offset}, shape ${list(shape)}, stride ${list(stride)})`;
+    if (shape.length > MAX_TENSOR_RANK) return `has ${shape.length} dimensions, over the limit of ${MAX_TENSOR_RANK}`;
+    if (shape.some((d) => d < 0)) return `negative dimension in shape ${list(shape)}`;
+    if (stride.some((d) => d < 0)) return `negative stride in ${list(stride)} (shape ${list(shape)})`;
+    if (offset < 0) return `negative storage offset ${offset}`;
+    const n = this.numel;
+    if (n === 0) return undefined;
+    const last = offset + shape.reduce((s, d, i) => s + (d - 1) * stride[i], 0);
+    if (!(last < storage.numel)) return `view ${view()} reaches outside its storage of ${storage.numel} elements`;
+    const bytes = n * DTYPE_BYTES[storage.dtype];
+    if (n > storage.numel && bytes > MAX_EXPANDED_VIEW_BYTES) {
+      return `view ${view()} expands its storage of ${storage.numel} elements to ${n} (${bytes} bytes), over the limit of ${MAX_EXPANDED_VIEW_BYTES} bytes for expanded views`;
+    }
+    return undefined;
+  }
+
+  /**
+   * The elements in row-major order as little-endian bytes (a fresh, aligned copy:
+   * views are materialised in time proportional to the output, row by row, with
+   * stride-0 dimensions copied as repeated blocks).
+   */
+  bytes(name: string): Uint8Array {
+    const { storage } = this;
     const fail = (msg: string): never => {
       throw new CheckpointError(this.source, `tensor '${name}': ${msg}`);
     };
+    const problem = this.problem();
+    if (problem) fail(problem);
     if (!storage.bytes) return fail(`storage '${storage.key}' has no data in the file`);
     const size = DTYPE_BYTES[storage.dtype];
-    const n = this.numel;
-    const out = new Uint8Array(n * size);
-    if (n === 0) return out;
-    const last = offset + shape.reduce((s, d, i) => s + (d - 1) * stride[i], 0);
-    if (offset < 0 || stride.some((s) => s < 0) || last >= storage.numel) {
-      fail(`view (offset ${offset}, shape [${shape}], stride [${stride}]) reaches outside its storage of ${storage.numel} elements`);
-    }
+    const out = new Uint8Array(this.numel * size);
+    if (out.length === 0) return out;
+    const { shape, stride } = coalesce(this.shape, this.stride);
     const src = storage.bytes;
-    let contiguous = true;
-    for (let i = shape.length - 1, expect = 1; i >= 0; expect *= shape[i], i--) if (shape[i] !== 1 && stride[i] !== expect) contiguous = false;
-    if (contiguous) {
-      out.set(src.subarray(offset * size, (offset + n) * size));
-      return out;
-    }
-    const index = new Array<number>(shape.length).fill(0);
-    let from = offset;
-    for (let k = 0; k < n; k++) {
-      out.set(src.subarray(from * size, (from + 1) * size), k * size);
-      // Odometer increment over the row-major index, moving `from` by the strides.
-      for (let d = shape.length - 1; d >= 0; d--) {
-        from += stride[d];
-        if (++index[d] < shape[d]) break;
-        from -= stride[d] * shape[d];
-        index[d] = 0;
+    const rank = shape.length;
+    // Bytes of one block of dims d.. in the output.
+    const block = new Array<number>(rank + 1).fill(size);
+    for (let d = rank - 1; d >= 0; d--) block[d] = block[d + 1] * shape[d];
+    const fill = (d: number, from: number, at: number): void => {
+      const n = shape[d], s = stride[d];
+      if (d === rank - 1) {
+        if (s === 1 || n === 1) out.set(src.subarray(from * size, (from + n) * size), at);
+        else if (s === 0) {
+          out.set(src.subarray(from * size, (from + 1) * size), at);
+          repeat(out, at, size, n);
+        } else {
+          for (let i = 0, f = from * size, o = at; i < n; i++, f += s * size) for (let b = 0; b < size; b++) out[o++] = src[f + b];
+        }
+        return;
       }
-    }
+      if (s === 0) {
+        fill(d + 1, from, at);
+        repeat(out, at, block[d + 1], n);
+      } else {
+        for (let i = 0; i < n; i++) fill(d + 1, from + i * s, at + i * block[d + 1]);
+      }
+    };
+    fill(0, this.offset, 0);
     return out;
   }
+}
+
+/** Copies out[at, at + unit) into the next count - 1 slots by doubling (O(unit * count)). */
+function repeat(out: Uint8Array, at: number, unit: number, count: number): void {
+  const total = unit * count;
+  for (let have = unit; have < total; have *= 2) out.copyWithin(at + have, at, at + Math.min(have, total - have));
+}
+
+/**
+ * The same view with size-1 dimensions dropped and dimensions that are contiguous
+ * with the next merged, so rows are as long as the layout allows.
+ */
+function coalesce(shape: readonly number[], stride: readonly number[]): { shape: number[]; stride: number[] } {
+  const outShape: number[] = [];
+  const outStride: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const k = outShape.length - 1;
+    if (k >= 0 && outStride[k] === stride[i] * shape[i]) {
+      outShape[k] *= shape[i];
+      outStride[k] = stride[i];
+    } else {
+      outShape.push(shape[i]);
+      outStride.push(stride[i]);
+    }
+  }
+  if (outShape.length === 0) return { shape: [1], stride: [1] };
+  return { shape: outShape, stride: outStride };
+}
+
+function list(v: readonly number[]): string {
+  return v.length <= 8 ? `[${v.join(', ')}]` : `[${v.slice(0, 8).join(', ')}, ... (${v.length} dimensions)]`;
 }
 
 export interface TorchCheckpoint {
@@ -96,10 +169,12 @@ function torchUnpickler(source: string) {
     throw new CheckpointError(source, msg);
   };
   const persistentLoad = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) return fail(`unknown persistent id ${JSON.stringify(pid)} (expected a torch storage)`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
+      return fail(`unknown persistent id (${Array.isArray(pid) ? `${describeValue(pid)} starting with ${describeValue(pid[0])}` : describeValue(pid)}; expected a torch storage)`);
+    }
     const [, type, key, , numel, view] = pid;
-    if (!(type instanceof PyGlobal) || typeof key !== 'string' || !Number.isSafeInteger(numel)) fail('malformed storage reference');
-    if (view != null) fail(`storage '${key}' is a view of another storage (PyTorch < 0.4 files): not supported`);
+    if (!(type instanceof PyGlobal) || typeof key !== 'string' || !Number.isSafeInteger(numel) || (numel as number) < 0) fail('malformed storage reference');
+    if (view != null) fail(`storage '${describeValue(key).slice(1, -1)}' is a view of another storage (PyTorch < 0.4 files): not supported`);
     const dtype = STORAGE_DTYPES[(type as PyGlobal).name];
     if (!dtype || (type as PyGlobal).module !== 'torch') fail(`storage type ${(type as PyGlobal).qualified} is not supported (${Object.keys(STORAGE_DTYPES).join(', ')} are)`);
     let s = storages.get(key as string);
@@ -151,7 +226,7 @@ function readLegacyCheckpoint(bytes: Uint8Array, source: string): TorchCheckpoin
     throw new CheckpointError(source, 'a pickle, but not a torch.save file (no legacy magic number)');
   }
   const version = unpickle(bytes, magic.end, source, plain);
-  if (version.value !== LEGACY_PROTOCOL) throw new CheckpointError(source, `legacy format protocol ${String(version.value)}, expected ${LEGACY_PROTOCOL}`);
+  if (version.value !== LEGACY_PROTOCOL) throw new CheckpointError(source, `legacy format protocol ${describeValue(version.value)}, expected ${LEGACY_PROTOCOL}`);
   const sysInfo = unpickle(bytes, version.end, source, plain);
   if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) throw new CheckpointError(source, 'saved on a big-endian machine: not supported');
   const { storages, hooks } = torchUnpickler(source);
@@ -209,15 +284,15 @@ export function findStateDict(ckpt: TorchCheckpoint): StateDict {
   const holdsTensors = (m: Map<unknown, unknown>) => [...m.values()].some((v) => v instanceof TorchTensor);
   const location = holdsTensors(root) ? '' : ['state_dict', 'model'].find((k) => root.get(k) instanceof Map && holdsTensors(root.get(k) as Map<unknown, unknown>));
   if (location === undefined) {
-    fail(`no state_dict found: the top level holds no tensors and has no 'state_dict' or 'model' dict of tensors (keys: ${[...root.keys()].map(String).slice(0, 12).join(', ')})`);
+    fail(`no state_dict found: the top level holds no tensors and has no 'state_dict' or 'model' dict of tensors (keys: ${[...root.keys()].slice(0, 12).map((k) => (typeof k === 'string' ? k : describeValue(k))).join(', ')})`);
   }
   const dict = (location ? root.get(location) : root) as Map<unknown, unknown>;
   const tensors = new Map<string, TorchTensor>();
   let stripped = false;
   for (const [key, value] of dict) {
-    const where = location ? `${location}['${String(key)}']` : `'${String(key)}'`;
-    if (typeof key !== 'string') fail(`state_dict key ${String(key)} is not a string`);
-    if (!(value instanceof TorchTensor)) fail(`${where} is ${describe(value)}, not a tensor`);
+    if (typeof key !== 'string') return fail(`state_dict key ${describeValue(key)} is not a string`);
+    const where = location ? `${location}['${key}']` : `'${key}'`;
+    if (!(value instanceof TorchTensor)) return fail(`${where} is ${describe(value)}, not a tensor`);
     const name = (key as string).startsWith(PREFIX) ? (key as string).slice(PREFIX.length) : (key as string);
     stripped ||= name !== key;
     if (tensors.has(name)) fail(`'${name}' appears both with and without the '${PREFIX}' prefix`);
