@@ -1,14 +1,15 @@
 // The activation-layout decision for conv2d: times the engine's NHWC implicit
 // GEMM (kernels/conv2d.wgsl, the tile the op picks plus one rung per wide tile of
-// CONV2D_TILES) against the same GEMM on NCHW (kernels/conv2d_nchw_bench.wgsl, a
-// benchmark-only rung) on ResNet-sized layers, after checking that both agree.
+// CONV2D_TILES) against the same GEMM on NCHW (bench/conv2d_nchw_bench.wgsl, a
+// benchmark-only rung kept out of the product bundle) on ResNet-sized layers, after checking that both agree.
 //   npx tsx bench/conv2d-layout.ts [--reps N] [--tfjs]
 // --tfjs adds @tensorflow/tfjs-backend-webgpu's conv2d (NHWC) as a reference rung.
+import { readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { CONV2D_TILES, chooseConv2dTile, conv2d, prepareConv2d, type Conv2dTile } from '../src/ops/conv2d.ts';
 import { grid1d, Runtime } from '../src/runtime/runtime.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
-import { Uniforms } from '../src/runtime/uniforms.ts';
+import { registerKernel } from '../src/runtime/kernels.ts';
 import { uniform } from '../test/_lib/random.ts';
 import { compare } from '../test/_lib/tolerance.ts';
 
@@ -22,6 +23,8 @@ if (withTfjs) {
   Object.assign(globalThis, globals);
   (globalThis as { navigator?: unknown }).navigator = { gpu: create([]) };
 }
+
+registerKernel('conv2d_nchw_bench', readFileSync(new URL('conv2d_nchw_bench.wgsl', import.meta.url), 'utf8'));
 
 interface Layer { name: string; cin: number; cout: number; k: number; hw: number }
 const LAYERS: Layer[] = [
@@ -76,10 +79,10 @@ function conv2dNchw(x: Tensor, w: Tensor, bias: Tensor, l: Layer, tile: Conv2dTi
     label: `conv2d nchw ${l.name}`,
     constants: { ...tile },
     bindings: [x, w, bias, out],
-    uniforms: new Uniforms()
-      .u32(l.hw, l.hw, l.cin, l.k, l.k, l.hw, l.hw, l.cout, l.k * l.k * l.cin, 1, 1, 1, 1)
-      .i32(pad, pad)
-      .u32(M, Math.ceil(l.cout / 4)),
+    uniforms: {
+      H: l.hw, W: l.hw, Cin: l.cin, KH: l.k, KW: l.k, OH: l.hw, OW: l.hw, Cout: l.cout, K: l.k * l.k * l.cin,
+      strideH: 1, strideW: 1, dilH: 1, dilW: 1, padH: pad, padW: pad, M, coutPad4: Math.ceil(l.cout / 4),
+    },
     workgroups: [Math.ceil(l.cout / (4 * tile.WGX * tile.TN4)), gy, gz],
   });
   return out;

@@ -1,13 +1,13 @@
 // Per-pixel channel ops over NHWC f32 (channels are the innermost dimension).
 // Entry `copy`: one thread per source element, writes src [P, srcC] into the
 //   channel window [offset, offset + srcC) of dst [P, dstC] (concatenation).
-// Entry `main`: one thread per pixel, over its C channels; OP:
-//   0 softmax (max subtracted first, so exp never overflows)
-//   1 argmax, i32 index of the first maximum (strict >, as torch.argmax on CPU)
-//   2 max value
+// Entry `main`: one thread per pixel, over its C channels; OP is one of the OP_* consts.
 // `result` is raw 32-bit words so one layout serves the f32 and i32 outputs.
 
-override OP: u32 = 0u;
+const OP_SOFTMAX: u32 = 0u;  // max subtracted first, so exp never overflows
+const OP_ARGMAX: u32 = 1u;   // i32 index of the first maximum (strict >, as torch.argmax on CPU)
+const OP_MAX: u32 = 2u;      // max value
+override OP: u32 = OP_SOFTMAX;
 override WORKGROUP_SIZE: u32 = 256u;
 
 struct Params {
@@ -45,11 +45,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       index = c;
     }
   }
-  if (OP == 1u) {
+  if (OP == OP_ARGMAX) {
     result[pixel] = bitcast<u32>(i32(index));
     return;
   }
-  if (OP == 2u) {
+  if (OP == OP_MAX) {
     result[pixel] = bitcast<u32>(best);
     return;
   }

@@ -1,8 +1,13 @@
-// Elementwise ops over flat f32 arrays; one pipeline per OP.
-// OP: 0 add(a, b) | 1 relu(a) | 2 sigmoid(a) | 3 clamp(scale * a + shift, lo, hi) | 4 relu(a + b)
+// Elementwise ops over flat f32 arrays; one pipeline per OP (the OP_* consts below,
+// exported to src/ops/elementwise.ts by tools/embed-wgsl.ts).
 // Unary ops bind `a` twice so every pipeline shares one layout.
 
-override OP: u32 = 0u;
+const OP_ADD: u32 = 0u;       // a + b
+const OP_RELU: u32 = 1u;      // relu(a)
+const OP_SIGMOID: u32 = 2u;   // sigmoid(a)
+const OP_CLAMP: u32 = 3u;     // clamp(scale * a + shift, lo, hi)
+const OP_ADD_RELU: u32 = 4u;  // relu(a + b)
+override OP: u32 = OP_ADD;
 override WORKGROUP_SIZE: u32 = 256u;
 
 struct Params {
@@ -25,12 +30,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let x = a[i];
   var y: f32;
   switch OP {
-    case 0u: { y = x + b[i]; }
-    case 1u: { y = max(x, 0.0); }
+    case OP_ADD: { y = x + b[i]; }
+    case OP_RELU: { y = max(x, 0.0); }
     // Stable for large |x|: exp never overflows.
-    case 2u: { y = select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }
-    case 3u: { y = clamp(params.scale * x + params.shift, params.lo, params.hi); }
-    case 4u: { y = max(x + b[i], 0.0); }
+    case OP_SIGMOID: { y = select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0); }
+    case OP_CLAMP: { y = clamp(params.scale * x + params.shift, params.lo, params.hi); }
+    case OP_ADD_RELU: { y = max(x + b[i], 0.0); }
     default: { y = x; }
   }
   result[i] = y;

@@ -2,9 +2,12 @@
 // PyTorch's [out, in] layout. Batch 1 makes it a matrix-vector product, bound by
 // reading w once: one workgroup per (n, j), its threads striding along `in` so
 // each step reads one contiguous run of w's row, then a tree reduction.
-// ACT: 0 none | 1 relu | 2 sigmoid
+// ACT: one of the ACT_* consts below (exported to src/ops/linear.ts).
 
-override ACT: u32 = 0u;
+const ACT_NONE: u32 = 0u;
+const ACT_RELU: u32 = 1u;
+const ACT_SIGMOID: u32 = 2u;
+override ACT: u32 = ACT_NONE;
 override WORKGROUP_SIZE: u32 = 64u; // a power of two, for the tree reduction
 
 struct Params {
@@ -44,9 +47,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let y = partial[0] + bias[j];
     var r: f32;
     switch ACT {
-      case 1u: { r = max(y, 0.0); }
+      case ACT_RELU: { r = max(y, 0.0); }
       // Stable for large |y|: exp never overflows.
-      case 2u: { r = select(exp(y) / (1.0 + exp(y)), 1.0 / (1.0 + exp(-y)), y >= 0.0); }
+      case ACT_SIGMOID: { r = select(exp(y) / (1.0 + exp(y)), 1.0 / (1.0 + exp(-y)), y >= 0.0); }
       default: { r = y; }
     }
     result[n * params.outFeatures + j] = r;

@@ -1,15 +1,16 @@
 // 2-D pooling over NHWC f32 with PyTorch semantics (ceil_mode false), one thread
 // per output element; channels are innermost so neighbouring threads read
 // neighbouring addresses.
-// OP: 0 max (padding acts as -inf) | 1 average, divisor kernel_h * kernel_w
-//     (count_include_pad) | 2 adaptive average over bins
-//     [floor(i * in / out), ceil((i + 1) * in / out)), which may overlap.
+// OP: one of the OP_* consts below (exported to src/ops/pool.ts).
 // The window clipped to the input is never empty: the op requires
 // padding <= kernel / 2, as PyTorch does.
 // max() with a NaN operand is implementation-defined in WGSL, so unlike PyTorch
 // a NaN need not propagate through max pooling.
 
-override OP: u32 = 0u;
+const OP_MAX: u32 = 0u;           // padding acts as -inf
+const OP_AVG: u32 = 1u;           // divisor kernel_h * kernel_w (count_include_pad)
+const OP_ADAPTIVE_AVG: u32 = 2u;  // bins [floor(i * in / out), ceil((i + 1) * in / out)), which may overlap
+override OP: u32 = OP_MAX;
 override WORKGROUP_SIZE: u32 = 256u;
 
 struct Params {
@@ -33,7 +34,7 @@ struct Params {
 
 // Clipped input range [lo, hi) of output index o along one axis.
 fn window(o: u32, size: u32, outSize: u32, k: u32, s: u32, p: i32) -> vec2u {
-  if (OP == 2u) {
+  if (OP == OP_ADAPTIVE_AVG) {
     return vec2u(o * size / outSize, ((o + 1u) * size + outSize - 1u) / outSize);
   }
   let start = i32(o * s) - p;
@@ -55,16 +56,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let xs = window(ox, W, params.OW, params.kw, params.sw, params.pw);
   let base = n * params.H * W * C + c;
   // Seeding max with a window element keeps -inf inputs exact (no finite sentinel).
-  var acc = select(0.0, x[base + (ys.x * W + xs.x) * C], OP == 0u);
+  var acc = select(0.0, x[base + (ys.x * W + xs.x) * C], OP == OP_MAX);
   for (var y = ys.x; y < ys.y; y++) {
     for (var xx = xs.x; xx < xs.y; xx++) {
       let v = x[base + (y * W + xx) * C];
-      acc = select(acc + v, max(acc, v), OP == 0u);
+      acc = select(acc + v, max(acc, v), OP == OP_MAX);
     }
   }
-  if (OP == 1u) {
+  if (OP == OP_AVG) {
     acc /= f32(params.kh * params.kw);
-  } else if (OP == 2u) {
+  } else if (OP == OP_ADAPTIVE_AVG) {
     acc /= f32((ys.y - ys.x) * (xs.y - xs.x));
   }
   result[i] = acc;

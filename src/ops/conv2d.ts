@@ -2,7 +2,6 @@
 // (kernels/conv2d.wgsl). Weights come from prepareConv2d (conv2d-weights.ts).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 
 export { prepareConv2d, Conv2dWeights, type Conv2dWeightSpec, type BatchNormParams } from './conv2d-weights.ts';
@@ -157,10 +156,11 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
       RELU: !!opts.relu,
     },
     bindings: [x, w.weight, w.bias, res ?? x, out],
-    uniforms: new Uniforms()
-      .u32(H, W, Cin, w.kw, OH, OW, Cout, w.kh * w.kw * Cin, sH, sW, dH, dW)
-      .i32(pH, pW)
-      .u32(M, outChannels, outOffset, padTo4(Cout) / 4),
+    uniforms: {
+      H, W, Cin, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * Cin,
+      strideH: sH, strideW: sW, dilH: dH, dilW: dW, padH: pH, padW: pW,
+      M, outChannels, outOffset, coutPad4: padTo4(Cout) / 4,
+    },
     workgroups: [Math.ceil(Cout / BN), gy, gz],
   });
   return out;

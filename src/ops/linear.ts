@@ -1,10 +1,10 @@
 // Fully connected layers (kernels/linear.wgsl): nn.Linear with an optional fused ReLU or sigmoid.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
+import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 
 const WORKGROUP_SIZE = 64;
-const enum Act { None = 0, Relu = 1, Sigmoid = 2 }
+const { ACT_NONE, ACT_RELU, ACT_SIGMOID } = WGSL_CONSTANTS.linear;
 
 export interface LinearSpec {
   /** nn.Linear.weight in PyTorch's row-major [out, in] layout. */
@@ -78,9 +78,9 @@ export function linear(rt: Runtime, x: Tensor, w: LinearWeights, opts: LinearOpt
   rt.dispatch({
     kernel: 'linear',
     label: name,
-    constants: { ACT: opts.relu ? Act.Relu : opts.sigmoid ? Act.Sigmoid : Act.None, WORKGROUP_SIZE },
+    constants: { ACT: opts.relu ? ACT_RELU : opts.sigmoid ? ACT_SIGMOID : ACT_NONE, WORKGROUP_SIZE },
     bindings: [x, w.weight, w.bias, out],
-    uniforms: new Uniforms().u32(rows, w.inFeatures, w.outFeatures),
+    uniforms: { rows, inFeatures: w.inFeatures, outFeatures: w.outFeatures },
     workgroups: grid1d(groups),
   });
   return out;

@@ -2,7 +2,7 @@
 // key over every memory position, fused so the M x Q affinity matrix never exists.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
+import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 
 /** Tile configuration (override constants of memory_read.wgsl). */
 export interface MemoryReadTiles {
@@ -22,10 +22,7 @@ export interface MemoryReadTiles {
 // only 128 workgroups of 64 threads; smaller register tiles may suit it better.
 export const DEFAULT_TILES: MemoryReadTiles = { TQ: 1, TC: 64, QPT: 8, CPT: 8, BM: 64, DKT: 32 };
 
-const MAX_ACC = 64;
-const MAX_CPT = 16;
-const MAX_BQ = 32;
-const COPY_WG = 256;
+const { MAX_ACC, MAX_CPT, MAX_BQ, COPY_WG } = WGSL_CONSTANTS.memory_read;
 
 export interface MemoryReadOptions {
   label?: string;
@@ -97,7 +94,7 @@ export function memoryRead(rt: Runtime, memoryKeys: Tensor, memoryValues: Tensor
     label: name,
     constants: { ...tiles },
     bindings: [memoryKeys, memoryValues, queryKey, out],
-    uniforms: new Uniforms().u32(q, m, dk, dv, queryBlocks).f32(1 / Math.sqrt(dk)),
+    uniforms: { numQueries: q, numMemory: m, keyDim: dk, valueDim: dv, queryBlocks, scale: 1 / Math.sqrt(dk) },
     workgroups: [gx, gy, channelBlocks],
   });
   return out;
@@ -124,7 +121,7 @@ export function concatRows(rt: Runtime, tensors: readonly Tensor[], opts: { labe
         entryPoint: 'copy_rows',
         label: name,
         bindings: [t, out],
-        uniforms: new Uniforms().u32(t.size, offset),
+        uniforms: { count: t.size, offset },
         workgroups: grid1d(Math.ceil(t.size / COPY_WG)),
       });
     }

@@ -2,10 +2,11 @@
 // MaxPool2d, AvgPool2d (count_include_pad=True) and AdaptiveAvgPool2d, all ceil_mode=False.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
+import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 
 const WORKGROUP_SIZE = 256;
-const enum Op { Max = 0, Avg = 1, AdaptiveAvg = 2 }
+const { OP_MAX, OP_AVG, OP_ADAPTIVE_AVG } = WGSL_CONSTANTS.pool;
+type Op = typeof OP_MAX | typeof OP_AVG | typeof OP_ADAPTIVE_AVG;
 
 /** A size given once for both axes or as [h, w], like PyTorch's int-or-tuple arguments. */
 export type Pair = number | readonly [number, number];
@@ -41,7 +42,7 @@ function run(rt: Runtime, op: Op, name: string, x: Tensor, out: [number, number]
     label: name,
     constants: { OP: op, WORKGROUP_SIZE },
     bindings: [x, result],
-    uniforms: new Uniforms().u32(result.size, c, h, w, out[0], out[1], k[0], k[1], s[0], s[1]).i32(p[0], p[1]),
+    uniforms: { count: result.size, C: c, H: h, W: w, OH: out[0], OW: out[1], kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1] },
     workgroups: grid1d(Math.ceil(result.size / WORKGROUP_SIZE)),
   });
   return result;
@@ -62,14 +63,14 @@ function windowed(rt: Runtime, op: Op, name: string, x: Tensor, opts: PoolOption
 }
 
 /** PyTorch MaxPool2d (dilation 1, ceil_mode=False); e.g. the ResNet stem is { kernel: 3, stride: 2, padding: 1 }. */
-export const maxPool2d = (rt: Runtime, x: Tensor, opts: PoolOptions): Tensor => windowed(rt, Op.Max, 'maxPool2d', x, opts);
+export const maxPool2d = (rt: Runtime, x: Tensor, opts: PoolOptions): Tensor => windowed(rt, OP_MAX, 'maxPool2d', x, opts);
 
 /** PyTorch AvgPool2d with its defaults: stride = kernel, count_include_pad=True, ceil_mode=False. */
-export const avgPool2d = (rt: Runtime, x: Tensor, opts: PoolOptions): Tensor => windowed(rt, Op.Avg, 'avgPool2d', x, opts);
+export const avgPool2d = (rt: Runtime, x: Tensor, opts: PoolOptions): Tensor => windowed(rt, OP_AVG, 'avgPool2d', x, opts);
 
 /** PyTorch AdaptiveAvgPool2d to [outH, outW]; output sizes above the input's are allowed (bins then repeat pixels). */
 export function adaptiveAvgPool2d(rt: Runtime, x: Tensor, outSize: readonly [number, number]): Tensor {
   const name = 'adaptiveAvgPool2d';
   checkInput(name, x);
-  return run(rt, Op.AdaptiveAvg, name, x, pair(name, 'output size', outSize, 1));
+  return run(rt, OP_ADAPTIVE_AVG, name, x, pair(name, 'output size', outSize, 1));
 }

@@ -1,7 +1,6 @@
 // Bilinear resize of NHWC tensors with PyTorch F.interpolate(mode='bilinear') semantics (kernels/resize.wgsl).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
 
 const WORKGROUP_SIZE = 256;
 const I32_MAX = 0x7fffffff;
@@ -93,7 +92,7 @@ export function resizeBilinear(rt: Runtime, x: Tensor, outSize: readonly [number
     label: name,
     constants: { WORKGROUP_SIZE },
     bindings: [x, result],
-    uniforms: new Uniforms().u32(result.size, c, h, w, oh, ow).i32(...my, ...mx),
+    uniforms: { count: result.size, C: c, H: h, W: w, OH: oh, OW: ow, numY: my[0], offY: my[1], denY: my[2], numX: mx[0], offX: mx[1], denX: mx[2] },
     workgroups: grid1d(Math.ceil(result.size / WORKGROUP_SIZE)),
   });
   return result;

@@ -3,7 +3,6 @@
 // head's argmax / max-probability channels, in one pass over the decoder logits.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { Uniforms } from '../runtime/uniforms.ts';
 
 const WORKGROUP_SIZE = 256;
 
@@ -36,7 +35,7 @@ export function softAggregation(rt: Runtime, logit: Tensor): SoftAggregation {
     label: 'soft aggregation',
     constants: { WORKGROUP_SIZE },
     bindings: [logit, out.ps, out.logits, out.foreground, out.qualityInput],
-    uniforms: new Uniforms().u32(pixels).f32(Math.fround(1e-7), Math.fround(1 - 1e-7)),
+    uniforms: { pixels, lo: Math.fround(1e-7), hi: Math.fround(1 - 1e-7) },
     workgroups: grid1d(Math.ceil(pixels / WORKGROUP_SIZE)),
   });
   return out;

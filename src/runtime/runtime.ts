@@ -9,8 +9,8 @@
 import { acquireDevice, describeAdapter, type AdapterSummary } from './device.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { Tensor, shapeSize, type DType, type TypedArrayOf } from './tensor.ts';
-import type { Uniforms } from './uniforms.ts';
-import { WGSL_SOURCES } from './wgsl.generated.ts';
+import { kernelEntry } from './kernels.ts';
+import { checkOverrides, packUniforms, uniformLayoutFor, type OverrideValues, type UniformValues } from './uniforms.ts';
 
 /** A WebGPU error traced back to the kernels whose commands were in flight. */
 export class GpuKernelError extends Error {
@@ -26,11 +26,12 @@ export interface DispatchCall {
   /** Name used in errors and labels, e.g. 'conv2d 3x3/2'. Defaults to the kernel name. */
   label?: string;
   entryPoint?: string;
-  /** WGSL `override` constants; they are part of the pipeline cache key. */
-  constants?: Record<string, number | boolean>;
+  /** WGSL `override` constants by name, checked against the kernel's declarations; part of the pipeline cache key. */
+  constants?: OverrideValues;
   /** Storage bindings 0..n-1. */
   bindings: (Tensor | GPUBuffer)[];
-  uniforms: Uniforms;
+  /** The uniform struct at binding n (n = bindings.length), by field name; packed by its WGSL layout. */
+  uniforms: UniformValues;
   workgroups: readonly [number, number?, number?];
 }
 
@@ -145,8 +146,9 @@ export class Runtime {
   dispatch(call: DispatchCall): void {
     this.assertAlive();
     const label = call.label ?? call.kernel;
+    const { reflection } = kernelEntry(call.kernel);
+    const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
     const pipeline = this.pipeline(call.kernel, call.entryPoint ?? 'main', call.constants ?? {});
-    const uniformBytes = call.uniforms.toBytes();
     const ubuf = this.uniformPool.acquire(uniformBytes.byteLength, `${label} params`);
     this.device.queue.writeBuffer(ubuf, 0, uniformBytes);
     const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => {
@@ -211,20 +213,18 @@ export class Runtime {
 
   // ---- internals --------------------------------------------------------------
 
-  private pipeline(kernel: string, entryPoint: string, constants: Record<string, number | boolean>): GPUComputePipeline {
-    const names = Object.keys(constants).sort();
-    const key = `${kernel}:${entryPoint}:${names.map((n) => `${n}=${Number(constants[n])}`).join(',')}`;
+  private pipeline(kernel: string, entryPoint: string, constants: OverrideValues): GPUComputePipeline {
+    const { source: code, reflection } = kernelEntry(kernel);
+    const numeric = checkOverrides(kernel, reflection, constants);
+    const names = Object.keys(numeric).sort();
+    const key = `${kernel}:${entryPoint}:${names.map((n) => `${n}=${numeric[n]}`).join(',')}`;
     let p = this.pipelines.get(key);
     if (p) return p;
     let module = this.modules.get(kernel);
     if (!module) {
-      const code = WGSL_SOURCES[kernel];
-      if (code === undefined) throw new Error(`unknown kernel '${kernel}': no kernels/${kernel}.wgsl (run npm run gen after adding one)`);
       module = this.device.createShaderModule({ code, label: kernel });
       this.modules.set(kernel, module);
     }
-    const numeric: Record<string, number> = {};
-    for (const n of names) numeric[n] = Number(constants[n]);
     this.batchKernels.push(`compile ${key}`);
     p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants: numeric } });
     this.pipelines.set(key, p);

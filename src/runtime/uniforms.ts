@@ -1,49 +1,92 @@
-// Packs a kernel's uniform struct. Kernels declare their `Params` struct with only
-// u32, i32 and f32 scalars, in the same order the program writes them, so the
-// WGSL layout is a plain array of 4-byte words (padded here to 16 bytes).
+// Named uniforms and override constants, checked against the layout that
+// tools/embed-wgsl.ts read from each kernel's WGSL (src/runtime/wgsl-reflect.ts).
+// Ops write `uniforms: { H, W, Cin, ... }`; a missing, extra or mistyped field is
+// an error at dispatch naming the kernel and the field, never a shifted word.
+import type { KernelInterface, UniformLayout } from './wgsl-reflect.ts';
 
-export class Uniforms {
-  private readonly words: number[] = [];
-  private readonly kinds: ('u32' | 'i32' | 'f32')[] = [];
+/** Field name -> value: a number for scalars, N numbers for vecN. */
+export type UniformValues = Readonly<Record<string, number | readonly number[]>>;
 
-  u32(...values: number[]): this {
-    for (const v of values) {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uniform u32 out of range: ${v}`);
-      this.push(v, 'u32');
+/** Override name -> value. */
+export type OverrideValues = Readonly<Record<string, number | boolean>>;
+
+const RANGES = {
+  u32: [0, 0xffffffff],
+  i32: [-0x80000000, 0x7fffffff],
+} as const;
+
+function checkComponent(where: string, type: 'u32' | 'i32' | 'f32', v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${where}: expected a number (${type}), got ${typeof v}`);
+  if (type === 'f32') {
+    if (!Number.isFinite(v)) throw new RangeError(`${where}: f32 must be finite, got ${v}`);
+    return v;
+  }
+  const [lo, hi] = RANGES[type];
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${where}: ${type} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+/** Packs `values` into a buffer of the struct's size rounded up to 16 bytes. */
+export function packUniforms(kernel: string, layout: UniformLayout, values: UniformValues): ArrayBuffer {
+  const what = `kernel '${kernel}' uniform ${layout.struct}`;
+  const known = new Set(layout.fields.map((f) => f.name));
+  const extra = Object.keys(values).filter((k) => !known.has(k));
+  if (extra.length) throw new RangeError(`${what}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (fields: ${[...known].join(', ')})`);
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
+  const view = new DataView(buf);
+  for (const f of layout.fields) {
+    const where = `${what} field '${f.name}'`;
+    if (!Object.hasOwn(values, f.name)) throw new RangeError(`${where} is missing`);
+    const raw = values[f.name];
+    let parts: readonly unknown[];
+    if (f.count === 1) {
+      if (typeof raw !== 'number') throw new TypeError(`${where}: expected a number (${f.type}), got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+      parts = [raw];
+    } else {
+      if (!Array.isArray(raw) || raw.length !== f.count) throw new TypeError(`${where}: expected ${f.count} numbers (vec${f.count}<${f.type}>), got ${JSON.stringify(raw)}`);
+      parts = raw;
     }
-    return this;
-  }
-
-  i32(...values: number[]): this {
-    for (const v of values) {
-      if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RangeError(`uniform i32 out of range: ${v}`);
-      this.push(v, 'i32');
-    }
-    return this;
-  }
-
-  f32(...values: number[]): this {
-    for (const v of values) this.push(v, 'f32');
-    return this;
-  }
-
-  toBytes(): ArrayBuffer {
-    const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
-    const buf = new ArrayBuffer(n * 4);
-    const u = new Uint32Array(buf);
-    const i = new Int32Array(buf);
-    const f = new Float32Array(buf);
-    this.words.forEach((v, k) => {
-      const kind = this.kinds[k];
-      if (kind === 'u32') u[k] = v;
-      else if (kind === 'i32') i[k] = v;
-      else f[k] = v;
+    parts.forEach((p, i) => {
+      const v = checkComponent(f.count === 1 ? where : `${where}[${i}]`, f.type, p);
+      const at = f.offset + 4 * i;
+      if (f.type === 'u32') view.setUint32(at, v, true);
+      else if (f.type === 'i32') view.setInt32(at, v, true);
+      else view.setFloat32(at, v, true);
     });
-    return buf;
   }
+  return buf;
+}
 
-  private push(v: number, kind: 'u32' | 'i32' | 'f32'): void {
-    this.words.push(v);
-    this.kinds.push(kind);
+/** The uniform layout an entry point with `storageBindings` storage buffers reads (binding = that count). */
+export function uniformLayoutFor(kernel: string, info: KernelInterface, storageBindings: number): UniformLayout {
+  const layout = info.uniforms[storageBindings];
+  if (!layout) {
+    const have = Object.values(info.uniforms).map((u) => `${u.variable}: ${u.struct} at binding ${u.binding}`);
+    throw new RangeError(`kernel '${kernel}': no uniform at binding ${storageBindings} (the op passed ${storageBindings} storage bindings; the kernel declares ${have.join(', ') || 'no uniforms'})`);
   }
+  return layout;
+}
+
+/** Checks override names and types against the WGSL; returns the numeric values WebGPU takes. */
+export function checkOverrides(kernel: string, info: KernelInterface, constants: OverrideValues): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, v] of Object.entries(constants)) {
+    const decl = info.overrides[name];
+    const where = `kernel '${kernel}' override '${name}'`;
+    if (!decl) throw new RangeError(`${where} is not declared (overrides: ${Object.keys(info.overrides).join(', ') || 'none'})`);
+    if (decl.type === 'bool') {
+      if (typeof v !== 'boolean') throw new TypeError(`${where}: expected a boolean, got ${JSON.stringify(v)}`);
+      out[name] = Number(v);
+    } else if (decl.type === 'u32' || decl.type === 'i32' || decl.type === 'f32') {
+      out[name] = checkComponent(where, decl.type, v);
+    } else {
+      // Type inferred in WGSL: pass it through, WebGPU converts.
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`${where} must be finite, got ${v}`);
+      out[name] = Number(v);
+    }
+  }
+  for (const decl of Object.values(info.overrides)) {
+    if (!decl.hasDefault && !(decl.name in constants)) throw new RangeError(`kernel '${kernel}' override '${decl.name}' has no default and was not passed`);
+  }
+  return out;
 }

@@ -1,0 +1,25 @@
+// The kernels the runtime can dispatch: every kernels/*.wgsl embedded by
+// tools/embed-wgsl.ts with its reflected host interface, plus kernels registered
+// at run time (benchmark-only rungs live in bench/ and are not in the product bundle).
+import { reflectWgsl, type KernelInterface } from './wgsl-reflect.ts';
+import { WGSL_REFLECTION, WGSL_SOURCES } from './wgsl.generated.ts';
+
+export interface KernelEntry {
+  source: string;
+  reflection: KernelInterface;
+}
+
+const registered = new Map<string, KernelEntry>();
+
+/** Adds a kernel by name from WGSL source (e.g. read by a benchmark from bench/). */
+export function registerKernel(name: string, source: string): void {
+  if (Object.hasOwn(WGSL_SOURCES, name)) throw new Error(`registerKernel: '${name}' is already a built-in kernel`);
+  registered.set(name, { source, reflection: reflectWgsl(name, source) });
+}
+
+export function kernelEntry(name: string): KernelEntry {
+  if (Object.hasOwn(WGSL_SOURCES, name)) return { source: WGSL_SOURCES[name], reflection: WGSL_REFLECTION[name] };
+  const r = registered.get(name);
+  if (!r) throw new Error(`unknown kernel '${name}': no kernels/${name}.wgsl (run npm run gen after adding one)`);
+  return r;
+}
