@@ -7,7 +7,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { Interactive3DSession, type PropagationProgress, type SliceStack, type SliceState } from '../src/session/session.ts';
 import { IOGSliceSegmenter, type Interaction, type SliceImage, type SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
-import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type Volume } from '../src/volume/index.ts';
+import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
 import { loadIOGWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 
@@ -32,6 +32,8 @@ export interface LoadVolumeOptions {
   name?: string;
   /** Only slices first..last (inclusive) take part: a quicker session on slow adapters. */
   slices?: [number, number];
+  /** How voxel values become the networks' 8-bit slices: the seed's per-slice min-max (default) or a CT window. */
+  intensity?: IntensityMapping;
 }
 
 export interface VolumeInfo {
@@ -43,6 +45,7 @@ export interface VolumeInfo {
   /** The slices in the session (all unless LoadVolumeOptions.slices). */
   first: number;
   last: number;
+  intensity?: IntensityMapping;
 }
 
 /** The 2D step at a chosen crop size: the network upsamples any input to 512x512 logits. */
@@ -100,7 +103,7 @@ export async function createSegmenter(options: SegmenterOptions) {
   const copy = (s: Snapshot): Snapshot => ({ annotations: new Map(s.annotations), mask: s.mask.slice(), states: s.states.map((x) => ({ ...x })) });
 
   function newSession(v: VolumeInfo): Interactive3DSession {
-    const full = volumeStack(v.volume, v.axis);
+    const full = volumeStack(v.volume, v.axis, v.intensity);
     const stack: SliceStack = { width: full.width, height: full.height, depth: v.last - v.first + 1, slice: (z) => full.slice(v.first + z) };
     return new Interactive3DSession(rt, stack, { segmenter, memory });
   }
@@ -111,12 +114,13 @@ export async function createSegmenter(options: SegmenterOptions) {
     memoryWeightsSynthetic: true,
     cropSize,
 
-    loadVolume(bytes: Uint8Array | ArrayBuffer, opts: LoadVolumeOptions = {}): VolumeInfo {
-      const volume = parseNifti(bytes, opts.name ?? '<volume>');
+    /** NIfTI bytes, or a volume already parsed (parseNifti, createVolume). */
+    loadVolume(source: Uint8Array | ArrayBuffer | Volume, opts: LoadVolumeOptions = {}): VolumeInfo {
+      const volume = source instanceof Uint8Array || source instanceof ArrayBuffer ? parseNifti(source, opts.name ?? '<volume>') : source;
       const { axis, width, height, count: depth } = sliceShape(volume, 'axial');
       const [first, last] = opts.slices ?? [0, depth - 1];
       if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first <= last && last < depth)) throw new RangeError(`loadVolume: slices ${first}..${last} are not within 0..${depth - 1}`);
-      info = { volume, axis, width, height, depth, first, last };
+      info = { volume, axis, width, height, depth, first, last, intensity: opts.intensity };
       session = newSession(info);
       view = { annotations: new Map(), mask: new Uint8Array(width * height * depth), states: Array.from({ length: depth }, () => ({ ...EMPTY })) };
       history.length = 0;
