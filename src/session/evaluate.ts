@@ -6,7 +6,7 @@
 // whole volume's Dice and IoU.
 import type { InteractionKind } from '../interaction/encode.ts';
 import { robotInteraction } from '../interaction/robot.ts';
-import { dice, overlap } from '../eval/metrics.ts';
+import { dice, overlap, pearson } from '../eval/metrics.ts';
 import type { Interactive3DSession, Strategy } from './session.ts';
 
 export interface RoundResult {
@@ -18,6 +18,11 @@ export interface RoundResult {
   /** Dice of the annotated slice's 2D result alone. */
   sliceDice: number;
   seconds: number;
+  /**
+   * Pearson's r between the quality head's score and the true IoU of the propagated
+   * slices (those with an object in the truth or the prediction), after this round.
+   */
+  qualityIoU: { r: number | null; slices: number };
 }
 
 export interface RobotOptions {
@@ -51,9 +56,26 @@ export async function runRobotRounds(session: Interactive3DSession, groundTruth:
     options.onProgress?.(`round ${round}: annotating slice ${slice} (${interaction.kind})`);
     const sliceDice = dice(await session.annotate(slice, interaction), truth);
     await session.propagate({ signal: options.signal, onProgress: (p) => options.onProgress?.(`round ${round}: propagated ${p.done}/${p.total} (slice ${p.slice})`) });
-    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000 };
+    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000, qualityIoU: qualityAgainstIoU(session, groundTruth) };
     results.push(result);
     options.onRound?.(result);
   }
   return results;
+}
+
+/** The quality head's scores of propagated slices against their true IoU (slices empty in both are left out). */
+export function qualityAgainstIoU(session: Interactive3DSession, groundTruth: Uint8Array): { r: number | null; slices: number } {
+  const n = session.stack.width * session.stack.height;
+  const scores: number[] = [];
+  const ious: number[] = [];
+  for (let z = 0; z < session.stack.depth; z++) {
+    const { source, qualityScore } = session.state(z);
+    if (source !== 'propagated' || qualityScore === null || qualityScore === undefined) continue;
+    const mask = session.sliceMask(z);
+    const truth = groundTruth.subarray(z * n, (z + 1) * n);
+    if (!mask.some((v) => v) && !truth.some((v) => v)) continue;
+    scores.push(qualityScore);
+    ious.push(overlap(mask, truth).iou);
+  }
+  return { r: pearson(scores, ious), slices: scores.length };
 }

@@ -1,20 +1,26 @@
 // Round-based interactive 3D segmentation (Mem3D's test loop, eval_SAQ.py):
-// annotate a slice with the 2D network, propagate its mask slice by slice in both
-// directions with the memory network until the next annotated slice or the volume's
-// end, score every propagated slice with the quality head, recommend the slice to
-// correct next, repeat.
+// annotate a slice with the 2D network (or set a hand-drawn mask), propagate its mask
+// slice by slice in both directions with the memory network until the next annotated
+// slice or the window's end, score every propagated slice with the quality head,
+// recommend the slice to correct next, repeat.
 //
 // Memory rule of the original (STM_inference): for slice t the memory holds the
 // annotated slice, every `memoryEvery`-th propagated slice, and always the slice
 // just before t with its predicted mask (`keys + [key]`).
 // Quality rule: the QAMN score counts only when more than `qualityMinPixels`
-// pixels exceed `qualityConfidence` probability; otherwise the slice scores 1.0.
-import type { MemoryEntry, MemoryNetwork } from '../networks/mem3d/memory-network.ts';
-import { preprocessFrame } from '../networks/mem3d/preprocess.ts';
+// pixels exceed `qualityConfidence` probability; otherwise the slice scores 1.0. The
+// original's 100 pixels are at 512x512; the default scales with the frame area
+// (100 * H * W / 512^2: 6.25 at 128x128), so a small frame's object can be trusted.
+//
+// State (masks, per-slice states, slices annotated since the last propagation) is
+// plain data: snapshot() / restore() give undo and make a cancelled step leave the
+// session exactly as it was.
+import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { dice } from '../eval/metrics.ts';
 import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { Tensor } from '../runtime/tensor.ts';
+import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
+import { asSliceMemory, type MemorySlot, type SliceMemoryNetwork } from './memory.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 
 /** A stack of 8-bit slices, all width x height. */
@@ -28,11 +34,18 @@ export interface SliceStack {
 export interface SessionOptions {
   /** Every n-th propagated slice joins the memory (the original's save_freq). Default 5. */
   memoryEvery?: number;
-  /** Default 0.95 and 100: the original's rule for trusting the quality score. */
+  /** Default 0.95 and 100 * H * W / 512^2: the original's rule for trusting the quality score, scaled to the frame. */
   qualityConfidence?: number;
   qualityMinPixels?: number;
   /** Probability above which a propagated pixel is object. Default 0.5 (argmax of two classes). */
   threshold?: number;
+  /** The memory network's slice layout; default its own `sliceLayout`, else the engine's. */
+  memoryLayout?: SliceLayout;
+}
+
+export interface SessionNetworks {
+  segmenter: SliceSegmenter;
+  memory: SliceMemoryNetwork | MemoryNetwork;
 }
 
 export type Strategy = 'quality' | 'uncertainty' | 'oracle' | 'random';
@@ -44,41 +57,74 @@ export interface PropagationProgress {
 }
 
 export interface SliceState {
-  /** 'annotated' by the 2D network, 'propagated', or 'empty' (not reached yet). */
+  /** 'annotated' (2D network or a mask set by hand), 'propagated', or 'empty' (not reached yet). */
   source: 'annotated' | 'propagated' | 'empty';
   /** Quality in [0, 1] (1 for annotated slices and where the rule says so); null before propagation. */
   quality: number | null;
   /** Mean confidence max(p, 1 - p) over the slice's object-ish pixels (p > 0.05); null if none. */
   certainty: number | null;
+  /** The quality head's own score of a propagated slice, before the rule; null otherwise. */
+  qualityScore?: number | null;
 }
 
+/** Everything the session's results depend on, as copies: restore() brings it back bit for bit. */
+export interface SessionSnapshot {
+  readonly masks: Uint8Array;
+  readonly states: readonly SliceState[];
+  readonly dirty: readonly number[];
+  readonly window: readonly [number, number];
+}
+
+const QUALITY_PIXELS_AT_512 = 100;
+
 export class Interactive3DSession {
-  private readonly masks: Uint8Array;
-  private readonly states: SliceState[];
-  private readonly dirty = new Set<number>();
-  private readonly opts: Required<SessionOptions>;
-  private readonly paddedH: number;
-  private readonly paddedW: number;
+  private masks: Uint8Array;
+  private states: SliceState[];
+  private dirty = new Set<number>();
+  private window: [number, number];
+  private readonly opts: Required<Omit<SessionOptions, 'memoryLayout'>>;
+  private readonly memory: SliceMemoryNetwork;
+  private readonly transposeMemory: boolean;
 
   constructor(
-    private readonly rt: Runtime,
+    rt: Runtime | null,
     readonly stack: SliceStack,
-    private readonly networks: { segmenter: SliceSegmenter; memory: MemoryNetwork },
+    private readonly networks: SessionNetworks,
     options: SessionOptions = {},
   ) {
     const { width, height, depth } = stack;
     if (!(width > 0 && height > 0 && depth > 0)) throw new RangeError(`session: empty volume ${width}x${height}x${depth}`);
-    this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: 100, threshold: 0.5, ...options };
+    const { memoryLayout, ...rest } = options;
+    this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: (QUALITY_PIXELS_AT_512 * width * height) / 512 ** 2, threshold: 0.5, ...rest };
     if (!(Number.isInteger(this.opts.memoryEvery) && this.opts.memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${this.opts.memoryEvery}`);
+    this.memory = asSliceMemory(rt, networks.memory);
+    this.transposeMemory = (memoryLayout ?? this.memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
     this.masks = new Uint8Array(width * height * depth);
     this.states = Array.from({ length: depth }, () => ({ source: 'empty', quality: null, certainty: null }));
-    // The memory network needs multiples of 16: slices are zero-padded at the bottom and right.
-    this.paddedH = Math.max(32, Math.ceil(height / 16) * 16);
-    this.paddedW = Math.max(32, Math.ceil(width / 16) * 16);
+    this.window = [0, depth - 1];
+  }
+
+  /** The smallest object (pixels above the confidence) whose quality score is trusted. */
+  get qualityMinPixels(): number {
+    return this.opts.qualityMinPixels;
   }
 
   get annotatedSlices(): number[] {
     return this.states.flatMap((s, z) => (s.source === 'annotated' ? [z] : []));
+  }
+
+  /** The slices taking part: first..last, inclusive. */
+  get sliceWindow(): [number, number] {
+    return [...this.window];
+  }
+
+  /**
+   * Only slices first..last take part from now on: propagation stops at the window's
+   * ends and ranking skips the slices outside it. Results outside are kept.
+   */
+  setSliceWindow(first: number, last: number): void {
+    if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 0 && first <= last && last < this.stack.depth)) throw new RangeError(`setSliceWindow: slices ${first}..${last} are not within 0..${this.stack.depth - 1}`);
+    this.window = [first, last];
   }
 
   state(z: number): SliceState {
@@ -86,44 +132,73 @@ export class Interactive3DSession {
     return { ...this.states[z] };
   }
 
+  snapshot(): SessionSnapshot {
+    return { masks: this.masks.slice(), states: this.states.map((s) => ({ ...s })), dirty: [...this.dirty], window: [...this.window] };
+  }
+
+  restore(s: SessionSnapshot): void {
+    if (s.masks.length !== this.masks.length || s.states.length !== this.states.length) throw new RangeError('restore: the snapshot is of another volume');
+    this.masks = s.masks.slice();
+    this.states = s.states.map((x) => ({ ...x }));
+    this.dirty = new Set(s.dirty);
+    this.window = [s.window[0], s.window[1]];
+  }
+
   /** Runs the 2D network on slice z; the slice keeps that mask and propagation restarts from it. */
-  async annotate(z: number, interaction: Interaction): Promise<Uint8Array> {
-    this.checkSlice('annotate', z);
+  async annotate(z: number, interaction: Interaction, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    this.checkWindowSlice('annotate', z);
+    throwIfAborted(options.signal);
     const image: SliceImage = { width: this.stack.width, height: this.stack.height, data: this.stack.slice(z) };
     const mask = await this.networks.segmenter.segment(image, interaction);
-    this.masks.set(mask, z * mask.length);
-    this.states[z] = { source: 'annotated', quality: 1, certainty: 1 };
-    this.dirty.add(z);
+    // The 2D step cannot be interrupted on the GPU; a cancel during it drops its result.
+    throwIfAborted(options.signal);
+    this.setAnnotation(z, mask);
     return mask;
+  }
+
+  /** A mask drawn elsewhere (0 / non-zero, width * height, row-major) becomes slice z's annotation, memorized like a 2D result. */
+  setSliceMask(z: number, mask: ArrayLike<number>): void {
+    this.checkWindowSlice('setSliceMask', z);
+    const n = this.stack.width * this.stack.height;
+    if (mask.length !== n) throw new RangeError(`setSliceMask: mask has ${mask.length} pixels, the slice ${this.stack.width}x${this.stack.height} = ${n}`);
+    this.setAnnotation(z, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
   }
 
   /**
    * Propagates from every slice annotated since the last propagation, in both
-   * directions, up to the neighbouring annotated slices. Cancel with `signal`: the
-   * slices done so far keep their new masks.
+   * directions, up to the neighbouring annotated slices or the window's ends. Cancel
+   * with `signal`: the session is restored to how it was before the call.
    */
   async propagate(options: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
-    const runs = [...this.dirty].sort((a, b) => a - b).flatMap((z) => [this.run(z, -1), this.run(z, +1)]).filter((r) => r.slices.length > 0);
+    throwIfAborted(options.signal);
+    const before = this.snapshot();
+    const runs = [...this.dirty].filter((z) => z >= this.window[0] && z <= this.window[1]).sort((a, b) => a - b).flatMap((z) => [this.run(z, -1), this.run(z, +1)]).filter((r) => r.slices.length > 0);
     const total = runs.reduce((n, r) => n + r.slices.length, 0);
     let done = 0;
-    for (const run of runs) {
-      await this.propagateRun(run.from, run.slices, (slice) => options.onProgress?.({ done: ++done, total, slice }), options.signal);
+    try {
+      for (const run of runs) {
+        await this.propagateRun(run.from, run.slices, (slice) => options.onProgress?.({ done: ++done, total, slice }), options.signal);
+      }
+    } catch (e) {
+      if (options.signal?.aborted) this.restore(before);
+      throw e;
     }
-    this.dirty.clear();
+    for (const z of [...this.dirty]) if (z >= this.window[0] && z <= this.window[1]) this.dirty.delete(z);
   }
 
-  /** The slice to correct next (see rankSlices); null when every slice is annotated. */
+  /** The slice to correct next (see rankSlices); null when every slice in the window is annotated. */
   recommendSlice(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number | null {
     return this.rankSlices(strategy, options)[0] ?? null;
   }
 
   /**
-   * Every slice not annotated yet, most in need of correction first: lowest quality,
-   * lowest certainty, lowest Dice against `groundTruth` ('oracle'), or a seeded
-   * shuffle ('random'). Ties keep slice order.
+   * Every slice of the window not annotated yet, most in need of correction first:
+   * lowest quality, lowest certainty, lowest Dice against `groundTruth` ('oracle'), or
+   * a seeded shuffle ('random'). Ties keep slice order.
    */
   rankSlices(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number[] {
-    const candidates = this.states.flatMap((s, z) => (s.source !== 'annotated' ? [z] : []));
+    const candidates: number[] = [];
+    for (let z = this.window[0]; z <= this.window[1]; z++) if (this.states[z].source !== 'annotated') candidates.push(z);
     const by = (score: (z: number) => number) => {
       const scores = new Map(candidates.map((z) => [z, score(z)]));
       return candidates.sort((a, b) => scores.get(a)! - scores.get(b)! || a - b);
@@ -158,9 +233,15 @@ export class Interactive3DSession {
     return this.masks.slice(z * n, (z + 1) * n);
   }
 
+  private setAnnotation(z: number, mask: Uint8Array): void {
+    this.masks.set(mask, z * mask.length);
+    this.states[z] = { source: 'annotated', quality: 1, certainty: 1 };
+    this.dirty.add(z);
+  }
+
   /**
-   * The original scores slices with fewer than 100 ground-truth pixels as perfect
-   * when choosing the worst (select_poorest_mask): tiny objects are not worth a round.
+   * The original scores slices with fewer than 100 ground-truth pixels (at 512x512) as
+   * perfect when choosing the worst (select_poorest_mask): tiny objects are not worth a round.
    */
   private sliceDice(z: number, gt: Uint8Array): number {
     const n = this.stack.width * this.stack.height;
@@ -173,91 +254,96 @@ export class Interactive3DSession {
 
   /**
    * Slices from annotated slice `from` in direction `dir` up to the next annotated
-   * slice or the end. When that neighbour is being re-propagated too, the gap is
-   * split at its middle so each slice takes its mask from the nearer annotation.
+   * slice or the window's end. When that neighbour is being re-propagated too, the gap
+   * is split at its middle so each slice takes its mask from the nearer annotation.
    */
   private run(from: number, dir: number): { from: number; slices: number[] } {
+    const [first, last] = this.window;
     let end = from + dir;
-    while (end >= 0 && end < this.stack.depth && this.states[end].source !== 'annotated') end += dir;
-    if (this.dirty.has(end)) end = dir > 0 ? Math.floor((from + end) / 2) + 1 : Math.floor((from + end) / 2);
+    while (end >= first && end <= last && this.states[end].source !== 'annotated') end += dir;
+    if (this.dirty.has(end) && end >= first && end <= last) end = dir > 0 ? Math.floor((from + end) / 2) + 1 : Math.floor((from + end) / 2);
     const slices: number[] = [];
     for (let z = from + dir; z !== end; z += dir) slices.push(z);
     return { from, slices };
   }
 
   private async propagateRun(from: number, slices: number[], tick: (z: number) => void, signal?: AbortSignal): Promise<void> {
-    const { memory: net } = this.networks;
-    const kept: MemoryEntry[] = [];
-    let prevFrame = this.frame(from);
-    let prevMask = this.maskTensor(from);
+    const kept: MemorySlot[] = [];
+    let prev: { z: number; mask: Float32Array } = { z: from, mask: Float32Array.from(this.sliceMask(from)) };
     try {
       for (const [k, z] of slices.entries()) {
-        if (signal?.aborted) throw signal.reason ?? new DOMException('propagation cancelled', 'AbortError');
-        const entry = net.memorize(prevFrame, prevMask);
-        prevFrame.dispose();
-        prevMask.dispose();
-        const frame = this.frame(z);
-        const result = net.segment(frame, [...kept, entry]);
+        throwIfAborted(signal);
+        const entry = this.memory.memorize(this.networkFrame(prev.z), this.toNetwork(prev.mask));
+        const memory = [...kept, entry];
         // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
         if (k % this.opts.memoryEvery === 0) kept.push(entry);
-        else entry.dispose();
-        const fg = (await result.foreground.read()) as Float32Array;
-        const quality = result.quality ? (await result.quality.read())[0] : null;
-        this.store(z, fg, quality);
-        prevFrame = frame;
-        prevMask = result.foreground;
-        for (const t of [result.probability, result.logits, result.quality]) t?.dispose();
+        let result;
+        try {
+          result = await this.memory.segment(this.networkFrame(z), memory);
+        } finally {
+          if (!kept.includes(entry)) entry.dispose();
+        }
+        const foreground = this.fromNetwork(result.foreground);
+        this.store(z, foreground, result.quality);
+        prev = { z, mask: foreground };
         tick(z);
       }
     } finally {
-      prevFrame.dispose();
-      prevMask.dispose();
       for (const e of kept) e.dispose();
     }
   }
 
-  /** Stores the cropped mask, the quality (by the original's rule) and the certainty of slice z. */
+  /** Stores the mask, the quality (by the original's rule) and the certainty of slice z. */
   private store(z: number, foreground: Float32Array, quality: number | null): void {
-    const { width, height } = this.stack;
-    const base = z * width * height;
+    const base = z * foreground.length;
     let confident = 0;
     let sure = 0;
     let objectish = 0;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const p = foreground[y * this.paddedW + x];
-        this.masks[base + y * width + x] = p > this.opts.threshold ? 1 : 0;
-        if (p > this.opts.qualityConfidence) confident++;
-        if (p > 0.05) {
-          objectish++;
-          sure += Math.max(p, 1 - p);
-        }
+    for (let i = 0; i < foreground.length; i++) {
+      const p = foreground[i];
+      this.masks[base + i] = p > this.opts.threshold ? 1 : 0;
+      if (p > this.opts.qualityConfidence) confident++;
+      if (p > 0.05) {
+        objectish++;
+        sure += Math.max(p, 1 - p);
       }
     }
     this.states[z] = {
       source: 'propagated',
       quality: quality === null || confident <= this.opts.qualityMinPixels ? 1 : quality,
       certainty: objectish ? sure / objectish : null,
+      qualityScore: quality,
     };
   }
 
-  private frame(z: number): Tensor {
+  /** Slice z as the memory network takes it (its layout). */
+  private networkFrame(z: number): SliceImage {
     const { width, height } = this.stack;
-    const padded = new Uint8Array(this.paddedW * this.paddedH);
-    const src = this.stack.slice(z);
-    for (let y = 0; y < height; y++) padded.set(src.subarray(y * width, (y + 1) * width), y * this.paddedW);
-    return this.rt.upload([1, this.paddedH, this.paddedW, 3], preprocessFrame(padded, this.paddedH, this.paddedW), 'f32', `slice ${z}`);
+    const data = this.stack.slice(z);
+    return this.transposeMemory ? { width: height, height: width, data: transposeImage(data, width, height) } : { width, height, data };
   }
 
-  private maskTensor(z: number): Tensor {
+  private toNetwork(mask: Float32Array): Float32Array {
+    return this.transposeMemory ? transposeImage(mask, this.stack.width, this.stack.height) : mask;
+  }
+
+  /** A network-layout probability map back in the engine's layout. */
+  private fromNetwork(mask: Float32Array): Float32Array {
     const { width, height } = this.stack;
-    const m = new Float32Array(this.paddedW * this.paddedH);
-    const base = z * width * height;
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) m[y * this.paddedW + x] = this.masks[base + y * width + x];
-    return this.rt.upload([1, this.paddedH, this.paddedW, 1], m, 'f32', `mask ${z}`);
+    if (mask.length !== width * height) throw new RangeError(`memory network returned ${mask.length} values for a ${width}x${height} slice`);
+    return this.transposeMemory ? transposeImage(mask, height, width) : mask;
   }
 
   private checkSlice(op: string, z: number): void {
     if (!Number.isInteger(z) || z < 0 || z >= this.stack.depth) throw new RangeError(`${op}: slice ${z} is outside the volume (0..${this.stack.depth - 1})`);
   }
+
+  private checkWindowSlice(op: string, z: number): void {
+    this.checkSlice(op, z);
+    if (z < this.window[0] || z > this.window[1]) throw new RangeError(`${op}: slice ${z} is outside the session's slices ${this.window[0]}..${this.window[1]}`);
+  }
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('cancelled', 'AbortError');
 }

@@ -1,10 +1,13 @@
 // The 2D step of a round: a person's marks on one slice -> that slice's mask, with
 // the IOG/DEXTR network (crop around the marks, network, paste back with
-// crop2fullmask, threshold 0.8, as the original's interactive_seg).
+// crop2fullmask, threshold 0.8, as the original's interactive_seg). A network trained
+// on the other slice layout gets the slice and the marks transposed, and its mask
+// comes back transposed: at this boundary only (src/volume/layout.ts).
 import { decodeMask, encodeInteraction, type Interaction } from '../interaction/encode.ts';
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { IOG_OUTPUT_SIZE, type IOGNetwork } from '../networks/iog/network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 
 export type { Interaction } from '../interaction/encode.ts';
 
@@ -26,9 +29,20 @@ export class IOGSliceSegmenter implements SliceSegmenter {
    * multiples of 16 run faster on CPU drivers and in tests, at some accuracy cost;
    * the network's output is 512x512 either way.
    */
-  constructor(private readonly rt: Runtime, private readonly net: IOGNetwork, private readonly inputSize = INPUT_SIZE) {}
+  readonly layout: SliceLayout;
+
+  constructor(private readonly rt: Runtime, private readonly net: IOGNetwork, private readonly inputSize = INPUT_SIZE, layout?: SliceLayout) {
+    this.layout = layout ?? (net as { sliceLayout?: SliceLayout }).sliceLayout ?? ENGINE_SLICE_LAYOUT;
+  }
 
   async segment(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
+    if (this.layout === ENGINE_SLICE_LAYOUT) return this.segmentInNetworkLayout(image, interaction);
+    const transposed = { width: image.height, height: image.width, data: transposeImage(image.data, image.width, image.height) };
+    const mask = await this.segmentInNetworkLayout(transposed, transposeInteraction(interaction));
+    return transposeImage(mask, image.height, image.width);
+  }
+
+  private async segmentInNetworkLayout(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
     const channels = this.net.inputChannels;
     if (channels !== 4 && channels !== 5) throw new Error(`IOG network with ${channels} input channels: expected 4 or 5`);
     const encoded = encodeInteraction(image, interaction, { channels, size: this.inputSize });
@@ -38,5 +52,22 @@ export class IOGSliceSegmenter implements SliceSegmenter {
     const logits = await out.fine.read();
     out.dispose();
     return decodeMask({ ...encoded, size: IOG_OUTPUT_SIZE }, logits);
+  }
+}
+
+/** The same marks on the transposed slice. */
+export function transposeInteraction(interaction: Interaction): Interaction {
+  const t = (p: { x: number; y: number }) => ({ x: p.y, y: p.x });
+  switch (interaction.kind) {
+    case 'extreme-points':
+      return { kind: 'extreme-points', points: interaction.points.map(t) };
+    case 'two-points':
+      return { kind: 'two-points', points: [t(interaction.points[0]), t(interaction.points[1])] };
+    case 'inside-outside':
+      return { kind: 'inside-outside', inside: interaction.inside && t(interaction.inside), outside: [t(interaction.outside[0]), t(interaction.outside[1])] };
+    case 'scribble': {
+      const { width, height, data } = interaction.scribble;
+      return { kind: 'scribble', scribble: { width: height, height: width, data: transposeImage(Float32Array.from(data), width, height) } };
+    }
   }
 }

@@ -1,0 +1,89 @@
+// The memory network as the session uses it: slices and masks in, a mask and a quality
+// score out, on plain arrays. The GPU network sits behind GpuSliceMemory; tests script
+// the interface and record every call (test/session-scripted.test.ts).
+import { MemoryNetwork, type MemoryEntry } from '../networks/mem3d/memory-network.ts';
+import { preprocessFrame } from '../networks/mem3d/preprocess.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { SliceLayout } from '../volume/layout.ts';
+import type { SliceImage } from './slice-segmenter.ts';
+
+/** One memorized slice, held until the session disposes it. */
+export interface MemorySlot {
+  dispose(): void;
+}
+
+export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
+  /** The layout the network's weights were trained with; the session transposes at this boundary when it differs. */
+  readonly sliceLayout?: SliceLayout;
+  /** Memorizes a slice with its object probability (width * height, row-major; 0 / 1 for an annotated slice). */
+  memorize(frame: SliceImage, mask: Float32Array): Slot;
+  /** The object probability of `frame` read from `memory`, and the quality head's score (null without one). */
+  segment(frame: SliceImage, memory: readonly Slot[]): Promise<{ foreground: Float32Array; quality: number | null }>;
+}
+
+/**
+ * The WebGPU memory network behind the session's interface. It runs on frames padded
+ * with zeros at the bottom and right to multiples of 16 (at least 32), and crops its
+ * output back: the session never sees the padding.
+ */
+export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
+  constructor(private readonly rt: Runtime, readonly net: MemoryNetwork) {}
+
+  get sliceLayout(): SliceLayout | undefined {
+    return (this.net as { sliceLayout?: SliceLayout }).sliceLayout;
+  }
+
+  memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
+    const f = this.frame(frame);
+    const m = this.rt.upload([1, f.shape[1], f.shape[2], 1], pad(mask, frame.width, frame.height, f.shape[2], f.shape[1]), 'f32', 'memory mask');
+    try {
+      return this.net.memorize(f, m);
+    } finally {
+      f.dispose();
+      m.dispose();
+    }
+  }
+
+  async segment(frame: SliceImage, memory: readonly MemoryEntry[]): Promise<{ foreground: Float32Array; quality: number | null }> {
+    const f = this.frame(frame);
+    const result = this.net.segment(f, memory);
+    f.dispose();
+    try {
+      const padded = (await result.foreground.read()) as Float32Array;
+      const quality = result.quality ? (await result.quality.read())[0] : null;
+      return { foreground: crop(padded, f.shape[2], frame.width, frame.height), quality };
+    } finally {
+      result.dispose();
+    }
+  }
+
+  private frame(image: SliceImage) {
+    const [h, w] = [paddedSide(image.height), paddedSide(image.width)];
+    const grey = pad(image.data, image.width, image.height, w, h);
+    return this.rt.upload([1, h, w, 3], preprocessFrame(grey, h, w), 'f32', 'memory-network frame');
+  }
+}
+
+/** The memory network needs sides that are multiples of 16, at least 32. */
+const paddedSide = (n: number) => Math.max(32, Math.ceil(n / 16) * 16);
+
+function pad<T extends Uint8Array | Float32Array>(src: T, width: number, height: number, pw: number, ph: number): T {
+  if (pw === width && ph === height) return src;
+  const out = new (src.constructor as { new (n: number): T })(pw * ph);
+  for (let y = 0; y < height; y++) out.set(src.subarray(y * width, (y + 1) * width), y * pw);
+  return out;
+}
+
+function crop(src: Float32Array, pw: number, width: number, height: number): Float32Array {
+  if (pw === width && src.length === width * height) return src;
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) out.set(src.subarray(y * pw, y * pw + width), y * width);
+  return out;
+}
+
+/** The session's view of a memory network: a WebGPU MemoryNetwork gets the GPU adapter. */
+export function asSliceMemory(rt: Runtime | null, memory: MemoryNetwork | SliceMemoryNetwork): SliceMemoryNetwork {
+  if (!(memory instanceof MemoryNetwork)) return memory;
+  if (!rt) throw new TypeError('session: a WebGPU memory network needs the runtime');
+  return new GpuSliceMemory(rt, memory);
+}
