@@ -1,12 +1,13 @@
 // Writes the bundled example, examples/phantom/{image,mask}.nii.gz: a small phantom
-// CT volume and its tumour mask from src/phantom/phantom.ts (seed 7). Run once; the files
-// are committed so the product never needs the generator.
+// CT volume and its tumour mask from src/phantom/phantom.ts (EXAMPLE_PHANTOM). Run it
+// after any change to the generator; test/example-phantom.test.ts fails until you do.
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { writeNifti } from '../src/volume/nifti-node.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
+import { EXAMPLE_PHANTOM } from '../src/phantom/example.ts';
 
-const [width, height, depth] = [128, 128, 10];
-const v = phantomVolume({ seed: 7, width, height, depth });
+const { width, height, depth } = EXAMPLE_PHANTOM;
+const v = phantomVolume(EXAMPLE_PHANTOM);
 const spacing: [number, number, number] = [v.spacing.x, v.spacing.y, v.spacing.z];
 const dir = new URL('../examples/phantom/', import.meta.url).pathname;
 for (const [name, data] of [['image', v.image], ['mask', v.mask]] as const) {
