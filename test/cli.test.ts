@@ -1,75 +1,224 @@
-// The mem3d command line: exit codes and one clear line on bad input (no GPU work:
-// every case fails before a network loads).
+// The mem3d command line, in process through main(argv, io): exit codes, one clear
+// line on bad input, every check before any GPU work (no "adapter:" line, nothing
+// written). One spawn per command checks that the executable passes exit codes and
+// streams through. The one real network run is in test/orientation.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { main } from '../src/cli/main.ts';
+import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
+import { createVolume } from '../src/volume/volume.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+const EXAMPLE = join(ROOT, 'examples/phantom/image.nii.gz'); // 128 x 128 x 10
+const POINTS = '40,50;60,50;50,40;50,60';
 
-function mem3d(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/mem3d.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function mem3d(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { log: (m) => out.push(m), error: (m) => err.push(m) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function spawn(...argv: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/mem3d.mjs'), ...argv], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('no command prints the command list and exits 2; --help exits 0', () => {
-  const none = mem3d();
+const scratch = () => mkdtempSync(join(tmpdir(), 'mem3d-cli-'));
+
+/** A refused run: the exit code, one line on stderr matching `message`, nothing on the GPU. */
+function refused(r: Run, code: number, message: RegExp, what: string): void {
+  assert.is(r.code, code, `${what}: exit code (stderr: ${r.err})`);
+  assert.match(r.err, message, what);
+  assert.is(r.err.trim().split('\n').length, 1, `${what}: one line, got:\n${r.err}`);
+  assert.not.match(r.err + r.out, /adapter:/, `${what}: refused before the GPU`);
+}
+
+const COMMANDS = ['demo', 'segment', 'eval', 'bench', 'convert'];
+
+test('no command lists the commands (exit 2); --help exits 0; every command has --help', async () => {
+  const none = await mem3d();
   assert.is(none.code, 2);
   assert.match(none.out, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*convert/s);
-  assert.is(mem3d('--help').code, 0);
-  for (const cmd of ['demo', 'segment', 'eval', 'bench', 'convert']) {
-    const r = mem3d(cmd, '--help');
+  assert.is((await mem3d('--help')).code, 0);
+  for (const cmd of COMMANDS) {
+    const r = await mem3d(cmd, '--help');
     assert.is(r.code, 0, `${cmd} --help`);
-    assert.match(r.out, new RegExp(`usage: mem3d ${cmd}`));
+    assert.match(r.out, new RegExp(`^usage: mem3d ${cmd}`), cmd);
   }
 });
 
-test('an unknown command or option is a usage error (exit 2) naming it', () => {
-  const r = mem3d('segmnt');
+test('every network command lists --memory-weights, its default and --slice-layout', async () => {
+  for (const cmd of ['demo', 'segment', 'eval', 'bench']) {
+    const r = await mem3d(cmd, '--help');
+    assert.match(r.out, /--memory-weights/, cmd);
+    assert.match(r.out, /Default: the QAMN trained\s+on synthetic phantoms \(weights\/qamn-phantom\), for phantoms only/, cmd);
+    assert.match(r.out, /real CT\s+needs converted Mem3D\/STM weights/, cmd);
+    assert.match(r.out, /--slice-layout/, cmd);
+  }
+});
+
+test('segment --help: points are voxel indices, with an example per axis convention', async () => {
+  const r = await mem3d('segment', '--help');
+  assert.match(r.out, /voxel indices/);
+  assert.match(r.out, /axial slice k a point is i,j/);
+  assert.match(r.out, /coronal slice i,k/);
+  assert.match(r.out, /sagittal slice j,k/);
+  assert.match(r.out, /--points "210,300;260,305;236,280;240,330"/);
+});
+
+test('an unknown command or option is a usage error (exit 2) naming it', async () => {
+  const r = await mem3d('segmnt');
   assert.is(r.code, 2);
   assert.match(r.err, /unknown command 'segmnt'/);
-  const o = mem3d('segment', 'x.nii', '--bogus');
-  assert.is(o.code, 2);
-  assert.match(o.err, /--bogus/);
+  refused(await mem3d('segment', 'x.nii', '--bogus'), 2, /--bogus/, 'unknown option');
 });
 
-test('segment checks its arguments before any work', () => {
+test('segment refuses bad flags before touching any file', async () => {
+  const base = ['segment', 'x.nii', '--out', 'm.nii.gz'];
   const cases: [string[], RegExp][] = [
-    [['segment', 'x.nii', '--slice', '2', '--points', '1,2;3,4;5,6;7,8'], /--out is required/],
-    [['segment', 'x.nii', '--slice=-1', '--points', '1,2;3,4;5,6;7,8', '--out', 'm.nii.gz'], /--slice must be an integer >= 0/],
-    [['segment', 'x.nii', '--slice', '2', '--points', '1,2;3,4', '--out', 'm.nii.gz'], /needs the 4 extreme points, got 2/],
-    [['segment', 'x.nii', '--slice', '2', '--points', '1,2;3;5,6;7,8', '--out', 'm.nii.gz'], /point 2 '3' is not 'x,y'/],
-    [['segment', 'x.nii', '--slice', '2', '--points', '1,2;3,4;5,6;7,8', '--out', 'm.png'], /--out must end in \.nii or \.nii\.gz/],
-    [['segment', 'x.nii', '--slice', '2', '--points', '1,2;3,4;5,6;7,8', '--out', 'm.nii', '--axis', 'up'], /--axis must be axial, coronal or sagittal/],
+    [['segment', 'x.nii', '--slice', '2', '--points', POINTS], /--out is required/],
+    [[...base, '--points', POINTS], /--slice is required/],
+    [[...base, '--slice', '2'], /--points is required/],
+    [[...base, '--slice=-1', '--points', POINTS], /--slice must be a decimal integer >= 0, got '-1'/],
+    [[...base, '--slice', '', '--points', POINTS], /--slice must be a decimal integer >= 0, got ''/],
+    [[...base, '--slice', '0x10', '--points', POINTS], /--slice must be a decimal integer >= 0, got '0x10'/],
+    [[...base, '--slice', '1e1', '--points', POINTS], /--slice must be a decimal integer/],
+    [[...base, '--slice', '2', '--points', '1,2;3,4'], /exactly the 4 extreme points, got 2/],
+    [[...base, '--slice', '2', '--points', `${POINTS};1,1`], /exactly the 4 extreme points, got 5/],
+    [[...base, '--slice', '2', '--points', ',;,;,;,'], /point 1 ',' is not 'a,b'/],
+    [[...base, '--slice', '2', '--points', '1,2;3;5,6;7,8'], /point 2 '3' is not 'a,b'/],
+    [[...base, '--slice', '2', '--points', '1,2;0x3,4;5,6;7,8'], /point 2 '0x3,4' is not 'a,b'/],
+    [[...base, '--slice', '2', '--points', '1,2;3.5,4;5,6;7,8'], /point 2 '3.5,4'/],
+    [[...base, '--slice', '2', '--points', '1,2;-3,4;5,6;7,8'], /point 2 '-3,4'/],
+    [[...base, '--slice', '2', '--points', '1,2,3;3,4;5,6;7,8'], /point 1 '1,2,3'/],
+    [['segment', 'x.nii', '--slice', '2', '--points', POINTS, '--out', 'm.png'], /--out must end in \.nii or \.nii\.gz/],
+    [[...base, '--slice', '2', '--points', POINTS, '--axis', 'up'], /--axis must be axial, coronal or sagittal/],
+    [[...base, '--slice', '2', '--points', POINTS, '--window', '40'], /--window must be level,width/],
+    [[...base, '--slice', '2', '--points', POINTS, '--window', '40,0x10'], /--window: '0x10' is not a decimal number/],
+    [[...base, '--slice', '2', '--points', POINTS, '--window', '40,-1'], /--window width must be > 0/],
+    [['segment', '--slice', '2', '--points', POINTS, '--out', 'm.nii'], /give exactly one volume, got 0/],
   ];
-  for (const [args, message] of cases) {
-    const r = mem3d(...args);
-    assert.is(r.code, 2, args.join(' '));
-    assert.match(r.err, message);
-  }
+  for (const [args, message] of cases) refused(await mem3d(...args), 2, message, args.join(' '));
 });
 
-test('segment: a missing volume and an output over the input fail with one line (exit 1)', () => {
-  const missing = mem3d('segment', '/nonexistent/ct.nii.gz', '--slice', '0', '--points', '1,2;3,4;5,6;7,8', '--out', '/tmp/m.nii.gz');
-  assert.is(missing.code, 1);
-  assert.match(missing.err, /\/nonexistent\/ct\.nii\.gz: no such file/);
-  const dir = mkdtempSync(join(tmpdir(), 'mem3d-cli-'));
+test('segment refuses bad files, slices, points and weights before the GPU, and writes nothing', async () => {
+  const dir = scratch();
   const input = join(dir, 'ct.nii.gz');
-  copyFileSync(join(ROOT, 'examples/phantom/image.nii.gz'), input);
-  const over = mem3d('segment', input, '--slice', '0', '--points', '1,2;3,4;5,6;7,8', '--out', input);
-  assert.is(over.code, 1);
-  assert.match(over.err, /mem3d segment: .*(input|over)/i);
-  assert.is(over.err.trim().split('\n').length, 1, 'one line');
+  copyFileSync(EXAMPLE, input);
+  const out = join(dir, 'mask.nii.gz');
+  const seg = (...extra: string[]) => mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', out, ...extra);
+
+  refused(await mem3d('segment', join(dir, 'none.nii.gz'), '--slice', '0', '--points', POINTS, '--out', out), 1, /none\.nii\.gz: no such file/, 'missing volume');
+  refused(await mem3d('segment', dir, '--slice', '0', '--points', POINTS, '--out', out), 1, /: not a file/, 'a folder as the volume');
+  refused(await mem3d('segment', input, '--slice', '0', '--points', POINTS, '--out', input), 1, /refusing to write over the input/, 'output = input');
+  refused(await seg('--slice', '10'), 2, /--slice 10 is outside the volume: 10 axial slices \(0\.\.9\)/, 'slice out of range');
+  refused(await mem3d('segment', input, '--slice', '4', '--points', '40,50;128,50;50,40;50,60', '--out', out), 2,
+    /point 2 \(128,50\) is outside the axial slice: i,j must be within 0\.\.127, 0\.\.127/, 'point outside');
+  refused(await mem3d('segment', input, '--axis', 'sagittal', '--slice', '4', '--points', '40,9;60,10;50,4;50,6', '--out', out), 2,
+    /point 2 \(60,10\) is outside the sagittal slice: j,k must be within 0\.\.127, 0\.\.9/, 'point outside a sagittal slice');
+  // User weights without slice_layout metadata (the IOG index has none), and bad layout flags.
+  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom')), 1,
+    /do not say which slice layout .* pass --slice-layout rows-first-axis\|rows-second-axis/, 'weights without a layout');
+  refused(await seg('--slice-layout', 'rows-first-axis'), 2, /--slice-layout describes --memory-weights/, 'layout without weights');
+  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--slice-layout', 'rows'), 2, /--slice-layout: slice layout 'rows' is not one of/, 'bad layout');
+  refused(await seg('--memory-weights', join(dir, 'nothing')), 1, /weights not found at/, 'missing weights');
+  // Outputs: an existing file without --overwrite, a folder, an unwritable place.
+  writeFileSync(out, 'keep me');
+  refused(await seg(), 1, /mask\.nii\.gz: already exists; pass --overwrite to replace it/, 'existing output');
+  assert.is(readFileSync(out, 'utf8'), 'keep me', 'the existing output is untouched');
+  mkdirSync(join(dir, 'folder.nii'));
+  refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(dir, 'folder.nii')), 1, /folder\.nii: is a folder/, 'output is a folder');
+  refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(input, 'm.nii')), 1, /is a file, not a folder/, 'output under a file');
+  assert.equal(readdirSync(dir).sort(), ['ct.nii.gz', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
 });
 
-test('eval: a folder that is not a dataset fails with one line naming it', () => {
-  const r = mem3d('eval', '/nonexistent-dataset');
-  assert.is(r.code, 1);
-  assert.match(r.err, /nonexistent-dataset/);
-  assert.is(r.err.trim().split('\n').length, 1, 'one line');
-  assert.is(mem3d('eval', '/x', '--strategy', 'best').code, 2);
+/** A 2-case PNG dataset (seed layout, task 06) in a new folder. */
+function dataset(): string {
+  const root = scratch();
+  const dims = [32, 32, 4] as const;
+  for (const name of ['a', 'b']) {
+    const image = createVolume({ dims, data: new Uint8Array(32 * 32 * 4).map((_, i) => i % 251), source: `${name} image` });
+    const mask = createVolume({ dims, data: new Uint8Array(32 * 32 * 4).map((_, i) => (i % 32 > 10 && i % 32 < 20 ? 1 : 0)), source: `${name} mask` });
+    writePngCase(root, name, { image, mask });
+  }
+  writeCaseList(root, 'test', ['a', 'b']);
+  return root;
+}
+
+test('eval refuses bad flags, folders, outputs and undecodable PNGs before the GPU', async () => {
+  refused(await mem3d('eval', '/nonexistent-dataset', '--out', join(scratch(), 'o')), 1, /nonexistent-dataset: no such dataset folder/, 'no dataset');
+  refused(await mem3d('eval', '/x', '--strategy', 'best'), 2, /--strategy must be/, 'strategy');
+  refused(await mem3d('eval', '/x', '--rounds', '0'), 2, /--rounds must be a decimal integer >= 1/, 'rounds');
+  refused(await mem3d('eval', '/x', '--cases', 'a,,b'), 2, /--cases has an empty name/, 'empty case');
+  const root = dataset();
+  refused(await mem3d('eval', root, '--out', join(root, 'eval-out')), 1, /refusing to write inside the input directory/, 'out inside the dataset');
+  refused(await mem3d('eval', root, '--out', root), 1, /refusing to write over the input|inside the input/, 'out = dataset');
+  const out = scratch();
+  writeFileSync(join(out, 'eval.json'), '{}');
+  refused(await mem3d('eval', root, '--out', out), 1, /eval\.json: already exists; pass --overwrite/, 'existing eval.json');
+  // A truncated PNG is found up front, its case named (its file too, where the decoder says which).
+  const png = join(root, 'Task06_origin', 'b', '2.png');
+  assert.ok(existsSync(png), png);
+  truncateSync(png, statSync(png).size - 20);
+  refused(await mem3d('eval', root, '--out', join(scratch(), 'o')), 1, /Task06_origin\/b\/2\.png|case 'b' cannot be read/, 'truncated PNG');
+});
+
+test('demo and bench check their outputs and numbers before the GPU', async () => {
+  const out = scratch();
+  writeFileSync(join(out, 'dice.svg'), '<svg/>');
+  refused(await mem3d('demo', '--out', out), 1, /dice\.svg: already exists; pass --overwrite/, 'demo output exists');
+  refused(await mem3d('demo', '--rounds', '0x3'), 2, /--rounds must be a decimal integer/, 'demo rounds');
+  refused(await mem3d('demo', 'extra'), 2, /no positional arguments/, 'demo positional');
+  refused(await mem3d('bench', '--size', '40'), 2, /--size must be a multiple of 16/, 'bench size');
+  const json = join(out, 'b.json');
+  writeFileSync(json, '{}');
+  refused(await mem3d('bench', '--json', json), 1, /b\.json: already exists/, 'bench json exists');
+});
+
+test('convert: a folder as the checkpoint, a file as --out and an earlier conversion get one clear line', async () => {
+  const dir = scratch();
+  refused(await mem3d('convert', dir, '--out', join(dir, 'w')), 1, /is a folder; give the checkpoint file/, 'checkpoint folder');
+  const ckpt = join(dir, 'model.pth');
+  writeFileSync(ckpt, 'not a checkpoint');
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  refused(await mem3d('convert', ckpt, '--out', file), 1, /--out is a file; give a folder/, 'out is a file');
+  refused(await mem3d('convert', ckpt, '--out', join(file, 'sub')), 1, /is a file, not a folder/, 'out under a file');
+  mkdirSync(join(dir, 'w'));
+  writeFileSync(join(dir, 'w', 'qamn.safetensors.index.json'), '{}');
+  refused(await mem3d('convert', ckpt, '--out', join(dir, 'w'), '--model', 'qamn'), 1, /holds an earlier conversion \(qamn\.safetensors\.index\.json\); pass --overwrite/, 'earlier conversion');
+  refused(await mem3d('convert', ckpt, '--out', join(dir, 'w'), '--model', 'qamn', '--overwrite'), 1, /model\.pth/, 'unreadable checkpoint');
+  assert.is(readFileSync(join(dir, 'w', 'qamn.safetensors.index.json'), 'utf8'), '{}', 'a failed conversion leaves the old files');
+});
+
+test('the executable: one spawn per command passes exit codes, stdout and stderr through', () => {
+  const help = spawn('demo', '--help');
+  assert.is(help.code, 0);
+  assert.match(help.out, /^usage: mem3d demo/);
+  const seg = spawn('segment', 'x.nii', '--slice', '1', '--points', '1,2', '--out', 'm.nii');
+  assert.is(seg.code, 2);
+  assert.match(seg.err, /^mem3d segment: --points needs exactly the 4 extreme points, got 1/);
+  const ev = spawn('eval', '/nonexistent-dataset');
+  assert.is(ev.code, 1);
+  assert.match(ev.err, /^mem3d eval: \/nonexistent-dataset: no such dataset folder\n$/);
+  const bench = spawn('bench', '--depth', '1');
+  assert.is(bench.code, 2);
+  assert.match(bench.err, /--depth must be a decimal integer >= 2/);
+  const convert = spawn('convert');
+  assert.is(convert.code, 2);
+  assert.match(convert.err, /give exactly one checkpoint file/);
+  assert.is(convert.out, '');
 });
 
 test.run();

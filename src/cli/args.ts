@@ -1,7 +1,15 @@
-// Shared command-line parsing: node:util parseArgs with one clear line on bad input.
+// Shared command-line parsing: node:util parseArgs, strict number fields, one clear
+// line on bad input. Commands print through a ConsoleLike so tests run them in process.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { VoxelPoint } from '../volume/layout.ts';
 
 export class UsageError extends Error {}
+
+/** Where a command prints: `console` from the executable, a recorder in tests. */
+export interface ConsoleLike {
+  log(message: string): void;
+  error(message: string): void;
+}
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
   try {
@@ -11,32 +19,52 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
+const DECIMAL_INTEGER = /^\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** Shown in messages: user text, cut short and without control characters. */
+const shown = (value: string) => `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`.replace(/[\x00-\x1f\x7f]/g, '?');
+
+/** A decimal integer >= min (no '', '0x10', '1e3', '2.0'). */
 export function integer(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${value}'`);
+  const text = value.trim();
+  const n = Number(text);
+  if (!DECIMAL_INTEGER.test(text) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a decimal integer >= ${min}, got ${shown(value)}`);
   return n;
 }
 
-/** "x,y;x,y;..." to points. */
-export function points(value: string): { x: number; y: number }[] {
+/** A finite decimal number (no '', hex, 'Infinity'). */
+export function decimal(name: string, value: string): number {
+  const text = value.trim();
+  if (!DECIMAL_NUMBER.test(text)) throw new UsageError(`--${name}: ${shown(value)} is not a decimal number`);
+  return Number(text);
+}
+
+/**
+ * "a,b;a,b;..." to in-plane voxel indices (src/volume/layout.ts): every field a
+ * decimal integer >= 0, so empty fields, signs, hex and fractions are refused.
+ */
+export function voxelPoints(name: string, value: string): VoxelPoint[] {
   return value.split(';').map((pair, i) => {
-    const [x, y, extra] = pair.split(',').map((v) => Number(v.trim()));
-    if (extra !== undefined || !Number.isFinite(x) || !Number.isFinite(y)) throw new UsageError(`--points: point ${i + 1} '${pair}' is not 'x,y'`);
-    return { x, y };
+    const fields = pair.split(',').map((v) => v.trim());
+    if (fields.length !== 2 || !fields.every((f) => DECIMAL_INTEGER.test(f) && Number.isSafeInteger(Number(f)))) {
+      throw new UsageError(`--${name}: point ${i + 1} ${shown(pair)} is not 'a,b' (two voxel indices, decimal integers >= 0)`);
+    }
+    return [Number(fields[0]), Number(fields[1])] as const;
   });
 }
 
-/** Runs a command body: usage errors print the usage and exit 2, other errors one line and exit 1. */
-export async function runCommand(name: string, usage: string, body: () => Promise<number>): Promise<number> {
+/** Runs a command body: usage errors print the message and a pointer to --help and return 2, other errors one line and 1. */
+export async function runCommand(name: string, io: ConsoleLike, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
     if (e instanceof UsageError) {
-      console.error(`mem3d ${name}: ${e.message}\n\n${usage}`);
+      io.error(`mem3d ${name}: ${message} (see mem3d ${name} --help)`);
       return 2;
     }
-    console.error(`mem3d ${name}: ${(e as Error).message}`);
+    io.error(`mem3d ${name}: ${message}`);
     return 1;
   }
 }

@@ -2,11 +2,13 @@
 //               [--allow-partial] [--max-shard-bytes N]
 // Exit codes: 0 written, 1 the checkpoint cannot be read or does not fit the model, 2 bad usage.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
 import { CONVERT_MODELS, expectedTensorsFor, type ConvertModel } from '../convert/network-specs.ts';
+import { assertNotInput, assertWritableFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
+import type { ConsoleLike } from './args.ts';
 
 export const CONVERT_USAGE = `usage: mem3d convert <checkpoint.pth> --out <dir> [options]
 
@@ -16,7 +18,9 @@ safetensors: <dir>/<model>-0000k-of-0000n.safetensors and <model>.safetensors.in
 or from 'state_dict' / 'model'; DataParallel's 'module.' prefix is stripped and
 num_batches_tracked dropped.
 
-  --out <dir>            output folder (created if needed)
+  --out <dir>            output folder (created if needed); files of an earlier
+                         conversion there are refused unless --overwrite
+  --overwrite            replace <model>.safetensors.index.json and its shards in <dir>
   --model <name>         qamn | stm | iog4 | iog5: check every tensor name and shape
                          against that network; a missing, mis-shaped or unexpected
                          tensor is an error unless --allow-partial
@@ -25,11 +29,6 @@ num_batches_tracked dropped.
   --allow-partial        write the output even when the checkpoint does not fit --model
   --max-shard-bytes <n>  shard size limit in bytes (default ${DEFAULT_MAX_SHARD_BYTES})
   -h, --help             this text`;
-
-export interface ConsoleLike {
-  log(message: string): void;
-  error(message: string): void;
-}
 
 class UsageError extends Error {}
 
@@ -44,6 +43,7 @@ function parse(argv: string[]) {
         model: { type: 'string' },
         format: { type: 'string', default: 'keep' },
         'allow-partial': { type: 'boolean', default: false },
+        overwrite: { type: 'boolean', default: false },
         'max-shard-bytes': { type: 'string', default: String(DEFAULT_MAX_SHARD_BYTES) },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -68,6 +68,7 @@ function parse(argv: string[]) {
     model: model as ConvertModel | undefined,
     format: values.format as ConvertFormat,
     allowPartial: values['allow-partial'],
+    overwrite: values.overwrite,
     maxShardBytes,
   };
 }
@@ -87,18 +88,20 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     return 0;
   }
   try {
+    checkFiles(args.checkpoint, args.out, args.model ?? 'weights', args.overwrite);
     const bytes = readFileSync(args.checkpoint);
     const spec = args.model ? expectedTensorsFor(args.model) : undefined;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const result = convertCheckpoint(bytes, { path: args.checkpoint, sha256 }, { format: args.format, spec, allowPartial: args.allowPartial, maxShardBytes: args.maxShardBytes });
     mkdirSync(args.out, { recursive: true });
     let total = 0;
+    // Shards first, each atomically, the index last: a folder never holds an index whose shards are half-written.
     for (const { fileName, bytes: shard } of result.output.shards) {
-      writeFileSync(join(args.out, fileName), shard);
+      writeFileAtomic(join(args.out, fileName), shard);
       total += shard.length;
     }
     const index = join(args.out, result.output.indexFileName);
-    writeFileSync(index, result.output.indexJson);
+    writeFileAtomic(index, result.output.indexJson);
     const where = result.stateDict.location ? `['${result.stateDict.location}']` : 'the top level';
     io.log(`${args.checkpoint}: ${result.serialization} torch.save file, state_dict at ${where}${result.stateDict.strippedPrefix ? `, '${result.stateDict.strippedPrefix}' stripped` : ''}`);
     io.log(`converted ${result.converted.length} tensors (${result.metadata.format}); left out ${result.dropped.length}: num_batches_tracked${result.report?.ignored.length ? ` and buffers ${args.model} never reads (${result.report.ignored.join(', ')})` : ''}`);
@@ -114,4 +117,20 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     io.error(`mem3d convert: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/**
+ * What can be refused before reading the checkpoint: an input that is not a file, an
+ * output that is not a folder or cannot take files, an earlier conversion's files
+ * (without --overwrite), and an output name that is the input.
+ */
+function checkFiles(checkpoint: string, out: string, prefix: string, overwrite: boolean): void {
+  if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: no such file`);
+  if (statSync(checkpoint).isDirectory()) throw new Error(`${checkpoint}: is a folder; give the checkpoint file (.pth, .pt, .tar)`);
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`${out}: --out is a file; give a folder`);
+  assertWritableFolder(out, `--out ${out}`);
+  const ours = (f: string) => f === `${prefix}.safetensors.index.json` || new RegExp(`^${prefix}-\\d{5}-of-\\d{5}\\.safetensors$`).test(f);
+  const earlier = existsSync(out) ? readdirSync(out).filter(ours) : [];
+  for (const f of earlier) assertNotInput(join(out, f), [checkpoint]);
+  if (earlier.length > 0 && !overwrite) throw new Error(`${out}: holds an earlier conversion (${earlier[0]}${earlier.length > 1 ? ` and ${earlier.length - 1} more` : ''}); pass --overwrite to replace it`);
 }

@@ -1,21 +1,25 @@
 // mem3d eval <dataset-root> --rounds 6 --strategy quality|oracle|random|all
 // and mem3d demo (the bundled phantom): the robot user's rounds, volume-wise Dice
 // and IoU after every round, as JSON and as an SVG plot of Dice against rounds.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Every case is read and decoded, and the output folder proven writable, before the
+// GPU is touched.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InteractionKind } from '../interaction/encode.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { runRobotRounds, type RoundResult } from '../session/evaluate.ts';
 import { dicePlotSvg } from '../session/plot.ts';
 import { Interactive3DSession, type SliceStack, type Strategy } from '../session/session.ts';
-import { IOGSliceSegmenter } from '../session/slice-segmenter.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
-import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE, WEIGHTS_DIR } from '../pretrained/node.ts';
-import type { InteractionKind } from '../interaction/encode.ts';
-import { integer, parse, runCommand, UsageError } from './args.ts';
+import { checkOutputFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
+import { VolumeError } from '../volume/volume.ts';
+import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
+import { loadNetworks, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
 
 const STRATEGIES: Strategy[] = ['quality', 'oracle', 'random'];
+const OUTPUT_FILES = ['eval.json', 'dice.svg'];
 
 interface CaseResult {
   name: string;
@@ -29,31 +33,41 @@ interface Case {
   groundTruth: Uint8Array;
 }
 
-async function evaluate(cases: Iterable<Case>, strategies: Strategy[], rounds: number, memoryWeights: string | undefined, seed: number, kind: InteractionKind): Promise<CaseResult[]> {
+export interface EvalDeps {
+  /** The networks to run (tests pass scripted ones). */
+  loadNetworks?: LoadNetworks;
+}
+
+async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies: Strategy[], rounds: number, plan: WeightsPlan, seed: number, kind: InteractionKind, deps: EvalDeps): Promise<CaseResult[]> {
+  printPlan(io, plan);
   const rt = await Runtime.create();
-  console.error(`adapter: ${rt.describe()}`);
-  const { net, synthetic } = loadMemoryNetwork(rt, { path: memoryWeights });
-  if (synthetic) console.log(SYNTHETIC_WEIGHTS_NOTICE);
-  const segmenter = new IOGSliceSegmenter(rt, loadIOG(rt));
-  const results: CaseResult[] = [];
-  for (const c of cases) {
-    for (const strategy of strategies) {
-      console.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), strategy ${strategy}:`);
-      const session = new Interactive3DSession(rt, c.stack, { segmenter, memory: net });
-      const r = await runRobotRounds(session, c.groundTruth, {
-        rounds,
-        strategy,
-        kind,
-        seed,
-        onProgress: (msg) => console.error(`  ${msg}`),
-        onRound: (x) => console.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
-      });
-      results.push({ name: c.name, strategy, rounds: r });
+  try {
+    io.error(`adapter: ${rt.describe()}`);
+    const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
+    try {
+      const results: CaseResult[] = [];
+      for (const c of cases()) {
+        for (const strategy of strategies) {
+          io.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), strategy ${strategy}:`);
+          const session = new Interactive3DSession(rt, c.stack, { segmenter: networks.segmenter, memory: networks.memory });
+          const r = await runRobotRounds(session, c.groundTruth, {
+            rounds,
+            strategy,
+            kind,
+            seed,
+            onProgress: (msg) => io.error(`  ${msg}`),
+            onRound: (x) => io.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
+          });
+          results.push({ name: c.name, strategy, rounds: r });
+        }
+      }
+      return results;
+    } finally {
+      networks.dispose();
     }
+  } finally {
+    rt.destroy();
   }
-  net.dispose();
-  rt.destroy();
-  return results;
 }
 
 /** Mean Dice per round and strategy over the cases (a case that stopped early keeps its last Dice). */
@@ -67,13 +81,15 @@ function summarize(results: CaseResult[], rounds: number): { strategy: Strategy;
   });
 }
 
-function write(outDir: string, results: CaseResult[], rounds: number, meta: object): void {
+function write(io: ConsoleLike, outDir: string, results: CaseResult[], rounds: number, meta: object): void {
   const summary = summarize(results, rounds);
-  console.log(`\nmean Dice per round:\n${summary.map((s) => `  ${s.strategy.padEnd(8)} ${s.dice.map((d) => d.toFixed(4)).join('  ')}`).join('\n')}`);
+  io.log(`\nmean Dice per round:\n${summary.map((s) => `  ${s.strategy.padEnd(8)} ${s.dice.map((d) => d.toFixed(4)).join('  ')}`).join('\n')}`);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'eval.json'), JSON.stringify({ ...meta, rounds, summary, cases: results }, null, 2) + '\n');
-  writeFileSync(join(outDir, 'dice.svg'), dicePlotSvg(summary.map((s) => ({ label: s.strategy, dice: s.dice }))));
-  console.log(`wrote ${join(outDir, 'eval.json')} and ${join(outDir, 'dice.svg')}`);
+  const json = join(outDir, 'eval.json');
+  const svg = join(outDir, 'dice.svg');
+  writeFileAtomic(json, JSON.stringify({ ...meta, coordinates: 'voxel indices (a, b) of the slice: axial (i, j)', rounds, summary, cases: results }, null, 2) + '\n');
+  writeFileAtomic(svg, dicePlotSvg(summary.map((s) => ({ label: s.strategy, dice: s.dice }))));
+  io.log(`wrote ${json} and ${svg}`);
 }
 
 const KINDS: InteractionKind[] = ['extreme-points', 'inside-outside', 'scribble', 'two-points'];
@@ -89,6 +105,26 @@ function strategiesOf(value: string): Strategy[] {
   return [value as Strategy];
 }
 
+/** --cases a,b: names as listed in the split file; empty names refused. */
+function caseNames(value: string): string[] {
+  const names = value.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) throw new UsageError(`--cases has an empty name: '${value}'`);
+  return names;
+}
+
+/** A case of the dataset; an error that does not name its file at least names the case. */
+function readCase(root: string, name: string) {
+  try {
+    return readPngCase(root, name);
+  } catch (e) {
+    if (e instanceof VolumeError) throw e;
+    throw new Error(`${root}: case '${name}' cannot be read (${(e as Error).message})`, { cause: e });
+  }
+}
+
+const OUTPUT_HELP = `  --out DIR            where eval.json and dice.svg go; never inside an input
+  --overwrite          replace eval.json / dice.svg if they exist (refused otherwise)`;
+
 const EVAL_USAGE = `usage: mem3d eval <dataset-root> [--rounds 6] [--strategy quality|oracle|random|uncertainty|all] [--split test] [--cases a,b] [--out eval-out]
 
 Runs the robot user on every case of a Mem3D PNG-slice dataset (ImageSetsNN/<split>.txt,
@@ -96,44 +132,58 @@ TaskNN_origin/<case>/<k>.png, TaskNN_mask/<case>/<k>.png): round 1 annotates the
 where the object is largest with extreme points, each later round the slice the strategy
 recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
 <out>/dice.svg. --strategy all compares quality, oracle and random (the paper's Table 2).
+Every case is decoded before the networks load. Slices and points in eval.json are voxel
+indices: slice k is <k>.png, a point a,b is row a, column b of that PNG.
 
   --kind K             the robot's interaction: extreme-points (default; the bundled
                        network's), inside-outside, scribble or two-points (5-channel weights)
-  --memory-weights F   converted QAMN weights; default: synthetic (untrained)
-  --seed N             robot user seed (default 0)`;
+  --seed N             robot user seed (default 0)
+${OUTPUT_HELP}
+${WEIGHTS_HELP}`;
 
-export function evalCommand(argv: string[]): Promise<number> {
-  return runCommand('eval', EVAL_USAGE, async () => {
+export function evalCommand(argv: string[], io: ConsoleLike = console, deps: EvalDeps = {}): Promise<number> {
+  return runCommand('eval', io, async () => {
     const { values, positionals } = parse(argv, {
       rounds: { type: 'string', default: '6' },
       strategy: { type: 'string', default: 'quality' },
       split: { type: 'string', default: 'test' },
       cases: { type: 'string' },
       out: { type: 'string', default: 'eval-out' },
+      overwrite: { type: 'boolean', default: false },
       seed: { type: 'string', default: '0' },
       kind: { type: 'string', default: 'extreme-points' },
-      'memory-weights': { type: 'string' },
+      ...WEIGHTS_OPTIONS,
     });
     if (values.help) {
-      console.log(EVAL_USAGE);
+      io.log(EVAL_USAGE);
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('give exactly one dataset root');
+    if (positionals.length !== 1) throw new UsageError(`give exactly one dataset root, got ${positionals.length}`);
     const root = positionals[0];
     const rounds = integer('rounds', values.rounds, 1)!;
     const seed = integer('seed', values.seed, 0)!;
     const strategies = strategiesOf(values.strategy!);
-    const names = values.cases ? values.cases.split(',') : listCases(root, values.split!);
-    if (names.length === 0) throw new Error(`${root}: no cases in split '${values.split}'`);
-    function* cases(): Generator<Case> {
-      for (const name of names) {
-        const c = readPngCase(root, name);
-        if (!c.mask) throw new Error(`${root}: case '${name}' has no masks; evaluation needs the ground truth`);
-        yield { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth: stackMask(c.mask, 2) };
-      }
-    }
-    const results = await evaluate(cases(), strategies, rounds, values['memory-weights'], seed, kindOf(values.kind!));
-    write(values.out!, results, rounds, { dataset: root, split: values.split, seed });
+    const kind = kindOf(values.kind!);
+    if (values.out === '') throw new UsageError('--out is empty');
+    const names = values.cases !== undefined ? caseNames(values.cases) : undefined;
+
+    if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`${root}: no such dataset folder`);
+    const cases = names ?? listCases(root, values.split!);
+    if (cases.length === 0) throw new Error(`${root}: no cases in split '${values.split}'`);
+    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [root, ...(values['memory-weights'] ? [values['memory-weights']] : [])], overwrite: values.overwrite! });
+    const plan = planWeights(values);
+    // Every PNG decoded now, so a bad file stops the run before minutes of setup; the
+    // slices are read again case by case during the run, so memory holds one case.
+    const read = (name: string): Case => {
+      const c = readCase(root, name);
+      if (!c.mask) throw new Error(`${root}: case '${name}' has no masks; evaluation needs the ground truth`);
+      return { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth: stackMask(c.mask, 2) };
+    };
+    for (const name of cases) read(name);
+    io.log(`${root}: ${cases.length} case(s) decoded`);
+
+    const results = await evaluate(io, () => cases.map(read), strategies, rounds, plan, seed, kind, deps);
+    write(io, values.out!, results, rounds, { dataset: root, split: values.split, seed, weights: plan.report[0] });
     return 0;
   });
 }
@@ -143,29 +193,40 @@ const DEMO_USAGE = `usage: mem3d demo [--rounds 3] [--strategy quality] [--out d
 The full loop on the bundled phantom CT volume (examples/phantom): a robot user
 annotates the largest tumour slice with extreme points, the memory network propagates,
 the quality head scores every slice, the lowest-quality slice is corrected next;
-Dice per round is printed and written to <out>.`;
+Dice per round is printed and written to <out>/eval.json and <out>/dice.svg.
+
+  --rounds N           rounds (default 3)
+  --strategy S         quality (default), uncertainty, oracle, random or all
+${OUTPUT_HELP}
+${WEIGHTS_HELP}`;
 
 export const EXAMPLE_DIR = new URL('../../examples/phantom/', import.meta.url).pathname;
 
-export function demoCommand(argv: string[]): Promise<number> {
-  return runCommand('demo', DEMO_USAGE, async () => {
-    const { values } = parse(argv, {
+export function demoCommand(argv: string[], io: ConsoleLike = console, deps: EvalDeps = {}): Promise<number> {
+  return runCommand('demo', io, async () => {
+    const { values, positionals } = parse(argv, {
       rounds: { type: 'string', default: '3' },
       strategy: { type: 'string', default: 'quality' },
       out: { type: 'string', default: 'demo-out' },
-      'memory-weights': { type: 'string' },
+      overwrite: { type: 'boolean', default: false },
+      ...WEIGHTS_OPTIONS,
     });
     if (values.help) {
-      console.log(DEMO_USAGE);
+      io.log(DEMO_USAGE);
       return 0;
     }
+    if (positionals.length > 0) throw new UsageError(`demo takes no positional arguments, got '${positionals[0]}'`);
     const rounds = integer('rounds', values.rounds, 1)!;
+    const strategies = strategiesOf(values.strategy!);
+    if (values.out === '') throw new UsageError('--out is empty');
+    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [EXAMPLE_DIR, ...(values['memory-weights'] ? [values['memory-weights']] : [])], overwrite: values.overwrite! });
+    const plan = planWeights(values);
     const image = readNifti(`${EXAMPLE_DIR}image.nii.gz`);
     const mask = readNifti(`${EXAMPLE_DIR}mask.nii.gz`);
     const phantom: Case = { name: 'phantom', stack: volumeStack(image, 'axial', 'raw'), groundTruth: stackMask(mask, 'axial') };
-    console.log(`bundled example: ${EXAMPLE_DIR} with IOG weights from ${WEIGHTS_DIR}iog-phantom`);
-    const results = await evaluate([phantom], strategiesOf(values.strategy!), rounds, values['memory-weights'], 0, 'extreme-points');
-    write(values.out!, results, rounds, { dataset: EXAMPLE_DIR });
+    io.log(`bundled example: ${EXAMPLE_DIR}`);
+    const results = await evaluate(io, () => [phantom], strategies, rounds, plan, 0, 'extreme-points', deps);
+    write(io, values.out!, results, rounds, { dataset: EXAMPLE_DIR, weights: plan.report[0] });
     return 0;
   });
 }

@@ -1,11 +1,14 @@
 // A one-line progress bar on a terminal; plain lines (at most one per 10 %) elsewhere,
-// so logs of CI runs stay readable.
+// so logs of CI runs and in-process test captures stay readable.
+import type { ConsoleLike } from './args.ts';
 
 export class ProgressBar {
   private lastDecile = -1;
-  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly tty: boolean;
 
-  constructor(private readonly label: string) {}
+  constructor(private readonly label: string, private readonly io: ConsoleLike = console) {
+    this.tty = io === console && Boolean(process.stderr.isTTY);
+  }
 
   update(done: number, total: number, detail = ''): void {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
@@ -19,7 +22,7 @@ export class ProgressBar {
     const decile = Math.floor(fraction * 10);
     if (decile > this.lastDecile) {
       this.lastDecile = decile;
-      process.stderr.write(`${this.label}: ${done}/${total} ${detail}\n`);
+      this.io.error(`${this.label}: ${done}/${total} ${detail}`);
     }
   }
 }

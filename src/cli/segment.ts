@@ -1,81 +1,131 @@
-// mem3d segment <volume.nii[.gz]> --slice N --points x,y;x,y;x,y;x,y --out mask.nii.gz
-import { existsSync } from 'node:fs';
+// mem3d segment <volume.nii[.gz]> --slice N --points a,b;a,b;a,b;a,b --out mask.nii.gz
+// Every argument, the output and the weights are checked before the GPU is touched.
+import { existsSync, statSync } from 'node:fs';
 import { Runtime } from '../runtime/runtime.ts';
 import { Interactive3DSession } from '../session/session.ts';
-import { IOGSliceSegmenter } from '../session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
-import { readNifti, writeNifti } from '../volume/nifti-node.ts';
-import { assertNotInput } from '../volume/safe-write-node.ts';
-import { loadIOG, loadMemoryNetwork, SYNTHETIC_WEIGHTS_NOTICE } from '../pretrained/node.ts';
 import type { IntensityMapping } from '../volume/intensity.ts';
-import type { AxisName } from '../volume/slice.ts';
-import { integer, parse, points, runCommand, UsageError } from './args.ts';
+import { pixelFromVoxel, type VoxelPoint } from '../volume/layout.ts';
+import { serializeNifti } from '../volume/nifti.ts';
+import { readNifti } from '../volume/nifti-node.ts';
+import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
+import { sliceShape, type AxisName } from '../volume/slice.ts';
+import { decimal, integer, parse, runCommand, UsageError, voxelPoints, type ConsoleLike } from './args.ts';
+import { loadNetworks, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
 import { ProgressBar } from './progress.ts';
 
-const USAGE = `usage: mem3d segment <volume.nii|.nii.gz> --slice N --points x,y;x,y;x,y;x,y --out <mask.nii.gz>
+const USAGE = `usage: mem3d segment <volume.nii|.nii.gz> --slice N --points a,b;a,b;a,b;a,b --out <mask.nii.gz>
 
-Segments one structure: the 2D network on slice N from four extreme points (left-,
-right-, top-, bottom-most pixels of the object, in slice pixels: x = column, y = row),
-then the memory network propagates the mask through the volume in both directions.
+Segments one structure: the 2D network on slice N from four extreme points (the
+object's outermost voxels in the four in-plane directions), then the memory network
+propagates the mask through the volume in both directions.
+
+Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer,
+NiiVue and nibabel report them: on an axial slice k a point is i,j (i along the file's
+first axis); on a coronal slice i,k; on a sagittal slice j,k. Example: the object on
+axial slice 40 spans i 210..260 and j 280..330:
+  mem3d segment ct.nii.gz --slice 40 --points "210,300;260,305;236,280;240,330" --out mask.nii.gz
 
   --slice N            the annotated slice (0-based) along --axis
-  --points ...         the four extreme points
+  --points ...         the four extreme points as a,b voxel indices (see above)
   --out FILE           the mask (uint8 NIfTI with the volume's geometry); never an input
+  --overwrite          replace --out if it exists (refused otherwise)
   --axis A             axial (default), coronal or sagittal
   --window L,W         CT window level,width instead of the per-slice min-max of the Mem3D seed
-  --memory-weights F   converted QAMN weights (.safetensors or index .json); default: synthetic`;
+${WEIGHTS_HELP}`;
 
-export function segmentCommand(argv: string[]): Promise<number> {
-  return runCommand('segment', USAGE, async () => {
+const AXES: AxisName[] = ['axial', 'coronal', 'sagittal'];
+/** The in-plane voxel axes (a, b) of each slice direction, for messages. */
+const IN_PLANE: Record<AxisName, string> = { axial: 'i,j', coronal: 'i,k', sagittal: 'j,k' };
+
+export interface SegmentDeps {
+  /** The networks to run (tests pass scripted ones). */
+  loadNetworks?: LoadNetworks;
+}
+
+export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: SegmentDeps = {}): Promise<number> {
+  return runCommand('segment', io, async () => {
     const { values, positionals } = parse(argv, {
       slice: { type: 'string' },
       points: { type: 'string' },
       out: { type: 'string' },
+      overwrite: { type: 'boolean', default: false },
       axis: { type: 'string', default: 'axial' },
       window: { type: 'string' },
-      'memory-weights': { type: 'string' },
+      ...WEIGHTS_OPTIONS,
     });
     if (values.help) {
-      console.log(USAGE);
+      io.log(USAGE);
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError('give exactly one volume');
+    // Flags first (no file touched), then files, then the volume, then the GPU.
+    if (positionals.length !== 1) throw new UsageError(`give exactly one volume, got ${positionals.length}`);
     const input = positionals[0];
-    if (!values.out) throw new UsageError('--out is required');
-    if (!/\.nii(\.gz)?$/.test(values.out)) throw new UsageError(`--out must end in .nii or .nii.gz, got '${values.out}'`);
-    const slice = integer('slice', values.slice, 0);
-    if (slice === undefined) throw new UsageError('--slice is required');
-    if (!values.points) throw new UsageError('--points is required');
-    const clicks = points(values.points);
-    if (clicks.length !== 4) throw new UsageError(`--points needs the 4 extreme points, got ${clicks.length}`);
+    const out = values.out;
+    if (out === undefined) throw new UsageError('--out is required');
+    if (!/\.nii(\.gz)?$/.test(out)) throw new UsageError(`--out must end in .nii or .nii.gz, got '${out}'`);
+    if (values.slice === undefined) throw new UsageError('--slice is required');
+    const slice = integer('slice', values.slice, 0)!;
+    if (values.points === undefined) throw new UsageError('--points is required');
+    const points = voxelPoints('points', values.points);
+    if (points.length !== 4) throw new UsageError(`--points needs exactly the 4 extreme points, got ${points.length}`);
     const axis = values.axis as AxisName;
-    if (!['axial', 'coronal', 'sagittal'].includes(axis)) throw new UsageError(`--axis must be axial, coronal or sagittal, got '${axis}'`);
-    let mapping: IntensityMapping = { kind: 'minmax' };
-    if (values.window) {
-      const [level, width] = values.window.split(',').map(Number);
-      if (!Number.isFinite(level) || !(width > 0)) throw new UsageError(`--window must be level,width with width > 0, got '${values.window}'`);
-      mapping = { kind: 'window', level, width };
-    }
+    if (!AXES.includes(axis)) throw new UsageError(`--axis must be axial, coronal or sagittal, got '${axis}'`);
+    const mapping = windowOf(values.window);
+
     if (!existsSync(input)) throw new Error(`${input}: no such file`);
-    assertNotInput(values.out, [input]);
+    if (!statSync(input).isFile()) throw new Error(`${input}: not a file`);
+    checkOutputFile(out, { inputs: [input, ...(values['memory-weights'] ? [values['memory-weights']] : [])], overwrite: values.overwrite! });
+    const plan = planWeights(values);
 
     const volume = readNifti(input);
+    const shape = sliceShape(volume, axis);
+    if (slice >= shape.count) throw new UsageError(`--slice ${slice} is outside the volume: ${shape.count} ${axis} slices (0..${shape.count - 1})`);
+    checkPointsInside(points, shape.height, shape.width, axis);
+
+    printPlan(io, plan);
     const stack = volumeStack(volume, axis, mapping);
-    if (slice >= stack.depth) throw new UsageError(`--slice ${slice} is outside the volume (${stack.depth} ${axis} slices)`);
     const rt = await Runtime.create();
-    console.error(`adapter: ${rt.describe()}`);
-    const { net, synthetic } = loadMemoryNetwork(rt, { path: values['memory-weights'] });
-    if (synthetic) console.error(SYNTHETIC_WEIGHTS_NOTICE);
-    const session = new Interactive3DSession(rt, stack, { segmenter: new IOGSliceSegmenter(rt, loadIOG(rt)), memory: net });
-    const t0 = performance.now();
-    const mask2d = await session.annotate(slice, { kind: 'extreme-points', points: clicks });
-    console.error(`slice ${slice}: ${mask2d.reduce((s, v) => s + v, 0)} pixels from the 2D network`);
-    const bar = new ProgressBar('propagating');
-    await session.propagate({ onProgress: (p) => bar.update(p.done, p.total, `slice ${p.slice}`) });
-    writeNifti(values.out, unstackMask(session.volumeMask(), volume, axis), { protect: [input] });
-    const worst = session.recommendSlice('quality');
-    console.log(`wrote ${values.out} (${((performance.now() - t0) / 1000).toFixed(1)} s); lowest-quality slice: ${worst ?? 'none'}${worst === null ? '' : ` (quality ${session.state(worst).quality?.toFixed(3)})`}`);
-    rt.destroy();
+    try {
+      io.error(`adapter: ${rt.describe()}`);
+      const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
+      try {
+        const session = new Interactive3DSession(rt, stack, { segmenter: networks.segmenter, memory: networks.memory });
+        const t0 = performance.now();
+        io.log(`${axis} slice ${slice}: extreme points (${IN_PLANE[axis]}) ${points.map(([a, b]) => `${a},${b}`).join('; ')}`);
+        const mask2d = await session.annotate(slice, { kind: 'extreme-points', points: points.map(pixelFromVoxel) });
+        io.log(`slice ${slice}: ${mask2d.reduce((s, v) => s + v, 0)} voxels from the 2D network`);
+        const bar = new ProgressBar('propagating', io);
+        await session.propagate({ onProgress: (p) => bar.update(p.done, p.total, `slice ${p.slice}`) });
+        const mask = unstackMask(session.volumeMask(), volume, axis);
+        writeFileAtomic(out, serializeNifti(mask, { gzip: out.endsWith('.gz') }));
+        const worst = session.recommendSlice('quality');
+        const quality = worst === null ? '' : ` (quality ${session.state(worst).quality?.toFixed(3)})`;
+        io.log(`wrote ${out} (${((performance.now() - t0) / 1000).toFixed(1)} s); lowest-quality slice: ${worst ?? 'none'}${quality}`);
+      } finally {
+        networks.dispose();
+      }
+    } finally {
+      rt.destroy();
+    }
     return 0;
+  });
+}
+
+function windowOf(value: string | undefined): IntensityMapping {
+  if (value === undefined) return { kind: 'minmax' };
+  const fields = value.split(',');
+  if (fields.length !== 2) throw new UsageError(`--window must be level,width, got '${value}'`);
+  const [level, width] = fields.map((f) => decimal('window', f));
+  if (!(width > 0)) throw new UsageError(`--window width must be > 0, got '${value}'`);
+  return { kind: 'window', level, width };
+}
+
+/** Each point (a, b) must lie on the slice: a < its size along the first in-plane axis (rows), b < the second. */
+function checkPointsInside(points: readonly VoxelPoint[], sizeA: number, sizeB: number, axis: AxisName): void {
+  points.forEach(([a, b], n) => {
+    if (a >= sizeA || b >= sizeB) {
+      throw new UsageError(`--points: point ${n + 1} (${a},${b}) is outside the ${axis} slice: ${IN_PLANE[axis]} must be within 0..${sizeA - 1}, 0..${sizeB - 1}`);
+    }
   });
 }

@@ -6,14 +6,16 @@
 // src/phantom (the default), and the untrained synth-v1 QAMN (conformance only).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SafetensorsReader } from '../io/safetensors.ts';
 import { loadSafetensors, readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
+import { parseSliceLayout, SLICE_LAYOUT_KEY, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { SHIPPED_MEMORY_WEIGHTS, type ShippedMemoryWeights } from './shipped.ts';
 
-export { PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE, type ShippedMemoryWeights } from './shipped.ts';
+export { IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE, type ShippedMemoryWeights } from './shipped.ts';
 
 export const WEIGHTS_DIR = new URL('../../weights/', import.meta.url).pathname;
 export const IOG_PHANTOM_INDEX = `${WEIGHTS_DIR}iog-phantom/iog.safetensors.index.json`;
@@ -35,6 +37,30 @@ export function resolveWeightsPath(path: string): string {
   throw new Error(`${path}: a weights folder needs one .safetensors.index.json or one .safetensors file, found ${found}; give the file itself`);
 }
 
+/**
+ * The slice layout a user's weights were trained with: their `slice_layout` metadata,
+ * else `given` (the --slice-layout flag, the API's sliceLayout option); refused when
+ * neither says, or when they disagree. Guessing would silently transpose every slice.
+ */
+export function weightsSliceLayout(reader: SafetensorsReader, given?: SliceLayout): SliceLayout {
+  const stated = reader.metadata[SLICE_LAYOUT_KEY];
+  if (stated === undefined) {
+    if (given) return given;
+    throw new Error(`${reader.source}: the weights do not say which slice layout they were trained with (no '${SLICE_LAYOUT_KEY}' metadata); ` +
+      `pass --slice-layout ${SLICE_LAYOUTS.join('|')} (API: the sliceLayout option; converted Mem3D/STM checkpoints are rows-first-axis)`);
+  }
+  const layout = parseSliceLayout(stated, `${reader.source} metadata '${SLICE_LAYOUT_KEY}'`);
+  if (given && given !== layout) throw new Error(`${reader.source}: the weights state slice layout ${layout}, --slice-layout says ${given}; drop the flag or fix the weights`);
+  return layout;
+}
+
+/** A user's memory-network weights opened (headers or index only, shards read on use) and their slice layout settled: everything checkable before the GPU. */
+export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { file: string; reader: SafetensorsReader; sliceLayout: SliceLayout } {
+  const file = resolveWeightsPath(path);
+  const reader = loadSafetensors(file);
+  return { file, reader, sliceLayout: weightsSliceLayout(reader, sliceLayout) };
+}
+
 export function loadIOG(rt: Runtime, path = IOG_PHANTOM_INDEX): IOGNetwork {
   return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(resolveWeightsPath(path))));
 }
@@ -47,6 +73,8 @@ export interface LoadedMemoryNetwork {
   shipped: ShippedMemoryWeights | null;
   /** What was loaded, for a one-line "memory network: ..." report. */
   description: string;
+  /** The slice layout the weights were trained with (src/volume/layout.ts). */
+  sliceLayout: SliceLayout;
 }
 
 /**
@@ -55,13 +83,14 @@ export interface LoadedMemoryNetwork {
  * (`weights/qamn-phantom`); `{ weights: 'synth-v1' }` gives the untrained weights the
  * conformance reference uses.
  */
-export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights?: ShippedMemoryWeights; variant?: Variant } = {}): LoadedMemoryNetwork {
+export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights?: ShippedMemoryWeights; variant?: Variant; sliceLayout?: SliceLayout } = {}): LoadedMemoryNetwork {
   const variant = options.variant ?? 'qamn';
   if (options.path) {
-    const file = resolveWeightsPath(options.path);
-    const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(file)), { variant });
-    return { net, synthetic: false, shipped: null, description: `${variant} from ${file}` };
+    const { file, reader, sliceLayout } = openMemoryWeights(options.path, options.sliceLayout);
+    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant });
+    return { net, synthetic: false, shipped: null, description: `${variant} from ${file} (${sliceLayout})`, sliceLayout };
   }
+  if (options.sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
   if (variant !== 'qamn') throw new Error(`only QAMN weights are shipped; give --memory-weights for the '${variant}' variant`);
   const weights = options.weights ?? 'qamn-phantom';
   const about = SHIPPED_MEMORY_WEIGHTS[weights];
@@ -69,8 +98,8 @@ export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights
     const dir = `${WEIGHTS_DIR}qamn-synth-v1/`;
     const manifest = JSON.parse(readFileSync(`${dir}qamn_manifest.json`, 'utf8')) as SynthManifest;
     const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant });
-    return { net, synthetic: true, shipped: weights, description: `${about.summary} (${dir})` };
+    return { net, synthetic: true, shipped: weights, description: `${about.summary} (${dir})`, sliceLayout: about.sliceLayout };
   }
   const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(QAMN_PHANTOM_INDEX)), { variant });
-  return { net, synthetic: false, shipped: weights, description: `${about.summary} (${WEIGHTS_DIR}qamn-phantom)` };
+  return { net, synthetic: false, shipped: weights, description: `${about.summary} (${WEIGHTS_DIR}qamn-phantom)`, sliceLayout: about.sliceLayout };
 }

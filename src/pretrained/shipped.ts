@@ -11,6 +11,15 @@ export const SHIPPED_MEMORY_WEIGHTS: Readonly<Record<ShippedMemoryWeights, { sum
   'synth-v1': { summary: 'QAMN synth-v1 (untrained, for conformance)', sliceLayout: 'rows-first-axis' },
 };
 
+/**
+ * The shipped IOG network (weights/iog-phantom) was trained on slices rendered as
+ * src/phantom renders them: row = y (anterior-posterior), column = x (left-right).
+ * The project's NIfTI volumes store x as their first axis (tools/make-example.ts,
+ * and every RAS/LPS file), so in the engine's layout (row = first axis) its slices
+ * are transposed: 'rows-second-axis'.
+ */
+export const IOG_PHANTOM_SLICE_LAYOUT: SliceLayout = 'rows-second-axis';
+
 export const PHANTOM_WEIGHTS_NOTICE =
   'NOTE: the default memory network was trained on synthetic CT phantoms only; it is for phantoms. ' +
   'For real CT convert trained Mem3D/STM weights with `mem3d convert` and pass them with --memory-weights.';

@@ -1,0 +1,87 @@
+// Which weights a command runs, settled before any GPU work (paths, metadata, slice
+// layouts), then loaded; the one place the CLI says what it runs.
+import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import {
+  IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS,
+  WEIGHTS_DIR,
+} from '../pretrained/node.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { IOGSliceSegmenter, type SliceSegmenter } from '../session/slice-segmenter.ts';
+import { parseSliceLayout, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
+import { UsageError, type ConsoleLike } from './args.ts';
+
+export const WEIGHTS_OPTIONS = {
+  'memory-weights': { type: 'string' },
+  'slice-layout': { type: 'string' },
+} as const;
+
+export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: converted Mem3D QAMN (mem3d convert) as a .safetensors
+                       file, a .safetensors.index.json or their folder. Default: the QAMN trained
+                       on synthetic phantoms (weights/qamn-phantom), for phantoms only; real CT
+                       needs converted Mem3D/STM weights
+  --slice-layout L     ${SLICE_LAYOUTS.join(' | ')}: the slice layout the --memory-weights were
+                       trained with, for weights whose metadata does not say (converted Mem3D/STM
+                       checkpoints: rows-first-axis)`;
+
+/** What a command will load, decided from the flags alone (no GPU). */
+export interface WeightsPlan {
+  /** A user's weights file (resolved from a folder), or undefined for the shipped phantom QAMN. */
+  memoryFile?: string;
+  memoryLayout: SliceLayout;
+  iogLayout: SliceLayout;
+  /** Lines the command prints before it runs: which weights, and what they are for. */
+  report: string[];
+}
+
+export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string }): WeightsPlan {
+  const flag = values['slice-layout'];
+  const given = flag === undefined ? undefined : parseLayoutFlag(flag);
+  const iog = `2D network: IOG trained on synthetic phantoms (${WEIGHTS_DIR}iog-phantom, ${IOG_PHANTOM_SLICE_LAYOUT})`;
+  const path = values['memory-weights'];
+  if (path === undefined) {
+    if (given) throw new UsageError('--slice-layout describes --memory-weights; the shipped weights state their own');
+    const shipped = SHIPPED_MEMORY_WEIGHTS['qamn-phantom'];
+    return {
+      memoryLayout: shipped.sliceLayout,
+      iogLayout: IOG_PHANTOM_SLICE_LAYOUT,
+      report: [`memory network: ${shipped.summary}, ${shipped.sliceLayout}`, iog, PHANTOM_WEIGHTS_NOTICE],
+    };
+  }
+  if (path === '') throw new UsageError('--memory-weights is empty');
+  const { file, sliceLayout } = openMemoryWeights(path, given);
+  return { memoryFile: file, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog] };
+}
+
+function parseLayoutFlag(value: string): SliceLayout {
+  try {
+    return parseSliceLayout(value, '--slice-layout');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** The networks a session runs on, and how to release them. */
+export interface Networks {
+  segmenter: SliceSegmenter;
+  memory: MemoryNetwork;
+  dispose(): void;
+}
+
+export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
+
+export const loadNetworks: LoadNetworks = (rt, plan) => {
+  const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout } : {});
+  const iog = loadIOG(rt);
+  return {
+    segmenter: new IOGSliceSegmenter(rt, iog),
+    memory: net,
+    dispose() {
+      net.dispose();
+      iog.dispose();
+    },
+  };
+};
+
+export function printPlan(io: ConsoleLike, plan: WeightsPlan): void {
+  for (const line of plan.report) io.log(line);
+}
