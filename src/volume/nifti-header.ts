@@ -2,7 +2,7 @@
 // both the reader and the writer walk, so they cannot disagree about the layout.
 // Field names are nifti1.h's. Browser-safe.
 
-import { diagonalAffine, type Affine, type Vec3, type VoxelType } from './volume.ts';
+import { diagonalAffine, type Affine, type Vec3, type VoxelType } from './geometry.ts';
 
 export interface NiftiHeader {
   readonly data_type: string;

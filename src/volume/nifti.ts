@@ -1,22 +1,25 @@
-// NIfTI-1 single-file (.nii, .nii.gz) reading and writing, browser-safe. gzip goes
-// through fflate (synchronous, the same code in browsers and Node); the Node file
-// functions in nifti-node.ts use node:zlib instead. Files are written little endian,
-// without extensions, voxels at byte 352.
+// NIfTI-1 single-file (.nii, .nii.gz) reading and writing, browser-safe. gzip is read
+// by src/io/gzip.ts, the one path for browsers and Node (nifti-node.ts calls
+// parseNifti), with the output capped by what the header declares: the first 348
+// inflated bytes are the header, and inflating stops 1 MiB past the size it gives.
+// Files are written little endian, without extensions, voxels at byte 352.
 
-import { gunzipSync, gzipSync } from 'fflate';
+import { gzipSync } from 'fflate';
+import { gunzip, GzipError, isGzip } from '../io/gzip.ts';
 import {
   DATA_OFFSET, DATATYPE_CODES, HEADER_SIZE, OTHER_DATATYPES, VOXEL_BYTES, defaultHeader, headerAffine, headerSpacing,
   readHeaderFields, voxelTypeOfCode, writeHeaderFields, type NiftiHeader,
 } from './nifti-header.ts';
-import { createVolume, voxelCount, voxelType, VolumeError, type Vec3, type Volume, type VoxelArray, type VoxelType } from './volume.ts';
+import { createVolume, voxelCount, voxelType, VolumeError, type Affine, type Vec3, type Volume, type VoxelArray, type VoxelType } from './volume.ts';
 
 const ARRAY_OF: Readonly<Record<VoxelType, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => VoxelArray>> = {
   uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
 };
 
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
+export { isGzip };
+
+/** Bytes a gzipped file may inflate to beyond the size its header declares (room for trailing padding some writers add). */
+export const NIFTI_GZIP_MARGIN = 2 ** 20;
 
 export interface ParseNiftiOptions {
   /**
@@ -31,13 +34,28 @@ export interface ParseNiftiOptions {
 export function parseNifti(bytes: Uint8Array | ArrayBuffer, source = '<buffer>', options: ParseNiftiOptions = {}): Volume {
   const raw = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (!isGzip(raw)) return decodeNifti(raw, source, options.adopt ?? false);
-  let plain: Uint8Array;
+  return decodeNifti(gunzipNifti(raw, source), source, true);
+}
+
+/**
+ * A .nii.gz's inflated bytes, inflating no further than the header's declared size
+ * plus NIFTI_GZIP_MARGIN; a header that decodeNifti would refuse stops it at once.
+ * gzip problems become VolumeErrors (with the GzipError as cause).
+ */
+export function gunzipNifti(gz: Uint8Array, source: string): Uint8Array {
   try {
-    plain = gunzipSync(raw);
+    return gunzip(gz, source, {
+      headBytes: HEADER_SIZE,
+      limit: (head) => {
+        if (head.length < HEADER_SIZE) return { expected: head.length, max: head.length, why: 'the stream ends inside the NIfTI header' };
+        const { offset, need } = checkHeader(new DataView(head.buffer, head.byteOffset, head.byteLength), source);
+        return { expected: offset + need, max: offset + need + NIFTI_GZIP_MARGIN, why: `the ${offset + need} bytes the NIfTI header declares plus ${NIFTI_GZIP_MARGIN}` };
+      },
+    });
   } catch (e) {
-    throw new VolumeError(source, `not a readable gzip stream (${(e as Error).message})`, { cause: e });
+    if (e instanceof GzipError) throw new VolumeError(source, e.message.slice(source.length + 2), { cause: e });
+    throw e;
   }
-  return decodeNifti(plain, source, true);
 }
 
 /** [nx, ny, nz] from dim[], 1 past dim[0]. */
@@ -69,11 +87,22 @@ function swapBytes(b: Uint8Array, size: number): void {
   }
 }
 
-/** Uncompressed .nii bytes to a volume; `owned`: the bytes may be kept (viewed) rather than copied. */
-export function decodeNifti(raw: Uint8Array, source: string, owned: boolean): Volume {
+interface CheckedHeader {
+  readonly h: NiftiHeader;
+  readonly le: boolean;
+  readonly dims: Vec3;
+  readonly type: VoxelType;
+  readonly scaling: { slope: number; inter: number };
+  readonly affine: Affine;
+  /** first voxel byte */
+  readonly offset: number;
+  /** voxel bytes */
+  readonly need: number;
+}
+
+/** Reads and checks the header (the first 348 bytes of `view`); throws a VolumeError naming the field. */
+function checkHeader(view: DataView, source: string): CheckedHeader {
   const fail = (msg: string): never => { throw new VolumeError(source, msg); };
-  if (raw.length < HEADER_SIZE) fail(`truncated: ${raw.length} bytes, a NIfTI-1 header alone is ${HEADER_SIZE}`);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const le = byteOrder(view, fail);
   const h = readHeaderFields(view, le);
   if (h.magic === 'ni1') fail("a .hdr/.img pair header (magic 'ni1'): only single-file .nii is supported");
@@ -91,13 +120,41 @@ export function decodeNifti(raw: Uint8Array, source: string, owned: boolean): Vo
     return fail(`unsupported datatype ${h.datatype} (${name}); supported: ${Object.keys(DATATYPE_CODES).join(', ')}`);
   }
   const scaling = headerScaling(h) ?? fail(`scl_inter ${h.scl_inter} is not a number while scl_slope is ${h.scl_slope}`);
+  const affine = checkedAffine(h, fail);
 
   if (!Number.isFinite(h.vox_offset)) fail(`vox_offset ${h.vox_offset} is not a number`);
   // As nibabel and nifti1_io: an offset inside the header means "right after it".
   const offset = Math.max(DATA_OFFSET, Math.floor(h.vox_offset));
+  return { h, le, dims, type, scaling, affine, offset, need: voxelCount(dims) * VOXEL_BYTES[type] };
+}
+
+/** The affine, refusing NaN or infinite values in the fields it is built from (naming the field). */
+function checkedAffine(h: NiftiHeader, fail: (msg: string) => never): Affine {
+  const finite = (fields: readonly (keyof NiftiHeader)[], why: string) => {
+    for (const f of fields) {
+      const v = h[f];
+      const values = Array.isArray(v) ? (v as number[]) : [v as number];
+      const bad = values.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) fail(`${f}${Array.isArray(v) ? `[${bad}]` : ''} is ${values[bad]}, not a finite number (${why})`);
+    }
+  };
+  if (h.sform_code > 0) finite(['srow_x', 'srow_y', 'srow_z'], `sform_code is ${h.sform_code}`);
+  else if (h.qform_code > 0) finite(['quatern_b', 'quatern_c', 'quatern_d', 'qoffset_x', 'qoffset_y', 'qoffset_z'], `qform_code is ${h.qform_code}`);
+  const affine = headerAffine(h);
+  if (!affine.every((row) => row.every(Number.isFinite))) {
+    fail(`the ${h.sform_code > 0 ? 'sform (srow_x/y/z)' : h.qform_code > 0 ? 'qform (quatern_b/c/d, pixdim)' : 'pixdim'} gives a non-finite affine`);
+  }
+  return affine;
+}
+
+/** Uncompressed .nii bytes to a volume; `owned`: the bytes may be kept (viewed) rather than copied. */
+export function decodeNifti(raw: Uint8Array, source: string, owned: boolean): Volume {
+  const fail = (msg: string): never => { throw new VolumeError(source, msg); };
+  if (raw.length < HEADER_SIZE) fail(`truncated: ${raw.length} bytes, a NIfTI-1 header alone is ${HEADER_SIZE}`);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const { h, le, dims, type, scaling, affine, offset, need } = checkHeader(view, source);
   if (offset > raw.length) fail(`vox_offset ${offset} is past the end of the data (${raw.length} bytes)`);
   const bytes = VOXEL_BYTES[type];
-  const need = voxelCount(dims) * bytes;
   if (offset + need > raw.length) {
     fail(`truncated: ${dims.join('x')} ${type} voxels need ${need} bytes from offset ${offset}, only ${raw.length - offset} are there`);
   }
@@ -114,7 +171,7 @@ export function decodeNifti(raw: Uint8Array, source: string, owned: boolean): Vo
     data = new ARRAY_OF[type](copy.buffer, 0, voxelCount(dims));
   }
   return createVolume({
-    dims, data, slope: scaling.slope, inter: scaling.inter, spacing: headerSpacing(h), affine: headerAffine(h), header: h, source,
+    dims, data, slope: scaling.slope, inter: scaling.inter, spacing: headerSpacing(h), affine, header: h, source,
   });
 }
 

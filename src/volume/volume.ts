@@ -2,14 +2,11 @@
 // the file's own typed array (a 512x512x300 int16 CT is 150 MB as f32, 75 MB as it
 // is); scaling (scl_slope/scl_inter) is applied when a slice is read.
 
+import { diagonalAffine, type Affine, type Vec3, type VoxelType } from './geometry.ts';
 import { maskHeader, type NiftiHeader } from './nifti-header.ts';
 
-export type VoxelType = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'float32' | 'float64';
+export { diagonalAffine, type Affine, type Row4, type Vec3, type VoxelType } from './geometry.ts';
 export type VoxelArray = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Float32Array | Float64Array;
-export type Vec3 = readonly [number, number, number];
-export type Row4 = readonly [number, number, number, number];
-/** Row-major 4x4 voxel-index (i, j, k, 1) to world (x, y, z, 1) matrix, as nibabel prints it. */
-export type Affine = readonly [Row4, Row4, Row4, Row4];
 
 export interface Volume {
   /** [nx, ny, nz]; voxel (x, y, z) is data[x + nx * (y + ny * z)] */
@@ -52,10 +49,6 @@ export function voxelType(data: VoxelArray): VoxelType {
 
 export function voxelCount(dims: Vec3): number {
   return dims[0] * dims[1] * dims[2];
-}
-
-export function diagonalAffine(spacing: Vec3): Affine {
-  return [[spacing[0], 0, 0, 0], [0, spacing[1], 0, 0], [0, 0, spacing[2], 0], [0, 0, 0, 1]];
 }
 
 export interface VolumeInit<T extends VoxelArray = VoxelArray> {
