@@ -6,12 +6,11 @@
 import { phantomVolume } from '../phantom/phantom.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { runRobotRounds } from '../session/evaluate.ts';
-import { Interactive3DSession } from '../session/session.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { createVolume, diagonalAffine } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { loadNetworks, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 
 const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json]
 
@@ -57,7 +56,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
       io.log(`adapter: ${rt.describe()}`);
       const networks = loadNetworks(rt, plan);
       try {
-        const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), { segmenter: networks.segmenter, memory: networks.memory });
+        const session = newSession(rt, volumeStack(image, 'axial', 'raw'), networks);
         const results = await runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: 'quality', onProgress: (m) => io.error(m) });
         for (const r of results) io.log(`round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(2)} s`);
         const result = { adapter: rt.describe(), size, depth, rounds: results.map((r) => ({ round: r.round, slice: r.slice, seconds: r.seconds })) };

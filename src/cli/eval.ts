@@ -9,14 +9,14 @@ import type { InteractionKind } from '../interaction/encode.ts';
 import { Runtime } from '../runtime/runtime.ts';
 import { runRobotRounds, type RoundResult } from '../session/evaluate.ts';
 import { dicePlotSvg } from '../session/plot.ts';
-import { Interactive3DSession, type SliceStack, type Strategy } from '../session/session.ts';
+import type { SliceStack, Strategy } from '../session/session.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
 import { checkOutputFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { VolumeError } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { loadNetworks, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
 
 const STRATEGIES: Strategy[] = ['quality', 'oracle', 'random'];
 const OUTPUT_FILES = ['eval.json', 'dice.svg'];
@@ -49,7 +49,7 @@ async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies
       for (const c of cases()) {
         for (const strategy of strategies) {
           io.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), strategy ${strategy}:`);
-          const session = new Interactive3DSession(rt, c.stack, { segmenter: networks.segmenter, memory: networks.memory });
+          const session = newSession(rt, c.stack, networks);
           const r = await runRobotRounds(session, c.groundTruth, {
             rounds,
             strategy,

@@ -1,11 +1,14 @@
 // Which weights a command runs, settled before any GPU work (paths, metadata, slice
 // layouts), then loaded; the one place the CLI says what it runs.
+import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import {
   IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS,
   WEIGHTS_DIR,
 } from '../pretrained/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import type { SliceMemoryNetwork } from '../session/memory.ts';
+import { Interactive3DSession, type SliceStack } from '../session/session.ts';
 import { IOGSliceSegmenter, type SliceSegmenter } from '../session/slice-segmenter.ts';
 import { parseSliceLayout, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { UsageError, type ConsoleLike } from './args.ts';
@@ -62,9 +65,16 @@ function parseLayoutFlag(value: string): SliceLayout {
 
 /** The networks a session runs on, and how to release them. */
 export interface Networks {
+  /** Gets slices in the engine's layout; transposes for its network itself when needed (IOGSliceSegmenter). */
   segmenter: SliceSegmenter;
-  memory: MemoryNetwork;
+  memory: SliceMemoryNetwork | MemoryNetwork;
+  /** The layout the memory network was trained with; the session transposes at its boundary. */
+  memoryLayout: SliceLayout;
   dispose(): void;
+}
+
+export function newSession(rt: Runtime, stack: SliceStack, networks: Networks): Interactive3DSession {
+  return new Interactive3DSession(rt, stack, { segmenter: networks.segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
 }
 
 export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
@@ -73,8 +83,9 @@ export const loadNetworks: LoadNetworks = (rt, plan) => {
   const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout } : {});
   const iog = loadIOG(rt);
   return {
-    segmenter: new IOGSliceSegmenter(rt, iog),
+    segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, plan.iogLayout),
     memory: net,
+    memoryLayout: plan.memoryLayout,
     dispose() {
       net.dispose();
       iog.dispose();

@@ -2,7 +2,6 @@
 // Every argument, the output and the weights are checked before the GPU is touched.
 import { existsSync, statSync } from 'node:fs';
 import { Runtime } from '../runtime/runtime.ts';
-import { Interactive3DSession } from '../session/session.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
 import type { IntensityMapping } from '../volume/intensity.ts';
 import { pixelFromVoxel, type VoxelPoint } from '../volume/layout.ts';
@@ -11,7 +10,7 @@ import { readNifti } from '../volume/nifti-node.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { sliceShape, type AxisName } from '../volume/slice.ts';
 import { decimal, integer, parse, runCommand, UsageError, voxelPoints, type ConsoleLike } from './args.ts';
-import { loadNetworks, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
 import { ProgressBar } from './progress.ts';
 
 const USAGE = `usage: mem3d segment <volume.nii|.nii.gz> --slice N --points a,b;a,b;a,b;a,b --out <mask.nii.gz>
@@ -90,7 +89,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       io.error(`adapter: ${rt.describe()}`);
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
-        const session = new Interactive3DSession(rt, stack, { segmenter: networks.segmenter, memory: networks.memory });
+        const session = newSession(rt, stack, networks);
         const t0 = performance.now();
         io.log(`${axis} slice ${slice}: extreme points (${IN_PLANE[axis]}) ${points.map(([a, b]) => `${a},${b}`).join('; ')}`);
         const mask2d = await session.annotate(slice, { kind: 'extreme-points', points: points.map(pixelFromVoxel) });

@@ -4,6 +4,8 @@
 // pick, as the original's random.randint does; inside-outside and two points follow
 // helpers.iog_points / helpers2.iog_points (deterministic). The original has no
 // scribble simulation (its scribbles are drawn by hand): see scribbleOfMask.
+// Masks are slice images in the engine's layout (src/volume/layout.ts); the points a
+// robot reports to people (logs, eval.json) are voxel indices: robotVoxelPoints.
 import type { Point } from './crop.ts';
 import { argmaxPixel, distanceToBackground } from './distance.ts';
 import type { Interaction, InteractionKind } from './encode.ts';
@@ -12,6 +14,7 @@ import type { Plane } from './resample.ts';
 import { drawStroke } from './scribble.ts';
 import { twoPointsOfMask } from './two-points.ts';
 import { seededRandom } from '../util/seeded-random.ts';
+import { voxelFromPixel, type VoxelPoint } from '../volume/layout.ts';
 
 /**
  * helpers.extreme_points(mask, pert): the left-, right-, top- and bottom-most
@@ -92,5 +95,21 @@ export function robotInteraction(kind: InteractionKind, mask: Plane, options: { 
       return { kind, points: twoPointsOfMask(mask) };
     default:
       throw new RangeError(`robotInteraction: unknown interaction kind ${JSON.stringify(kind)}`);
+  }
+}
+
+/**
+ * The clicks of an interaction as in-plane voxel indices (a, b) of its slice, the way
+ * users and eval reports give coordinates; a scribble has none (it is a mask).
+ */
+export function robotVoxelPoints(interaction: Interaction): VoxelPoint[] {
+  switch (interaction.kind) {
+    case 'extreme-points':
+    case 'two-points':
+      return interaction.points.map(voxelFromPixel);
+    case 'inside-outside':
+      return [...(interaction.inside ? [interaction.inside] : []), ...interaction.outside].map(voxelFromPixel);
+    case 'scribble':
+      return [];
   }
 }

@@ -5,7 +5,8 @@
 // leaves empty: there is nothing to click there), re-propagates, and measures the
 // whole volume's Dice and IoU.
 import type { InteractionKind } from '../interaction/encode.ts';
-import { robotInteraction } from '../interaction/robot.ts';
+import { robotInteraction, robotVoxelPoints } from '../interaction/robot.ts';
+import type { VoxelPoint } from '../volume/layout.ts';
 import { dice, overlap, pearson } from '../eval/metrics.ts';
 import type { Interactive3DSession, Strategy } from './session.ts';
 
@@ -15,6 +16,8 @@ export interface RoundResult {
   /** Volume-wise, after propagation. */
   dice: number;
   iou: number;
+  /** The robot's clicks on that slice as voxel indices (a, b) (src/volume/layout.ts); none for a scribble. */
+  points: VoxelPoint[];
   /** Dice of the annotated slice's 2D result alone. */
   sliceDice: number;
   seconds: number;
@@ -53,10 +56,11 @@ export async function runRobotRounds(session: Interactive3DSession, groundTruth:
     if (slice === undefined) break; // every slice with an object is annotated
     const truth = groundTruth.subarray(slice * n, (slice + 1) * n);
     const interaction = robotInteraction(options.kind ?? 'extreme-points', { width, height, data: truth }, { seed: seed + round });
-    options.onProgress?.(`round ${round}: annotating slice ${slice} (${interaction.kind})`);
+    const points = robotVoxelPoints(interaction);
+    options.onProgress?.(`round ${round}: annotating slice ${slice} (${interaction.kind}${points.length ? ` at voxels ${points.map(([a, b]) => `${a},${b}`).join('; ')}` : ''})`);
     const sliceDice = dice(await session.annotate(slice, interaction), truth);
     await session.propagate({ signal: options.signal, onProgress: (p) => options.onProgress?.(`round ${round}: propagated ${p.done}/${p.total} (slice ${p.slice})`) });
-    const result = { round, slice, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000, qualityIoU: qualityAgainstIoU(session, groundTruth) };
+    const result = { round, slice, points, ...overlap(session.volumeMask(), groundTruth), sliceDice, seconds: (performance.now() - t0) / 1000, qualityIoU: qualityAgainstIoU(session, groundTruth) };
     results.push(result);
     options.onRound?.(result);
   }
