@@ -2,34 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { argmaxChannels, concatChannels, copyIntoChannels, maxChannels, softmaxChannels } from '../src/ops/channels.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
-import { argmaxRef, concatRef, maxRef, softmaxRef } from './cpu/channels.ts';
+import { concatRef } from './cpu/channels.ts';
 
-const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
-
-for (const [c, n, h, w] of [[1, 1, 7, 5], [2, 2, 3, 9], [3, 1, 5, 5], [5, 1, 9, 7], [1001, 1, 3, 5]]) {
-  test(`softmax / argmax / max over C=${c} on [${n}, ${h}, ${w}]`, async () => {
-    const rt = await testRuntime();
-    const shape = [n, h, w, c];
-    const x = uniform(size(shape), c, -8, 8);
-    // Few distinct values, so pixels have tied maxima.
-    const ties = Float32Array.from(uniform(size(shape), c + 1, 0, 3), Math.floor);
-    const tx = rt.upload(shape, x);
-    const tt = rt.upload(shape, ties);
-    const sm = softmaxChannels(rt, tx);
-    const am = argmaxChannels(rt, tx);
-    const amTies = argmaxChannels(rt, tt);
-    const mx = maxChannels(rt, tx);
-    assert.equal(sm.shape, shape);
-    assert.equal([am.shape, am.dtype, mx.shape, mx.dtype], [[n, h, w, 1], 'i32', [n, h, w, 1], 'f32']);
-    assertClose(await sm.read(), softmaxRef(x, c), { label: 'softmax', k: c, factor: 64 });
-    assertClose(await am.read(), argmaxRef(x, c), { label: 'argmax', factor: 0 });
-    assertClose(await amTies.read(), argmaxRef(ties, c), { label: 'argmax with ties', factor: 0 });
-    assertClose(await mx.read(), maxRef(x, c), { label: 'max', factor: 0 });
-    for (const t of [tx, tt, sm, am, amTies, mx]) t.dispose();
-  });
-}
+// Softmax / argmax / max over 1 to 1001 channels, ties, exp overflow, concatenation: test/_lib/op-cases/channels.ts.
+for (const c of casesOf('channels', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 test('argmax takes the first of tied maxima', async () => {
   const rt = await testRuntime();
@@ -38,17 +17,6 @@ test('argmax takes the first of tied maxima', async () => {
   assert.equal(Array.from(await am.read()), [1, 0, 0]);
   x.dispose();
   am.dispose();
-});
-
-test('softmax does not overflow on logits beyond exp range', async () => {
-  const rt = await testRuntime();
-  const shape = [1, 5, 3, 3];
-  const x = uniform(size(shape), 9, 95, 105); // exp(105) overflows f32
-  const tx = rt.upload(shape, x);
-  const sm = softmaxChannels(rt, tx);
-  assertClose(await sm.read(), softmaxRef(x, 3), { label: 'softmax', k: 3, factor: 64 });
-  tx.dispose();
-  sm.dispose();
 });
 
 test('concatChannels and copyIntoChannels over odd channel counts', async () => {
@@ -69,18 +37,6 @@ test('concatChannels and copyIntoChannels over odd channel counts', async () => 
   for (let p = 0; p < pixels; p++) for (let ch = 0; ch < 5; ch++) expected[p * 11 + 4 + ch] = parts[2].data[p * 5 + ch];
   assertClose(await dst.read(), expected, { label: 'copyIntoChannels', factor: 0 });
   for (const t of [...tensors, cat, dst]) t.dispose();
-});
-
-test('concatChannels over a map larger than one grid row of workgroups', async () => {
-  const rt = await testRuntime();
-  const shape = [1, 129, 130, 1001];
-  const a = uniform(size(shape), 5);
-  const b = new Float32Array(129 * 130).fill(-1);
-  const ta = rt.upload(shape, a);
-  const tb = rt.upload([1, 129, 130, 1], b);
-  const cat = concatChannels(rt, [tb, ta]);
-  assertClose(await cat.read(), concatRef([{ data: b, c: 1 }, { data: a, c: 1001 }], 129 * 130), { label: 'concat', factor: 0 });
-  for (const t of [ta, tb, cat]) t.dispose();
 });
 
 test('channel ops reject bad inputs with the op name and shapes', async () => {

@@ -1,24 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CONV2D_TILES, conv2d, prepareConv2d, type BatchNormParams } from '../src/ops/conv2d.ts';
+import { conv2d, prepareConv2d, type BatchNormParams } from '../src/ops/conv2d.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
-
-type Pair = [number, number];
-interface Case {
-  name: string;
-  x: [number, number, number, number];
-  w: [number, number, number, number];
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  bias?: boolean;
-  bn?: boolean;
-  residual?: boolean;
-  relu?: boolean;
-}
 
 function batchNorm(c: number, seed: number): BatchNormParams {
   return {
@@ -30,72 +17,8 @@ function batchNorm(c: number, seed: number): BatchNormParams {
   };
 }
 
-const CASES: Case[] = [
-  { name: '1x1', x: [1, 5, 7, 4], w: [8, 4, 1, 1], bias: true },
-  { name: '3x3 pad 1, Cin 5, Cout 65 (two channel tiles), N=2', x: [2, 9, 11, 5], w: [65, 5, 3, 3], padding: [1, 1], bias: true },
-  { name: 'ResNet stem 7x7/2 pad 3 on 37x41, BN + ReLU', x: [1, 37, 41, 3], w: [16, 3, 7, 7], stride: [2, 2], padding: [3, 3], bn: true, relu: true },
-  { name: '3x3/2 on odd 13x15, residual + ReLU', x: [1, 13, 15, 4], w: [8, 4, 3, 3], stride: [2, 2], padding: [1, 1], bias: true, residual: true, relu: true },
-  { name: 'bottleneck 1x1, BN + residual + ReLU, Cout 65', x: [1, 6, 5, 24], w: [65, 24, 1, 1], bn: true, residual: true, relu: true },
-  { name: 'dilation 2 pad 2', x: [1, 19, 17, 8], w: [12, 8, 3, 3], padding: [2, 2], dilation: [2, 2], bias: true },
-  { name: 'dilation 4 pad 4', x: [1, 19, 17, 8], w: [12, 8, 3, 3], padding: [4, 4], dilation: [4, 4], bn: true },
-  { name: 'dilation 8 pad 8', x: [1, 19, 17, 8], w: [12, 8, 3, 3], padding: [8, 8], dilation: [8, 8], bias: true },
-  { name: 'Cin 1, Cout 1', x: [1, 11, 9, 1], w: [1, 1, 3, 3], padding: [1, 1], bias: true },
-  { name: 'Cin 3, Cout 2, stride 2 odd', x: [2, 9, 7, 3], w: [2, 3, 3, 3], stride: [2, 2], bias: true },
-  { name: 'Cin 5, Cout 1, 5x5', x: [1, 10, 8, 5], w: [1, 5, 5, 5], padding: [2, 2], bn: true },
-  { name: 'Cin 20: K tiles straddle taps', x: [1, 7, 9, 20], w: [36, 20, 3, 3], padding: [1, 1], bias: true, relu: true },
-  { name: 'asymmetric stride/pad/dilation, 3x5 kernel', x: [1, 12, 15, 4], w: [6, 4, 3, 5], stride: [2, 1], padding: [0, 3], dilation: [1, 2], bias: true, residual: true, relu: true },
-  { name: 'padding wider than the kernel reach', x: [1, 3, 4, 4], w: [4, 4, 3, 3], padding: [3, 2], bias: true },
-];
-
-CASES.forEach((c, ci) => {
-  test(`conv2d ${c.name}: x [${c.x}], w [${c.w}]`, async () => {
-    const rt = await testRuntime();
-    const seed = 100 * ci;
-    const [O, I, KH, KW] = c.w;
-    const xs = uniform(c.x.reduce((a, b) => a * b), seed, -1, 1);
-    const ws = uniform(O * I * KH * KW, seed + 1, -1, 1);
-    const bias = c.bias || c.bn ? uniform(O, seed + 2, -1, 1) : undefined;
-    const bn = c.bn ? batchNorm(O, seed + 3) : undefined;
-    const stride = c.stride ?? [1, 1];
-    const padding = c.padding ?? [0, 0];
-    const dilation = c.dilation ?? [1, 1];
-    const shape = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, stride, padding, dilation }).shape;
-    const res = c.residual ? uniform(shape.reduce((a, b) => a * b), seed + 4, -2, 2) : undefined;
-    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, batchNorm: bn, stride, padding, dilation, residual: res, relu: c.relu });
-
-    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias, batchNorm: bn, label: c.name });
-    const x = rt.upload(c.x, xs);
-    const r = res ? rt.upload(shape, res) : undefined;
-    const y = conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: c.relu });
-    assert.equal([...y.shape], shape);
-    assertClose(await y.read(), ref.out, { k: KH * KW * I, label: c.name });
-    for (const t of [x, y, r]) t?.dispose();
-    w.dispose();
-  });
-});
-
-// Small problems pick small tiles, so the large ones run here on purpose: partial
-// tiles in both dimensions, K tiles straddling taps, vec4 and scalar paths.
-const TILE_CASES = [['large', 20, 136], ['large', 5, 130], ['medium', 20, 136]] as const;
-for (const [tileName, cin, cout] of TILE_CASES) {
-  test(`conv2d with the '${tileName}' tile, Cin ${cin}, Cout ${cout}, residual + ReLU`, async () => {
-    const rt = await testRuntime();
-    const xShape: [number, number, number, number] = [1, 13, 11, cin];
-    const wShape: [number, number, number, number] = [cout, cin, 3, 3];
-    const xs = uniform(13 * 11 * cin, 20 + cin);
-    const ws = uniform(cout * cin * 9, 21);
-    const bias = uniform(cout, 22);
-    const res = uniform(13 * 11 * cout, 23);
-    const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape, bias, stride: [1, 1], padding: [1, 1], dilation: [1, 1], residual: res, relu: true });
-    const w = prepareConv2d(rt, { weight: ws, shape: wShape, bias });
-    const x = rt.upload(xShape, xs);
-    const r = rt.upload([1, 13, 11, cout], res);
-    const y = conv2d(rt, x, w, { padding: 1, residual: r, relu: true, tile: CONV2D_TILES[tileName] });
-    assertClose(await y.read(), ref.out, { k: 9 * cin, label: tileName });
-    for (const t of [x, r, y]) t.dispose();
-    w.dispose();
-  });
-}
+// The shapes, tiles and big dispatch: test/_lib/op-cases/conv2d.ts.
+for (const c of casesOf('conv2d', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 // Scalar path (Cout 3 at offset 5 of 10) and vec4 path (Cout 8 at offset 4 of 16).
 for (const [cout, offset, channels] of [[3, 5, 10], [8, 4, 16]]) {
@@ -129,22 +52,6 @@ for (const [cout, offset, channels] of [[3, 5, 10], [8, 4, 16]]) {
     w.dispose();
   });
 }
-
-test('conv2d spreads more than 65535 pixel tiles over the grid', async () => {
-  const rt = await testRuntime();
-  const xShape: [number, number, number, number] = [1, 2049, 2048, 1];
-  const xs = uniform(2049 * 2048, 12);
-  const ws = new Float32Array([-1.5]);
-  const bias = new Float32Array([0.25]);
-  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [1, 1, 1, 1], bias, stride: [1, 1], padding: [0, 0], dilation: [1, 1] });
-  const w = prepareConv2d(rt, { weight: ws, shape: [1, 1, 1, 1], bias });
-  const x = rt.upload(xShape, xs);
-  const y = conv2d(rt, x, w);
-  assertClose(await y.read(), ref.out, { k: 1, label: '1x1 over 65537 tiles' });
-  x.dispose();
-  y.dispose();
-  w.dispose();
-});
 
 // K = 20 leaves the second 16-deep K tile three-quarters past the end of the
 // reduction; those slots must read nothing, not merely meet zero weights

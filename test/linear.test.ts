@@ -2,41 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { linear, prepareLinear } from '../src/ops/linear.ts';
 import { testRuntime } from './_lib/gpu.ts';
-import { uniform } from './_lib/random.ts';
-import { assertClose } from './_lib/tolerance.ts';
-import { linearRef } from './cpu/linear.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 
-// [x shape, out features, with bias]; x's last dimension is `in`.
-const CASES: [number[], number, boolean][] = [
-  [[1, 2048], 1000, true], // QAMN quality head fc
-  [[1, 1000], 1, true], // and its fc2
-  [[1, 1, 1, 2048], 13, true], // a pooled NHWC map
-  [[3, 37], 5, true],
-  [[2, 1], 7, false],
-  [[70, 3], 1000, true], // more (row, output) pairs than one row of workgroups
-];
-
-for (const [shape, outF, withBias] of CASES) {
-  const inF = shape[shape.length - 1];
-  test(`linear [${shape}] -> ${outF}${withBias ? '' : ' without bias'}: plain, relu, sigmoid`, async () => {
-    const rt = await testRuntime();
-    const rows = shape.reduce((p, d) => p * d, 1) / inF;
-    const bound = Math.sqrt(6 / inF); // nn.Linear-like magnitudes
-    const x = uniform(rows * inF, inF, -1, 1);
-    const weight = uniform(outF * inF, outF, -bound, bound);
-    const bias = withBias ? uniform(outF, 3, -0.5, 0.5) : undefined;
-    const w = prepareLinear(rt, { weight, bias, shape: [outF, inF], label: 'fc' });
-    const tx = rt.upload(shape, x);
-    for (const act of ['none', 'relu', 'sigmoid'] as const) {
-      const y = linear(rt, tx, w, { relu: act === 'relu', sigmoid: act === 'sigmoid' });
-      assert.equal(y.shape, [rows, outF]);
-      assertClose(await y.read(), linearRef(x, weight, bias, [outF, inF], act), { label: `linear ${act}`, k: inF, factor: act === 'sigmoid' ? 64 : 8 });
-      y.dispose();
-    }
-    w.dispose();
-    tx.dispose();
-  });
-}
+// Network and awkward shapes, each with no activation, ReLU and sigmoid: test/_lib/op-cases/linear.ts.
+for (const c of casesOf('linear', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 test('linear rejects bad inputs with the op name and shapes', async () => {
   const rt = await testRuntime();

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { concatRows, memoryRead, type MemoryReadTiles } from '../src/ops/memory-read.ts';
-import type { Runtime } from '../src/runtime/runtime.ts';
+import { concatRows, memoryRead } from '../src/ops/memory-read.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { maxAbsScore, memoryReadRef } from './cpu/memory-read.ts';
@@ -21,57 +21,8 @@ function check(got: Float32Array, mk: Float32Array, mv: Float32Array, q: Float32
   assertClose(got, memoryReadRef(mk, mv, q, dk, dv), { k: m, scale, label });
 }
 
-interface Case {
-  name: string;
-  keys: number[]; // memory keys shape [..., Dk]
-  dv: number;
-  query: number[]; // [1, H, W, Dk] or [Q, Dk]
-  tiles?: MemoryReadTiles;
-  /** Adds offset + slope * m to key channel 0 (query channel 0 is set to 1): scores shift by that over sqrt(Dk). */
-  offset?: number;
-  slope?: number;
-}
-
-const SMALL_TILES: MemoryReadTiles = { TQ: 2, TC: 32, QPT: 4, CPT: 2, BM: 16, DKT: 8 };
-
-const CASES: Case[] = [
-  // Q = 30 and M = 63 are multiples of no tile size.
-  { name: '1 frame 7x9, Dk 16, Dv 24', keys: [1, 7, 9, 16], dv: 24, query: [1, 5, 6, 16] },
-  { name: 'odd Dk 5, Dv 3, 2-D query', keys: [37, 5], dv: 3, query: [11, 5] },
-  { name: 'single memory position', keys: [1, 5], dv: 3, query: [4, 5] },
-  // Dk not a multiple of the Dk chunk, Dv over one channel block.
-  { name: 'Dk 130, Dv 600', keys: [2, 3, 5, 130], dv: 600, query: [1, 3, 3, 130] },
-  { name: 'thread rows (TQ 2), several channel blocks', keys: [3, 7, 9, 16], dv: 150, query: [1, 5, 7, 16], tiles: SMALL_TILES },
-  { name: 'odd sizes with small tiles', keys: [41, 5], dv: 3, query: [13, 5], tiles: SMALL_TILES },
-  // Scores near +300 or -300: a naive exp overflows to inf, or underflows to 0/0.
-  { name: 'scores near +300', keys: [3, 7, 9, 16], dv: 8, query: [1, 4, 5, 16], offset: 1200 },
-  { name: 'scores near -300', keys: [3, 7, 9, 16], dv: 8, query: [1, 4, 5, 16], offset: -1200 },
-  // Scores rising by ~0.5 per position, from -80 to +80: every tile raises the
-  // running max and rescales the accumulators, by e^-8 to e^-32 per tile.
-  { name: 'scores rising -80 to +80 across tiles', keys: [5, 8, 8, 16], dv: 8, query: [1, 3, 3, 16], offset: -320, slope: 2 },
-];
-
-async function runCase(rt: Runtime, c: Case, seed: number): Promise<void> {
-  const dk = c.keys[c.keys.length - 1];
-  const m = c.keys.slice(0, -1).reduce((a, b) => a * b, 1);
-  const nq = c.query.slice(0, -1).reduce((a, b) => a * b, 1);
-  const mk = uniform(m * dk, seed, -1, 1);
-  const mv = uniform(m * c.dv, seed + 1, -1, 1);
-  const q = uniform(nq * dk, seed + 2, -1, 1);
-  if (c.offset !== undefined) {
-    for (let i = 0; i < nq; i++) q[i * dk] = 1;
-    for (let j = 0; j < m; j++) mk[j * dk] = Math.fround(c.offset + (c.slope ?? 0) * j + mk[j * dk]);
-  }
-  const tk = rt.upload(c.keys, mk);
-  const tv = rt.upload([...c.keys.slice(0, -1), c.dv], mv);
-  const tq = rt.upload(c.query, q);
-  const out = memoryRead(rt, tk, tv, tq, { tiles: c.tiles });
-  assert.equal(out.shape, c.query.length === 4 ? [1, c.query[1], c.query[2], c.dv] : [nq, c.dv]);
-  check(await out.read(), mk, mv, q, dk, c.dv, c.name);
-  for (const t of [tk, tv, tq, out]) t.dispose();
-}
-
-CASES.forEach((c, i) => test(`memoryRead: ${c.name}`, async () => runCase(await testRuntime(), c, 10 * i + 1)));
+// Partial tiles, small tiles, scores near +-300 and rising across tiles: test/_lib/op-cases/memory-read.ts.
+for (const c of casesOf('memoryRead', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 test('memoryRead: 23 frames of 7x9 built with concatRows, Dk 128, Dv 512', async () => {
   const rt = await testRuntime();

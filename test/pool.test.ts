@@ -2,41 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../src/ops/pool.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
-import { adaptiveAvgPoolRef, avgPoolRef, maxPoolRef, type Shape4, type WindowSpec } from './cpu/pool.ts';
+import { avgPoolRef, type Shape4, type WindowSpec } from './cpu/pool.ts';
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 const spec = (k: [number, number], s: [number, number], p: [number, number]): WindowSpec => ({ kernel: k, stride: s, padding: p });
 
-// [input shape, window, value range]: the all-negative ranges would expose padding treated as 0 in max pooling.
-const WINDOWED: [Shape4, WindowSpec, [number, number]][] = [
-  [[1, 33, 17, 5], spec([3, 3], [2, 2], [1, 1]), [-5, -1]], // ResNet stem on odd sizes
-  [[2, 8, 8, 3], spec([3, 3], [2, 2], [1, 1]), [-1, 1]],
-  [[1, 1, 1, 1], spec([3, 3], [2, 2], [1, 1]), [-3, -2]], // one pixel, window mostly padding
-  [[1, 7, 9, 2], spec([2, 2], [2, 2], [0, 0]), [-1, 1]], // odd input: last row / column dropped
-  [[1, 5, 6, 3], spec([2, 2], [1, 1], [1, 1]), [-4, -1]], // padding = kernel / 2
-  [[1, 9, 7, 1], spec([3, 2], [1, 2], [1, 0]), [-1, 1]], // rectangular everything
-  [[1, 6, 5, 1001], spec([3, 3], [3, 3], [0, 0]), [-1, 1]],
-];
-
-for (const [shape, s, [lo, hi]] of WINDOWED) {
-  test(`maxPool2d / avgPool2d k[${s.kernel}] s[${s.stride}] p[${s.padding}] on [${shape}]`, async () => {
-    const rt = await testRuntime();
-    const x = uniform(size(shape), size(shape) + 1, lo, hi);
-    const tx = rt.upload(shape, x);
-    const opts = { kernel: s.kernel, stride: s.stride, padding: s.padding };
-    const mx = maxPool2d(rt, tx, opts);
-    const av = avgPool2d(rt, tx, opts);
-    const mref = maxPoolRef(x, shape, s);
-    const aref = avgPoolRef(x, shape, s);
-    assert.equal(mx.shape, [...mref.shape]);
-    assert.equal(av.shape, [...aref.shape]);
-    assertClose(await mx.read(), mref.data, { label: 'maxPool2d', factor: 0 });
-    assertClose(await av.read(), aref.data, { label: 'avgPool2d', k: s.kernel[0] * s.kernel[1] });
-    for (const t of [tx, mx, av]) t.dispose();
-  });
-}
+// Windows and adaptive bins on awkward shapes: test/_lib/op-cases/pool.ts.
+for (const c of casesOf('pool', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 test('avgPool2d defaults stride to the kernel and padding to 0', async () => {
   const rt = await testRuntime();
@@ -49,30 +24,6 @@ test('avgPool2d defaults stride to the kernel and padding to 0', async () => {
   tx.dispose();
   av.dispose();
 });
-
-// PSP's pyramid sizes over even and odd maps (odd ones give overlapping bins), and outputs larger than the input.
-const ADAPTIVE: [Shape4, [number, number][]][] = [
-  [[1, 32, 32, 5], [[1, 1], [2, 2], [3, 3], [6, 6]]],
-  [[1, 33, 17, 3], [[1, 1], [2, 2], [3, 3], [6, 6], [5, 4]]],
-  [[2, 5, 3, 2], [[7, 4], [5, 3], [1, 6]]],
-  [[1, 1, 1, 1001], [[3, 2]]],
-];
-
-for (const [shape, outs] of ADAPTIVE) {
-  test(`adaptiveAvgPool2d on [${shape}] to ${outs.map((o) => `${o[0]}x${o[1]}`).join(', ')}`, async () => {
-    const rt = await testRuntime();
-    const x = uniform(size(shape), 7 + shape[1], -2, 3);
-    const tx = rt.upload(shape, x);
-    for (const out of outs) {
-      const y = adaptiveAvgPool2d(rt, tx, out);
-      assert.equal(y.shape, [shape[0], out[0], out[1], shape[3]]);
-      const maxBin = Math.ceil(shape[1] / out[0] + 1) * Math.ceil(shape[2] / out[1] + 1);
-      assertClose(await y.read(), adaptiveAvgPoolRef(x, shape, out), { label: `adaptive ${out}`, k: maxBin });
-      y.dispose();
-    }
-    tx.dispose();
-  });
-}
 
 test('pooling rejects bad inputs with the op name and shapes', async () => {
   const rt = await testRuntime();

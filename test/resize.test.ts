@@ -2,47 +2,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resizeBilinear } from '../src/ops/resize.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
+import { RESIZE_SPECS } from './_lib/op-cases/resize.ts';
 import { uniform } from './_lib/random.ts';
-import { assertClose, compare } from './_lib/tolerance.ts';
+import { compare } from './_lib/tolerance.ts';
 import { resizeBilinearRef, type Shape4 } from './cpu/resize.ts';
 
 const size = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 
-// [input, output, scale_factor as the PyTorch code would pass it (or none)]
-const CASES: [Shape4, [number, number], [number, number]?][] = [
-  [[1, 32, 32, 2], [512, 512], [16, 16]], // x16 to the output resolution
-  [[1, 16, 16, 3], [32, 32], [2, 2]], // Refine-style 2x
-  [[1, 17, 9, 5], [34, 18], [2, 2]],
-  [[1, 40, 40, 3], [7, 7]], // 512 -> 32-like downsampling
-  [[1, 40, 33, 2], [7, 5]],
-  [[2, 7, 5, 3], [11, 13]],
-  [[1, 1, 1, 3], [5, 4]], // one input pixel
-  [[1, 9, 6, 2], [1, 1]], // one output pixel
-  [[1, 1, 8, 1], [3, 1]],
-  [[1, 6, 7, 1001], [4, 9]],
-  // in * scale not an integer: PyTorch steps by 1 / scale, not in / out.
-  [[1, 33, 17, 3], [16, 8], [0.5, 0.5]],
-  [[1, 33, 17, 3], [49, 51], [1.5, 3]],
-  [[1, 11, 17, 2], [3, 5], [1 / 3, 0.3]],
-];
-
-for (const [shape, out, scale] of CASES) {
-  for (const alignCorners of [false, true]) {
-    test(`resizeBilinear [${shape}] -> ${out[0]}x${out[1]}${scale ? ` scale [${scale}]` : ''} alignCorners=${alignCorners}`, async () => {
-      const rt = await testRuntime();
-      const x = uniform(size(shape), size(shape), -2, 2);
-      const tx = rt.upload(shape, x);
-      const y = resizeBilinear(rt, tx, out, { alignCorners, scale });
-      assert.equal(y.shape, [shape[0], out[0], out[1], shape[3]]);
-      assertClose(await y.read(), resizeBilinearRef(x, shape, out, alignCorners, scale), { label: 'resize' });
-      tx.dispose();
-      y.dispose();
-    });
-  }
-}
+// Up, down, one pixel, wide channels, scale factors: test/_lib/op-cases/resize.ts.
+for (const c of casesOf('resize', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
 
 test('the scale-factor cases above do exercise a different mapping than in / out', () => {
-  for (const [shape, out, scale] of CASES.slice(-3)) {
+  for (const [shape, out, scale] of RESIZE_SPECS.slice(-3)) {
     const x = uniform(size(shape), 1);
     assert.not.ok(compare(resizeBilinearRef(x, shape, out, false, scale), resizeBilinearRef(x, shape, out, false), { factor: 64 }).ok);
   }

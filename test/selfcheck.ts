@@ -1,10 +1,14 @@
-// npm run selfcheck: prints this machine's WebGPU adapter, then runs one check per
-// kernel against its float64 reference (test/_lib/kernel-checks.ts) and prints
-// pass/fail per kernel. Exits 1 if any kernel fails, 2 without an adapter.
-import { Runtime } from '../src/runtime/runtime.ts';
+// npm run selfcheck: prints this machine's WebGPU adapter, then runs every smoke and
+// unit case of the op-case registry (test/_lib/op-cases) against its float64
+// reference and prints pass/fail per case. Exits 1 if any case fails, 2 without an
+// adapter. `-- --op conv2d` keeps one op family. A test tool, so it lives in test/.
+import { parseArgs } from 'node:util';
 import { NoAdapterError } from '../src/runtime/device.ts';
-import { CHECKS } from '../test/_lib/kernel-checks.ts';
-import { compare } from '../test/_lib/tolerance.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
+import { casesOf, checkCase } from './_lib/op-cases/index.ts';
+
+const { values } = parseArgs({ options: { op: { type: 'string' } } });
+const cases = casesOf(values.op ?? null, ['smoke', 'unit']);
 
 let rt: Runtime;
 try {
@@ -15,20 +19,20 @@ try {
 }
 console.log(`adapter: ${rt.describe()}\n`);
 let failed = 0;
-for (const check of CHECKS) {
+for (const c of cases) {
   const t0 = performance.now();
   let line: string;
   try {
-    const { actual, expected, opts } = await check.run(rt);
-    const c = compare(actual, expected, opts);
-    if (!c.ok) failed++;
-    line = `${c.ok ? 'pass' : 'FAIL'}  ${check.name}: max abs error ${c.maxAbsError.toExponential(2)} (tolerance ${c.tolerance.toExponential(2)})`;
+    const r = await checkCase(rt, c);
+    if (!r.ok) failed++;
+    const shape = r.shape.join() === r.expectedShape.join() ? '' : `, shape [${r.shape}] expected [${r.expectedShape}]`;
+    line = `${r.ok ? 'pass' : 'FAIL'}  ${c.name}: max abs error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)})${shape}`;
   } catch (e) {
     failed++;
-    line = `FAIL  ${check.name}: ${(e as Error).message}`;
+    line = `FAIL  ${c.name}: ${(e as Error).message}`;
   }
   console.log(`${line}  [${(performance.now() - t0).toFixed(0)} ms]`);
 }
-console.log(`\n${CHECKS.length - failed} passed, ${failed} failed`);
+console.log(`\n${cases.length - failed} passed, ${failed} failed`);
 rt.destroy();
 process.exit(failed ? 1 : 0);

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { softAggregation } from '../src/ops/soft-aggregation.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { softAggregationRef } from './cpu/soft-aggregation.ts';
@@ -12,19 +13,16 @@ function channel(x: ArrayLike<number>, c: number, channels: number): Float64Arra
   return out;
 }
 
-test('soft aggregation on well-conditioned logits matches the float64 reference', async () => {
+// ps, aggregated log-odds and foreground against the float64 reference: test/_lib/op-cases/soft-aggregation.ts.
+for (const c of casesOf('softAggregation', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));
+
+test("soft aggregation's quality-head input: argmax and max probability per pixel", async () => {
   const rt = await testRuntime();
-  const shape = [1, 13, 7, 2];
-  // |l0 - l1| < 5: probabilities within [0.007, 0.993], where log-odds are well conditioned.
   const logit = uniform(13 * 7 * 2, 11, -2.5, 2.5);
-  const t = rt.upload(shape, logit);
+  const t = rt.upload([1, 13, 7, 2], logit);
   const out = softAggregation(rt, t);
   const ref = softAggregationRef(logit);
-  assert.equal(out.logits.shape, [1, 13, 7, 2]);
-  assertClose(await out.ps.read(), ref.ps, { label: 'ps', factor: 16 });
-  // The kernel never forms 1 - p by subtraction, so the log-odds keep full precision.
-  assertClose(await out.logits.read(), ref.logits, { label: 'aggregated logits', factor: 8 });
-  assertClose(await out.foreground.read(), ref.foreground, { label: 'foreground', factor: 16 });
+  assert.equal(out.qualityInput.shape, [1, 13, 7, 2]);
   const q = await out.qualityInput.read();
   assertClose(channel(q, 0, 2), channel(ref.qualityInput, 0, 2), { label: 'argmax', factor: 0 });
   assertClose(channel(q, 1, 2), channel(ref.qualityInput, 1, 2), { label: 'max probability', factor: 16 });

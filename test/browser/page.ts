@@ -1,8 +1,7 @@
-// Entry of the browser smoke page: runs every check on the real runtime through
-// navigator.gpu, publishes results on window.__smoke and renders them as a table.
+// Entry of the browser smoke page: runs the smoke cases of the op-case registry (one
+// small awkward shape per kernel) on the real runtime through navigator.gpu, publishes results on window.__smoke and renders them as a table.
 import { Runtime } from '../../src/runtime/runtime.ts';
-import { compare } from '../_lib/tolerance.ts';
-import { CHECKS } from '../_lib/kernel-checks.ts';
+import { casesOf, checkCase } from '../_lib/op-cases/index.ts';
 import type { CheckResult, SmokeState } from './protocol.ts';
 
 const state: SmokeState = { status: 'running', adapter: '', results: [] };
@@ -37,15 +36,15 @@ async function main(): Promise<void> {
   }
   state.adapter = rt.describe();
   render();
-  for (const check of CHECKS) {
+  for (const c of casesOf(null, ['smoke'])) {
     const t0 = performance.now();
     let result: CheckResult;
     try {
-      const { actual, expected, opts } = await check.run(rt);
-      const c = compare(actual, expected, opts);
-      result = { name: check.name, maxAbsError: c.maxAbsError, tolerance: c.tolerance, ok: c.ok, ms: performance.now() - t0 };
+      const r = await checkCase(rt, c);
+      const shape = r.shape.join() === r.expectedShape.join() ? undefined : `output shape [${r.shape}], expected [${r.expectedShape}]`;
+      result = { name: c.name, maxAbsError: r.maxAbsError, tolerance: r.tolerance, ok: r.ok, ms: performance.now() - t0, error: shape };
     } catch (e) {
-      result = { name: check.name, maxAbsError: NaN, tolerance: NaN, ok: false, ms: performance.now() - t0, error: String((e as Error).message ?? e) };
+      result = { name: c.name, maxAbsError: NaN, tolerance: NaN, ok: false, ms: performance.now() - t0, error: String((e as Error).message ?? e) };
     }
     state.results.push(result);
     render();

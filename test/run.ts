@@ -1,0 +1,133 @@
+// The test runner behind `npm test` and `npm run test:full`: runs each test file in its
+// own process (a crash or a hang stays in its file), prints every file's wall time at
+// the end, slowest first, and ends with one plain line `N passed, N failed` (test
+// cases; a file that dies without a summary counts as one failure). Exits 1 on any
+// failure or skipped case.
+//
+//   tsx test/run.ts [--full] [--unit] [--jobs N] [--timeout S] [pattern ...]
+//
+// Tiers: the default tier is test/*.test.ts plus the browser smoke test and the
+// browser end-to-end test; --full adds test/full/*.test.ts (the sweeps); --unit runs
+// only the *.test.ts files. A pattern keeps the files whose path contains it.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    full: { type: 'boolean', default: false },
+    unit: { type: 'boolean', default: false },
+    jobs: { type: 'string', default: '1' },
+    // Longer than any file takes on lavapipe; only guards against a hang.
+    timeout: { type: 'string', default: '1500' },
+  },
+});
+
+const testFiles = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+
+const files = [
+  ...testFiles('test'),
+  ...(values.full ? testFiles('test/full') : []),
+  // Scripts that drive headless Chromium; each prints its own `N passed, N failed`.
+  ...(values.unit ? [] : ['test/browser/run.ts', 'test/e2e/run.ts']),
+].filter((f) => positionals.length === 0 || positionals.some((p) => f.includes(p)));
+
+interface Outcome {
+  file: string;
+  seconds: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  code: number | null;
+  note: string;
+}
+
+/** Case counts from uvu's summary (Total/Passed/Skipped) or a script's last `N passed, N failed` line. */
+function countCases(output: string): { passed: number; failed: number; skipped: number } | null {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = /Total:\s+(\d+)/.exec(plain);
+  const passed = /Passed:\s+(\d+)/.exec(plain);
+  const skipped = /Skipped:\s+(\d+)/.exec(plain);
+  if (total && passed && skipped) {
+    const [t, p, s] = [total, passed, skipped].map((m) => Number(m[1]));
+    return { passed: p, failed: t - p - s, skipped: s };
+  }
+  const lines = [...plain.matchAll(/^(\d+) passed, (\d+) failed$/gm)];
+  const last = lines.at(-1);
+  return last ? { passed: Number(last[1]), failed: Number(last[2]), skipped: 0 } : null;
+}
+
+function runFile(file: string, live: boolean): Promise<Outcome> {
+  const t0 = performance.now();
+  if (live) console.log(`\n=== ${file}`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
+    let output = '';
+    const take = (chunk: Buffer, stream: NodeJS.WriteStream) => {
+      output += chunk.toString();
+      if (live) stream.write(chunk);
+    };
+    child.stdout.on('data', (c: Buffer) => take(c, process.stdout));
+    child.stderr.on('data', (c: Buffer) => take(c, process.stderr));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, Number(values.timeout) * 1000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (!live) process.stdout.write(`\n=== ${file}\n${output}`);
+      const seconds = (performance.now() - t0) / 1000;
+      const counts = countCases(output);
+      let note = '';
+      let { passed, failed, skipped } = counts ?? { passed: 0, failed: 0, skipped: 0 };
+      if (timedOut) note = `killed after ${values.timeout} s`;
+      else if (!counts) note = `exit ${code} without a summary`;
+      else if (code !== 0 && failed === 0) note = `exit ${code} although every case passed`;
+      // A file that dies, hangs or exits non-zero with no failed case still fails once.
+      if ((timedOut || !counts || code !== 0) && failed === 0) failed = 1;
+      resolve({ file, seconds, passed, failed, skipped, code, note });
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  if (files.length === 0) {
+    console.error(`test/run.ts: no test file matches ${positionals.join(' ')}`);
+    return 1;
+  }
+  const jobs = Math.max(1, Number(values.jobs) || 1);
+  const start = performance.now();
+  const outcomes: Outcome[] = [];
+  const queue = [...files];
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, files.length) }, async () => {
+      for (let f = queue.shift(); f !== undefined; f = queue.shift()) outcomes.push(await runFile(f, jobs === 1));
+    }),
+  );
+  const wall = (performance.now() - start) / 1000;
+
+  console.log(`\nper-file wall time (${files.length} files, ${jobs} at a time, ${wall.toFixed(0)} s in all):`);
+  for (const o of [...outcomes].sort((a, b) => b.seconds - a.seconds)) {
+    const status = o.failed || o.skipped ? 'FAIL' : 'ok  ';
+    const counts = `${o.passed} passed, ${o.failed} failed${o.skipped ? `, ${o.skipped} skipped` : ''}`;
+    console.log(`${o.seconds.toFixed(1).padStart(7)} s  ${status}  ${relative('.', o.file).padEnd(36)} ${counts}${o.note ? `  (${o.note})` : ''}`);
+  }
+  const passed = outcomes.reduce((a, o) => a + o.passed, 0);
+  const failed = outcomes.reduce((a, o) => a + o.failed, 0);
+  const skipped = outcomes.reduce((a, o) => a + o.skipped, 0);
+  // A skipped case is not a pass: it fails the run.
+  if (skipped) console.log(`${skipped} case(s) skipped: the run fails`);
+  console.log(`${passed} passed, ${failed + skipped} failed`);
+  return failed + skipped === 0 && passed > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
