@@ -1,78 +1,164 @@
-// Canvas drawing of the viewer: the slice with its mask overlay and marks, and the
-// per-slice quality strip. Pure functions of what they are given.
-import type { Point, SliceState } from '../embed.ts';
+// Canvas drawing of the viewer: the slice with its mask overlay, the point marks (a
+// separate canvas over the slice, so marks never change the image's pixels), and the
+// per-slice quality strip with its slice axis. Pure functions of what they are given.
+import type { SliceState } from '../embed.ts';
+import { windowed, type DisplayWindow } from './window.ts';
 
-/** Mask pixels are blended half-way to this colour: red minus green is then ~97 on any grey. */
+/** Mask pixels are blended toward this colour: red minus green is then ~97 at opacity 0.5 on any grey. */
 export const OVERLAY_RGB = [255, 60, 60] as const;
-const ALPHA = 0.5;
 
-export interface Marks {
-  points: Point[];
-  /** Inside / outside clicks of that tool (drawn only: the bundled network takes extreme points). */
-  outside: Point[];
-  strokes: Point[][];
+export type OverlayMode = 'fill' | 'outline' | 'fill+outline';
+
+export interface OverlayStyle {
+  mode: OverlayMode;
+  /** 0..1, the fill's blend toward OVERLAY_RGB; the outline is always opaque. */
+  opacity: number;
+  visible: boolean;
 }
 
-export function drawSlice(canvas: HTMLCanvasElement, image: { width: number; height: number; data: Float32Array }, mask: Uint8Array, win: { width: number; level: number }, zoom: number, marks: Marks): void {
-  const { width, height, data } = image;
+/** A slice as the screen shows it: width x height, row-major, already reoriented. */
+export interface ScreenImage {
+  width: number;
+  height: number;
+  data: Float32Array;
+  /** 0/1 per screen pixel. */
+  mask: Uint8Array;
+}
+
+/** Canvas pixels per screen pixel along x and y: zoom times the voxel's aspect. */
+export interface Scale {
+  x: number;
+  y: number;
+}
+
+function isEdge(mask: Uint8Array, width: number, height: number, col: number, row: number): boolean {
+  const at = (c: number, r: number) => c >= 0 && r >= 0 && c < width && r < height && mask[r * width + c] !== 0;
+  return !at(col - 1, row) || !at(col + 1, row) || !at(col, row - 1) || !at(col, row + 1);
+}
+
+export function drawSlice(canvas: HTMLCanvasElement, image: ScreenImage, win: DisplayWindow, scale: Scale, overlay: OverlayStyle): void {
+  const { width, height, data, mask } = image;
   const pixels = new ImageData(width, height);
-  const low = win.level - win.width / 2;
-  const scale = 255 / Math.max(win.width, 1e-6);
-  for (let i = 0; i < width * height; i++) {
-    const g = Math.min(255, Math.max(0, (data[i] - low) * scale));
-    const o = i * 4;
-    if (mask[i]) for (let c = 0; c < 3; c++) pixels.data[o + c] = Math.round(g * (1 - ALPHA) + OVERLAY_RGB[c] * ALPHA);
-    else pixels.data[o] = pixels.data[o + 1] = pixels.data[o + 2] = Math.round(g);
-    pixels.data[o + 3] = 255;
+  const fill = overlay.visible && overlay.mode !== 'outline' ? overlay.opacity : 0;
+  const outline = overlay.visible && overlay.mode !== 'fill';
+  for (let row = 0; row < height; row++) {
+    for (let col = 0; col < width; col++) {
+      const i = row * width + col;
+      const g = windowed(data[i], win);
+      const o = i * 4;
+      const alpha = !mask[i] ? 0 : outline && isEdge(mask, width, height, col, row) ? 1 : fill;
+      for (let c = 0; c < 3; c++) pixels.data[o + c] = Math.round(g * (1 - alpha) + OVERLAY_RGB[c] * alpha);
+      pixels.data[o + 3] = 255;
+    }
   }
-  canvas.width = width * zoom;
-  canvas.height = height * zoom;
+  canvas.width = Math.max(1, Math.round(width * scale.x));
+  canvas.height = Math.max(1, Math.round(height * scale.y));
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const native = new OffscreenCanvas(width, height);
   native.getContext('2d')!.putImageData(pixels, 0, 0);
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(native, 0, 0, width * zoom, height * zoom);
-  const at = (p: Point) => [(p.x + 0.5) * zoom, (p.y + 0.5) * zoom] as const;
-  const dot = (p: Point, colour: string) => {
-    ctx.fillStyle = colour;
-    ctx.beginPath();
-    ctx.arc(...at(p), Math.max(3, zoom), 0, 2 * Math.PI);
-    ctx.fill();
-  };
-  for (const p of marks.points) dot(p, '#0f0');
-  for (const p of marks.outside) dot(p, '#f0f');
-  ctx.strokeStyle = '#0ff';
-  ctx.lineWidth = Math.max(2, zoom / 2);
-  for (const s of marks.strokes) {
-    ctx.beginPath();
-    s.forEach((p, i) => (i ? ctx.lineTo(...at(p)) : ctx.moveTo(...at(p))));
-    ctx.stroke();
-  }
+  ctx.drawImage(native, 0, 0, canvas.width, canvas.height);
 }
 
-export const STRIP_COLOURS = { propagated: '#47c', annotated: '#2a2', recommended: '#e80', current: '#000' } as const;
+/** A point to mark, in screen pixels (col, row), numbered from 1. */
+export interface Mark {
+  col: number;
+  row: number;
+  selected: boolean;
+}
+
+export function drawMarks(canvas: HTMLCanvasElement, size: { width: number; height: number }, marks: Mark[]): void {
+  canvas.width = size.width;
+  canvas.height = size.height;
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const sx = size.width / Math.max(1, canvas.clientWidth || size.width);
+  const radius = 6 * sx;
+  ctx.font = `bold ${Math.round(11 * sx)}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  marks.forEach((m, i) => {
+    ctx.beginPath();
+    ctx.arc(m.col, m.row, radius, 0, 2 * Math.PI);
+    ctx.fillStyle = m.selected ? '#ff0' : '#0d0';
+    ctx.fill();
+    ctx.lineWidth = 1.5 * sx;
+    ctx.strokeStyle = '#000';
+    ctx.stroke();
+    ctx.fillStyle = '#000';
+    ctx.fillText(String(i + 1), m.col, m.row + 0.5);
+  });
+}
+
+export const STRIP_COLOURS = { propagated: '#47c', annotated: '#2a2', recommended: '#e80', current: '#000', outside: '#ddd', pending: '#eee' } as const;
 const PAD = 4;
 
-/** Bar geometry of slice z in the strip: the test reads the canvas back with it. */
+/** Bar geometry of slice z in the strip: the tests read the canvas back with it. */
 export function stripBar(canvas: { width: number; height: number }, depth: number, z: number, quality: number): { x0: number; x1: number; top: number; bottom: number } {
   const w = (canvas.width - 2 * PAD) / depth;
   const bottom = canvas.height - PAD;
   return { x0: Math.round(PAD + z * w), x1: Math.round(PAD + (z + 1) * w) - 1, top: Math.round(bottom - quality * (bottom - PAD)), bottom };
 }
 
-export function drawStrip(canvas: HTMLCanvasElement, states: SliceState[], current: number, recommended: number | null): void {
+/**
+ * Bars: quality of each segmented slice (green annotated, blue propagated, orange the
+ * recommended one). Slices outside the session are hatched grey; a tick under the
+ * current slice; a light band on the hovered one.
+ */
+export function drawStrip(canvas: HTMLCanvasElement, states: SliceState[], current: number, recommended: number | null, session: { first: number; last: number }, hover: number | null): void {
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const depth = states.length;
   states.forEach((s, z) => {
+    const full = stripBar(canvas, depth, z, 1);
+    if (z < session.first || z > session.last) {
+      ctx.fillStyle = STRIP_COLOURS.outside;
+      for (let x = full.x0; x <= full.x1; x++) for (let y = full.top + ((x * 3) % 6); y < full.bottom; y += 6) ctx.fillRect(x, y, 1, 3);
+      return;
+    }
+    if (z === hover) {
+      ctx.fillStyle = STRIP_COLOURS.pending;
+      ctx.fillRect(full.x0, full.top, full.x1 - full.x0 + 1, full.bottom - full.top);
+    }
     if (s.quality === null) return;
-    const b = stripBar(canvas, states.length, z, s.quality);
+    const b = stripBar(canvas, depth, z, s.quality);
     ctx.fillStyle = z === recommended ? STRIP_COLOURS.recommended : s.source === 'annotated' ? STRIP_COLOURS.annotated : STRIP_COLOURS.propagated;
     ctx.fillRect(b.x0, b.top, b.x1 - b.x0 + 1, b.bottom - b.top);
   });
-  const c = stripBar(canvas, states.length, current, 0);
+  const c = stripBar(canvas, depth, current, 0);
   ctx.fillStyle = STRIP_COLOURS.current;
   ctx.fillRect(c.x0, canvas.height - PAD + 1, c.x1 - c.x0 + 1, PAD - 1);
+}
+
+/** Slice numbers under the strip: first, last, current and a few round numbers between. */
+export function drawStripAxis(canvas: HTMLCanvasElement, strip: { width: number }, depth: number, current: number): void {
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'center';
+  const centre = (z: number) => {
+    const b = stripBar({ width: strip.width, height: 10 }, depth, z, 0);
+    return (b.x0 + b.x1 + 1) / 2;
+  };
+  const every = [1, 2, 5, 10, 20, 50, 100, 200, 500].find((e) => depth / e <= 8) ?? 1000;
+  ctx.fillStyle = '#666';
+  ctx.fillRect(PAD, 0, strip.width - 2 * PAD, 1);
+  let lastRight = -Infinity;
+  const label = (z: number, bold: boolean) => {
+    const x = centre(z);
+    const w = ctx.measureText(String(z)).width;
+    if (!bold && (x - w / 2 < lastRight + 4 || Math.abs(x - centre(current)) < w + 4)) return;
+    ctx.fillStyle = bold ? '#000' : '#666';
+    ctx.font = `${bold ? 'bold ' : ''}11px system-ui, sans-serif`;
+    ctx.fillRect(Math.round(x), 0, 1, 4);
+    ctx.fillText(String(z), x, 5);
+    if (!bold) lastRight = x + w / 2;
+  };
+  for (let z = 0; z < depth; z += every) label(z, false);
+  if ((depth - 1) % every !== 0) label(depth - 1, false);
+  label(current, true);
 }
 
 /** The slice under strip pixel column x. */

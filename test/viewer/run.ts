@@ -1,0 +1,245 @@
+// Browser test of the web viewer's behaviour, driven as a person would in headless
+// Chromium, with screenshots in test-artifacts/viewer-*.png:
+//   A. without a WebGPU adapter (fast): viewing-only message, radiological display and
+//      edge letters checked against voxel values and the affine, fit and fractional
+//      zoom, percentile window and presets, keyboard and help overlay, points kept per
+//      slice and editable (drag, right-click, Delete; a fifth click refused), disabled
+//      controls, the strip's out-of-session slices, LPS / oblique / unreadable files;
+//   B. with WebGPU on SwiftShader: controls disabled before anything is segmented,
+//      Cancel (Esc) of the 2D step and of propagation leaves the session as it was,
+//      the status ticks with elapsed time, an empty 2D result is explained.
+// Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only).
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { extremePointsOfMask } from '../../src/interaction/robot.ts';
+import { createVolume, getSlice, parseNifti, serializeNifti, type Affine, type Volume } from '../../src/volume/index.ts';
+import { buildWeb } from '../../tools/build-web.ts';
+import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const TIMEOUT_MS = 4 * 60_000;
+
+let passed = 0;
+let failed = 0;
+function check(name: string, ok: boolean, detail = ''): void {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'pass' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
+}
+
+const state = (page: Page) => page.evaluate(() => {
+  const u = window.__mem3d;
+  return { status: u.status, message: u.message, details: u.details, slice: u.slice, zoom: u.zoom, window: u.window, volume: u.volume, points: u.points, step: u.step };
+});
+
+async function waitFor(page: Page, what: string, until: (s: Awaited<ReturnType<typeof state>>) => boolean, ms: number) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await state(page);
+    if (until(s)) return s;
+    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${s.status}: ${s.message})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `viewer-${name}.png`), fullPage: true });
+}
+
+const canvasPoint = (page: Page, a: number, b: number) => page.evaluate(([a, b]) => window.__mem3d.canvasPoint(a, b), [a, b]);
+const clickVoxel = async (page: Page, a: number, b: number, button: 'left' | 'right' = 'left') => page.locator('#slice').click({ position: await canvasPoint(page, a, b), button });
+const disabled = (page: Page, id: string) => page.locator(`#${id}`).isDisabled();
+
+/** Grey level of canvas pixel (x, y) and the window's grey for a value, as the page's drawing defines them. */
+async function greyAt(page: Page, x: number, y: number): Promise<number[]> {
+  return page.evaluate(([x, y]) => Array.from((document.getElementById('slice') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.floor(x), Math.floor(y), 1, 1).data.slice(0, 3)), [x, y]);
+}
+const expectedGrey = (v: number, w: { width: number; level: number }) => Math.round(Math.min(255, Math.max(0, ((v - (w.level - w.width / 2)) * 255) / w.width)));
+
+function niftiFile(name: string, dims: [number, number, number], affine: Affine): { name: string; mimeType: string; buffer: Buffer } {
+  const data = new Int16Array(dims[0] * dims[1] * dims[2]);
+  for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) data[i + dims[0] * (j + dims[1] * k)] = 10 * i + 3 * j + k;
+  const v = createVolume({ dims, data, affine, spacing: [1, 1, 1], source: name });
+  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(serializeNifti(v)) };
+}
+
+async function partA(page: Page, url: string, phantom: Volume): Promise<void> {
+  await page.goto(`${url}?phantom&slices=3-6`);
+  let s = await waitFor(page, 'opening the phantom without WebGPU', (s) => s.status === 'no-webgpu' && !!s.volume, 30_000);
+  check('no WebGPU: the page says segmentation is unavailable and viewing works', /not available/.test(s.message) && !/not loaded yet/.test(s.message), s.message);
+  check('no WebGPU: the phantom button offers viewing only', (await page.locator('#phantom').innerText()) === 'View the bundled phantom');
+  check('no WebGPU: Segment, Propagate, Cancel, Undo, Export disabled', (await Promise.all(['segment', 'propagate', 'cancel', 'undo', 'export'].map((id) => disabled(page, id)))).every(Boolean));
+  check('no WebGPU: Segment explains why it is disabled', (await page.locator('#segment').getAttribute('title')) === 'Segmentation needs WebGPU');
+
+  // Orientation letters and the radiological layout of the identity-affine (RAS) phantom.
+  const letters = await Promise.all(['left', 'right', 'top', 'bottom'].map((e) => page.locator(`#edge-${e}`).innerText()));
+  check('edge letters of an axial RAS volume: R left, L right, A top, P bottom', letters.join('') === 'RLAP', letters.join(','));
+  const box = (await page.locator('#slice').boundingBox())!;
+  await page.locator('#slice').click({ position: { x: 1, y: box.height / 2 } });
+  await page.locator('#slice').click({ position: { x: box.width / 2, y: 1 } });
+  s = await state(page);
+  const edgePoints = s.points[s.slice] ?? [];
+  // Identity affine: world x = i, so patient right (larger x) is i = 127; anterior (larger y) is j = 127.
+  check('a click at the left edge lands on the largest i (patient right)', edgePoints[0]?.[0] === 127, JSON.stringify(edgePoints[0]));
+  check('a click at the top edge lands on the largest j (anterior)', edgePoints[1]?.[1] === 127, JSON.stringify(edgePoints[1]));
+  await page.locator('#clear').click();
+  const slice = getSlice(phantom, 'axial', s.slice);
+  // Corners (x, y) -> voxel (i, j): left = large i, top = large j.
+  const corners = [[0, 0, 127, 127], [box.width - 1, 0, 0, 127], [0, box.height - 1, 127, 0], [box.width - 1, box.height - 1, 0, 0]];
+  const greys = [];
+  for (const [x, y, i, j] of corners) greys.push({ shown: (await greyAt(page, x, y))[0], want: expectedGrey(slice.data[i * slice.width + j], s.window) });
+  check('the canvas corners (top-left, top-right, bottom-left, bottom-right) show voxels (127,127), (0,127), (127,0), (0,0)', greys.every((g) => Math.abs(g.shown - g.want) <= 1) && new Set(greys.map((g) => g.want)).size > 1, JSON.stringify(greys));
+
+  // Fit and fractional zoom.
+  const vp = await page.evaluate(() => ({ w: document.getElementById('viewport')!.clientWidth, h: document.getElementById('viewport')!.clientHeight }));
+  check('fit-to-window: the slice fills the viewport without overflowing it', box.width <= vp.w && box.height <= vp.h && Math.max(box.width / vp.w, box.height / vp.h) > 0.95 && !Number.isInteger(s.zoom), `${box.width}x${box.height} in ${vp.w}x${vp.h}, zoom ${s.zoom}`);
+  await page.fill('#zoom', '2.5');
+  await page.press('#zoom', 'Enter');
+  const zoomed = (await page.locator('#slice').boundingBox())!;
+  check('fractional zoom 2.5 draws 128 voxels as 320 px', zoomed.width === 320 && zoomed.height === 320, `${zoomed.width}x${zoomed.height}`);
+  await page.locator('#fit').click();
+
+  // Percentile auto-window: about 0.5% of voxels on either side, unlike min..max.
+  const values = Array.from(phantom.data as Uint8Array);
+  const low = s.window.level - s.window.width / 2;
+  const high = s.window.level + s.window.width / 2;
+  const below = values.filter((v) => v < low).length / values.length;
+  const above = values.filter((v) => v > high).length / values.length;
+  const [min, max] = values.reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
+  check('auto window spans the 0.5..99.5 percentiles (not min..max)', below <= 0.006 && above <= 0.006 && (low > min || high < max), `W ${s.window.width} L ${s.window.level}; ${(100 * below).toFixed(2)}% below, ${(100 * above).toFixed(2)}% above; range ${min}..${max}`);
+  await page.selectOption('#preset', 'lung');
+  s = await state(page);
+  check('the lung preset sets W 1500 L -600', s.window.width === 1500 && s.window.level === -600 && (await page.inputValue('#win')) === '1500');
+  await page.selectOption('#preset', 'auto');
+
+  // Keyboard.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  const z0 = (await state(page)).slice;
+  const key = async (k: string) => {
+    await page.keyboard.press(k);
+    return (await state(page)).slice;
+  };
+  const seq = [await key('ArrowUp'), await key('ArrowDown'), await key('ArrowDown'), await key('PageUp'), await key('Home'), await key('End'), await key('PageDown')];
+  check('arrows, PageUp/PageDown, Home/End change slice', seq.join() === [z0 + 1, z0, z0 - 1, 9, 0, 9, 0].join(), `from ${z0}: ${seq}`);
+  await page.keyboard.press('?');
+  const helpOpen = await page.evaluate(() => (document.getElementById('help') as HTMLDialogElement).open);
+  const helpText = await page.locator('#help').innerText();
+  await shot(page, 'help');
+  await page.keyboard.press('Escape');
+  const helpClosed = !(await page.evaluate(() => (document.getElementById('help') as HTMLDialogElement).open));
+  check('? opens the shortcut help listing Esc, Enter, Ctrl+Z; Esc closes it', helpOpen && helpClosed && /Esc/.test(helpText) && /Enter/.test(helpText) && /Ctrl/.test(helpText));
+
+  // Points: kept per slice, editable, a fifth click refused.
+  await page.keyboard.press('End');
+  for (let n = 0; n < 4; n++) await page.keyboard.press('ArrowDown'); // slice 5
+  const mine: [number, number][] = [[40, 60], [90, 62], [64, 30], [66, 100]];
+  for (const [a, b] of mine) await clickVoxel(page, a, b);
+  s = await state(page);
+  check('four clicks store the four voxels clicked', JSON.stringify(s.points[5]) === JSON.stringify(mine), JSON.stringify(s.points[5]));
+  check('Segment stays disabled without networks; Clear enabled', (await disabled(page, 'segment')) && !(await disabled(page, 'clear')));
+  await clickVoxel(page, 20, 20);
+  s = await state(page);
+  check('a fifth click is refused with a message, the four points stay', s.points[5].length === 4 && /already has its four points/.test(s.message), s.message);
+  await page.keyboard.press('ArrowUp');
+  const marksOn6 = await page.evaluate(() => Array.from((document.getElementById('marks') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 4000, 4000).data).some((v) => v !== 0));
+  s = await state(page);
+  check('another slice shows no points and slice 5 keeps its own', s.slice === 6 && !marksOn6 && s.points[5]?.length === 4);
+  await page.keyboard.press('ArrowDown');
+  const from = await canvasPoint(page, 40, 60);
+  const to = await canvasPoint(page, 44, 57);
+  const slicePos = (await page.locator('#slice').boundingBox())!;
+  await page.mouse.move(slicePos.x + from.x, slicePos.y + from.y);
+  await page.mouse.down();
+  await page.mouse.move(slicePos.x + (from.x + to.x) / 2, slicePos.y + (from.y + to.y) / 2);
+  await page.mouse.move(slicePos.x + to.x, slicePos.y + to.y);
+  await page.mouse.up();
+  s = await state(page);
+  check('dragging a point moves it to the voxel dropped on', JSON.stringify(s.points[5][0]) === '[44,57]' && s.points[5].length === 4, JSON.stringify(s.points[5]));
+  await shot(page, 'points');
+  await clickVoxel(page, 90, 62, 'right');
+  s = await state(page);
+  check('right-click on a point deletes it', s.points[5].length === 3 && !s.points[5].some(([a, b]) => a === 90 && b === 62), JSON.stringify(s.points[5]));
+  await page.keyboard.press('Delete');
+  s = await state(page);
+  check('Delete removes a point', s.points[5].length === 2);
+
+  // The strip: out-of-session slices look different from unsegmented ones, hover says which.
+  const strip = (await page.locator('#strip').boundingBox())!;
+  const columns = await page.evaluate(() => {
+    // No helper function in here: tsx would wrap it in a __name() call the page lacks.
+    const c = document.getElementById('strip') as HTMLCanvasElement;
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const grey = [1, 4].map((z) => {
+      const x = Math.round(4 + (z + 0.5) * ((c.width - 8) / 10));
+      let n = 0;
+      for (let y = 4; y < c.height - 4; y++) n += px[(y * c.width + x) * 4] < 250 ? 1 : 0;
+      return n;
+    });
+    return { outside: grey[0], inside: grey[1] };
+  });
+  check('strip: slices outside the session are hatched, unsegmented ones in it blank', columns.outside > 10 && columns.inside === 0, JSON.stringify(columns));
+  await page.mouse.move(strip.x + 4 + 1.5 * ((strip.width - 8) / 10), strip.y + strip.height / 2);
+  const tip = await page.locator('#striptip').innerText();
+  check('hovering the strip names the slice and its state', /Slice 1: outside this session \(slices 3–6\)/.test(tip), tip);
+  const axis = await page.evaluate(() => Array.from((document.getElementById('stripaxis') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 340, 20).data).some((v, i) => i % 4 === 3 && v > 0));
+  check('the strip has a slice-number axis', axis);
+  check('no recommendation before anything is segmented', (await page.locator('#recommend').innerText()) === '');
+  await shot(page, 'no-webgpu');
+
+  // Other geometries: LPS storage flips, an oblique volume gets a notice, a bad file a plain message.
+  await page.setInputFiles('#file', niftiFile('lps.nii', [20, 16, 4], [[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]));
+  await waitFor(page, 'opening lps.nii', (s) => /lps\.nii/.test(s.message), 10_000);
+  const lps = (await page.locator('#slice').boundingBox())!;
+  await page.locator('#slice').click({ position: { x: 1, y: 1 } });
+  s = await state(page);
+  check('LPS volume: the top-left pixel is voxel (0, 0) (i=0 is the patient-right-most)', JSON.stringify(s.points[s.slice]?.[0]) === '[0,0]' && Math.abs(lps.width / lps.height - 20 / 16) < 0.02, JSON.stringify(s.points[s.slice]));
+  const t = (20 * Math.PI) / 180;
+  await page.setInputFiles('#file', niftiFile('oblique.nii', [12, 12, 3], [[Math.cos(t), -Math.sin(t), 0, 0], [Math.sin(t), Math.cos(t), 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]));
+  await waitFor(page, 'opening oblique.nii', (s) => /oblique\.nii/.test(s.message), 10_000);
+  const notice = await page.locator('#notice').innerText();
+  check('oblique volume: a notice says it is shown in the nearest orientation', /tilted 20\.0°/.test(notice) && /nearest axial/.test(notice), notice);
+  await shot(page, 'oblique');
+  await page.setInputFiles('#file', { name: 'notes.nii', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a volume at all, just text'.repeat(20)) });
+  s = await waitFor(page, 'opening a bad file', (s) => /notes\.nii/.test(s.message), 10_000);
+  const detailsOpen = await page.evaluate(() => (document.getElementById('details') as HTMLDetailsElement).open);
+  check('a bad file gets a plain message, the technical one behind Details', /not a volume this viewer can read/.test(s.message) && /sizeof_hdr/.test(s.details) && !/sizeof_hdr/.test(s.message) && !detailsOpen, s.message);
+}
+
+async function main(): Promise<number> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await buildWeb();
+  const server = await serveWeb({ port: 0 });
+  const url = serverUrl(server);
+  const phantom = parseNifti(readFileSync(join(ROOT, 'examples/phantom/image.nii.gz')), 'phantom');
+  let browser: Browser | null = null;
+  const pageErrors: string[] = [];
+  const watch = (page: Page) => page.on('pageerror', (e) => pageErrors.push(e.message));
+  try {
+    const t0 = Date.now();
+    // No --enable-unsafe-webgpu: Chromium then offers no adapter, as on a machine without WebGPU.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS.filter((a) => !/webgpu/.test(a)), timeout: 60_000 });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    watch(page);
+    await partA(page, url, phantom);
+    await browser.close();
+    console.log(`part A (no WebGPU): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (e) {
+    check('viewer test completes', false, (e as Error).stack ?? String(e));
+  } finally {
+    await browser?.close();
+    server.close();
+  }
+  for (const e of pageErrors) check('no uncaught page error', false, e);
+  console.log(`${passed} passed, ${failed} failed; screenshots in ${ARTIFACTS}/viewer-*.png`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+setTimeout(() => {
+  console.error(`viewer test: no result ${TIMEOUT_MS / 1000} s after start, giving up`);
+  process.exit(1);
+}, TIMEOUT_MS).unref();
+
+process.exitCode = await main();
