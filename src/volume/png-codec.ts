@@ -8,7 +8,7 @@
 
 import { zlibSync } from 'fflate';
 import UPNG from 'upng-js';
-import { decodeGrayPng, upngDecode, type GrayImage } from '../io/png.ts';
+import { decodeGrayPng, PngError, upngDecode, type GrayImage } from '../io/png.ts';
 import { VolumeError } from './volume.ts';
 
 const GRAY = 0;
@@ -20,12 +20,16 @@ const INDEXED = 3;
  * are equal.
  */
 export function decodeLabelPng(bytes: ArrayBuffer | Uint8Array, source = '<buffer>'): GrayImage {
-  let img: UPNG.Image;
   try {
-    img = upngDecode(bytes);
+    return decodeLabels(bytes, source);
   } catch (e) {
-    throw new VolumeError(source, `not a readable PNG (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    if (e instanceof PngError) throw new VolumeError(source, e.message.slice(source.length + 2), { cause: e });
+    throw e;
   }
+}
+
+function decodeLabels(bytes: ArrayBuffer | Uint8Array, source: string): GrayImage {
+  const img: UPNG.Image = upngDecode(bytes, source);
   if (img.ctype !== GRAY && img.ctype !== INDEXED) return decodeGrayPng(bytes, source);
   if (!img.width || !img.height || !img.data) throw new VolumeError(source, 'not a readable PNG (no image data)');
   if (img.depth > 8) throw new VolumeError(source, `a ${img.depth}-bit gray PNG: label images must have 8 bits or fewer`);

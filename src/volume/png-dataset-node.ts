@@ -3,7 +3,7 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGrayPng, type GrayImage } from '../io/png.ts';
+import { decodeGrayPng, PngError, type GrayImage } from '../io/png.ts';
 import { sliceToUint8, type IntensityMapping } from './intensity.ts';
 import { decodeLabelPng, encodeGrayPng, encodeMaskPng } from './png-codec.ts';
 import { foregroundOf, parseCaseList, seedLayout, sortSliceFiles, stackSlices, type Foreground, type PngLayout } from './png-dataset.ts';
@@ -16,6 +16,17 @@ function readBytes(path: string, what: string): Uint8Array {
     return readFileSync(path);
   } catch (e) {
     throw new VolumeError(path, `cannot read ${what} (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** An image slice, a PNG problem reported as a VolumeError naming the file (the dataset's error type). */
+function readImageSlice(path: string): GrayImage {
+  const bytes = readBytes(path, 'image slice');
+  try {
+    return decodeGrayPng(bytes, path);
+  } catch (e) {
+    if (e instanceof PngError) throw new VolumeError(path, e.message.slice(path.length + 2), { cause: e });
+    throw e;
   }
 }
 
@@ -64,7 +75,7 @@ export function readPngCase(root: string, name: string, options: ReadPngCaseOpti
   if (!isDir(listed)) throw new VolumeError(imageDir, `no such case folder (case ${JSON.stringify(name)})`);
   const slices = sortSliceFiles(readdirSync(listed), listed);
   if (slices.length === 0) throw new VolumeError(listed, 'no <number>.png slices');
-  const images = slices.map((f) => decodeGrayPng(readBytes(join(imageDir, f), 'image slice'), join(imageDir, f)));
+  const images = slices.map((f) => readImageSlice(join(imageDir, f)));
   const image = stackSlices(images, slices, imageDir);
   if (!hasMask) return { name, image, slices };
   const foreground = options.foreground ?? 1;
