@@ -6,11 +6,11 @@
 //
 //   tsx test/run.ts [--full] [--unit] [--jobs N] [--timeout S] [pattern ...]
 //
-// Tiers: the default tier is test/*.test.ts plus the browser smoke test and the
-// browser end-to-end test; --full adds test/full/*.test.ts (the sweeps); --unit runs
+// Tiers: the default tier is test/*.test.ts plus the scripts test/<dir>/run.ts that
+// drive headless Chromium (smoke, viewer, end-to-end); --full adds test/full/*.test.ts (the sweeps); --unit runs
 // only the *.test.ts files. A pattern keeps the files whose path contains it.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -33,11 +33,17 @@ const testFiles = (dir: string): string[] =>
     .sort()
     .map((f) => `${dir}/${f}`);
 
+const browserScripts = (): string[] =>
+  readdirSync(join(ROOT, 'test'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'test', d.name, 'run.ts')))
+    .map((d) => `test/${d.name}/run.ts`)
+    .sort();
+
 const files = [
   ...testFiles('test'),
   ...(values.full ? testFiles('test/full') : []),
-  // Scripts that drive headless Chromium; each prints its own `N passed, N failed`.
-  ...(values.unit ? [] : ['test/browser/run.ts', 'test/e2e/run.ts']),
+  // Scripts that drive headless Chromium (test/browser, test/viewer, test/e2e); each prints its own `N passed, N failed`.
+  ...(values.unit ? [] : browserScripts()),
 ].filter((f) => positionals.length === 0 || positionals.some((p) => f.includes(p)));
 
 interface Outcome {
