@@ -1,0 +1,137 @@
+// npm run fuzz -- [--count 100000] [--seconds 600] [--seed 1] [--parsers gzip,torch-zip] [--out fuzz.json]
+//
+// The seeded mutation fuzzer for every parser (bench/fuzz/): first the issue-13
+// reproducers (bench/fuzz/regressions.ts), then for each parser up to --count inputs
+// or --seconds seconds in a child process, so that an input that never returns is
+// killed (after 20 s), recorded as a hang, and the run resumes at the next input.
+// Prints inputs, crashes, hangs over 2 s and blow-ups per parser; a finding is
+// reproduced by (parser, seed, index) with --parsers P --seed S --start I --count 1 --verbose.
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runTarget, type Finding, type FuzzStats } from './fuzz/engine.ts';
+import { checkRegression, makeTarget, REGRESSIONS, type TargetName } from './fuzz/regressions.ts';
+
+const PARSERS: readonly TargetName[] = ['nifti', 'nifti-gz', 'nifti-paths', 'gzip', 'safetensors', 'sharded', 'torch-legacy', 'torch-zip', 'png-image', 'png-mask'];
+/** An input running this long without returning is killed and counted as a hang. */
+const KILL_MS = 20_000;
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '600' },
+    seed: { type: 'string', default: '1' },
+    start: { type: 'string', default: '0' },
+    parsers: { type: 'string', default: PARSERS.join(',') },
+    out: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    child: { type: 'boolean', default: false },
+  },
+});
+
+const count = Number(values.count);
+const seconds = Number(values.seconds);
+const seed = Number(values.seed);
+const start = Number(values.start);
+for (const [k, v] of [['count', count], ['seconds', seconds], ['seed', seed], ['start', start]] as const) {
+  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`--${k} must be a non-negative integer`);
+}
+const parsers = values.parsers!.split(',').map((p) => p.trim()) as TargetName[];
+for (const p of parsers) if (!PARSERS.includes(p)) throw new Error(`--parsers: unknown parser '${p}' (${PARSERS.join(', ')})`);
+
+if (values.child) {
+  // One parser in this process; reports every input's index before running it.
+  const target = makeTarget(parsers[0]);
+  const stats = runTarget(target, { count, seconds, seed, start, onInput: (i) => process.send!({ i }) });
+  target.close?.();
+  process.send!({ stats }, () => process.exit(0));
+} else {
+  await main();
+}
+
+function runChild(parser: TargetName, from: number, left: number, secondsLeft: number, onInput: (i: number) => void): Promise<FuzzStats | { killedAt: number }> {
+  return new Promise((resolve) => {
+    const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child', '--parsers', parser, '--seed', String(seed), '--start', String(from), '--count', String(left), '--seconds', String(secondsLeft)], {
+      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096'],
+    });
+    let last = from - 1;
+    let lastAt = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastAt > KILL_MS) {
+        clearInterval(watchdog);
+        child.kill('SIGKILL');
+        resolve({ killedAt: last });
+      }
+    }, 500);
+    child.on('message', (m: { i?: number; stats?: FuzzStats }) => {
+      lastAt = Date.now();
+      if (m.i !== undefined) {
+        last = m.i;
+        onInput(m.i);
+      }
+      if (m.stats) {
+        clearInterval(watchdog);
+        resolve(m.stats);
+      }
+    });
+    child.on('exit', (code) => {
+      clearInterval(watchdog);
+      // A child that died (out of memory, a native crash) is a crash at the input it was on.
+      resolve({ killedAt: code === 0 ? -1 : last });
+    });
+  });
+}
+
+async function fuzzParser(parser: TargetName): Promise<FuzzStats> {
+  const total: FuzzStats = { target: parser, inputs: 0, accepted: 0, refused: 0, crashes: 0, hangs: 0, blowups: 0, slowestMs: 0, ms: 0, findings: [] };
+  const started = Date.now();
+  let from = start;
+  while (total.inputs < count && (Date.now() - started) / 1000 < seconds) {
+    const secondsLeft = Math.max(1, Math.ceil(seconds - (Date.now() - started) / 1000));
+    const result = await runChild(parser, from, count - total.inputs, secondsLeft, () => {});
+    if ('killedAt' in result) {
+      if (result.killedAt < 0) break;
+      const finding: Finding = { kind: 'hang', index: result.killedAt, detail: `no return within ${KILL_MS} ms (or the process died): killed` };
+      total.findings.push(finding);
+      total.hangs++;
+      total.inputs += result.killedAt - from + 1;
+      from = result.killedAt + 1;
+      continue;
+    }
+    total.target = result.target;
+    for (const k of ['inputs', 'accepted', 'refused', 'crashes', 'hangs', 'blowups'] as const) total[k] += result[k];
+    total.slowestMs = Math.max(total.slowestMs, result.slowestMs);
+    total.findings.push(...result.findings);
+    break;
+  }
+  total.ms = Date.now() - started;
+  return total;
+}
+
+async function main(): Promise<void> {
+  console.log(`fuzz: seed ${seed}, up to ${count} inputs or ${seconds} s per parser; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  let regressionFailures = 0;
+  for (const reg of REGRESSIONS) {
+    const target = makeTarget(reg.target);
+    const problem = checkRegression(reg, target);
+    target.close?.();
+    if (problem) regressionFailures++;
+    if (problem || values.verbose) console.log(`  regression ${problem ? 'FAIL' : 'ok'}  ${reg.name}${problem ? `: ${problem}` : ''}`);
+  }
+  console.log(`regressions: ${REGRESSIONS.length - regressionFailures} of ${REGRESSIONS.length} behave`);
+  const results: FuzzStats[] = [];
+  console.log('| parser | inputs | accepted | refused | crash | hang > 2 s | blow-up | slowest (ms) | time (s) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const parser of parsers) {
+    const s = await fuzzParser(parser);
+    results.push(s);
+    console.log(`| ${s.target} | ${s.inputs} | ${s.accepted} | ${s.refused} | ${s.crashes} | ${s.hangs} | ${s.blowups} | ${s.slowestMs.toFixed(0)} | ${(s.ms / 1000).toFixed(0)} |`);
+    for (const f of s.findings.slice(0, values.verbose ? Infinity : 5)) console.log(`    ${f.kind} at --parsers ${parser} --seed ${seed} --start ${f.index}: ${f.detail}`);
+  }
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (values.out) writeFileSync(values.out, JSON.stringify({ seed, count, seconds, regressionFailures, results }, null, 2));
+  const bad = regressionFailures + results.reduce((n, s) => n + s.crashes + s.hangs + s.blowups, 0);
+  process.exitCode = bad > 0 ? 1 : 0;
+}
