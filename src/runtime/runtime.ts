@@ -8,7 +8,8 @@
 
 import { acquireDevice, describeAdapter, type AdapterSummary } from './device.ts';
 import { BufferPool } from './buffer-pool.ts';
-import { Tensor, shapeSize, type DType, type TypedArrayOf } from './tensor.ts';
+import { ScopeStack } from './scope.ts';
+import { Tensor, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
 import { kernelEntry } from './kernels.ts';
 import { checkOverrides, packUniforms, uniformLayoutFor, type OverrideValues, type UniformValues } from './uniforms.ts';
 
@@ -17,6 +18,18 @@ export class GpuKernelError extends Error {
   constructor(readonly kind: string, readonly kernels: string[], readonly gpuMessage: string) {
     super(`WebGPU ${kind} error in kernel ${kernels.length ? kernels.map((k) => `'${k}'`).join(', ') : '(none: outside any kernel)'}: ${gpuMessage}`);
     this.name = 'GpuKernelError';
+  }
+}
+
+/**
+ * The GPU device is gone (driver reset, out of memory, `destroy()`): every later call
+ * says so, naming WebGPU's reason and message, instead of blaming the kernels that
+ * happened to be in flight. Nothing on the old device survives; create a new Runtime.
+ */
+export class DeviceLostError extends Error {
+  constructor(readonly reason: string, readonly gpuMessage: string, readonly during: string) {
+    super(`the WebGPU device was lost (${reason}${gpuMessage ? `: ${gpuMessage}` : ''}); ${during} cannot run. Tensors and weights on it are gone: create a new Runtime and load again`);
+    this.name = 'DeviceLostError';
   }
 }
 
@@ -53,8 +66,9 @@ export function grid1d(count: number): [number, number] {
   return [Math.ceil(count / y), y];
 }
 
-export class Runtime {
+export class Runtime implements TensorOwner {
   readonly pool: BufferPool;
+  private readonly scopes = new ScopeStack();
   private readonly uniformPool: BufferPool;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -62,7 +76,7 @@ export class Runtime {
   private pass: GPUComputePassEncoder | null = null;
   private batchKernels: string[] = [];
   private pendingChecks: Promise<GpuKernelError | null>[] = [];
-  private lostReason: string | null = null;
+  private lost: { reason: string; message: string } | null = null;
   private lastKernels: string[] = [];
   private readonly maxDispatches: number;
   dispatchCount = 0;
@@ -73,7 +87,7 @@ export class Runtime {
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.uniformPool = new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.lost.then((info) => {
-      this.lostReason = `${info.reason}: ${info.message}`;
+      this.lost ??= { reason: String(info.reason), message: info.message };
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.pendingChecks.push(Promise.resolve(new GpuKernelError('uncaptured', this.lastKernels, ev.error.message)));
@@ -96,31 +110,59 @@ export class Runtime {
 
   // ---- tensors ----------------------------------------------------------------
 
+  /**
+   * Runs `fn` and releases every tensor created inside it that its result (a tensor,
+   * or arrays / objects holding tensors) does not contain and that was not `keep`-ed;
+   * the result's tensors belong to the enclosing scope. `fn` may be async: the scope
+   * closes when its promise settles (see scope.ts for how async scopes share tracking).
+   */
+  scope<T>(fn: () => T): T {
+    return this.scopes.run(fn);
+  }
+
+  /** Takes tensors out of every open scope: the caller releases them (weights, memory entries). */
+  keep<T>(value: T): T {
+    return this.scopes.keep(value);
+  }
+
+  /** Tensor-creating calls: a new tensor joins the innermost open scope. */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
-    this.assertAlive();
+    this.assertAlive(`creating tensor '${label}'`);
     const bytes = shapeSize(shape) * 4;
     const max = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > max) {
       throw new RangeError(`tensor '${label}' [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ${max}`);
     }
-    return new Tensor(this, [...shape], dtype, this.pool.acquire(bytes, label), label);
+    const t = new Tensor(this, [...shape], dtype, this.pool.acquire(bytes, label), label);
+    this.scopes.track(t);
+    return t;
   }
 
+  /**
+   * f32 data is scanned for NaN and Inf on the way (cheap next to the copy): the tensor
+   * records the first such index in `firstNonFinite`, so consumers such as the memory
+   * network can refuse non-finite input that came from the CPU.
+   */
   upload<D extends DType = 'f32'>(shape: readonly number[], data: TypedArrayOf<D> | ArrayLike<number>, dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
+    this.assertAlive(`upload '${label}'`);
     const n = shapeSize(shape);
     if (data.length !== n) throw new RangeError(`upload '${label}': shape [${shape.join(', ')}] has ${n} elements, data has ${data.length}`);
     const t = this.empty(shape, dtype, label);
     const typed = toTyped(data, dtype);
     this.device.queue.writeBuffer(t.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
+    if (dtype === 'f32') t.firstNonFinite = firstNonFinite(typed as Float32Array);
     return t;
   }
 
-  releaseBuffer(buffer: GPUBuffer): void {
-    this.pool.release(buffer);
+  /** Called by Tensor.dispose. */
+  release(t: Tensor): void {
+    this.scopes.forget(t);
+    this.pool.release(t.buffer);
   }
 
   async read<D extends DType>(t: Tensor<D>): Promise<TypedArrayOf<D>> {
     t.assertLive('read');
+    this.assertAlive(`read '${t.label}'`);
     const bytes = t.byteLength;
     const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `readback ${t.label}` });
     this.ensureEncoder();
@@ -132,6 +174,7 @@ export class Runtime {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       await this.sync();
+      if (await this.lostSoon()) this.assertAlive(`read '${t.label}'`);
       throw e;
     }
     await this.sync();
@@ -144,7 +187,7 @@ export class Runtime {
   // ---- kernels ----------------------------------------------------------------
 
   dispatch(call: DispatchCall): void {
-    this.assertAlive();
+    this.assertAlive(`kernel '${call.label ?? call.kernel}'`);
     const label = call.label ?? call.kernel;
     const { reflection } = kernelEntry(call.kernel);
     const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
@@ -190,22 +233,38 @@ export class Runtime {
 
   /** Submits, waits for the GPU to finish, and throws the first WebGPU error seen since the last sync. */
   async sync(): Promise<void> {
+    this.assertAlive('sync');
     this.flush();
     this.closeErrorScope([]);
     this.openErrorScope();
-    await this.device.queue.onSubmittedWorkDone();
     const checks = this.pendingChecks;
     this.pendingChecks = [];
-    const errors = (await Promise.all(checks)).filter((e): e is GpuKernelError => e !== null);
-    this.assertAlive();
+    let errors: GpuKernelError[];
+    try {
+      await this.device.queue.onSubmittedWorkDone();
+      errors = (await Promise.all(checks)).filter((e): e is GpuKernelError => e !== null);
+    } catch (e) {
+      if (await this.lostSoon()) this.assertAlive('sync');
+      throw e;
+    }
+    // A lost device fails every pending command: name the loss, not those kernels.
+    if (errors.length && (await this.lostSoon())) this.assertAlive('sync');
+    this.assertAlive('sync');
     if (errors.length) throw errors[0];
   }
 
+  /** Storage bytes: allocated to live tensors, pooled for reuse, and the peak allocated since creation or `resetPeak`. */
   memoryStats(): { liveBytes: number; pooledBytes: number; peakBytes: number } {
     return this.pool.stats();
   }
 
+  /** Starts a new peak measurement from the bytes allocated now. */
+  resetPeak(): void {
+    this.pool.resetPeak();
+  }
+
   destroy(): void {
+    this.lost ??= { reason: 'destroyed', message: 'Runtime.destroy() was called' };
     this.pool.trim();
     this.uniformPool.trim();
     this.device.destroy();
@@ -264,11 +323,20 @@ export class Runtime {
     );
   }
 
-  private assertAlive(): void {
-    if (this.lostReason !== null) {
-      throw new GpuKernelError('device-lost', this.lastKernels, `the GPU device was lost (${this.lostReason})`);
-    }
+  private assertAlive(during: string): void {
+    if (this.lost) throw new DeviceLostError(this.lost.reason, this.lost.message, during);
   }
+
+  /** Whether the device is lost, giving its `lost` promise a moment to settle (Dawn reports the loss after the failures it causes). */
+  private async lostSoon(): Promise<boolean> {
+    if (!this.lost) await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 20))]);
+    return this.lost !== null;
+  }
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
 }
 
 function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | Int32Array | Uint32Array {

@@ -1,8 +1,17 @@
-import type { Runtime } from './runtime.ts';
+// Tensors know their owner only through `TensorOwner`, which the runtime
+// implements: this file imports nothing from runtime.ts, so the two do not form
+// an import loop.
 
 export type DType = 'f32' | 'i32' | 'u32';
 
 export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+
+/** What a tensor needs from the runtime that made it. */
+export interface TensorOwner {
+  read<D extends DType>(t: Tensor<D>): Promise<TypedArrayOf<D>>;
+  /** Returns the tensor's buffer to the pool and forgets the tensor in any scope. */
+  release(t: Tensor): void;
+}
 
 /**
  * A GPU-resident tensor. Activations are 4-D and channels-last: shape [N, H, W, C]
@@ -11,9 +20,11 @@ export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D e
  */
 export class Tensor<D extends DType = DType> {
   private released = false;
+  /** Index of the first NaN or Inf in the f32 data this tensor was uploaded from; -1 if none or not uploaded. */
+  firstNonFinite = -1;
 
   constructor(
-    readonly runtime: Runtime,
+    readonly runtime: TensorOwner,
     readonly shape: readonly number[],
     readonly dtype: D,
     readonly buffer: GPUBuffer,
@@ -37,11 +48,11 @@ export class Tensor<D extends DType = DType> {
     return this.runtime.read(this);
   }
 
-  /** Returns the buffer to the runtime's pool; the tensor is unusable afterwards. */
+  /** Returns the buffer to the runtime's pool; the tensor is unusable afterwards. Scopes call it for you. */
   dispose(): void {
     if (this.released) return;
     this.released = true;
-    this.runtime.releaseBuffer(this.buffer);
+    this.runtime.release(this);
   }
 
   assertLive(what: string): void {
