@@ -85,6 +85,7 @@ function runChild(parser: TargetName, from: number, left: number, secondsLeft: n
 }
 
 async function fuzzParser(parser: TargetName): Promise<FuzzStats> {
+  let name: string = parser;
   const total: FuzzStats = { target: parser, inputs: 0, accepted: 0, refused: 0, crashes: 0, hangs: 0, blowups: 0, slowestMs: 0, ms: 0, findings: [] };
   const started = Date.now();
   let from = start;
@@ -100,14 +101,14 @@ async function fuzzParser(parser: TargetName): Promise<FuzzStats> {
       from = result.killedAt + 1;
       continue;
     }
-    total.target = result.target;
+    name = result.target;
     for (const k of ['inputs', 'accepted', 'refused', 'crashes', 'hangs', 'blowups'] as const) total[k] += result[k];
     total.slowestMs = Math.max(total.slowestMs, result.slowestMs);
     total.findings.push(...result.findings);
     break;
   }
   total.ms = Date.now() - started;
-  return total;
+  return { ...total, target: name };
 }
 
 async function main(): Promise<void> {
