@@ -49,6 +49,8 @@ const files = [
 interface Outcome {
   file: string;
   seconds: number;
+  /** CPU seconds of the test process (all threads; not Chromium's), null if it died before reporting. */
+  cpu: number | null;
   passed: number;
   failed: number;
   skipped: number;
@@ -75,7 +77,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
   const t0 = performance.now();
   if (live) console.log(`\n=== ${file}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
     let output = '';
     const take = (chunk: Buffer, stream: NodeJS.WriteStream) => {
       output += chunk.toString();
@@ -93,6 +95,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
       if (!live) process.stdout.write(`\n=== ${file}\n${output}`);
       const seconds = (performance.now() - t0) / 1000;
       const counts = countCases(output);
+      const cpu = /\[cpu\] ([\d.]+) s/.exec(output);
       let note = '';
       let { passed, failed, skipped } = counts ?? { passed: 0, failed: 0, skipped: 0 };
       if (timedOut) note = `killed after ${values.timeout} s`;
@@ -100,7 +103,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
       else if (code !== 0 && failed === 0) note = `exit ${code} although every case passed`;
       // A file that dies, hangs or exits non-zero with no failed case still fails once.
       if ((timedOut || !counts || code !== 0) && failed === 0) failed = 1;
-      resolve({ file, seconds, passed, failed, skipped, code, note });
+      resolve({ file, seconds, cpu: cpu ? Number(cpu[1]) : null, passed, failed, skipped, code, note });
     });
   });
 }
@@ -121,11 +124,14 @@ async function main(): Promise<number> {
   );
   const wall = (performance.now() - start) / 1000;
 
-  console.log(`\nper-file wall time (${files.length} files, ${jobs} at a time, ${wall.toFixed(0)} s in all):`);
+  const cpuTotal = outcomes.reduce((a, o) => a + (o.cpu ?? 0), 0);
+  console.log(`\nper-file wall time, slowest first (${files.length} files, ${jobs} at a time, ${wall.toFixed(0)} s wall, ${cpuTotal.toFixed(0)} s CPU in the test processes):`);
+  console.log(`   wall       CPU`);
   for (const o of [...outcomes].sort((a, b) => b.seconds - a.seconds)) {
     const status = o.failed || o.skipped ? 'FAIL' : 'ok  ';
     const counts = `${o.passed} passed, ${o.failed} failed${o.skipped ? `, ${o.skipped} skipped` : ''}`;
-    console.log(`${o.seconds.toFixed(1).padStart(7)} s  ${status}  ${relative('.', o.file).padEnd(36)} ${counts}${o.note ? `  (${o.note})` : ''}`);
+    const cpu = o.cpu === null ? '      -' : `${o.cpu.toFixed(1).padStart(7)}`;
+    console.log(`${o.seconds.toFixed(1).padStart(7)} s ${cpu} s  ${status}  ${relative('.', o.file).padEnd(36)} ${counts}${o.note ? `  (${o.note})` : ''}`);
   }
   const passed = outcomes.reduce((a, o) => a + o.passed, 0);
   const failed = outcomes.reduce((a, o) => a + o.failed, 0);
