@@ -71,9 +71,10 @@ test('every network command lists --memory-weights, its default and --slice-layo
 test('segment --help: points are voxel indices, with an example per axis convention', async () => {
   const r = await mem3d('segment', '--help');
   assert.match(r.out, /voxel indices/);
-  assert.match(r.out, /axial slice k a point is i,j/);
+  assert.match(r.out, /the two voxel axes other than the slice's,\s+in file order/);
+  assert.match(r.out, /axial slice k a\s+point is i,j/);
   assert.match(r.out, /coronal slice i,k/);
-  assert.match(r.out, /sagittal slice j,k/);
+  assert.match(r.out, /sagittal\s+slice j,k/);
   assert.match(r.out, /--points "210,300;260,305;236,280;240,330"/);
 });
 
@@ -124,9 +125,9 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   refused(await mem3d('segment', input, '--slice', '0', '--points', POINTS, '--out', input), 1, /refusing to write over the input/, 'output = input');
   refused(await seg('--slice', '10'), 2, /--slice 10 is outside the volume: 10 axial slices \(0\.\.9\)/, 'slice out of range');
   refused(await mem3d('segment', input, '--slice', '4', '--points', '40,50;128,50;50,40;50,60', '--out', out), 2,
-    /point 2 \(128,50\) is outside the axial slice: i,j must be within 0\.\.127, 0\.\.127/, 'point outside');
+    /point 2 \(128,50\) is outside the axial slice \(along voxel axis k\): i,j must be within 0\.\.127, 0\.\.127/, 'point outside');
   refused(await mem3d('segment', input, '--axis', 'sagittal', '--slice', '4', '--points', '40,9;60,10;50,4;50,6', '--out', out), 2,
-    /point 2 \(60,10\) is outside the sagittal slice: j,k must be within 0\.\.127, 0\.\.9/, 'point outside a sagittal slice');
+    /point 2 \(60,10\) is outside the sagittal slice \(along voxel axis i\): j,k must be within 0\.\.127, 0\.\.9/, 'point outside a sagittal slice');
   // User weights without slice_layout metadata (the IOG index has none), and bad layout flags.
   refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom')), 1,
     /do not say which slice layout .* pass --slice-layout rows-first-axis\|rows-second-axis/, 'weights without a layout');

@@ -20,9 +20,10 @@ object's outermost voxels in the four in-plane directions), then the memory netw
 propagates the mask through the volume in both directions.
 
 Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer,
-NiiVue and nibabel report them: on an axial slice k a point is i,j (i along the file's
-first axis); on a coronal slice i,k; on a sagittal slice j,k. Example: the object on
-axial slice 40 spans i 210..260 and j 280..330:
+NiiVue and nibabel report them: a point is the two voxel axes other than the slice's,
+in file order. For the usual storage (RAS/LPS, slices along k): on an axial slice k a
+point is i,j (i along the file's first axis); on a coronal slice i,k; on a sagittal
+slice j,k. Example: the object on axial slice 40 spans i 210..260 and j 280..330:
   mem3d segment ct.nii.gz --slice 40 --points "210,300;260,305;236,280;240,330" --out mask.nii.gz
 
   --slice N            the annotated slice (0-based) along --axis
@@ -34,8 +35,8 @@ axial slice 40 spans i 210..260 and j 280..330:
 ${WEIGHTS_HELP}`;
 
 const AXES: AxisName[] = ['axial', 'coronal', 'sagittal'];
-/** The in-plane voxel axes (a, b) of each slice direction, for messages. */
-const IN_PLANE: Record<AxisName, string> = { axial: 'i,j', coronal: 'i,k', sagittal: 'j,k' };
+/** The in-plane voxel axes (a, b) of a slice along voxel axis 0, 1 or 2, for messages. */
+const IN_PLANE = ['j,k', 'i,k', 'i,j'] as const;
 
 export interface SegmentDeps {
   /** The networks to run (tests pass scripted ones). */
@@ -80,7 +81,8 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     const volume = readNifti(input);
     const shape = sliceShape(volume, axis);
     if (slice >= shape.count) throw new UsageError(`--slice ${slice} is outside the volume: ${shape.count} ${axis} slices (0..${shape.count - 1})`);
-    checkPointsInside(points, shape.height, shape.width, axis);
+    const inPlane = IN_PLANE[shape.axis];
+    checkPointsInside(points, shape.height, shape.width, `${axis} slice (along voxel axis ${'ijk'[shape.axis]}): ${inPlane}`);
 
     printPlan(io, plan);
     const stack = volumeStack(volume, axis, mapping);
@@ -91,7 +93,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       try {
         const session = newSession(rt, stack, networks);
         const t0 = performance.now();
-        io.log(`${axis} slice ${slice}: extreme points (${IN_PLANE[axis]}) ${points.map(([a, b]) => `${a},${b}`).join('; ')}`);
+        io.log(`${axis} slice ${slice} (along ${'ijk'[shape.axis]}): extreme points (${inPlane}) ${points.map(([a, b]) => `${a},${b}`).join('; ')}`);
         const mask2d = await session.annotate(slice, { kind: 'extreme-points', points: points.map(pixelFromVoxel) });
         io.log(`slice ${slice}: ${mask2d.reduce((s, v) => s + v, 0)} voxels from the 2D network`);
         const bar = new ProgressBar('propagating', io);
@@ -121,10 +123,10 @@ function windowOf(value: string | undefined): IntensityMapping {
 }
 
 /** Each point (a, b) must lie on the slice: a < its size along the first in-plane axis (rows), b < the second. */
-function checkPointsInside(points: readonly VoxelPoint[], sizeA: number, sizeB: number, axis: AxisName): void {
+function checkPointsInside(points: readonly VoxelPoint[], sizeA: number, sizeB: number, slice: string): void {
   points.forEach(([a, b], n) => {
     if (a >= sizeA || b >= sizeB) {
-      throw new UsageError(`--points: point ${n + 1} (${a},${b}) is outside the ${axis} slice: ${IN_PLANE[axis]} must be within 0..${sizeA - 1}, 0..${sizeB - 1}`);
+      throw new UsageError(`--points: point ${n + 1} (${a},${b}) is outside the ${slice} must be within 0..${sizeA - 1}, 0..${sizeB - 1}`);
     }
   });
 }
