@@ -56,7 +56,8 @@ async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies
             kind,
             seed,
             onProgress: (msg) => io.error(`  ${msg}`),
-            onRound: (x) => io.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)} (${x.seconds.toFixed(1)} s)`),
+            onRound: (x) => io.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)}, ` +
+              `quality vs IoU r ${x.qualityIoU.r === null ? 'n/a' : x.qualityIoU.r.toFixed(3)} over ${x.qualityIoU.slices} slices (${x.seconds.toFixed(1)} s)`),
           });
           results.push({ name: c.name, strategy, rounds: r });
         }
