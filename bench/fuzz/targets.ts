@@ -89,10 +89,21 @@ function gzipOf(b: Uint8Array, r: Rng): Uint8Array {
   return out;
 }
 
+/** Edits the last member's trailer: ISIZE (which decoders may trust for allocation) or CRC-32. */
+function editTrailer(gz: Uint8Array, r: Rng): Uint8Array {
+  const out = gz.slice();
+  if (out.length < 8) return out;
+  const v = new DataView(out.buffer);
+  if (r() < 0.7) v.setUint32(out.length - 4, pick(r, [0, 1, 10, 0xffffffff, 0x40000000, 0x7fffffff, v.getUint32(out.length - 4, true) + 1]), true);
+  else out[out.length - 8 + int(r, 4)] ^= 1 << int(r, 8);
+  return out;
+}
+
 function mutatedNiftiGz(r: Rng, seeds: readonly Uint8Array[]): Uint8Array {
   const inner = r() < 0.7 ? mutatedNifti(r, seeds) : pick(r, seeds);
   const gz = gzipOf(inner, r);
-  return r() < 0.5 ? mutate(gz, r) : gz;
+  const choice = r();
+  return choice < 0.2 ? editTrailer(gz, r) : choice < 0.6 ? mutate(gz, r) : gz;
 }
 
 const isVolumeError = (e: unknown) => e instanceof VolumeError;
@@ -155,7 +166,8 @@ export function gzipTarget(): FuzzTarget {
     name: 'gzip',
     generate: (r) => {
       const gz = gzipOf(r() < 0.3 ? mutate(pick(r, seeds), r) : pick(r, seeds), r);
-      return [r() < 0.8 ? mutate(gz, r) : gz];
+      const choice = r();
+      return [choice < 0.2 ? editTrailer(gz, r) : choice < 0.8 ? mutate(gz, r) : gz];
     },
     run: ([b]) => gunzip(b, 'fuzz.gz').length,
     typed: (e) => e instanceof GzipError,
@@ -185,8 +197,8 @@ function tensorSets(): TensorToWrite[][] {
 /** A random JSON value for header edits: deep nesting, wrong types, extreme numbers. */
 function hostileJson(r: Rng): string {
   switch (int(r, 8)) {
-    case 0: { const d = 1 + int(r, 3000); return '['.repeat(d) + ']'.repeat(d); }
-    case 1: { const d = 1 + int(r, 3000); return '{"a":'.repeat(d) + '1' + '}'.repeat(d); }
+    case 0: { const d = pick(r, [1 + int(r, 200), 1 + int(r, 3000), 20_000, 60_000]); return '['.repeat(d) + ']'.repeat(d); }
+    case 1: { const d = pick(r, [1 + int(r, 200), 1 + int(r, 3000), 20_000]); return '{"a":'.repeat(d) + '1' + '}'.repeat(d); }
     case 2: return String(pick(r, [-1, -16, 1e300, 2 ** 53 + 2, 1.5, 0, 4294967296]));
     case 3: return JSON.stringify('x'.repeat(int(r, 300)));
     case 4: return pick(r, ['null', 'true', '{}', '[]', '[1,2,3]', '[0,-4]', '[8,4]', '"F8_E4M3"', '"toString"', '"__proto__"']);
@@ -302,12 +314,31 @@ function pickleNoise(r: Rng): Uint8Array {
   const n = 1 + int(r, 2000);
   switch (int(r, 6)) {
     case 0: return new Uint8Array(n).fill(0x28); // MARK x n
-    case 1: return Uint8Array.from([...new Array(n).fill(0x5d), ...new Array(n - 1).fill(0x61)]); // nested lists
+    case 1: { // nested lists, sometimes far past the limit
+      const d = r() < 0.1 ? 200_000 : n;
+      const out = new Uint8Array(2 * d - 1).fill(0x61);
+      out.fill(0x5d, 0, d);
+      return out;
+    }
     case 2: return Uint8Array.from([0x5d, 0x28, ...Array.from({ length: n }, () => [0x4b, int(r, 256)]).flat(), 0x65]); // APPENDS
     case 3: return Uint8Array.from([0x7d, 0x28, ...Array.from({ length: n }, () => [0x4b, int(r, 256)]).flat(), 0x75]); // SETITEMS
     case 4: return Uint8Array.from(Array.from({ length: 1 + int(r, 16) }, () => pick(r, [0x28, 0x29, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x5d, 0x61, 0x62, 0x65, 0x68, 0x71, 0x74, 0x75, 0x7d, 0x81, 0x85, 0x86, 0x87, 0x93, 0x94])));
     default: return Uint8Array.from([0x8a, 255, ...Array.from({ length: 255 }, () => int(r, 256))]); // a 2040-bit LONG1
   }
+}
+
+/** A state_dict of one to three tensors with hostile view arguments and storage references. */
+function randomViewPickle(r: Rng, legacy: boolean): Uint8Array {
+  const dim = () => pick(r, [-4, -1, 0, 1, 2, 3, 4, 16384, 32768, 2 ** 31 - 1]);
+  const w = new PickleWriter().emptyDict().mark();
+  for (let k = 1 + int(r, 3); k > 0; k--) {
+    const rank = int(r, 4);
+    const shape = Array.from({ length: rank }, dim);
+    const stride = Array.from({ length: rank }, () => pick(r, [0, 0, 1, 1, -1, 2, 4, 32768, 2 ** 30]));
+    w.str(pick(r, ['w', 'b', 'x.qscale', 'module.w', `t${k}`]));
+    w.tensor({ type: pick(r, ['FloatStorage', 'FloatStorage', 'HalfStorage', 'LongStorage', 'ShortStorage']), key: pick(r, ['0', '1', '9']), numel: pick(r, [0, 2, 4, 12, -1, 2 ** 31]), offset: pick(r, [0, 0, 1, 3, -1, 2 ** 30]), shape, stride, legacy });
+  }
+  return w.setItems().bytes();
 }
 
 function mutatedPickle(p: Uint8Array, r: Rng): Uint8Array {
@@ -337,7 +368,9 @@ export function torchTarget(legacy: boolean): FuzzTarget {
     name: legacy ? 'torch legacy pickle' : 'torch zip',
     generate: (r) => {
       const s = pick(r, seeds);
-      const file = wrap(s, r() < 0.7 ? mutatedPickle(s.pickle, r) : s.pickle);
+      const choice = r();
+      const pickle = choice < 0.3 ? randomViewPickle(r, legacy) : choice < 0.8 ? mutatedPickle(s.pickle, r) : s.pickle;
+      const file = wrap(s, pickle);
       return [r() < 0.4 ? mutate(file, r) : file];
     },
     run: ([b]) => readTorch(b, legacy ? 'fuzz-legacy.pth' : 'fuzz.pth'),
