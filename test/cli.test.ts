@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
+import { writeSafetensors } from '../src/io/safetensors-node.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { createVolume } from '../src/volume/volume.ts';
 
@@ -128,11 +129,13 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
     /point 2 \(128,50\) is outside the axial slice \(along voxel axis k\): i,j must be within 0\.\.127, 0\.\.127/, 'point outside');
   refused(await mem3d('segment', input, '--axis', 'sagittal', '--slice', '4', '--points', '40,9;60,10;50,4;50,6', '--out', out), 2,
     /point 2 \(60,10\) is outside the sagittal slice \(along voxel axis i\): j,k must be within 0\.\.127, 0\.\.9/, 'point outside a sagittal slice');
-  // User weights without slice_layout metadata (the IOG index has none), and bad layout flags.
-  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom')), 1,
-    /do not say which slice layout .* pass --slice-layout rows-first-axis\|rows-second-axis/, 'weights without a layout');
+  // User weights without slice_layout metadata, weights contradicting the flag, and bad layout flags.
+  const bare = join(dir, 'bare.safetensors');
+  writeSafetensors(bare, { w: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } }, { format: 'pt' });
+  refused(await seg('--memory-weights', bare), 1, /bare\.safetensors: the weights do not say which slice layout .* pass --slice-layout rows-first-axis\|rows-second-axis/, 'weights without a layout');
+  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--slice-layout', 'rows-first-axis'), 1, /state slice layout rows-second-axis, --slice-layout says rows-first-axis/, 'contradicting layout');
   refused(await seg('--slice-layout', 'rows-first-axis'), 2, /--slice-layout describes --memory-weights/, 'layout without weights');
-  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--slice-layout', 'rows'), 2, /--slice-layout: slice layout 'rows' is not one of/, 'bad layout');
+  refused(await seg('--memory-weights', bare, '--slice-layout', 'rows'), 2, /--slice-layout: slice layout 'rows' is not one of/, 'bad layout');
   refused(await seg('--memory-weights', join(dir, 'nothing')), 1, /weights not found at/, 'missing weights');
   // Outputs: an existing file without --overwrite, a folder, an unwritable place.
   writeFileSync(out, 'keep me');
@@ -141,7 +144,7 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   mkdirSync(join(dir, 'folder.nii'));
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(dir, 'folder.nii')), 1, /folder\.nii: is a folder/, 'output is a folder');
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(input, 'm.nii')), 1, /is a file, not a folder/, 'output under a file');
-  assert.equal(readdirSync(dir).sort(), ['ct.nii.gz', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
+  assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
 });
 
 /** A 2-case PNG dataset (seed layout, task 06) in a new folder. */

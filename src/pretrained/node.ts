@@ -42,7 +42,7 @@ export function resolveWeightsPath(path: string): string {
  * else `given` (the --slice-layout flag, the API's sliceLayout option); refused when
  * neither says, or when they disagree. Guessing would silently transpose every slice.
  */
-export function weightsSliceLayout(reader: SafetensorsReader, given?: SliceLayout): SliceLayout {
+export function requireSliceLayout(reader: SafetensorsReader, given?: SliceLayout): SliceLayout {
   const stated = reader.metadata[SLICE_LAYOUT_KEY];
   if (stated === undefined) {
     if (given) return given;
@@ -58,11 +58,19 @@ export function weightsSliceLayout(reader: SafetensorsReader, given?: SliceLayou
 export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { file: string; reader: SafetensorsReader; sliceLayout: SliceLayout } {
   const file = resolveWeightsPath(path);
   const reader = loadSafetensors(file);
-  return { file, reader, sliceLayout: weightsSliceLayout(reader, sliceLayout) };
+  return { file, reader, sliceLayout: requireSliceLayout(reader, sliceLayout) };
 }
 
-export function loadIOG(rt: Runtime, path = IOG_PHANTOM_INDEX): IOGNetwork {
-  return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(resolveWeightsPath(path))));
+/** The shipped phantom IOG, or a user's converted IOG weights (their layout from metadata or `sliceLayout`). */
+export function loadIOG(rt: Runtime, path?: string, sliceLayout?: SliceLayout): IOGNetwork {
+  if (path === undefined) {
+    if (sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
+    return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(IOG_PHANTOM_INDEX)));
+  }
+  const file = resolveWeightsPath(path);
+  const reader = loadSafetensors(file);
+  requireSliceLayout(reader, sliceLayout);
+  return IOGNetwork.load(rt, safetensorsWeightSource(reader));
 }
 
 export interface LoadedMemoryNetwork {
