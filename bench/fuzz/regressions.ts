@@ -129,6 +129,7 @@ export const REGRESSIONS: readonly Regression[] = [
   { name: 'safetensors: unsupported dtype value 20,000 deep', target: 'safetensors', expect: 'refused', input: () => [stFile(`{"a":{"dtype":${nest(120, '"x"')},"shape":[1],"data_offsets":[0,4]}}`, new Uint8Array(4))], mention: ['unsupported dtype', 'a list of 1 item'] },
   { name: 'sharded: weight_map value nested 20,000 deep', target: 'sharded', expect: 'refused', mention: ['nested'], input: () => sharded(`{"metadata":{},"weight_map":{"a":${nest(20000, '"x"')}}}`) },
   { name: 'sharded: metadata nested 100 deep (allowed, printed safely)', target: 'sharded', expect: 'accepted', input: () => sharded(`{"metadata":{"k":${nest(100)}},"weight_map":{"a":"m-00001-of-00001.safetensors"}}`) },
+  { name: 'sharded: 10,000 tensors in 10,000 missing shards (was quadratic)', target: 'sharded', expect: 'refused', mention: ['missing', 'and 9995 more'], input: () => [enc(JSON.stringify({ weight_map: Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`t${i}`, `s${i}.safetensors`])) }))] },
   { name: 'sharded: shard name escaping the folder', target: 'sharded', expect: 'refused', mention: ['not a relative shard file name'], input: () => sharded('{"weight_map":{"a":"../m-00001-of-00001.safetensors"}}') },
 
   // torch

@@ -34,8 +34,11 @@ export function loadShardedSafetensors(indexPath: string): ShardedSafetensors {
   const sharded = new ShardedSafetensors(index, indexPath, (file) => readSafetensors(join(dir, file)));
   const missing = sharded.shardFiles().filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
-    const users = (f: string) => sharded.names().filter((n) => sharded.shardOf(n) === f);
-    const list = missing.map((f) => `'${f}' (holds ${users(f).length} tensors, e.g. '${users(f)[0]}')`).join(', ');
+    // One pass over the names (an index may list 10^5 tensors and as many shards).
+    const users = new Map<string, string[]>(missing.map((f) => [f, []]));
+    for (const n of sharded.names()) users.get(sharded.shardOf(n))?.push(n);
+    const shown = missing.slice(0, 5).map((f) => `'${f}' (holds ${users.get(f)!.length} tensors, e.g. '${users.get(f)![0]}')`);
+    const list = shown.join(', ') + (missing.length > shown.length ? `, and ${missing.length - shown.length} more` : '');
     throw new SafetensorsError(indexPath, `shard files listed in the index are missing from ${dir}: ${list}`);
   }
   return sharded;
