@@ -26,12 +26,14 @@ export const MAX_GUNZIP_BYTES = 2 ** 32 - 1;
 /** Deflate cannot expand its input more than about 1032 times. */
 const MAX_DEFLATE_RATIO = 1032;
 /**
- * Input handed to the inflater at a time: at least 16 KiB (so one step inflates at
- * most ~16 MiB past the limit), at most 1 MiB, and no more than the limit's
- * remaining room allows once that is larger.
+ * Input handed to the inflater at a time: 16 KiB until the limit is known (so the
+ * first step inflates at most ~16 MiB), then as much as the limit's remaining room
+ * plus OVERSHOOT allows at deflate's worst ratio, at most 1 MiB: the output of one
+ * step may pass the limit by OVERSHOOT at most before it is refused.
  */
 const MIN_STEP = 16 * 1024;
 const MAX_STEP = 1 << 20;
+const OVERSHOOT = 64 * 2 ** 20;
 
 export interface GunzipLimit {
   /** the output size the caller expects (the first allocation; 0 when unknown) */
@@ -70,7 +72,7 @@ class Output {
   /** The most input one inflate step may take (see MIN_STEP). */
   step(): number {
     if (this.options.limit && !this.limit) return MIN_STEP;
-    const room = ((this.limit?.max ?? MAX_GUNZIP_BYTES) - this.length) / MAX_DEFLATE_RATIO;
+    const room = ((this.limit?.max ?? MAX_GUNZIP_BYTES) - this.length + OVERSHOOT) / MAX_DEFLATE_RATIO;
     return Math.max(MIN_STEP, Math.min(MAX_STEP, Math.floor(room)));
   }
 
