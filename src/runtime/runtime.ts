@@ -11,7 +11,9 @@ import { BufferPool } from './buffer-pool.ts';
 import { ScopeStack } from './scope.ts';
 import { Tensor, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
 import { kernelEntry } from './kernels.ts';
-import { checkOverrides, packUniforms, uniformLayoutFor, type OverrideValues, type UniformValues } from './uniforms.ts';
+import { PipelineCache, type PipelineSpec } from './pipelines.ts';
+import { Profiler, type DispatchCost, type ProfileReport } from './profiler.ts';
+import { packUniforms, uniformLayoutFor, type OverrideValues, type UniformValues } from './uniforms.ts';
 
 /** A WebGPU error traced back to the kernels whose commands were in flight. */
 export class GpuKernelError extends Error {
@@ -46,6 +48,8 @@ export interface DispatchCall {
   /** The uniform struct at binding n (n = bindings.length), by field name; packed by its WGSL layout. */
   uniforms: UniformValues;
   workgroups: readonly [number, number?, number?];
+  /** FLOPs and bytes moved, for the profiler (bytes default to the bindings' sizes). */
+  cost?: DispatchCost;
 }
 
 export interface RuntimeOptions {
@@ -70,8 +74,9 @@ export class Runtime implements TensorOwner {
   readonly pool: BufferPool;
   private readonly scopes = new ScopeStack();
   private readonly uniformPool: BufferPool;
-  private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Compiled pipelines; `rt.pipelines.specs()` lists them for a later warmup(). */
+  readonly pipelines: PipelineCache;
+  private profiler: Profiler | null = null;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batchKernels: string[] = [];
@@ -84,6 +89,7 @@ export class Runtime implements TensorOwner {
 
   private constructor(readonly device: GPUDevice, readonly adapter: AdapterSummary, options: RuntimeOptions) {
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 96;
+    this.pipelines = new PipelineCache(device);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.uniformPool = new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     device.lost.then((info) => {
@@ -191,7 +197,7 @@ export class Runtime implements TensorOwner {
     const label = call.label ?? call.kernel;
     const { reflection } = kernelEntry(call.kernel);
     const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
-    const pipeline = this.pipeline(call.kernel, call.entryPoint ?? 'main', call.constants ?? {});
+    const pipeline = this.pipelines.get(call.kernel, call.entryPoint ?? 'main', call.constants ?? {}, (key) => this.batchKernels.push(`compile ${key}`));
     const ubuf = this.uniformPool.acquire(uniformBytes.byteLength, `${label} params`);
     this.device.queue.writeBuffer(ubuf, 0, uniformBytes);
     const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => {
@@ -201,11 +207,12 @@ export class Runtime implements TensorOwner {
     entries.push({ binding: call.bindings.length, resource: { buffer: ubuf } });
     const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
     this.uniformPool.release(ubuf);
-    const pass = this.ensurePass();
+    const pass = this.profiler ? this.profiledPass(label, call) : this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = call.workgroups;
     pass.dispatchWorkgroups(x, y, z);
+    if (this.profiler) this.endPass();
     this.batchKernels.push(label);
     this.dispatchCount++;
     if (this.batchKernels.length >= this.maxDispatches) this.flush();
@@ -220,6 +227,7 @@ export class Runtime implements TensorOwner {
       return;
     }
     this.endPass();
+    this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.submitCount++;
@@ -270,24 +278,33 @@ export class Runtime implements TensorOwner {
     this.device.destroy();
   }
 
+  /** Creates pipelines ahead of their first dispatch, all in parallel (createComputePipelineAsync; see pipelines.ts). */
+  warmup(specs: readonly (PipelineSpec | { kernel: string; entryPoint?: string; constants?: OverrideValues })[]): Promise<void> {
+    return this.pipelines.warm(specs);
+  }
+
+  /** Times every dispatch from now on with timestamp queries (see profiler.ts); throws without 'timestamp-query'. */
+  startProfiling(): void {
+    this.flush();
+    this.profiler ??= new Profiler(this.device, this.maxDispatches + 1);
+  }
+
+  /** Waits for the GPU, stops profiling and returns GPU time, FLOPs and bytes by kernel, module and label. */
+  async stopProfiling(): Promise<ProfileReport> {
+    const profiler = this.profiler;
+    if (!profiler) throw new Error('stopProfiling: startProfiling() was not called');
+    await this.sync();
+    this.profiler = null;
+    return profiler.report(this.describe());
+  }
+
   // ---- internals --------------------------------------------------------------
 
-  private pipeline(kernel: string, entryPoint: string, constants: OverrideValues): GPUComputePipeline {
-    const { source: code, reflection } = kernelEntry(kernel);
-    const numeric = checkOverrides(kernel, reflection, constants);
-    const names = Object.keys(numeric).sort();
-    const key = `${kernel}:${entryPoint}:${names.map((n) => `${n}=${numeric[n]}`).join(',')}`;
-    let p = this.pipelines.get(key);
-    if (p) return p;
-    let module = this.modules.get(kernel);
-    if (!module) {
-      module = this.device.createShaderModule({ code, label: kernel });
-      this.modules.set(kernel, module);
-    }
-    this.batchKernels.push(`compile ${key}`);
-    p = this.device.createComputePipeline({ label: key, layout: 'auto', compute: { module, entryPoint, constants: numeric } });
-    this.pipelines.set(key, p);
-    return p;
+  private profiledPass(label: string, call: DispatchCall): GPUComputePassEncoder {
+    this.endPass();
+    const bytes = call.cost?.bytes ?? call.bindings.reduce((s, b) => s + (b instanceof Tensor ? b.byteLength : b.size), 0);
+    this.pass = this.ensureEncoder().beginComputePass(this.profiler!.passDescriptor(label, call.kernel, { flop: call.cost?.flop ?? 0, bytes }));
+    return this.pass;
   }
 
   private ensureEncoder(): GPUCommandEncoder {

@@ -1,0 +1,90 @@
+// Compute pipelines by (kernel, entry point, override constants), created on first
+// dispatch (createComputePipeline, which blocks while the driver compiles) or ahead of
+// it: warm() creates a network's pipelines in parallel with createComputePipelineAsync,
+// so its first step does not pay for compilation one kernel at a time. specs() lists
+// what has been created, in the form warm() takes (a network records them once, e.g.
+// in a file next to the tuning cache, and warms them at the next load).
+import { kernelEntry } from './kernels.ts';
+import { checkOverrides, type OverrideValues } from './uniforms.ts';
+
+export interface PipelineSpec {
+  kernel: string;
+  entryPoint: string;
+  constants: Record<string, number>;
+}
+
+export class PipelineCache {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly created = new Map<string, PipelineSpec>();
+  /** Pipelines compiled synchronously at dispatch (not warmed). */
+  coldCompiles = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** The pipeline for a dispatch; `onCompile` hears the key when it had to be compiled now. */
+  get(kernel: string, entryPoint: string, constants: OverrideValues, onCompile?: (key: string) => void): GPUComputePipeline {
+    const spec = this.spec(kernel, entryPoint, constants);
+    const key = pipelineKey(spec);
+    const cached = this.pipelines.get(key);
+    if (cached) return cached;
+    onCompile?.(key);
+    this.coldCompiles++;
+    const p = this.device.createComputePipeline(this.descriptor(spec, key));
+    this.store(key, spec, p);
+    return p;
+  }
+
+  /**
+   * Creates every pipeline in `specs` not yet created, all at once with
+   * createComputePipelineAsync; resolves when all are ready. Unknown kernels or
+   * overrides throw before anything is created.
+   */
+  async warm(specs: readonly { kernel: string; entryPoint?: string; constants?: OverrideValues }[]): Promise<void> {
+    const checked = specs.map((s) => this.spec(s.kernel, s.entryPoint ?? 'main', s.constants ?? {}));
+    const work: Promise<void>[] = [];
+    for (const spec of checked) {
+      const key = pipelineKey(spec);
+      if (this.pipelines.has(key)) continue;
+      let job = this.pending.get(key);
+      if (!job) {
+        job = this.device.createComputePipelineAsync(this.descriptor(spec, key)).then((p) => {
+          this.pending.delete(key);
+          if (!this.pipelines.has(key)) this.store(key, spec, p);
+        });
+        this.pending.set(key, job);
+      }
+      work.push(job);
+    }
+    await Promise.all(work);
+  }
+
+  /** Every pipeline created so far. */
+  specs(): PipelineSpec[] {
+    return [...this.created.values()];
+  }
+
+  private spec(kernel: string, entryPoint: string, constants: OverrideValues): PipelineSpec {
+    return { kernel, entryPoint, constants: checkOverrides(kernel, kernelEntry(kernel).reflection, constants) };
+  }
+
+  private descriptor(spec: PipelineSpec, key: string): GPUComputePipelineDescriptor {
+    let module = this.modules.get(spec.kernel);
+    if (!module) {
+      module = this.device.createShaderModule({ code: kernelEntry(spec.kernel).source, label: spec.kernel });
+      this.modules.set(spec.kernel, module);
+    }
+    return { label: key, layout: 'auto', compute: { module, entryPoint: spec.entryPoint, constants: spec.constants } };
+  }
+
+  private store(key: string, spec: PipelineSpec, p: GPUComputePipeline): void {
+    this.pipelines.set(key, p);
+    this.created.set(key, spec);
+  }
+}
+
+export function pipelineKey(s: PipelineSpec): string {
+  const names = Object.keys(s.constants).sort();
+  return `${s.kernel}:${s.entryPoint}:${names.map((n) => `${n}=${s.constants[n]}`).join(',')}`;
+}
