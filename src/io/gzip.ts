@@ -188,7 +188,8 @@ export function gunzip(input: Uint8Array, source: string, options: GunzipOptions
         end = endOfDeflate(inflate, pushed);
       }
     } catch (e) {
-      if (e instanceof GzipError) throw e;
+      // fflate's own errors carry a numeric code; anything else (a limit, the caller's header check) passes through.
+      if (typeof (e as { code?: unknown })?.code !== 'number') throw e;
       const msg = (e as Error).message;
       fail(`member ${member}: invalid deflate data (${msg === 'unexpected EOF' ? 'unexpected end of data: the file is truncated' : msg})`);
     }
