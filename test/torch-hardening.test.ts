@@ -7,6 +7,9 @@ import { convertCheckpoint } from '../src/convert/convert.ts';
 import { CheckpointError } from '../src/convert/errors.ts';
 import { MAX_PICKLE_DEPTH, unpickle } from '../src/convert/pickle.ts';
 import { findStateDict, readTorchCheckpoint } from '../src/convert/torch-checkpoint.ts';
+import { parseSafetensors } from '../src/io/safetensors.ts';
+import { serializeSafetensors } from '../src/io/safetensors-write.ts';
+import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
 import { rng } from './_lib/random.ts';
 import { f32Bytes, PickleWriter, torchLegacy, torchZip } from './_lib/torch-save.ts';
 
@@ -113,6 +116,20 @@ test("a state_dict key ending in '.qscale' is refused by convert in every format
   for (const format of ['keep', 'f32', 'f16', 'int8'] as const) {
     throwsNaming(() => convertCheckpoint(bytes, { path: 'q.pth', sha256: '0' }, { format }), 'q.pth', "'w.qscale'", 'reserved');
   }
+});
+
+test("the weight source hides only an int8 tensor's scale; another '.qscale' name stays visible", () => {
+  const file = parseSafetensors(serializeSafetensors([
+    { name: 'conv.weight', dtype: 'I8', shape: [2, 1], data: Int8Array.of(2, -4) },
+    { name: 'conv.weight.qscale', dtype: 'F32', shape: [2], data: Float32Array.of(0.5, 0.25) },
+    { name: 'odd.qscale', dtype: 'F32', shape: [1], data: Float32Array.of(3) },
+    { name: 'f.weight', dtype: 'F32', shape: [1], data: Float32Array.of(1) },
+    { name: 'f.weight.qscale', dtype: 'F32', shape: [1], data: Float32Array.of(7) },
+  ]), 'w.safetensors');
+  const source = safetensorsWeightSource(file);
+  assert.equal(source.names().sort(), ['conv.weight', 'f.weight', 'f.weight.qscale', 'odd.qscale']);
+  assert.equal([...source.float32('conv.weight')], [1, -1]);
+  assert.equal([...source.float32('odd.qscale')], [3]);
 });
 
 test.run();

@@ -9,9 +9,15 @@ import type { WeightSource } from './source.ts';
 const QSCALE = '.qscale';
 
 export function safetensorsWeightSource(reader: SafetensorsReader): WeightSource {
+  // Only the scale of an int8 tensor is hidden: any other '.qscale' name stays a tensor
+  // the weight check sees (a state_dict key that merely ends so is never dropped silently).
+  const isScale = (n: string) => {
+    const base = n.slice(0, -QSCALE.length);
+    return n.endsWith(QSCALE) && reader.has(base) && reader.info(base).dtype === 'I8';
+  };
   return {
     description: reader.source,
-    names: () => reader.names().filter((n) => !n.endsWith(QSCALE)),
+    names: () => reader.names().filter((n) => !isScale(n)),
     has: (name) => reader.has(name),
     shape: (name) => [...reader.info(name).shape],
     float32(name) {
