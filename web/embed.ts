@@ -1,22 +1,38 @@
 // The package's browser entry: interactive 3D segmentation behind a few calls, for a
 // viewer that draws its own canvas (this repo's web/ page, or one built on NiiVue).
-// Slice indices are along the volume's axial axis; points are slice pixels (x right,
-// y down, as getSlice lays the slice out).
-import type { Point } from '../src/interaction/crop.ts';
+// A thin adapter over Interactive3DSession: it keeps no masks or states of its own
+// (undo restores session snapshots) and only converts coordinates and layouts.
+//
+// Coordinates are voxel indices of the volume as stored (src/volume/layout.ts): slice
+// k along the axial axis, points (i, j) with i along the file's first axis. Masks
+// (sliceMask, mask, setSliceMask) are in NIfTI voxel order, the layout NiiVue overlays
+// take: for a slice index i + j * nx, for the volume i + nx * (j + ny * k). getSlice
+// stays the seed's layout for drawing (row i, column j).
 import { Runtime } from '../src/runtime/runtime.ts';
-import { Interactive3DSession, type PropagationProgress, type SliceStack, type SliceState } from '../src/session/session.ts';
-import { IOGSliceSegmenter, type Interaction, type SliceImage, type SliceSegmenter } from '../src/session/slice-segmenter.ts';
+import type { IOGNetwork } from '../src/networks/iog/network.ts';
+import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { Interactive3DSession, type PropagationProgress, type SessionSnapshot, type SliceState } from '../src/session/session.ts';
+import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
-import { loadIOGWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
-import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { pixelFromVoxel, transposeImage, type SliceLayout, type VoxelPoint } from '../src/volume/layout.ts';
+import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
+import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
 
-export type { Point, PropagationProgress, SliceState, DownloadProgress, Volume };
+export type { PropagationProgress, SliceState, DownloadProgress, Volume, VoxelPoint, IntensityMapping };
 export { getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
+
+/** The two networks a segmenter runs, with the slice layouts their weights were trained with. */
+export interface SegmenterNetworks {
+  iog: IOGNetwork;
+  memory: MemoryNetwork;
+  iogLayout: SliceLayout;
+  memoryLayout: SliceLayout;
+}
 
 export interface SegmenterOptions {
   /** URL serving the package's weights/ folder. */
-  weightsBaseUrl: string;
+  weightsBaseUrl?: string;
   onProgress?: (p: DownloadProgress & { stage: 'memory network' | '2D network' }) => void;
   /**
    * Side of the 2D network's input crop, a multiple of 16 (default 512, the original's).
@@ -25,7 +41,12 @@ export interface SegmenterOptions {
   cropSize?: number;
   /** Cache Storage name for the weights; null disables caching. */
   cacheName?: string | null;
+  /** The runtime to run on; the segmenter then leaves it alive on dispose (its own networks are still released). */
   runtime?: Runtime;
+  /** Shipped memory-network weights: 'qamn-phantom' (trained on phantoms, default) or 'synth-v1' (untrained). */
+  memoryWeights?: 'qamn-phantom' | 'synth-v1';
+  /** Loads the networks instead of the shipped weights (other weights, tests); the segmenter owns and disposes them. */
+  loadNetworks?: (rt: Runtime) => Promise<SegmenterNetworks>;
 }
 
 export interface LoadVolumeOptions {
@@ -39,6 +60,7 @@ export interface LoadVolumeOptions {
 export interface VolumeInfo {
   volume: Volume;
   axis: AxisIndex;
+  /** Slice image size: width along the second in-plane voxel axis (j), height along the first (i). */
   width: number;
   height: number;
   depth: number;
@@ -48,166 +70,166 @@ export interface VolumeInfo {
   intensity?: IntensityMapping;
 }
 
-/** The 2D step at a chosen crop size: the network upsamples any input to 512x512 logits. */
-/** Answers the interactions it has seen with their stored masks: rebuilds a session after undo without the network. */
-class ReplaySegmenter implements SliceSegmenter {
-  readonly masks = new Map<Interaction, Uint8Array>();
-  constructor(private readonly live: SliceSegmenter) {}
+export type Segmenter = Awaited<ReturnType<typeof createSegmenter>>;
 
-  async segment(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
-    const known = this.masks.get(interaction);
-    if (known) return known.slice();
-    const mask = await this.live.segment(image, interaction);
-    this.masks.set(interaction, mask.slice());
-    return mask;
+async function shippedNetworks(rt: Runtime, options: SegmenterOptions): Promise<SegmenterNetworks> {
+  if (!options.weightsBaseUrl) throw new Error('createSegmenter: weightsBaseUrl (the URL serving weights/) or loadNetworks is needed');
+  const load = { cacheName: options.cacheName };
+  const weights = options.memoryWeights ?? 'qamn-phantom';
+  const loadMemory = weights === 'synth-v1' ? loadSynthQAMNWeb : loadQAMNPhantomWeb;
+  const memory = await loadMemory(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: 'memory network' }) });
+  try {
+    const iog = await loadIOGWeb(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: '2D network' }) });
+    return { iog, memory, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, memoryLayout: SHIPPED_MEMORY_WEIGHTS[weights].sliceLayout };
+  } catch (e) {
+    memory.dispose();
+    throw e;
   }
 }
 
-interface Snapshot {
-  annotations: Map<number, Interaction>;
-  mask: Uint8Array;
-  states: SliceState[];
-}
-
-const EMPTY: SliceState = { source: 'empty', quality: null, certainty: null };
-
-export type Segmenter = Awaited<ReturnType<typeof createSegmenter>>;
-
-/** Loads the shipped weights (2D network: trained on phantoms; memory network: synthetic, untrained). */
+/** Loads the networks (by default the shipped weights: both trained on phantoms) and returns the segmenter. */
 export async function createSegmenter(options: SegmenterOptions) {
   const cropSize = options.cropSize ?? 512;
   if (!(Number.isInteger(cropSize) && cropSize >= 32 && cropSize % 16 === 0)) throw new RangeError(`createSegmenter: cropSize ${cropSize} must be a multiple of 16, at least 32`);
+  const memoryWeights = options.loadNetworks ? null : (options.memoryWeights ?? 'qamn-phantom');
+  if (memoryWeights && !(memoryWeights in SHIPPED_MEMORY_WEIGHTS)) throw new RangeError(`createSegmenter: memoryWeights '${memoryWeights}' is not one of ${Object.keys(SHIPPED_MEMORY_WEIGHTS).join(', ')}`);
   const rt = options.runtime ?? (await Runtime.create());
-  const load = { cacheName: options.cacheName };
-  const memory: MemoryNetwork = await loadSynthQAMNWeb(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: 'memory network' }) });
-  const iog = await loadIOGWeb(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: '2D network' }) });
-  const segmenter = new ReplaySegmenter(new IOGSliceSegmenter(rt, iog, cropSize));
+  let networks: SegmenterNetworks;
+  try {
+    networks = await (options.loadNetworks ?? ((r) => shippedNetworks(r, options)))(rt);
+  } catch (e) {
+    if (!options.runtime) rt.destroy();
+    throw e;
+  }
+  const segmenter = new IOGSliceSegmenter(rt, networks.iog, cropSize, networks.iogLayout);
 
-  let info: VolumeInfo | null = null;
-  let session: Interactive3DSession | null = null;
-  // What the viewer shows: the session's results, or a snapshot restored by undo
-  // (the rebuilt session only knows the annotated slices until it propagates again).
-  let view: Snapshot = { annotations: new Map(), mask: new Uint8Array(0), states: [] };
-  const history: Snapshot[] = [];
+  let loaded: { info: VolumeInfo; session: Interactive3DSession } | null = null;
+  const history: SessionSnapshot[] = [];
+  let disposed = false;
 
   const need = (op: string) => {
-    if (!info || !session) throw new Error(`${op}: load a volume first`);
-    return { info, session };
+    if (disposed) throw new Error(`${op}: the segmenter was disposed`);
+    if (!loaded) throw new Error(`${op}: load a volume first`);
+    return loaded;
   };
-  const local = (op: string, z: number) => {
-    const { info: v } = need(op);
-    if (!Number.isInteger(z) || z < v.first || z > v.last) throw new RangeError(`${op}: slice ${z} is outside the session's slices ${v.first}..${v.last}`);
-    return z - v.first;
+  const checkSlice = (op: string, z: number) => {
+    const { info } = need(op);
+    if (!Number.isInteger(z) || z < 0 || z >= info.depth) throw new RangeError(`${op}: slice ${z} is outside the volume (0..${info.depth - 1})`);
   };
-  const sliceSize = () => info!.width * info!.height;
-  const copy = (s: Snapshot): Snapshot => ({ annotations: new Map(s.annotations), mask: s.mask.slice(), states: s.states.map((x) => ({ ...x })) });
-
-  function newSession(v: VolumeInfo): Interactive3DSession {
-    const full = volumeStack(v.volume, v.axis, v.intensity);
-    const stack: SliceStack = { width: full.width, height: full.height, depth: v.last - v.first + 1, slice: (z) => full.slice(v.first + z) };
-    return new Interactive3DSession(rt, stack, { segmenter, memory });
-  }
+  /** Slice image (row i, column j) <-> NIfTI voxel order (i fastest). */
+  const toVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeImage(mask, info.width, info.height);
+  const fromVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeImage(mask, info.height, info.width);
 
   return {
     adapter: rt.describe(),
-    /** The memory network's weights are synthetic (untrained): propagated masks are not meaningful. */
-    memoryWeightsSynthetic: true,
+    /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
+    memoryWeights,
+    memoryWeightsSynthetic: memoryWeights === 'synth-v1',
     cropSize,
 
-    /** NIfTI bytes, or a volume already parsed (parseNifti, createVolume). */
+    /** NIfTI bytes, or a volume already parsed (parseNifti, createVolume: typed array + dims + affine). */
     loadVolume(source: Uint8Array | ArrayBuffer | Volume, opts: LoadVolumeOptions = {}): VolumeInfo {
+      if (disposed) throw new Error('loadVolume: the segmenter was disposed');
       const volume = source instanceof Uint8Array || source instanceof ArrayBuffer ? parseNifti(source, opts.name ?? '<volume>') : source;
       const { axis, width, height, count: depth } = sliceShape(volume, 'axial');
       const [first, last] = opts.slices ?? [0, depth - 1];
       if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first <= last && last < depth)) throw new RangeError(`loadVolume: slices ${first}..${last} are not within 0..${depth - 1}`);
-      info = { volume, axis, width, height, depth, first, last, intensity: opts.intensity };
-      session = newSession(info);
-      view = { annotations: new Map(), mask: new Uint8Array(width * height * depth), states: Array.from({ length: depth }, () => ({ ...EMPTY })) };
+      const info: VolumeInfo = { volume, axis, width, height, depth, first, last, intensity: opts.intensity };
+      const session = new Interactive3DSession(rt, volumeStack(volume, axis, opts.intensity), { segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
+      session.setSliceWindow(first, last);
+      loaded = { info, session };
       history.length = 0;
       return info;
     },
 
-    /** The 2D network on slice z from four extreme points; returns that slice's mask. */
-    async annotate(z: number, points: Point[]): Promise<Uint8Array> {
-      const { session: s } = need('annotate');
-      const interaction: Interaction = { kind: 'extreme-points', points: points.map((p) => ({ x: p.x, y: p.y })) };
-      const before = copy(view);
-      const mask = await s.annotate(local('annotate', z), interaction);
+    /** The 2D network on slice z from four extreme points (voxel indices (i, j)); returns the slice's mask in voxel order. */
+    async annotate(z: number, points: readonly VoxelPoint[], opts: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+      const { info, session } = need('annotate');
+      checkSlice('annotate', z);
+      if (points.length !== 4) throw new RangeError(`annotate: extreme points are four (left, right, top, bottom), got ${points.length}`);
+      for (const p of points) {
+        const [a, b] = p;
+        if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) throw new RangeError(`annotate: point (${a}, ${b}) is outside the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
+      }
+      const before = session.snapshot();
+      const mask = await session.annotate(z, { kind: 'extreme-points', points: points.map(pixelFromVoxel) }, opts);
       history.push(before);
-      view.annotations.set(z, interaction);
-      view.mask.set(mask, z * sliceSize());
-      view.states[z] = s.state(z - info!.first);
-      return mask;
+      return toVoxelOrder(mask, info);
     },
 
-    /** Propagates from the slices annotated since the last call, in both directions. */
+    /** A mask drawn elsewhere (voxel order, 0 / non-zero) becomes slice z's annotation; propagate takes it from there. */
+    setSliceMask(z: number, mask: ArrayLike<number>): void {
+      const { info, session } = need('setSliceMask');
+      checkSlice('setSliceMask', z);
+      if (mask.length !== info.width * info.height) throw new RangeError(`setSliceMask: mask has ${mask.length} voxels, slice ${z} has ${info.width * info.height}`);
+      const before = session.snapshot();
+      session.setSliceMask(z, fromVoxelOrder(Uint8Array.from(mask, (v) => (v ? 1 : 0)), info));
+      history.push(before);
+    },
+
+    /** Propagates from the slices annotated since the last call, in both directions. A cancel leaves everything as it was. */
     async propagate(opts: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
-      const { info: v, session: s } = need('propagate');
-      await s.propagate({
-        signal: opts.signal,
-        onProgress: (p) => {
-          view.mask.set(s.sliceMask(p.slice), (p.slice + v.first) * sliceSize());
-          view.states[p.slice + v.first] = s.state(p.slice);
-          opts.onProgress?.({ ...p, slice: p.slice + v.first });
-        },
-      });
+      await need('propagate').session.propagate(opts);
     },
 
     /** Per-slice state over the whole volume (empty outside the session's slices). */
     states(): SliceState[] {
-      return view.states.map((x) => ({ ...x }));
+      const { info, session } = need('states');
+      return Array.from({ length: info.depth }, (_, z) => session.state(z));
     },
 
-    /** The slice to correct next: lowest quality among those not annotated (the session's rule). */
+    /** The slice to correct next (lowest quality, the session's ranking); null before anything was propagated. */
     recommend(): number | null {
-      const { info: v } = need('recommend');
-      let best: number | null = null;
-      for (let z = v.first; z <= v.last; z++) {
-        const st = view.states[z];
-        if (st.source !== 'annotated' && (best === null || (st.quality ?? 1) < (view.states[best].quality ?? 1))) best = z;
-      }
-      return best;
+      const { info, session } = need('recommend');
+      const propagated = Array.from({ length: info.depth }, (_, z) => session.state(z).source).includes('propagated');
+      return propagated ? session.recommendSlice('quality') : null;
     },
 
-    /** The whole volume's mask, slice-major along the axial axis (0 / 1). */
+    /** The whole volume's mask in NIfTI voxel order (0 / 1, i fastest): a NiiVue overlay's layout. */
     mask(): Uint8Array {
-      return view.mask.slice();
+      const { info, session } = need('mask');
+      return unstackMask(session.volumeMask(), info.volume, info.axis).data;
     },
 
+    /** Slice z's mask in NIfTI voxel order (0 / 1, index i + j * nx). */
     sliceMask(z: number): Uint8Array {
-      need('sliceMask');
-      return view.mask.slice(z * sliceSize(), (z + 1) * sliceSize());
+      const { info, session } = need('sliceMask');
+      checkSlice('sliceMask', z);
+      return toVoxelOrder(session.sliceMask(z), info);
     },
 
     canUndo(): boolean {
       return history.length > 0;
     },
 
-    /** Restores the mask and annotations before the last annotate; the next propagate re-runs from every annotated slice. */
+    /** Back to before the last annotate or setSliceMask, masks and states exactly as they were. */
     async undo(): Promise<boolean> {
-      const { info: v } = need('undo');
+      const { session } = need('undo');
       const previous = history.pop();
       if (!previous) return false;
-      const rebuilt = newSession(v);
-      for (const [z, interaction] of [...previous.annotations].sort((a, b) => a[0] - b[0])) await rebuilt.annotate(z - v.first, interaction);
-      session = rebuilt;
-      view = previous;
+      session.restore(previous);
       return true;
     },
 
     /** The mask as a gzipped NIfTI with the loaded volume's geometry. */
     exportNifti(): Uint8Array {
-      const { info: v } = need('exportNifti');
-      return serializeNifti(unstackMask(view.mask, v.volume, v.axis), { gzip: true });
+      const { info, session } = need('exportNifti');
+      return serializeNifti(unstackMask(session.volumeMask(), info.volume, info.axis), { gzip: true });
     },
 
-    /** The live session (slice indices relative to `first`), for checks against the engine's own numbers. */
+    /** The live session (slice-image layout), for checks against the engine's own numbers. */
     get session(): Interactive3DSession | null {
-      return session;
+      return loaded?.session ?? null;
     },
 
+    /** Releases both networks and, unless the caller supplied it, the runtime. */
     dispose(): void {
-      iog.dispose();
+      if (disposed) return;
+      disposed = true;
+      loaded = null;
+      history.length = 0;
+      networks.iog.dispose();
+      networks.memory.dispose();
       if (!options.runtime) rt.destroy();
     },
   };
