@@ -40,7 +40,7 @@ async function forward(): Promise<number> {
 
 const warm = await forward(); // pipelines compile, buffers enter the pool
 const baseline = rt.memoryStats().liveBytes;
-rt.pool.resetPeak();
+rt.resetPeak();
 const times: number[] = [];
 for (let r = 0; r < reps; r++) times.push(await forward());
 times.sort((a, b) => a - b);
@@ -54,9 +54,10 @@ const result = {
   medianMs: times[Math.floor(times.length / 2)],
   minMs: times[0],
   weightMiB: net.weightBytes / MiB,
+  peakActivationBytes: rt.memoryStats().peakBytes - baseline,
   peakActivationMiB: (rt.memoryStats().peakBytes - baseline) / MiB,
 };
-console.log(`first forward ${warm.toFixed(0)} ms; median of ${reps}: ${result.medianMs.toFixed(1)} ms (min ${result.minMs.toFixed(1)}); weights ${result.weightMiB.toFixed(1)} MiB, peak activations ${result.peakActivationMiB.toFixed(1)} MiB`);
+console.log(`first forward ${warm.toFixed(0)} ms; median of ${reps}: ${result.medianMs.toFixed(1)} ms (min ${result.minMs.toFixed(1)}); weights ${result.weightMiB.toFixed(1)} MiB, peak activations ${result.peakActivationMiB.toFixed(1)} MiB (${result.peakActivationBytes} bytes)`);
 console.log(`\n| adapter | input | ms / forward | peak activations MiB |\n| --- | --- | --- | --- |`);
 console.log(`| ${rt.adapter.description || rt.adapter.device} | ${size}x${size}x${channels} | ${result.medianMs.toFixed(1)} | ${result.peakActivationMiB.toFixed(1)} |`);
 if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');

@@ -43,19 +43,20 @@ async function step(memory: MemoryEntry[]): Promise<number> {
   return ms;
 }
 
-const rows: { memory: number; msPerStep: number; minMs: number; peakActivationMiB: number }[] = [];
+const rows: { memory: number; msPerStep: number; minMs: number; peakActivationBytes: number; peakActivationMiB: number }[] = [];
 const memory: MemoryEntry[] = [];
 for (const n of memorySizes) {
   while (memory.length < n - 1) memory.push(net.memorize(frame, mask));
   await step(memory); // warm-up: pipelines compile, buffers enter the pool
   const baseline = rt.memoryStats().liveBytes;
-  rt.pool.resetPeak();
+  rt.resetPeak();
   const times: number[] = [];
   for (let r = 0; r < reps; r++) times.push(await step(memory));
   times.sort((a, b) => a - b);
-  const row = { memory: n, msPerStep: times[Math.floor(times.length / 2)], minMs: times[0], peakActivationMiB: (rt.memoryStats().peakBytes - baseline) / MiB };
+  const peakActivationBytes = rt.memoryStats().peakBytes - baseline;
+  const row = { memory: n, msPerStep: times[Math.floor(times.length / 2)], minMs: times[0], peakActivationBytes, peakActivationMiB: peakActivationBytes / MiB };
   rows.push(row);
-  console.log(`memory ${n}: ${row.msPerStep.toFixed(1)} ms/step (min ${row.minMs.toFixed(1)}), peak activations ${row.peakActivationMiB.toFixed(1)} MiB`);
+  console.log(`memory ${n}: ${row.msPerStep.toFixed(1)} ms/step (min ${row.minMs.toFixed(1)}), peak activations ${row.peakActivationMiB.toFixed(1)} MiB (${peakActivationBytes} bytes)`);
 }
 const result = { adapter: rt.describe(), variant, size, reps, weightMiB: net.weightBytes / MiB, rows };
 console.log(`weights on the GPU: ${result.weightMiB.toFixed(1)} MiB`);

@@ -402,9 +402,28 @@ test('mem3d convert: help, usage errors, a validation failure writes nothing, a 
     assert.is(reader.metadata.model, 'qamn');
     assert.is(reader.metadata.format, 'f16');
     assert.is(reader.metadata.allow_partial, 'true');
+    assert.is(reader.metadata.slice_layout, 'rows-first-axis', 'the default: the Mem3D code\'s slices');
+    const transposed = await runCli([ckpt, '--out', join(dir, 'transposed'), '--slice-layout', 'rows-second-axis']);
+    assert.is(transposed.code, 0, transposed.err);
+    assert.is(loadSafetensors(join(dir, 'transposed', 'weights.safetensors.index.json')).metadata.slice_layout, 'rows-second-axis');
+    const badLayout = await runCli([ckpt, '--out', join(dir, 'bad'), '--slice-layout', 'columns']);
+    assert.is(badLayout.code, 2);
+    assert.ok(badLayout.err.includes("--slice-layout must be one of rows-first-axis, rows-second-axis, got 'columns'"), badLayout.err);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('slice_layout metadata: rows-first-axis by default, as given otherwise, an unknown layout refused', () => {
+  assert.is(convertFile('ckpt_zip.pth').metadata.slice_layout, 'rows-first-axis');
+  const conv = convertFile('ckpt_zip.pth', { sliceLayout: 'rows-second-axis' });
+  const out = writeOut(conv);
+  try {
+    assert.is(safetensorsWeightSource(loadSafetensors(out.index)).metadata?.slice_layout, 'rows-second-axis', 'the weight source exposes it to the networks');
+  } finally {
+    out.done();
+  }
+  assert.throws(() => convertFile('ckpt_zip.pth', { sliceLayout: 'columns' as never }), /convert: slice layout 'columns' is not one of rows-first-axis, rows-second-axis/);
 });
 
 test('TorchTensor materialises zero-size tensors', () => {

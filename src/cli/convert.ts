@@ -1,5 +1,5 @@
 // mem3d convert <checkpoint> --out <dir> [--model qamn|stm|iog4|iog5] [--format keep|f32|f16|int8]
-//               [--allow-partial] [--max-shard-bytes N]
+//               [--slice-layout rows-first-axis|rows-second-axis] [--allow-partial] [--max-shard-bytes N]
 // Exit codes: 0 written, 1 the checkpoint cannot be read or does not fit the model, 2 bad usage.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
 import { CONVERT_MODELS, expectedTensorsFor, type ConvertModel } from '../convert/network-specs.ts';
+import { SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { assertNotInput, assertWritableFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
 import type { ConsoleLike } from './args.ts';
 
@@ -26,6 +27,11 @@ num_batches_tracked dropped.
                          tensor is an error unless --allow-partial
   --format <f>           keep (default: each float tensor in its stored precision)
                          | f32 | f16 | int8 (int8 per output channel, rank-1 tensors f32)
+  --slice-layout <l>     ${SLICE_LAYOUTS.join(' | ')} (default rows-first-axis):
+                         the slice layout the network was trained with, written as
+                         'slice_layout' metadata; rows-first-axis is the Mem3D / STM
+                         code's (image row = the slice's first voxel axis), rows-second-axis
+                         its transpose
   --allow-partial        write the output even when the checkpoint does not fit --model
   --max-shard-bytes <n>  shard size limit in bytes (default ${DEFAULT_MAX_SHARD_BYTES})
   -h, --help             this text`;
@@ -42,6 +48,7 @@ function parse(argv: string[]) {
         out: { type: 'string' },
         model: { type: 'string' },
         format: { type: 'string', default: 'keep' },
+        'slice-layout': { type: 'string', default: 'rows-first-axis' },
         'allow-partial': { type: 'boolean', default: false },
         overwrite: { type: 'boolean', default: false },
         'max-shard-bytes': { type: 'string', default: String(DEFAULT_MAX_SHARD_BYTES) },
@@ -58,6 +65,7 @@ function parse(argv: string[]) {
   const model = values.model;
   if (model !== undefined && !(CONVERT_MODELS as readonly string[]).includes(model)) throw new UsageError(`--model must be one of ${CONVERT_MODELS.join(', ')}, got '${model}'`);
   if (!(CONVERT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${CONVERT_FORMATS.join(', ')}, got '${values.format}'`);
+  if (!(SLICE_LAYOUTS as readonly string[]).includes(values['slice-layout'])) throw new UsageError(`--slice-layout must be one of ${SLICE_LAYOUTS.join(', ')}, got '${values['slice-layout']}'`);
   const maxShardBytes = Number(values['max-shard-bytes']);
   if (!/^\d+$/.test(values['max-shard-bytes']) || !Number.isSafeInteger(maxShardBytes) || maxShardBytes < 1) {
     throw new UsageError(`--max-shard-bytes must be a positive integer, got '${values['max-shard-bytes']}'`);
@@ -67,6 +75,7 @@ function parse(argv: string[]) {
     out: values.out,
     model: model as ConvertModel | undefined,
     format: values.format as ConvertFormat,
+    sliceLayout: values['slice-layout'] as SliceLayout,
     allowPartial: values['allow-partial'],
     overwrite: values.overwrite,
     maxShardBytes,
@@ -92,7 +101,7 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     const bytes = readFileSync(args.checkpoint);
     const spec = args.model ? expectedTensorsFor(args.model) : undefined;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const result = convertCheckpoint(bytes, { path: args.checkpoint, sha256 }, { format: args.format, spec, allowPartial: args.allowPartial, maxShardBytes: args.maxShardBytes });
+    const result = convertCheckpoint(bytes, { path: args.checkpoint, sha256 }, { format: args.format, spec, allowPartial: args.allowPartial, maxShardBytes: args.maxShardBytes, sliceLayout: args.sliceLayout });
     mkdirSync(args.out, { recursive: true });
     let total = 0;
     // Shards first, each atomically, the index last: a folder never holds an index whose shards are half-written.

@@ -6,7 +6,8 @@
 import { encodeF16, decodeBF16, decodeF16 } from '../io/float16.ts';
 import type { SafetensorsDType } from '../io/safetensors.ts';
 import { serializeShardedSafetensors, type ShardedOutput, type TensorData, type TensorToWrite } from '../io/safetensors-write.ts';
-import type { TensorSpec } from '../weights/loader.ts';
+import { parseSliceLayout, SLICE_LAYOUT_KEY, type SliceLayout } from '../volume/layout.ts';
+import { checkWeights, hasProblems, type WeightReport, type WeightSpec } from '../weights/check.ts';
 import { CheckpointError } from './errors.ts';
 import { findStateDict, readTorchCheckpoint, type StateDict, type TorchTensor } from './torch-checkpoint.ts';
 
@@ -14,11 +15,9 @@ export const CONVERT_FORMATS = ['keep', 'f32', 'f16', 'int8'] as const;
 /** keep: every float tensor in its stored precision (f32, f16, bf16, f64); int8: int8-per-output-channel. */
 export type ConvertFormat = (typeof CONVERT_FORMATS)[number];
 
-/** What a network expects: its state_dict tensors, and the registered buffers it never reads (accepted, not written). */
-export interface NetworkSpec {
+/** What a network expects (its weight spec, from the network code's dry run), and its name. */
+export interface NetworkSpec extends WeightSpec {
   readonly model: string;
-  readonly tensors: readonly TensorSpec[];
-  readonly unused: readonly RegExp[];
 }
 
 export interface ConvertOptions {
@@ -29,15 +28,16 @@ export interface ConvertOptions {
   allowPartial?: boolean;
   /** Default 64 MiB. */
   maxShardBytes?: number;
+  /**
+   * The slice layout the weights were trained with, written as `slice_layout` metadata
+   * (src/volume/layout.ts). Default 'rows-first-axis': the Mem3D / STM code's numpy slices.
+   */
+  sliceLayout?: SliceLayout;
 }
 
-export interface ValidationReport {
+/** The one weight check's report (src/weights/check.ts) for a named model; `ignored` tensors are not written. */
+export interface ValidationReport extends WeightReport {
   readonly model: string;
-  readonly missing: TensorSpec[];
-  readonly misshaped: { name: string; expected: number[]; got: number[] }[];
-  readonly unexpected: TensorSpec[];
-  /** Buffers the network never reads (e.g. Encoder_M.mean): accepted silently, not written. */
-  readonly ignored: string[];
 }
 
 export interface Conversion {
@@ -78,24 +78,10 @@ export function problemLines(r: ValidationReport): string[] {
   ];
 }
 
-/** Compares a state_dict's names and shapes (num_batches_tracked already removed) with a network's spec. */
+/** Compares a state_dict's names and shapes with a network's spec: the loader's own check (checkWeights). */
 export function validateStateDict(shapes: ReadonlyMap<string, readonly number[]>, spec: NetworkSpec): ValidationReport {
-  const expected = new Map(spec.tensors.map((t) => [t.name, t.shape]));
-  const report: ValidationReport = { model: spec.model, missing: [], misshaped: [], unexpected: [], ignored: [] };
-  for (const t of spec.tensors) {
-    const got = shapes.get(t.name);
-    if (!got) report.missing.push({ name: t.name, shape: [...t.shape] });
-    else if (got.length !== t.shape.length || got.some((d, i) => d !== t.shape[i])) report.misshaped.push({ name: t.name, expected: [...t.shape], got: [...got] });
-  }
-  for (const [name, shape] of shapes) {
-    if (expected.has(name)) continue;
-    if (spec.unused.some((re) => re.test(name))) report.ignored.push(name);
-    else report.unexpected.push({ name, shape: [...shape] });
-  }
-  return report;
+  return { model: spec.model, ...checkWeights(shapes, spec) };
 }
-
-const hasProblems = (r: ValidationReport) => r.missing.length + r.misshaped.length + r.unexpected.length > 0;
 
 function roundHalfEven(x: number): number {
   const f = Math.floor(x);
@@ -177,6 +163,7 @@ const baseName = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), pa
 export function convertCheckpoint(bytes: Uint8Array, source: { path: string; sha256: string }, options: ConvertOptions = {}): Conversion {
   const { format = 'keep', spec, allowPartial = false, maxShardBytes = DEFAULT_MAX_SHARD_BYTES } = options;
   if (!CONVERT_FORMATS.includes(format)) throw new RangeError(`convert: format '${format}' is not one of ${CONVERT_FORMATS.join(', ')}`);
+  const sliceLayout = parseSliceLayout(options.sliceLayout ?? 'rows-first-axis', 'convert');
   const ckpt = readTorchCheckpoint(bytes, source.path);
   const stateDict = findStateDict(ckpt);
   const dropped: string[] = [];
@@ -209,6 +196,7 @@ export function convertCheckpoint(bytes: Uint8Array, source: { path: string; sha
     allow_partial: String(allowPartial),
     max_shard_bytes: String(maxShardBytes),
     validation: report ? (hasProblems(report) ? `partial: ${summary(report)}` : 'complete') : 'none (no model given)',
+    [SLICE_LAYOUT_KEY]: sliceLayout,
   };
   if (spec) metadata.model = spec.model;
   const output = serializeShardedSafetensors(spec?.model ?? 'weights', tensors, { maxShardBytes, metadata });

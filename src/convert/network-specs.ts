@@ -1,5 +1,6 @@
 // The tensor spec of each network a checkpoint can be converted for, taken from the
-// network code itself (a dry ParamLoader run), never from a hand-kept list.
+// network code itself (a dry ParamLoader run), never from a hand-kept list: the
+// same spec the loader checks weights against.
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import type { NetworkSpec } from './convert.ts';
@@ -11,9 +12,9 @@ export function expectedTensorsFor(model: ConvertModel): NetworkSpec {
   switch (model) {
     case 'qamn':
     case 'stm':
-      return { model, tensors: MemoryNetwork.expectedTensors(model), unused: [/^Encoder_[MQ]\.(mean|std)$/] };
+      return { model, ...MemoryNetwork.weightSpec(model) };
     case 'iog4':
     case 'iog5':
-      return { model, tensors: IOGNetwork.expectedTensors(model === 'iog4' ? 4 : 5), unused: [] };
+      return { model, ...IOGNetwork.weightSpec(model === 'iog4' ? 4 : 5) };
   }
 }

@@ -5,6 +5,7 @@ import { conv2d, type Conv2dWeights } from '../ops/conv2d.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import type { ParamLoader } from '../weights/loader.ts';
+import { sequential } from './sequential.ts';
 
 export class Bottleneck {
   static readonly expansion = 4;
@@ -22,18 +23,12 @@ export class Bottleneck {
   }
 
   forward(rt: Runtime, x: Tensor): Tensor {
-    const a = conv2d(rt, x, this.conv1, { relu: true });
-    const b = conv2d(rt, a, this.conv2, { stride: this.stride, padding: this.dilation, dilation: this.dilation, relu: true });
-    a.dispose();
-    const identity = this.downsample ? conv2d(rt, x, this.downsample, { stride: this.stride }) : x;
-    const out = conv2d(rt, b, this.conv3, { residual: identity, relu: true });
-    b.dispose();
-    if (identity !== x) identity.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    for (const c of [this.conv1, this.conv2, this.conv3, this.downsample]) c?.dispose();
+    return rt.scope(() => {
+      // Its own scope: conv1's output is gone before the shortcut and conv3 allocate.
+      const out = rt.scope(() => conv2d(rt, conv2d(rt, x, this.conv1, { relu: true }), this.conv2, { stride: this.stride, padding: this.dilation, dilation: this.dilation, relu: true }));
+      const identity = this.downsample ? conv2d(rt, x, this.downsample, { stride: this.stride }) : x;
+      return conv2d(rt, out, this.conv3, { residual: identity, relu: true });
+    });
   }
 }
 
@@ -50,18 +45,7 @@ export class ResLayer {
     }
   }
 
-  /** Runs every block; disposes its intermediates but never the input. */
   forward(rt: Runtime, x: Tensor): Tensor {
-    let h = x;
-    for (const block of this.blocks) {
-      const next = block.forward(rt, h);
-      if (h !== x) h.dispose();
-      h = next;
-    }
-    return h;
-  }
-
-  dispose(): void {
-    for (const b of this.blocks) b.dispose();
+    return sequential(rt, x, this.blocks);
   }
 }

@@ -1,67 +1,85 @@
-// Uploads a network's parameters from a WeightSource, checking every name and
-// shape. Problems are collected, not thrown one at a time, so a user with a
-// mismatched checkpoint sees every missing, mis-shaped and unexpected tensor in
-// one error (Mem3D's own load_param skips mismatches silently).
+// Builds a network's modules from a WeightSource. A network describes its
+// parameters once, in its constructors (`p.conv(...)`, `p.linear(...)`); the same
+// constructors run twice: first as a dry run that only records the tensors asked
+// for (the network's weight spec, also what `mem3d convert` checks against), then,
+// once the source has passed `checkWeights`, for real, uploading into a WeightSet
+// that the network holds and releases in its `dispose()`.
 import type { Runtime } from '../runtime/runtime.ts';
-import { prepareConv2d, type Conv2dWeights } from '../ops/conv2d.ts';
+import { tensorsIn } from '../runtime/scope.ts';
+import { prepareConv2d, type Conv2dWeights, type Conv2dWeightSpec } from '../ops/conv2d.ts';
 import { prepareLinear, type LinearWeights } from '../ops/linear.ts';
+import { parseSliceLayout, SLICE_LAYOUT_KEY, type SliceLayout } from '../volume/layout.ts';
+import { checkWeights, hasProblems, WeightMismatchError, type TensorSpec, type WeightSpec } from './check.ts';
 import type { WeightSource } from './source.ts';
 
-export class WeightMismatchError extends Error {
-  constructor(readonly source: string, readonly missing: string[], readonly misshaped: string[], readonly unexpected: string[]) {
-    const parts: string[] = [];
-    const list = (title: string, items: string[]) => items.length && parts.push(`${title} (${items.length}): ${items.slice(0, 40).join(', ')}${items.length > 40 ? ', ...' : ''}`);
-    list('missing', missing);
-    list('mis-shaped', misshaped);
-    list('unexpected', unexpected);
-    super(`weights from ${source} do not fit the network:\n  ${parts.join('\n  ')}`);
-    this.name = 'WeightMismatchError';
+export { WeightMismatchError, type TensorSpec, type WeightSpec } from './check.ts';
+
+/** Every GPU weight of one loaded network: released together, by the network's `dispose()`. */
+export class WeightSet {
+  private readonly items: { dispose(): void }[] = [];
+  private released = false;
+  /** Allocated storage bytes (buffer sizes): what `dispose()` gives back. */
+  bytes = 0;
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** Takes ownership of prepared weights: out of any open scope, released with the set. */
+  add<T extends { dispose(): void }>(weights: T): T {
+    this.rt.keep(weights);
+    for (const t of tensorsIn(weights)) this.bytes += t.buffer.size;
+    this.items.push(weights);
+    return weights;
   }
-}
 
-/** Buffers PyTorch registers that the forward pass never reads. */
-const IGNORED = [/\.num_batches_tracked$/, /^Encoder_[MQ]\.(mean|std)$/];
+  get disposed(): boolean {
+    return this.released;
+  }
 
-export interface TensorSpec {
-  name: string;
-  shape: number[];
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const w of this.items) w.dispose();
+  }
 }
 
 /** What a dry run hands the modules instead of GPU weights: never used for compute. */
 const DRY = { dispose() {} };
 
 export class ParamLoader {
-  private readonly used = new Set<string>();
-  private readonly missing: string[] = [];
-  private readonly misshaped: string[] = [];
-  private readonly uploaded: { dispose(): void }[] = [];
   private readonly expected: TensorSpec[] = [];
 
-  /** With `rt` and `source` null, a dry run: records the tensors a network expects, uploads nothing. */
-  constructor(readonly rt: Runtime | null, readonly source: WeightSource | null) {}
+  /** Without a target: a dry run that records the tensors asked for and uploads nothing. */
+  private constructor(private readonly target: { source: WeightSource; weights: WeightSet; rt: Runtime } | null) {}
 
-  /** Every tensor (name and PyTorch shape) that `build` asks for, in order: a network's weight spec. */
+  /** The dry run: every tensor (name and PyTorch shape) `build` asks for, in order. */
   static expectedTensors(build: (p: ParamLoader) => unknown): TensorSpec[] {
-    const p = new ParamLoader(null, null);
+    const p = new ParamLoader(null);
     build(p);
     return p.expected;
   }
 
-  /** A tensor's data, checked against the shape the network expects; null (and recorded) when absent or mis-shaped. */
+  /**
+   * Checks `source` against the dry run's spec before anything touches the GPU (a
+   * WeightMismatchError names every problem), then builds the modules for real. A
+   * failure while uploading releases everything uploaded so far.
+   */
+  static load<M>(rt: Runtime, source: WeightSource, build: (p: ParamLoader) => M, unused: readonly RegExp[]): { modules: M; weights: WeightSet } {
+    const spec: WeightSpec = { tensors: ParamLoader.expectedTensors(build), unused };
+    const report = checkWeights(new Map(source.names().map((n) => [n, source.shape(n)])), spec);
+    if (hasProblems(report)) throw new WeightMismatchError(source.description, report);
+    const weights = new WeightSet(rt);
+    try {
+      return { modules: build(new ParamLoader({ source, weights, rt })), weights };
+    } catch (e) {
+      weights.dispose();
+      throw e;
+    }
+  }
+
+  /** A tensor's data; null in a dry run. */
   take(name: string, shape: readonly number[]): Float32Array | null {
-    this.used.add(name);
     this.expected.push({ name, shape: [...shape] });
-    if (!this.source) return null;
-    if (!this.source.has(name)) {
-      this.missing.push(`${name} [${shape.join(', ')}]`);
-      return null;
-    }
-    const got = this.source.shape(name);
-    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
-      this.misshaped.push(`${name}: expected [${shape.join(', ')}], got [${got.join(', ')}]`);
-      return null;
-    }
-    return this.source.float32(name);
+    return this.target ? this.target.source.float32(name) : null;
   }
 
   /**
@@ -73,7 +91,7 @@ export class ParamLoader {
     const [o, i, kh, kw] = shape;
     const parts = [{ name, channels: i }, ...(opts.extraInputs ?? [])];
     const totalIn = parts.reduce((s, p) => s + p.channels, 0);
-    const weight = new Float32Array(o * totalIn * kh * kw);
+    const weight = new Float32Array(this.target ? o * totalIn * kh * kw : 0);
     let offset = 0;
     for (const p of parts) {
       const w = this.take(`${p.name}.weight`, [o, p.channels, kh, kw]);
@@ -82,30 +100,21 @@ export class ParamLoader {
       offset += p.channels;
     }
     const bias = opts.bias ? this.take(`${name}.bias`, [o]) ?? undefined : undefined;
-    const bn = opts.bn ? this.batchNorm(opts.bn, o) : undefined;
-    if (!this.rt) return DRY as unknown as Conv2dWeights;
-    const prepared = prepareConv2d(this.rt, { weight, shape: [o, totalIn, kh, kw], bias, batchNorm: bn, label: name });
-    this.uploaded.push(prepared);
-    return prepared;
+    const batchNorm = opts.bn ? this.batchNorm(opts.bn, o) : undefined;
+    return this.constantConv({ weight, shape: [o, totalIn, kh, kw], bias, batchNorm, label: name });
+  }
+
+  /** A conv whose weights the network defines itself (not in the state_dict), owned with the rest. */
+  constantConv(spec: Conv2dWeightSpec): Conv2dWeights {
+    if (!this.target) return DRY as unknown as Conv2dWeights;
+    return this.target.weights.add(prepareConv2d(this.target.rt, spec));
   }
 
   linear(name: string, shape: [number, number]): LinearWeights {
-    const weight = this.take(`${name}.weight`, shape) ?? new Float32Array(shape[0] * shape[1]);
+    const weight = this.take(`${name}.weight`, shape);
     const bias = this.take(`${name}.bias`, [shape[0]]) ?? undefined;
-    if (!this.rt) return DRY as unknown as LinearWeights;
-    const prepared = prepareLinear(this.rt, { weight, shape, bias, label: name });
-    this.uploaded.push(prepared);
-    return prepared;
-  }
-
-  /** Throws a WeightMismatchError listing every problem; releases what was uploaded when it does. */
-  finish(): void {
-    if (!this.source) return;
-    const unexpected = this.source.names().filter((n) => !this.used.has(n) && !IGNORED.some((re) => re.test(n)));
-    if (this.missing.length || this.misshaped.length || unexpected.length) {
-      for (const u of this.uploaded) u.dispose();
-      throw new WeightMismatchError(this.source.description, this.missing, this.misshaped, unexpected.sort());
-    }
+    if (!this.target || !weight) return DRY as unknown as LinearWeights;
+    return this.target.weights.add(prepareLinear(this.target.rt, { weight, shape, bias, label: name }));
   }
 
   private batchNorm(prefix: string, channels: number) {
@@ -114,4 +123,14 @@ export class ParamLoader {
     if (!weight || !bias || !runningMean || !runningVar) return undefined;
     return { weight, bias, runningMean, runningVar, eps: 1e-5 };
   }
+}
+
+/**
+ * The slice layout a network's weights were trained with: `override` if given, else
+ * the source's `slice_layout` metadata, else undefined (the caller refuses or asks).
+ */
+export function weightsSliceLayout(source: WeightSource, override: SliceLayout | undefined): SliceLayout | undefined {
+  if (override !== undefined) return parseSliceLayout(override, 'sliceLayout option');
+  const stated = source.metadata?.[SLICE_LAYOUT_KEY];
+  return stated === undefined ? undefined : parseSliceLayout(stated, `${source.description} metadata '${SLICE_LAYOUT_KEY}'`);
 }

@@ -3,6 +3,7 @@
 // channel), and the synth-v1 weights (rank >= 2 from the formula, the rest from
 // `<model>_small.safetensors`, as listed by `<model>_manifest.json`).
 import type { SafetensorsReader } from '../io/safetensors.ts';
+import { SLICE_LAYOUT_KEY } from '../volume/layout.ts';
 import { synthWeight } from './synth-v1.ts';
 import type { WeightSource } from './source.ts';
 
@@ -17,6 +18,7 @@ export function safetensorsWeightSource(reader: SafetensorsReader): WeightSource
   };
   return {
     description: reader.source,
+    metadata: reader.metadata,
     names: () => reader.names().filter((n) => !isScale(n)),
     has: (name) => reader.has(name),
     shape: (name) => [...reader.info(name).shape],
@@ -51,6 +53,8 @@ export function synthWeightSource(manifest: SynthManifest, small: SafetensorsRea
   const byName = new Map(manifest.tensors.map((t) => [t.name, t]));
   return {
     description: `synth-v1 ${manifest.model} (${small.source})`,
+    // The reference runs the seed's numpy slices (rows = the first in-plane axis).
+    metadata: { ...small.metadata, [SLICE_LAYOUT_KEY]: 'rows-first-axis' },
     names: () => [...byName.keys()],
     has: (name) => byName.has(name),
     shape: (name) => [...(byName.get(name)?.shape ?? [])],

@@ -4,6 +4,8 @@
 export interface WeightSource {
   /** Shown in errors, e.g. the file name. */
   readonly description: string;
+  /** The weight file's metadata (safetensors `__metadata__` or index metadata), e.g. `slice_layout`. */
+  readonly metadata?: Readonly<Record<string, string>>;
   names(): string[];
   has(name: string): boolean;
   shape(name: string): number[];
@@ -13,7 +15,11 @@ export interface WeightSource {
 
 /** Weights held in memory, e.g. built by a test or a converter. */
 export class MapWeightSource implements WeightSource {
-  constructor(readonly description: string, private readonly tensors: Map<string, { shape: number[]; data: Float32Array }>) {}
+  constructor(
+    readonly description: string,
+    private readonly tensors: Map<string, { shape: number[]; data: Float32Array }>,
+    readonly metadata: Readonly<Record<string, string>> = {},
+  ) {}
 
   names(): string[] {
     return [...this.tensors.keys()];

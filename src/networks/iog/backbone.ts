@@ -8,6 +8,7 @@ import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { ParamLoader } from '../../weights/loader.ts';
 import { ResLayer } from '../resnet.ts';
+import { sequential } from '../sequential.ts';
 
 /** Backbone outputs, deepest first, as the original returns them: [x4, x3, x2, x1]. */
 export type BackboneFeatures = [x4: Tensor, x3: Tensor, x2: Tensor, x1: Tensor];
@@ -28,19 +29,12 @@ export class IOGResNet101 {
 
   /** x4 [1, H/16, W/16, 2048], x3 [1, H/16, W/16, 1024], x2 [1, H/8, W/8, 512], x1 [1, H/4, W/4, 256]. */
   forward(rt: Runtime, input: Tensor): BackboneFeatures {
-    const c1 = conv2d(rt, input, this.conv1, { stride: 2, padding: 3, relu: true });
-    const x = maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 });
-    c1.dispose();
-    const x1 = this.layers[0].forward(rt, x);
-    x.dispose();
-    const x2 = this.layers[1].forward(rt, x1);
-    const x3 = this.layers[2].forward(rt, x2);
-    const x4 = this.layers[3].forward(rt, x3);
-    return [x4, x3, x2, x1];
-  }
-
-  dispose(): void {
-    this.conv1.dispose();
-    for (const l of this.layers) l.dispose();
+    return rt.scope(() => {
+      const x1 = sequential(rt, input, [(x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }), this.layers[0]]);
+      const x2 = this.layers[1].forward(rt, x1);
+      const x3 = this.layers[2].forward(rt, x2);
+      const x4 = this.layers[3].forward(rt, x3);
+      return [x4, x3, x2, x1];
+    });
   }
 }

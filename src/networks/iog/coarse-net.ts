@@ -26,17 +26,10 @@ class Predict {
   }
 
   forward(rt: Runtime, x: Tensor): Tensor {
-    const r = conv2d(rt, x, this.reduce, { relu: true });
-    const o = conv2d(rt, r, this.out, { padding: 1 });
-    r.dispose();
-    const up = resizeBilinear(rt, o, [this.outputShape, this.outputShape], { alignCorners: true });
-    o.dispose();
-    return up;
-  }
-
-  dispose(): void {
-    this.reduce.dispose();
-    this.out.dispose();
+    return rt.scope(() => {
+      const o = conv2d(rt, conv2d(rt, x, this.reduce, { relu: true }), this.out, { padding: 1 });
+      return resizeBilinear(rt, o, [this.outputShape, this.outputShape], { alignCorners: true });
+    });
   }
 }
 
@@ -66,36 +59,26 @@ export class CoarseNet {
     this.predict = channelSettings.map((_, i) => new Predict(p, `${prefix}.predict.${i}`, numClass, outputShape));
   }
 
-  /** x: [psp(x4), x3, x2, x1]; level i > 1 is twice the size of level i - 1. Never disposes x. */
+  /** x: [psp(x4), x3, x2, x1]; level i > 1 is twice the size of level i - 1. */
   forward(rt: Runtime, x: readonly Tensor[], withOutputs: boolean): CoarseOutputs {
-    const fms: Tensor[] = [];
-    const outs: Tensor[] = [];
-    let up: Tensor | null = null;
-    for (let i = 0; i < x.length; i++) {
-      const lateral = conv2d(rt, x[i], this.laterals[i], { relu: true });
-      let feature = lateral;
-      if (up) {
-        feature = add(rt, lateral, up);
-        lateral.dispose();
-        if (up !== fms[i - 1]) up.dispose();
-      }
-      fms.push(feature);
-      if (i === 0) up = feature;
-      else if (i < x.length - 1) up = this.upsample(rt, feature, this.upsamples[i]!);
-      if (withOutputs) outs.push(this.predict[i].forward(rt, feature));
-    }
-    return { fms, outs };
+    return rt.scope(() => {
+      const fms: Tensor[] = [];
+      const outs: Tensor[] = [];
+      x.forEach((xi, i) => {
+        const feature = rt.scope(() => {
+          // The level above: level 0 itself (the same 1/16 scale), deeper levels upsampled.
+          const top = i === 0 ? null : i === 1 ? fms[0] : rt.scope(() => this.upsample(rt, fms[i - 1], this.upsamples[i - 1]!));
+          const lateral = conv2d(rt, xi, this.laterals[i], { relu: true });
+          return top ? add(rt, lateral, top) : lateral;
+        });
+        fms.push(feature);
+        if (withOutputs) outs.push(this.predict[i].forward(rt, feature));
+      });
+      return { fms, outs };
+    });
   }
 
   private upsample(rt: Runtime, x: Tensor, conv: Conv2dWeights): Tensor {
-    const up = resizeBilinear(rt, x, [2 * x.shape[1], 2 * x.shape[2]], { alignCorners: true });
-    const out = conv2d(rt, up, conv);
-    up.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    for (const c of [...this.laterals, ...this.upsamples]) c?.dispose();
-    for (const pr of this.predict) pr.dispose();
+    return conv2d(rt, resizeBilinear(rt, x, [2 * x.shape[1], 2 * x.shape[2]], { alignCorners: true }), conv);
   }
 }

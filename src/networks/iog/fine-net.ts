@@ -8,6 +8,7 @@ import { resizeBilinear } from '../../ops/resize.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { ParamLoader } from '../../weights/loader.ts';
+import { sequential } from '../sequential.ts';
 
 const PLANES = 128;
 
@@ -26,18 +27,12 @@ export class BottleneckII {
   }
 
   forward(rt: Runtime, x: Tensor): Tensor {
-    const a = conv2d(rt, x, this.conv1, { relu: true });
-    const b = conv2d(rt, a, this.conv2, { padding: 1, relu: true });
-    a.dispose();
-    const residual = conv2d(rt, x, this.downsample);
-    const out = conv2d(rt, b, this.conv3, { residual, relu: true });
-    b.dispose();
-    residual.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    for (const c of [this.conv1, this.conv2, this.conv3, this.downsample]) c.dispose();
+    return rt.scope(() => {
+      // Its own scope: conv1's output is gone before the shortcut and conv3 allocate.
+      const out = rt.scope(() => conv2d(rt, conv2d(rt, x, this.conv1, { relu: true }), this.conv2, { padding: 1, relu: true }));
+      const residual = conv2d(rt, x, this.downsample);
+      return conv2d(rt, out, this.conv3, { residual, relu: true });
+    });
   }
 }
 
@@ -60,29 +55,16 @@ export class FineNet {
   forward(rt: Runtime, fms: readonly Tensor[]): Tensor {
     const s = this.outputShape;
     const width = this.lateralChannel;
-    const cat = rt.empty([1, s, s, width * this.cascade.length], 'f32', 'fine concat');
-    this.cascade.forEach((blocks, i) => {
-      let h = fms[i];
-      for (const block of blocks) {
-        const next = block.forward(rt, h);
-        if (h !== fms[i]) h.dispose();
-        h = next;
-      }
-      // An align_corners resize to the same size is the identity: copy directly.
-      const up = h.shape[1] === s && h.shape[2] === s ? h : resizeBilinear(rt, h, [s, s], { alignCorners: true });
-      copyIntoChannels(rt, up, cat, i * width);
-      if (up !== h) up.dispose();
-      if (h !== fms[i]) h.dispose();
+    return rt.scope(() => {
+      const cat = rt.empty([1, s, s, width * this.cascade.length], 'f32', 'fine concat');
+      this.cascade.forEach((blocks, i) =>
+        rt.scope(() => {
+          const h = sequential(rt, fms[i], blocks);
+          // An align_corners resize to the same size is the identity: copy directly.
+          copyIntoChannels(rt, h.shape[1] === s && h.shape[2] === s ? h : resizeBilinear(rt, h, [s, s], { alignCorners: true }), cat, i * width);
+        }),
+      );
+      return sequential(rt, cat, [this.finalBlock, (f) => conv2d(rt, f, this.finalConv, { padding: 1 })]);
     });
-    const f = this.finalBlock.forward(rt, cat);
-    cat.dispose();
-    const out = conv2d(rt, f, this.finalConv, { padding: 1 });
-    f.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    for (const b of [...this.cascade.flat(), this.finalBlock]) b.dispose();
-    this.finalConv.dispose();
   }
 }

@@ -9,7 +9,8 @@
 import { resizeBilinear } from '../../ops/resize.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
-import { ParamLoader, type TensorSpec } from '../../weights/loader.ts';
+import type { SliceLayout } from '../../volume/layout.ts';
+import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { IOGResNet101 } from './backbone.ts';
 import { CoarseNet } from './coarse-net.ts';
@@ -30,41 +31,71 @@ export interface IOGOutput {
   dispose(): void;
 }
 
+export interface IOGNetworkOptions {
+  /** 4 (image + extreme-point heatmap, the default) or 5 (image + inside and outside point maps). */
+  inputChannels?: number;
+  /** The slice layout the weights were trained with; overrides the weights' `slice_layout` metadata. */
+  sliceLayout?: SliceLayout;
+}
+
+type Modules = ReturnType<typeof modules>;
+
+function modules(p: ParamLoader, inputChannels: number) {
+  return {
+    Coarse_net: new CoarseNet(p, 'Coarse_net', CHANNEL_SETTINGS, IOG_HEAD_SIZE, NUM_CLASSES),
+    Fine_net: new FineNet(p, 'Fine_net', CHANNEL_SETTINGS[CHANNEL_SETTINGS.length - 1], IOG_HEAD_SIZE, NUM_CLASSES),
+    backbone: new IOGResNet101(p, 'backbone', inputChannels),
+    psp4: new PSPModule(p, 'psp4', 2048, 512, [1, 2, 3, 6]),
+  };
+}
+
 export class IOGNetwork {
+  private readonly backbone: IOGResNet101;
+  private readonly psp4: PSPModule;
+  private readonly Coarse_net: CoarseNet;
+  private readonly Fine_net: FineNet;
+
   private constructor(
     private readonly rt: Runtime,
     readonly inputChannels: number,
-    private readonly backbone: IOGResNet101,
-    private readonly psp4: PSPModule,
-    private readonly Coarse_net: CoarseNet,
-    private readonly Fine_net: FineNet,
-    readonly weightBytes: number,
-  ) {}
+    m: Modules,
+    /** Every GPU weight of this network; `dispose()` releases them. */
+    readonly weights: WeightSet,
+    /** The slice layout its weights were trained with; undefined when neither the weights nor the caller state it. */
+    readonly sliceLayout: SliceLayout | undefined,
+  ) {
+    this.backbone = m.backbone;
+    this.psp4 = m.psp4;
+    this.Coarse_net = m.Coarse_net;
+    this.Fine_net = m.Fine_net;
+  }
 
-  /** Uploads the weights once; throws a WeightMismatchError naming every missing, mis-shaped or unexpected tensor. */
-  static load(rt: Runtime, source: WeightSource, options: { inputChannels?: number } = {}): IOGNetwork {
+  /**
+   * Checks the weights against the network (a WeightMismatchError names every missing,
+   * mis-shaped or unexpected tensor, before anything is uploaded), then uploads them once.
+   */
+  static load(rt: Runtime, source: WeightSource, options: IOGNetworkOptions = {}): IOGNetwork {
     const inputChannels = options.inputChannels ?? 4;
     checkChannels(inputChannels);
-    const before = rt.memoryStats().liveBytes;
-    const p = new ParamLoader(rt, source);
-    const m = IOGNetwork.modules(p, inputChannels);
-    p.finish();
-    return new IOGNetwork(rt, inputChannels, m.backbone, m.psp4, m.Coarse_net, m.Fine_net, rt.memoryStats().liveBytes - before);
+    const sliceLayout = weightsSliceLayout(source, options.sliceLayout);
+    const loaded = ParamLoader.load(rt, source, (p) => modules(p, inputChannels), []);
+    return new IOGNetwork(rt, inputChannels, loaded.modules, loaded.weights, sliceLayout);
+  }
+
+  /** What the weights must hold for this many input channels (also `mem3d convert`'s check). */
+  static weightSpec(inputChannels = 4): WeightSpec {
+    checkChannels(inputChannels);
+    return { tensors: ParamLoader.expectedTensors((p) => modules(p, inputChannels)), unused: [] };
   }
 
   /** The state_dict tensors (names, PyTorch shapes) the network expects for this many input channels. */
   static expectedTensors(inputChannels = 4): TensorSpec[] {
-    checkChannels(inputChannels);
-    return ParamLoader.expectedTensors((p) => IOGNetwork.modules(p, inputChannels));
+    return [...IOGNetwork.weightSpec(inputChannels).tensors];
   }
 
-  private static modules(p: ParamLoader, inputChannels: number) {
-    return {
-      Coarse_net: new CoarseNet(p, 'Coarse_net', CHANNEL_SETTINGS, IOG_HEAD_SIZE, NUM_CLASSES),
-      Fine_net: new FineNet(p, 'Fine_net', CHANNEL_SETTINGS[CHANNEL_SETTINGS.length - 1], IOG_HEAD_SIZE, NUM_CLASSES),
-      backbone: new IOGResNet101(p, 'backbone', inputChannels),
-      psp4: new PSPModule(p, 'psp4', 2048, 512, [1, 2, 3, 6]),
-    };
+  /** GPU bytes of the weights. */
+  get weightBytes(): number {
+    return this.weights.bytes;
   }
 
   /**
@@ -73,6 +104,7 @@ export class IOGNetwork {
    */
   forward(input: Tensor, options: { coarse?: boolean } = {}): IOGOutput {
     const rt = this.rt;
+    if (this.weights.disposed) throw new Error('IOGNetwork.forward: this IOGNetwork was disposed');
     input.assertLive('IOGNetwork.forward');
     const [n, h, w, c] = input.shape;
     if (input.dtype !== 'f32' || input.shape.length !== 4 || n !== 1 || c !== this.inputChannels) {
@@ -81,36 +113,32 @@ export class IOGNetwork {
     if (h % 16 !== 0 || w % 16 !== 0 || h < 32 || w < 32) {
       throw new RangeError(`IOGNetwork.forward: input size ${h}x${w} is not supported: height and width must be multiples of 16 and at least 32 (the original runs on 512x512 crops)`);
     }
-    const [x4, x3, x2, x1] = this.backbone.forward(rt, input);
-    const p4 = this.psp4.forward(rt, x4);
-    x4.dispose();
-    const levels = [p4, x3, x2, x1];
-    const { fms, outs } = this.Coarse_net.forward(rt, levels, options.coarse ?? true);
-    for (const t of levels) t.dispose();
-    const fine128 = this.Fine_net.forward(rt, fms);
-    for (const t of fms) t.dispose();
-    const upsample = (t: Tensor) => {
-      const up = resizeBilinear(rt, t, [IOG_OUTPUT_SIZE, IOG_OUTPUT_SIZE], { alignCorners: true });
-      t.dispose();
-      return up;
-    };
-    const fine = upsample(fine128);
-    const coarse = outs.map(upsample);
-    return {
-      fine,
-      coarse,
-      dispose() {
-        fine.dispose();
-        for (const t of coarse) t.dispose();
-      },
-    };
+    if (input.firstNonFinite >= 0) throw new RangeError(`IOGNetwork.forward: the input '${input.label}' holds a non-finite value (NaN or Inf) at element ${input.firstNonFinite}`);
+    return rt.scope(() => {
+      const { fms, outs } = rt.scope(() => {
+        const levels = rt.scope(() => {
+          const [x4, x3, x2, x1] = this.backbone.forward(rt, input);
+          return [this.psp4.forward(rt, x4), x3, x2, x1];
+        });
+        return this.Coarse_net.forward(rt, levels, options.coarse ?? true);
+      });
+      const upsample = (t: Tensor) => resizeBilinear(rt, t, [IOG_OUTPUT_SIZE, IOG_OUTPUT_SIZE], { alignCorners: true });
+      const fine = upsample(this.Fine_net.forward(rt, fms));
+      const coarse = outs.map(upsample);
+      return {
+        fine,
+        coarse,
+        dispose() {
+          fine.dispose();
+          for (const t of coarse) t.dispose();
+        },
+      };
+    });
   }
 
+  /** Releases every GPU weight; the network is unusable afterwards. */
   dispose(): void {
-    this.backbone.dispose();
-    this.psp4.dispose();
-    this.Coarse_net.dispose();
-    this.Fine_net.dispose();
+    this.weights.dispose();
   }
 }
 

@@ -25,25 +25,17 @@ export class PSPModule {
   }
 
   forward(rt: Runtime, feats: Tensor): Tensor {
-    const [n, h, w] = feats.shape;
-    const cat = rt.empty([n, h, w, this.stages.length * this.branchChannels + this.inFeatures], 'f32', 'psp concat');
-    this.stages.forEach((s, i) => {
-      const pooled = adaptiveAvgPool2d(rt, feats, [s.size, s.size]);
-      const c = conv2d(rt, pooled, s.conv, { relu: true });
-      pooled.dispose();
-      const up = resizeBilinear(rt, c, [h, w], { alignCorners: true });
-      c.dispose();
-      copyIntoChannels(rt, up, cat, i * this.branchChannels);
-      up.dispose();
+    return rt.scope(() => {
+      const [n, h, w] = feats.shape;
+      const cat = rt.empty([n, h, w, this.stages.length * this.branchChannels + this.inFeatures], 'f32', 'psp concat');
+      this.stages.forEach((s, i) =>
+        rt.scope(() => {
+          const c = conv2d(rt, adaptiveAvgPool2d(rt, feats, [s.size, s.size]), s.conv, { relu: true });
+          copyIntoChannels(rt, resizeBilinear(rt, c, [h, w], { alignCorners: true }), cat, i * this.branchChannels);
+        }),
+      );
+      copyIntoChannels(rt, feats, cat, this.stages.length * this.branchChannels);
+      return conv2d(rt, cat, this.bottleneck, { relu: true });
     });
-    copyIntoChannels(rt, feats, cat, this.stages.length * this.branchChannels);
-    const out = conv2d(rt, cat, this.bottleneck, { relu: true });
-    cat.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    for (const s of this.stages) s.conv.dispose();
-    this.bottleneck.dispose();
   }
 }

@@ -19,17 +19,10 @@ export class ResBlock {
   }
 
   forward(rt: Runtime, x: Tensor): Tensor {
-    const rx = relu(rt, x);
-    const r = conv2d(rt, rx, this.conv1, { padding: 1, relu: true });
-    rx.dispose();
-    const out = conv2d(rt, r, this.conv2, { padding: 1, residual: x });
-    r.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    this.conv1.dispose();
-    this.conv2.dispose();
+    return rt.scope(() => {
+      const r = rt.scope(() => conv2d(rt, relu(rt, x), this.conv1, { padding: 1, relu: true }));
+      return conv2d(rt, r, this.conv2, { padding: 1, residual: x });
+    });
   }
 }
 
@@ -46,22 +39,13 @@ export class Refine {
   }
 
   forward(rt: Runtime, f: Tensor, pm: Tensor): Tensor {
-    const c = conv2d(rt, f, this.convFS, { padding: 1 });
-    const s = this.ResFS.forward(rt, c);
-    c.dispose();
-    const up = resizeBilinear(rt, pm, [s.shape[1], s.shape[2]], { alignCorners: false });
-    const m = add(rt, s, up);
-    s.dispose();
-    up.dispose();
-    const out = this.ResMM.forward(rt, m);
-    m.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    this.convFS.dispose();
-    this.ResFS.dispose();
-    this.ResMM.dispose();
+    return rt.scope(() => {
+      const m = rt.scope(() => {
+        const s = rt.scope(() => this.ResFS.forward(rt, conv2d(rt, f, this.convFS, { padding: 1 })));
+        return add(rt, s, resizeBilinear(rt, pm, [s.shape[1], s.shape[2]], { alignCorners: false }));
+      });
+      return this.ResMM.forward(rt, m);
+    });
   }
 }
 
@@ -85,27 +69,18 @@ export class ASPP {
   }
 
   forward(rt: Runtime, x: Tensor): Tensor {
-    const [n, h, w] = x.shape;
-    const cat = rt.empty([n, h, w, this.depth * (this.branches.length + 1)], 'f32', 'aspp concat');
-    const pooled = adaptiveAvgPool2d(rt, x, [1, 1]);
-    const image = conv2d(rt, pooled, this.conv, { relu: true });
-    pooled.dispose();
-    const imageUp = resizeBilinear(rt, image, [h, w], { alignCorners: true });
-    image.dispose();
-    copyIntoChannels(rt, imageUp, cat, 0);
-    imageUp.dispose();
-    this.branches.forEach((b, i) => {
-      const d = b.dilation;
-      conv2d(rt, x, b.conv, { padding: d, dilation: Math.max(1, d), relu: true, out: { tensor: cat, channelOffset: this.depth * (i + 1) } });
+    return rt.scope(() => {
+      const [n, h, w] = x.shape;
+      const cat = rt.empty([n, h, w, this.depth * (this.branches.length + 1)], 'f32', 'aspp concat');
+      rt.scope(() => {
+        const image = conv2d(rt, adaptiveAvgPool2d(rt, x, [1, 1]), this.conv, { relu: true });
+        copyIntoChannels(rt, resizeBilinear(rt, image, [h, w], { alignCorners: true }), cat, 0);
+      });
+      this.branches.forEach((b, i) => {
+        const d = b.dilation;
+        conv2d(rt, x, b.conv, { padding: d, dilation: Math.max(1, d), relu: true, out: { tensor: cat, channelOffset: this.depth * (i + 1) } });
+      });
+      return conv2d(rt, cat, this.bottleneck, { padding: 1 });
     });
-    const out = conv2d(rt, cat, this.bottleneck, { padding: 1 });
-    cat.dispose();
-    return out;
-  }
-
-  dispose(): void {
-    this.conv.dispose();
-    for (const b of this.branches) b.conv.dispose();
-    this.bottleneck.dispose();
   }
 }

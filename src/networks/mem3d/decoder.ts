@@ -7,6 +7,7 @@ import { resizeBilinear } from '../../ops/resize.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { ParamLoader } from '../../weights/loader.ts';
+import { sequential } from '../sequential.ts';
 import { ASPP, Refine, ResBlock } from './blocks.ts';
 
 export type Variant = 'qamn' | 'stm';
@@ -30,28 +31,13 @@ export class Decoder {
 
   /** r4: the memory read concatenated with the query value; returns logits [1, H, W, 2]. */
   forward(rt: Runtime, r4: Tensor, r3: Tensor, r2: Tensor, size: [number, number]): Tensor {
-    const fused = this.layer5 ? this.layer5.forward(rt, r4) : conv2d(rt, r4, this.convFM!, { padding: 1 });
-    const m4 = this.ResMM.forward(rt, fused);
-    fused.dispose();
-    const m3 = this.RF3.forward(rt, r3, m4);
-    m4.dispose();
-    const m2 = this.RF2.forward(rt, r2, m3);
-    m3.dispose();
-    const rm2 = relu(rt, m2);
-    m2.dispose();
-    const p2 = conv2d(rt, rm2, this.pred2, { padding: 1 });
-    rm2.dispose();
-    const p = resizeBilinear(rt, p2, size, { alignCorners: false });
-    p2.dispose();
-    return p;
-  }
-
-  dispose(): void {
-    this.layer5?.dispose();
-    this.convFM?.dispose();
-    this.ResMM.dispose();
-    this.RF3.dispose();
-    this.RF2.dispose();
-    this.pred2.dispose();
+    return sequential(rt, r4, [
+      (x) => (this.layer5 ? this.layer5.forward(rt, x) : conv2d(rt, x, this.convFM!, { padding: 1 })),
+      this.ResMM,
+      (m4) => this.RF3.forward(rt, r3, m4),
+      (m3) => this.RF2.forward(rt, r2, m3),
+      (m2) => conv2d(rt, relu(rt, m2), this.pred2, { padding: 1 }),
+      (p2) => resizeBilinear(rt, p2, size, { alignCorners: false }),
+    ]);
   }
 }

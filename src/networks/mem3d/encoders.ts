@@ -8,6 +8,7 @@ import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { ParamLoader } from '../../weights/loader.ts';
 import { ResLayer } from '../resnet.ts';
+import { sequential } from '../sequential.ts';
 
 export interface EncoderFeatures {
   r4: Tensor; // 1/16, 1024
@@ -27,26 +28,13 @@ class ResNetTrunk {
     this.res4 = new ResLayer(p, `${prefix}.res4`, 512, 256, 6, 2);
   }
 
-  forward(rt: Runtime, input: Tensor, keep: boolean): EncoderFeatures {
-    const c1 = conv2d(rt, input, this.conv1, { stride: 2, padding: 3, relu: true });
-    const x = maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 });
-    c1.dispose();
-    const r2 = this.res2.forward(rt, x);
-    x.dispose();
-    const r3 = this.res3.forward(rt, r2);
-    const r4 = this.res4.forward(rt, r3);
-    if (!keep) {
-      r2.dispose();
-      r3.dispose();
-    }
-    return { r4, r3, r2 };
-  }
-
-  dispose(): void {
-    this.conv1.dispose();
-    this.res2.dispose();
-    this.res3.dispose();
-    this.res4.dispose();
+  forward(rt: Runtime, input: Tensor): EncoderFeatures {
+    return rt.scope(() => {
+      const r2 = sequential(rt, input, [(x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }), this.res2]);
+      const r3 = this.res3.forward(rt, r2);
+      const r4 = this.res4.forward(rt, r3);
+      return { r4, r3, r2 };
+    });
   }
 }
 
@@ -70,16 +58,11 @@ export class Encoder_M {
 
   /** frame [1, H, W, 3] normalised; mask [1, H, W, 1] object probability. Returns r4. */
   forward(rt: Runtime, frame: Tensor, mask: Tensor): Tensor {
-    const bg = affineClamp(rt, mask, -1, 1, 0, 1); // torch.clamp(1 - mask, 0, 1)
-    const input = concatChannels(rt, [frame, mask, bg]);
-    bg.dispose();
-    const { r4 } = this.trunk.forward(rt, input, false);
-    input.dispose();
-    return r4;
-  }
-
-  dispose(): void {
-    this.trunk.dispose();
+    return rt.scope(() => {
+      // torch.clamp(1 - mask, 0, 1), in its own scope: gone once concatenated.
+      const input = rt.scope(() => concatChannels(rt, [frame, mask, affineClamp(rt, mask, -1, 1, 0, 1)]));
+      return this.trunk.forward(rt, input).r4;
+    });
   }
 }
 
@@ -91,11 +74,7 @@ export class Encoder_Q {
   }
 
   forward(rt: Runtime, frame: Tensor): EncoderFeatures {
-    return this.trunk.forward(rt, frame, true);
-  }
-
-  dispose(): void {
-    this.trunk.dispose();
+    return this.trunk.forward(rt, frame);
   }
 }
 
@@ -115,10 +94,5 @@ export class KeyValue {
   /** The value, optionally written into a channel window of `out` (the decoder's [mem, value] concat). */
   value(rt: Runtime, x: Tensor, out?: { tensor: Tensor; channelOffset: number }): Tensor {
     return conv2d(rt, x, this.Value, { padding: 1, out });
-  }
-
-  dispose(): void {
-    this.Key.dispose();
-    this.Value.dispose();
   }
 }

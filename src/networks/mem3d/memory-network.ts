@@ -3,13 +3,14 @@
 //
 //   memorize(frame, mask)      -> a GPU-resident memory entry (key, value of r4)
 //   segment(frame, memory[])   -> probability, soft-aggregated logits, quality
-import { conv2d, prepareConv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
+import { conv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
 import { memoryRead, concatRows } from '../../ops/memory-read.ts';
 import { copyIntoChannels } from '../../ops/channels.ts';
 import { softAggregation } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
-import { ParamLoader, type TensorSpec } from '../../weights/loader.ts';
+import type { SliceLayout } from '../../volume/layout.ts';
+import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { Decoder, type Variant } from './decoder.ts';
 import { Encoder_M, Encoder_Q, KeyValue } from './encoders.ts';
@@ -20,9 +21,20 @@ export type { Variant } from './decoder.ts';
 export const KEYDIM = 128;
 export const VALDIM = 512;
 
-/** One memorized slice: its key [1, h, w, 128] and value [1, h, w, 512] at 1/16 resolution. */
+/** Buffers the original registers and never reads: the ImageNet mean and std of its encoders. */
+const UNUSED_BUFFERS = [/^Encoder_[MQ]\.(mean|std)$/];
+
+/**
+ * One memorized slice: its key [1, h, w, 128] and value [1, h, w, 512] at 1/16
+ * resolution, from frames of `frameSize` [H, W]. Entries are owned explicitly: no
+ * scope releases them; call `dispose()` when the memory no longer needs them.
+ */
 export class MemoryEntry {
-  constructor(readonly key: Tensor, readonly value: Tensor) {}
+  readonly frameSize: readonly [number, number];
+
+  constructor(readonly key: Tensor, readonly value: Tensor, frameSize?: readonly [number, number]) {
+    this.frameSize = frameSize ?? [key.shape[1] * 16, key.shape[2] * 16];
+  }
 
   get bytes(): number {
     return this.key.byteLength + this.value.byteLength;
@@ -52,139 +64,159 @@ export interface SegmentResult {
   dispose(): void;
 }
 
+export interface MemoryNetworkOptions {
+  variant: Variant;
+  /** The slice layout the weights were trained with; overrides the weights' `slice_layout` metadata. */
+  sliceLayout?: SliceLayout;
+}
+
+type Modules = ReturnType<typeof modules>;
+
+function modules(p: ParamLoader, variant: Variant) {
+  return {
+    Encoder_M: new Encoder_M(p),
+    Encoder_Q: new Encoder_Q(p),
+    KV_M_r4: new KeyValue(p, 'KV_M_r4', 1024, KEYDIM, VALDIM),
+    KV_Q_r4: new KeyValue(p, 'KV_Q_r4', 1024, KEYDIM, VALDIM),
+    Decoder: new Decoder(p, variant, 2 * VALDIM, 256),
+    quality: variant === 'qamn' ? new QualityHead(p) : null,
+    /** A 1x1 conv with weights (0, 1): picks the object channel of a one-hot pair exactly. */
+    objectChannel: p.constantConv({ weight: new Float32Array([0, 1]), shape: [1, 2, 1, 1], label: 'one-hot object channel' }),
+  };
+}
+
+function checkVariant(variant: Variant): void {
+  if (variant !== 'qamn' && variant !== 'stm') throw new Error(`unknown memory network variant '${variant}' (expected 'qamn' or 'stm')`);
+}
+
 export class MemoryNetwork {
+  private readonly Encoder_M: Encoder_M;
+  private readonly Encoder_Q: Encoder_Q;
+  private readonly KV_M_r4: KeyValue;
+  private readonly KV_Q_r4: KeyValue;
+  private readonly Decoder: Decoder;
+  private readonly quality: QualityHead | null;
+  private readonly objectChannel: Conv2dWeights;
+
   private constructor(
     private readonly rt: Runtime,
     readonly variant: Variant,
-    private readonly Encoder_M: Encoder_M,
-    private readonly Encoder_Q: Encoder_Q,
-    private readonly KV_M_r4: KeyValue,
-    private readonly KV_Q_r4: KeyValue,
-    private readonly Decoder: Decoder,
-    private readonly quality: QualityHead | null,
-    /** A 1x1 conv with weights (0, 1): picks the object channel of a one-hot pair exactly. */
-    private readonly objectChannel: Conv2dWeights,
-    readonly weightBytes: number,
-  ) {}
+    m: Modules,
+    /** Every GPU weight of this network; `dispose()` releases them. */
+    readonly weights: WeightSet,
+    /** The slice layout its weights were trained with; undefined when neither the weights nor the caller state it. */
+    readonly sliceLayout: SliceLayout | undefined,
+  ) {
+    this.Encoder_M = m.Encoder_M;
+    this.Encoder_Q = m.Encoder_Q;
+    this.KV_M_r4 = m.KV_M_r4;
+    this.KV_Q_r4 = m.KV_Q_r4;
+    this.Decoder = m.Decoder;
+    this.quality = m.quality;
+    this.objectChannel = m.objectChannel;
+  }
 
-  /** Uploads the weights once; throws a WeightMismatchError naming every missing, mis-shaped or unexpected tensor. */
-  static load(rt: Runtime, source: WeightSource, options: { variant: Variant }): MemoryNetwork {
+  /**
+   * Checks the weights against the network (a WeightMismatchError names every missing,
+   * mis-shaped or unexpected tensor, before anything is uploaded), then uploads them once.
+   */
+  static load(rt: Runtime, source: WeightSource, options: MemoryNetworkOptions): MemoryNetwork {
     const variant = options.variant;
-    if (variant !== 'qamn' && variant !== 'stm') throw new Error(`unknown memory network variant '${variant}' (expected 'qamn' or 'stm')`);
-    const before = rt.memoryStats().liveBytes;
-    const p = new ParamLoader(rt, source);
-    const m = MemoryNetwork.modules(p, variant);
-    // Before anything is uploaded outside the loader: a failed load releases all it uploaded.
-    p.finish();
-    const net = new MemoryNetwork(
-      rt,
-      variant,
-      m.Encoder_M,
-      m.Encoder_Q,
-      m.KV_M_r4,
-      m.KV_Q_r4,
-      m.Decoder,
-      m.quality,
-      prepareConv2d(rt, { weight: new Float32Array([0, 1]), shape: [1, 2, 1, 1], label: 'one-hot object channel' }),
-      0,
-    );
-    (net as { weightBytes: number }).weightBytes = rt.memoryStats().liveBytes - before;
-    return net;
+    checkVariant(variant);
+    const sliceLayout = weightsSliceLayout(source, options.sliceLayout);
+    const loaded = ParamLoader.load(rt, source, (p) => modules(p, variant), UNUSED_BUFFERS);
+    return new MemoryNetwork(rt, variant, loaded.modules, loaded.weights, sliceLayout);
   }
 
-  /** The state_dict tensors (names, PyTorch shapes) a variant expects, e.g. to validate a converted checkpoint. */
+  /** What a variant's weights must hold: the dry run's tensors and the buffers accepted unread (also `mem3d convert`'s check). */
+  static weightSpec(variant: Variant): WeightSpec {
+    checkVariant(variant);
+    return { tensors: ParamLoader.expectedTensors((p) => modules(p, variant)), unused: UNUSED_BUFFERS };
+  }
+
+  /** The state_dict tensors (names, PyTorch shapes) a variant expects. */
   static expectedTensors(variant: Variant): TensorSpec[] {
-    return ParamLoader.expectedTensors((p) => MemoryNetwork.modules(p, variant));
+    return [...MemoryNetwork.weightSpec(variant).tensors];
   }
 
-  private static modules(p: ParamLoader, variant: Variant) {
-    return {
-      Encoder_M: new Encoder_M(p),
-      Encoder_Q: new Encoder_Q(p),
-      KV_M_r4: new KeyValue(p, 'KV_M_r4', 1024, KEYDIM, VALDIM),
-      KV_Q_r4: new KeyValue(p, 'KV_Q_r4', 1024, KEYDIM, VALDIM),
-      Decoder: new Decoder(p, variant, 2 * VALDIM, 256),
-      quality: variant === 'qamn' ? new QualityHead(p) : null,
-    };
+  /** GPU bytes of the weights. */
+  get weightBytes(): number {
+    return this.weights.bytes;
   }
 
   /**
    * frame [1, H, W, 3] (preprocessed); mask [1, H, W, 1], the object's probability,
    * or [1, H, W, 2], a one-hot / softmax pair (background, object) of which the
-   * original reads the object channel only.
+   * original reads the object channel only. The entry is owned by the caller (see MemoryEntry).
    */
   memorize(frame: Tensor, mask: Tensor): MemoryEntry {
-    this.checkFrame(frame, 'memorize');
+    const rt = this.rt;
+    const [, H, W] = this.checkFrame(frame, 'memorize');
     mask.assertLive('memorize');
-    const [, H, W] = frame.shape;
     if (mask.shape.length !== 4 || mask.shape[0] !== 1 || mask.shape[1] !== H || mask.shape[2] !== W || (mask.shape[3] !== 1 && mask.shape[3] !== 2)) {
       throw new RangeError(`memorize: mask must be [1, ${H}, ${W}, 1] (object probability) or [1, ${H}, ${W}, 2] (background, object), got [${mask.shape.join(', ')}]`);
     }
-    const object = mask.shape[3] === 2 ? conv2d(this.rt, mask, this.objectChannel) : mask;
-    const r4 = this.Encoder_M.forward(this.rt, frame, object);
-    if (object !== mask) object.dispose();
-    const entry = new MemoryEntry(this.KV_M_r4.key(this.rt, r4), this.KV_M_r4.value(this.rt, r4));
-    r4.dispose();
-    return entry;
+    checkFinite(mask, 'memorize', 'mask');
+    const entry = rt.scope(() => {
+      const object = mask.shape[3] === 2 ? conv2d(rt, mask, this.objectChannel) : mask;
+      const r4 = this.Encoder_M.forward(rt, frame, object);
+      return new MemoryEntry(this.KV_M_r4.key(rt, r4), this.KV_M_r4.value(rt, r4), [H, W]);
+    });
+    return rt.keep(entry);
   }
 
   segment(frame: Tensor, memory: readonly MemoryEntry[], options: { intermediates?: boolean } = {}): SegmentResult {
     const rt = this.rt;
     const [, H, W] = this.checkFrame(frame, 'segment');
     if (memory.length === 0) throw new RangeError('segment: the memory is empty; memorize at least one annotated slice first');
-    const stale = memory.findIndex((m) => m.disposed);
-    if (stale >= 0) throw new Error(`segment: memory entry ${stale} was disposed`);
-    const { r4, r3, r2 } = this.Encoder_Q.forward(rt, frame);
-    const queryKey = this.KV_Q_r4.key(rt, r4);
-    // The decoder reads cat([memory read, query value]): the value conv writes its window directly.
-    const m4 = rt.empty([1, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
-    this.KV_Q_r4.value(rt, r4, { tensor: m4, channelOffset: VALDIM });
-    const keys = memory.length === 1 ? memory[0].key : concatRows(rt, memory.map((m) => m.key), { label: 'memory keys' });
-    const values = memory.length === 1 ? memory[0].value : concatRows(rt, memory.map((m) => m.value), { label: 'memory values' });
-    const read = memoryRead(rt, keys, values, queryKey);
-    if (memory.length > 1) {
-      keys.dispose();
-      values.dispose();
-    }
-    copyIntoChannels(rt, read, m4, 0);
-    const decoderLogits = this.Decoder.forward(rt, m4, r3, r2, [H, W]);
-    m4.dispose();
-    r3.dispose();
-    r2.dispose();
-    const head = softAggregation(rt, decoderLogits);
-    const quality = this.quality ? this.quality.forward(rt, r4, head.qualityInput) : null;
-    r4.dispose();
-    head.qualityInput.dispose();
-    const intermediates = options.intermediates ? { queryKey, memoryRead: read, decoderLogits } : undefined;
-    if (!intermediates) {
-      queryKey.dispose();
-      read.dispose();
-      decoderLogits.dispose();
-    }
-    const result: SegmentResult = {
-      probability: head.ps,
-      logits: head.logits,
-      foreground: head.foreground,
-      quality,
-      intermediates,
-      dispose() {
-        for (const t of [head.ps, head.logits, head.foreground, quality, intermediates?.queryKey, intermediates?.memoryRead, intermediates?.decoderLogits]) t?.dispose();
-      },
-    };
-    return result;
+    memory.forEach((m, i) => {
+      if (m.disposed) throw new Error(`segment: memory entry ${i} was disposed`);
+      const [h, w] = m.frameSize;
+      if (h !== H || w !== W) throw new RangeError(`segment: memory entry ${i} was built from ${h}x${w} frames, this frame is ${H}x${W}: every memory entry must come from frames of the segmented frame's size`);
+    });
+    return rt.scope(() => {
+      const { r4, queryKey, memoryRead, decoderLogits } = rt.scope(() => {
+        const { r4, r3, r2 } = this.Encoder_Q.forward(rt, frame);
+        const queryKey = this.KV_Q_r4.key(rt, r4);
+        // The decoder reads cat([memory read, query value]): the value conv and the read write their windows directly.
+        const m4 = rt.empty([1, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
+        this.KV_Q_r4.value(rt, r4, { tensor: m4, channelOffset: VALDIM });
+        const read = rt.scope(() => this.read(memory, queryKey));
+        copyIntoChannels(rt, read, m4, 0);
+        return { r4, queryKey, memoryRead: read, decoderLogits: this.Decoder.forward(rt, m4, r3, r2, [H, W]) };
+      });
+      const head = softAggregation(rt, decoderLogits);
+      const quality = this.quality ? this.quality.forward(rt, r4, head.qualityInput) : null;
+      const intermediates = options.intermediates ? { queryKey, memoryRead, decoderLogits } : undefined;
+      const result: SegmentResult = {
+        probability: head.ps,
+        logits: head.logits,
+        foreground: head.foreground,
+        quality,
+        intermediates,
+        dispose() {
+          for (const t of [head.ps, head.logits, head.foreground, quality, intermediates?.queryKey, intermediates?.memoryRead, intermediates?.decoderLogits]) t?.dispose();
+        },
+      };
+      return result;
+    });
   }
 
+  /** Releases every GPU weight; the network is unusable afterwards. Memory entries are the caller's to dispose. */
   dispose(): void {
-    this.Encoder_M.dispose();
-    this.Encoder_Q.dispose();
-    this.KV_M_r4.dispose();
-    this.KV_Q_r4.dispose();
-    this.Decoder.dispose();
-    this.quality?.dispose();
-    this.objectChannel.dispose();
+    this.weights.dispose();
+  }
+
+  /** Attention over every memorized key (the entries concatenated along their rows). */
+  private read(memory: readonly MemoryEntry[], queryKey: Tensor): Tensor {
+    const rt = this.rt;
+    const keys = memory.length === 1 ? memory[0].key : concatRows(rt, memory.map((m) => m.key), { label: 'memory keys' });
+    const values = memory.length === 1 ? memory[0].value : concatRows(rt, memory.map((m) => m.value), { label: 'memory values' });
+    return memoryRead(rt, keys, values, queryKey);
   }
 
   private checkFrame(frame: Tensor, op: string): [number, number, number, number] {
+    if (this.weights.disposed) throw new Error(`${op}: this MemoryNetwork was disposed`);
     frame.assertLive(op);
     const [n, h, w, c] = frame.shape;
     if (frame.shape.length !== 4 || n !== 1 || c !== 3 || frame.dtype !== 'f32') {
@@ -193,6 +225,15 @@ export class MemoryNetwork {
     if (h % 16 !== 0 || w % 16 !== 0 || h < 32 || w < 32) {
       throw new RangeError(`${op}: frame size ${h}x${w} is not supported: height and width must be multiples of 16 and at least 32 (the encoders reduce by 16; 512x512 reproduces the original exactly)`);
     }
+    checkFinite(frame, op, 'frame');
     return [n, h, w, c];
   }
+}
+
+/**
+ * Refuses NaN / Inf that came from the CPU: `rt.upload` records the first one it
+ * saw. Tensors computed on the GPU are not scanned (that would cost a readback).
+ */
+function checkFinite(t: Tensor, op: string, what: string): void {
+  if (t.firstNonFinite >= 0) throw new RangeError(`${op}: the ${what} '${t.label}' holds a non-finite value (NaN or Inf) at element ${t.firstNonFinite}`);
 }

@@ -14,6 +14,7 @@ import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { ParamLoader } from '../../weights/loader.ts';
 import { ResLayer } from '../resnet.ts';
+import { sequential } from '../sequential.ts';
 
 export class QualityHead {
   private readonly conv1: Conv2dWeights;
@@ -30,26 +31,13 @@ export class QualityHead {
 
   /** r4 [1, h, w, 1024]; qualityInput [1, H, W, 2] = (argmax, max probability). Returns [1, 1]. */
   forward(rt: Runtime, r4: Tensor, qualityInput: Tensor): Tensor {
-    const small = resizeBilinear(rt, qualityInput, [r4.shape[1], r4.shape[2]], { alignCorners: false });
-    const input = concatChannels(rt, [r4, small]);
-    small.dispose();
-    const x = conv2d(rt, input, this.conv1, { padding: 1 });
-    input.dispose();
-    const r5 = this.res5.forward(rt, x);
-    x.dispose();
-    const pooled = adaptiveAvgPool2d(rt, r5, [1, 1]);
-    r5.dispose();
-    const hidden = linear(rt, pooled, this.fc, { relu: true });
-    pooled.dispose();
-    const quality = linear(rt, hidden, this.fc2, { sigmoid: true });
-    hidden.dispose();
-    return quality;
-  }
-
-  dispose(): void {
-    this.conv1.dispose();
-    this.res5.dispose();
-    this.fc.dispose();
-    this.fc2.dispose();
+    return sequential(rt, qualityInput, [
+      (q) => concatChannels(rt, [r4, resizeBilinear(rt, q, [r4.shape[1], r4.shape[2]], { alignCorners: false })]),
+      (x) => conv2d(rt, x, this.conv1, { padding: 1 }),
+      this.res5,
+      (r5) => adaptiveAvgPool2d(rt, r5, [1, 1]),
+      (x) => linear(rt, x, this.fc, { relu: true }),
+      (x) => linear(rt, x, this.fc2, { sigmoid: true }),
+    ]);
   }
 }
