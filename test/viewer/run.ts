@@ -5,10 +5,13 @@
 //      zoom, percentile window and presets, keyboard and help overlay, points kept per
 //      slice and editable (drag, right-click, Delete; a fifth click refused), disabled
 //      controls, the strip's out-of-session slices, LPS / oblique / unreadable files;
-//   B. with WebGPU on SwiftShader: controls disabled before anything is segmented,
-//      Cancel (Esc) of the 2D step and of propagation leaves the session as it was,
-//      the status ticks with elapsed time, an empty 2D result is explained.
-// Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only).
+//   B. with WebGPU on SwiftShader: controls disabled before anything is segmented, a
+//      slice mask set through the embedding API drawn on exactly its voxels, overlay
+//      hide / fill / outline, Cancel (Esc) of propagation leaves the session as it was,
+//      the status ticks with elapsed time, Ctrl+Z; with VIEWER_FULL=1 also the 2D step's
+//      cancel and an empty 2D result explained.
+// Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only; VIEWER_FULL=1 adds the 2D
+// step's cancel and a full run, minutes on SwiftShader).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -21,6 +24,8 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const TIMEOUT_MS = 4 * 60_000;
+// The 2D network's crop: SwiftShader runs ResNet-101 at 128 px in over a minute on 2 cores; 32 px in seconds.
+const CROP = Number(process.env.VIEWER_CROP ?? 32);
 
 let passed = 0;
 let failed = 0;
@@ -208,6 +213,114 @@ async function partA(page: Page, url: string, phantom: Volume): Promise<void> {
   check('a bad file gets a plain message, the technical one behind Details', /not a volume this viewer can read/.test(s.message) && /sizeof_hdr/.test(s.details) && !/sizeof_hdr/.test(s.message) && !detailsOpen, s.message);
 }
 
+/** Red overlay pixels on the slice canvas (the fill blends toward red, the outline is red). */
+const redPixels = (page: Page) => page.evaluate(() => {
+  const c = document.getElementById('slice') as HTMLCanvasElement;
+  const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let o = 0; o < px.length; o += 4) n += px[o] - px[o + 1] > 50 && Math.abs(px[o + 1] - px[o + 2]) <= 1 ? 1 : 0;
+  return n;
+});
+
+const session = (page: Page) => page.evaluate(() => {
+  const seg = window.__mem3d.segmenter!;
+  return { sources: seg.states().map((s) => s.source), voxels: seg.mask().reduce((a, b) => a + b, 0), canUndo: seg.canUndo() };
+});
+
+async function partB(page: Page, url: string, truth: Volume): Promise<void> {
+  const [FIRST, SLICE, LAST] = [4, 5, 6];
+  await page.goto(`${url}?phantom&slices=${FIRST}-${LAST}&crop=${CROP}`);
+  const t0 = Date.now();
+  await waitFor(page, 'loading the networks', (s) => s.status === 'ready' && /Click four extreme points/.test(s.message), 150_000);
+  console.log(`  networks loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await page.keyboard.press('Home');
+  for (let z = 0; z < SLICE; z++) await page.keyboard.press('ArrowUp');
+  const idle = await Promise.all(['segment', 'propagate', 'cancel', 'undo', 'export', 'clear'].map((id) => disabled(page, id)));
+  check('before anything is segmented: Segment, Propagate, Cancel, Undo, Export, Clear disabled, no recommendation', idle.every(Boolean) && (await page.locator('#recommend').innerText()) === '', idle.join());
+
+  // The truth's extreme points, as voxel indices (a, b) = (row, column) of the seed's slice image.
+  const gt = getSlice(truth, 'axial', SLICE, new Uint8Array(128 * 128));
+  for (const p of extremePointsOfMask(gt)) await clickVoxel(page, p.y, p.x);
+  check('four points enable Segment', !(await disabled(page, 'segment')));
+  const empty = await session(page);
+
+  // A slice mask set through the embedding API (NIfTI voxel order: i fastest), as another tool would.
+  const truthSlice = Array.from((truth.data as Uint8Array).subarray(SLICE * 128 * 128, (SLICE + 1) * 128 * 128));
+  await page.evaluate(([z, mask]) => window.__mem3d.segmenter!.setSliceMask(z, mask), [SLICE, truthSlice] as const);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowDown');
+  const shown = await page.evaluate((truth) => {
+    const c = document.getElementById('slice') as HTMLCanvasElement;
+    const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let [bad, red] = [0, 0];
+    for (let j = 0; j < 128; j++) {
+      for (let i = 0; i < 128; i++) {
+        const p = window.__mem3d.canvasPoint(i, j);
+        const o = (Math.floor(p.y) * c.width + Math.floor(p.x)) * 4;
+        const isRed = px[o] - px[o + 1] > 50 && Math.abs(px[o + 1] - px[o + 2]) <= 1;
+        red += isRed ? 1 : 0;
+        if (isRed !== (truth[i + 128 * j] === 1)) bad++;
+      }
+    }
+    return { bad, red };
+  }, truthSlice);
+  const truthCount = truthSlice.reduce((a, b) => a + b, 0);
+  check('a mask set through the API is drawn on exactly its voxels', shown.bad === 0 && shown.red === truthCount && truthCount > 0, JSON.stringify({ ...shown, truthCount }));
+  check('Propagate and Export enabled once a slice is segmented', !(await disabled(page, 'propagate')) && !(await disabled(page, 'export')));
+  const red = await redPixels(page);
+  await page.keyboard.press('h');
+  const hidden = await redPixels(page);
+  await page.keyboard.press('o');
+  await page.keyboard.press('h');
+  const fillOnly = await redPixels(page);
+  await page.keyboard.press('o');
+  const outlineOnly = await redPixels(page);
+  await page.keyboard.press('o');
+  check('overlay: H hides the mask, O switches fill / outline', red > 0 && hidden === 0 && fillOnly > outlineOnly && outlineOnly > 0, JSON.stringify({ red, hidden, fillOnly, outlineOnly }));
+  await shot(page, 'mask');
+  const before = await session(page);
+
+  // Propagate, then Esc: the session goes back to how it was.
+  await page.locator('#propagate').click();
+  let s = await waitFor(page, 'propagation starting', (s) => s.status === 'busy' && s.step?.stage === 'propagation', 10_000);
+  const running = { cancel: !(await disabled(page, 'cancel')), clear: await disabled(page, 'clear'), undo: await disabled(page, 'undo'), export: await disabled(page, 'export'), segment: await disabled(page, 'segment') };
+  check('while a step runs: Cancel enabled; Clear, Undo, Export, Segment disabled', running.cancel && running.clear && running.undo && running.export && running.segment, JSON.stringify(running));
+  s = await waitFor(page, 'a ticking status', (s) => /s elapsed/.test(s.message), 5_000);
+  check('the status names the stage and the elapsed time', /propagating: computing the first slice/.test(s.message) && /elapsed/.test(s.message), s.message);
+  await page.keyboard.press('Escape');
+  s = await state(page);
+  check('Esc says what the cancel waits for and disables Cancel', /^Cancelling/.test(s.message) && (await disabled(page, 'cancel')), s.message);
+  const t1 = Date.now();
+  s = await waitFor(page, 'cancelling propagation', (s) => s.status !== 'busy', 150_000);
+  console.log(`  propagation cancelled after ${((Date.now() - t1) / 1000).toFixed(1)} s (the first slice finishes first)`);
+  const after = await session(page);
+  check('cancelled propagation: the session is as it was (slice 5 annotated, the others empty)', /Propagation cancelled/.test(s.message) && JSON.stringify(after) === JSON.stringify(before) && after.sources.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), `${s.message} ${JSON.stringify(after.sources)}`);
+  check('after the cancel, Propagate is offered again', !(await disabled(page, 'propagate')));
+
+  await page.keyboard.press('Control+z');
+  s = await waitFor(page, 'undo', (s) => /Undone/.test(s.message), 10_000);
+  const undone = await session(page);
+  check('Ctrl+Z undoes the slice mask; Export disabled again; the points stay', JSON.stringify(undone) === JSON.stringify(empty) && (await disabled(page, 'export')) && s.points[SLICE]?.length === 4, JSON.stringify(undone));
+
+  if (!process.env.VIEWER_FULL) return;
+  // The 2D step (over a minute on SwiftShader, most of it compiling pipelines): cancel, then a full run.
+  await page.keyboard.press('Enter');
+  await waitFor(page, 'the 2D step starting', (s) => s.status === 'busy' && s.step?.stage === '2D network', 10_000);
+  await page.keyboard.press('Escape');
+  s = await waitFor(page, 'cancelling the 2D step', (s) => s.status !== 'busy', 300_000);
+  check('Esc cancels the 2D step: the session is as it was, the points kept', /Cancelled/.test(s.message) && JSON.stringify(await session(page)) === JSON.stringify(empty) && s.points[SLICE]?.length === 4, s.message);
+  await page.keyboard.press('Enter');
+  s = await waitFor(page, 'the 2D step', (s) => s.status !== 'busy' || s.step?.stage === 'propagation', 300_000);
+  const after2d = await session(page);
+  if (after2d.voxels === 0) {
+    check('an empty 2D result is explained (likely cause) and nothing is propagated', /found no object/.test(s.message) && /Likely cause/.test(s.message) && after2d.sources.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), s.message);
+  } else {
+    s = await waitFor(page, 'propagation', (s) => s.status !== 'busy', 300_000);
+    check('segment + propagate fill the session and recommend a slice', /propagated/.test(s.message) && (await page.locator('#recommend').innerText()) !== '', s.message);
+  }
+  await shot(page, 'segmented');
+}
+
 async function main(): Promise<number> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await buildWeb();
@@ -226,6 +339,18 @@ async function main(): Promise<number> {
     await partA(page, url, phantom);
     await browser.close();
     console.log(`part A (no WebGPU): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    if (process.env.VIEWER_SKIP_GPU) {
+      console.log('part B (WebGPU) skipped: VIEWER_SKIP_GPU is set');
+    } else {
+      const t1 = Date.now();
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+      const gpuPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      watch(gpuPage);
+      // tsx names functions passed to page.evaluate through a __name() helper the page lacks.
+      await gpuPage.addInitScript({ content: 'window.__name = (f) => f;' });
+      await partB(gpuPage, url, parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'truth'));
+      console.log(`part B (WebGPU on SwiftShader): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    }
   } catch (e) {
     check('viewer test completes', false, (e as Error).stack ?? String(e));
   } finally {

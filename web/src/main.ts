@@ -3,7 +3,7 @@
 // segmenting needs both. URL options: ?crop=N (2D network crop side, default 512),
 // ?slices=a-b (session limited to those slices), ?phantom (open the bundled phantom).
 import { createSegmenter, getSlice, parseNifti, type Segmenter, type Volume } from '../embed.ts';
-import { pixelFromVoxel, type VoxelPoint } from '../../src/volume/layout.ts';
+import { transposeImage, type VoxelPoint } from '../../src/volume/layout.ts';
 import { sliceShape, type AxisIndex } from '../../src/volume/slice.ts';
 import { drawMarks, drawSlice, drawStrip, drawStripAxis, stripSliceAt, type OverlayStyle, type Scale } from './draw.ts';
 import { isAbort, userMessage } from './messages.ts';
@@ -70,6 +70,9 @@ let hoverSlice: number | null = null;
 let times: StepTimes = {};
 let running: AbortController | null = null;
 const points = new SlicePoints();
+/** The points each slice was last segmented with: Segment is offered again once one moves. */
+const segmentedWith = new Map<number, string>();
+const pointsKey = (z: number) => JSON.stringify(points.get(z));
 const overlay: OverlayStyle = { mode: 'fill+outline', opacity: 0.5, visible: true };
 
 const ui: ViewerState = {
@@ -122,12 +125,8 @@ function idleStatus(): ViewerState['status'] {
 function maskImage(z: number): Uint8Array {
   const o = vol!.orientation;
   if (!attached || !seg) return new Uint8Array(o.sliceRows * o.sliceCols);
-  return seg.sliceMask(z);
-}
-
-function annotateSlice(z: number, pts: readonly VoxelPoint[], signal: AbortSignal): Promise<Uint8Array> {
-  void signal;
-  return seg!.annotate(z, pts.map(pixelFromVoxel));
+  // sliceMask is in NIfTI voxel order (a fastest): the transpose of the slice image.
+  return transposeImage(seg.sliceMask(z), o.sliceRows, o.sliceCols);
 }
 
 // ---- drawing ---------------------------------------------------------------------
@@ -183,15 +182,29 @@ function renderControls(): void {
   };
   const n = points.get(z).length;
   const noNets = seg ? '' : ui.status === 'no-webgpu' ? 'Segmentation needs WebGPU' : 'The networks are still loading';
-  enable('segment', canRun && n === POINTS_PER_SET, noNets || (n === POINTS_PER_SET ? 'Outside the session\'s slices' : `Place ${POINTS_PER_SET - n} more point(s)`));
-  enable('propagate', canRun && pendingPropagation, noNets || 'Nothing new to propagate');
-  enable('cancel', busy && running !== null);
+  const fresh = segmentedWith.get(z) !== pointsKey(z);
+  enable('segment', canRun && n === POINTS_PER_SET && fresh, noNets || (n < POINTS_PER_SET ? `Place ${POINTS_PER_SET - n} more point(s)` : !fresh ? 'Already segmented with these points: move one to segment again' : 'Outside the session\'s slices'));
+  enable('propagate', canRun && canPropagate(), noNets || 'Nothing new to propagate');
+  enable('cancel', busy && running !== null && !running.signal.aborted);
   enable('clear', !busy && n > 0);
   enable('undo', !busy && attached && !!seg?.canUndo(), 'Nothing to undo');
   enable('export', !busy && segmented(), 'Nothing segmented yet');
   $<HTMLSelectElement>('netmap').disabled = !vol || busy || segmented();
   $<HTMLSelectElement>('netmap').title = segmented() ? 'Fixed once something is segmented: reopen the volume to change it' : 'How voxel values become the networks\' 8-bit input';
   $<HTMLInputElement>('z').disabled = !vol;
+}
+
+/**
+ * Something to propagate: an annotation since the last full propagation, or an annotated
+ * slice next to an unsegmented one in the session (also when another part of the page
+ * set it through the API, or a propagation was cancelled).
+ */
+function canPropagate(): boolean {
+  if (!seg || !vol || !attached) return false;
+  if (pendingPropagation) return true;
+  const states = seg.states();
+  const empty = (z: number) => z >= vol!.first && z <= vol!.last && states[z].source === 'empty';
+  return states.some((s, z) => s.source === 'annotated' && (empty(z - 1) || empty(z + 1)));
 }
 
 // ---- geometry --------------------------------------------------------------------
@@ -281,6 +294,7 @@ function openVolume(bytes: ArrayBuffer, name: string): void {
   const [first, last] = sessionRange(depth);
   vol = { volume, name, axis, depth, orientation, first, last };
   points.clearAll();
+  segmentedWith.clear();
   selected = -1;
   attached = false;
   pendingPropagation = false;
@@ -336,13 +350,22 @@ function machineKey(): string {
   return `${seg?.adapter ?? ''} crop ${seg?.cropSize ?? ''}`;
 }
 
+/** What a cancel waits for: the GPU work already submitted is not interruptible. */
+const CANCELLING = {
+  '2D network': 'the 2D network finishes the run it is in (it cannot be stopped half-way), then its result is thrown away.',
+  propagation: 'the slice being computed finishes, then the propagated slices are put back as they were.',
+} as const;
+
 /** Runs a long step with a status that ticks (stage, slice, elapsed, estimate) and a Cancel that aborts it. */
 async function runStep<T>(stage: '2D network' | 'propagation', slice: number, describe: (elapsedMs: number) => string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   running = new AbortController();
   ui.step = { stage, slice, startedMs: performance.now() };
   const prog = $<HTMLProgressElement>('prog');
   prog.hidden = false;
-  const tick = () => say(describe(performance.now() - ui.step!.startedMs), 'busy');
+  const tick = () => {
+    const ms = performance.now() - ui.step!.startedMs;
+    say(running?.signal.aborted ? `Cancelling (${formatDuration(ms)} elapsed): ${CANCELLING[stage]}` : describe(ms), 'busy');
+  };
   tick();
   render();
   const timer = setInterval(tick, 250);
@@ -366,8 +389,9 @@ async function segmentSlice(): Promise<void> {
   let mask: Uint8Array;
   try {
     const t0 = performance.now();
-    mask = await runStep('2D network', z, (ms) => `Segmenting slice ${z} with the 2D network: ${progressLine(ms, times.annotateMs)}. Esc cancels.`, (signal) => annotateSlice(z, pts, signal));
+    mask = await runStep('2D network', z, (ms) => `Segmenting slice ${z} with the 2D network: ${progressLine(ms, times.annotateMs)}. Esc cancels.`, (signal) => seg!.annotate(z, pts, { signal }));
     ui.timings.annotateMs = performance.now() - t0;
+    segmentedWith.set(z, pointsKey(z));
     times = { ...times, annotateMs: ui.timings.annotateMs };
     saveTimes(machineKey(), times);
   } catch (e) {
@@ -396,7 +420,8 @@ async function propagate(prefix = 'Propagation'): Promise<void> {
     await runStep('propagation', ui.slice, (ms) => {
       const perSlice = done > 0 ? ms / done : times.sliceMs;
       const expected = perSlice !== undefined && total > 0 ? perSlice * total : undefined;
-      return `${prefix}; propagating: ${done} of ${total || '?'} slices${last >= 0 ? ` (last: slice ${last})` : ''}, ${progressLine(ms, expected)}. Esc cancels.`;
+      const where = total > 0 ? `${done} of ${total} slices done${last >= 0 ? ` (last: slice ${last})` : ''}` : 'computing the first slice';
+      return `${prefix}; propagating: ${where}, ${progressLine(ms, expected)}. Esc cancels.`;
     }, (signal) => seg!.propagate({
       signal,
       onProgress: (p) => {
@@ -420,7 +445,10 @@ async function propagate(prefix = 'Propagation'): Promise<void> {
 }
 
 function cancel(): void {
-  running?.abort(new DOMException('cancelled by the user', 'AbortError'));
+  if (!running || running.signal.aborted) return;
+  running.abort(new DOMException('cancelled by the user', 'AbortError'));
+  say(`Cancelling: ${CANCELLING[ui.step!.stage]}`, 'busy', 'warn');
+  render();
 }
 
 async function undo(): Promise<void> {
@@ -428,6 +456,7 @@ async function undo(): Promise<void> {
   try {
     await seg.undo();
     pendingPropagation = false;
+    segmentedWith.clear();
     say('Undone: the mask and annotations are back to before the last segmentation.', 'ready');
   } catch (e) {
     fail(e, 'Undoing', 'ready');
@@ -527,7 +556,7 @@ function wireKeyboard(): void {
       PageDown: () => goTo(ui.slice - 10),
       Home: () => goTo(0),
       End: () => goTo((vol?.depth ?? 1) - 1),
-      Enter: () => void (points.get(ui.slice).length === POINTS_PER_SET ? segmentSlice() : pendingPropagation ? propagate() : undefined),
+      Enter: () => void (!$<HTMLButtonElement>('segment').disabled ? segmentSlice() : canPropagate() ? propagate() : undefined),
       Delete: () => deletePoint(),
       Backspace: () => deletePoint(),
       h: () => toggleOverlay(),
