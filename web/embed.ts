@@ -14,7 +14,7 @@ import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { Interactive3DSession, type PropagationProgress, type SessionSnapshot, type SliceState } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
-import { parseNifti, serializeNifti, sliceShape, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
+import { parseNifti, serializeNifti, sliceShape, SEED_MAPPING, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
 import { pixelFromVoxel, transposeImage, type SliceLayout, type VoxelPoint } from '../src/volume/layout.ts';
 import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
@@ -53,8 +53,14 @@ export interface LoadVolumeOptions {
   name?: string;
   /** Only slices first..last (inclusive) take part: a quicker session on slow adapters. */
   slices?: [number, number];
-  /** How voxel values become the networks' 8-bit slices: the seed's per-slice min-max (default) or a CT window. */
-  intensity?: IntensityMapping;
+  /**
+   * How voxel values become the networks' 8-bit slices: the seed's per-slice min-max, a CT
+   * window, or 'raw' (8-bit voxels as stored). Default: 'raw' for an unscaled 8-bit volume
+   * under the shipped phantom weights (they were trained on the generator's raw grey
+   * levels; min-max stretching made the slices next to the annotated one the worst,
+   * issue 10), else min-max.
+   */
+  intensity?: IntensityMapping | 'raw';
 }
 
 export interface VolumeInfo {
@@ -67,7 +73,7 @@ export interface VolumeInfo {
   /** The slices in the session (all unless LoadVolumeOptions.slices). */
   first: number;
   last: number;
-  intensity?: IntensityMapping;
+  intensity: IntensityMapping | 'raw';
 }
 
 export type Segmenter = Awaited<ReturnType<typeof createSegmenter>>;
@@ -134,8 +140,11 @@ export async function createSegmenter(options: SegmenterOptions) {
       const { axis, width, height, count: depth } = sliceShape(volume, 'axial');
       const [first, last] = opts.slices ?? [0, depth - 1];
       if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first <= last && last < depth)) throw new RangeError(`loadVolume: slices ${first}..${last} are not within 0..${depth - 1}`);
-      const info: VolumeInfo = { volume, axis, width, height, depth, first, last, intensity: opts.intensity };
-      const session = new Interactive3DSession(rt, volumeStack(volume, axis, opts.intensity), { segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
+      const eightBit = volume.data instanceof Uint8Array && volume.slope === 1 && volume.inter === 0;
+      const intensity = opts.intensity ?? (memoryWeights === 'qamn-phantom' && eightBit ? 'raw' : SEED_MAPPING);
+      if (intensity === 'raw' && !eightBit) throw new RangeError(`loadVolume: intensity 'raw' needs unscaled 8-bit voxels; this volume has ${volume.data.constructor.name} (use min-max or a window)`);
+      const info: VolumeInfo = { volume, axis, width, height, depth, first, last, intensity };
+      const session = new Interactive3DSession(rt, volumeStack(volume, axis, intensity), { segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
       session.setSliceWindow(first, last);
       loaded = { info, session };
       history.length = 0;
