@@ -1,9 +1,19 @@
 // Conv2d (groups = 1) as an implicit GEMM over NHWC activations:
 //   out[m, co] = sum_k A[m, k] * Wt[k, co],   m = (n, oh, ow),  k = (kh, kw, ci)
-// A is the im2col matrix, never materialised: each workgroup gathers its BM x BK
-// slice of A straight from x into shared memory. Weights arrive pre-transposed
-// to [K, CoutPad] (CoutPad = Cout rounded up to 4, zero-filled, bias likewise),
-// so a K row is contiguous along Cout and always loads as vec4.
+// A is the im2col matrix, never materialised. Weights arrive pre-transposed to
+// [K, CoutPad] (CoutPad = Cout rounded up to 4, zero-filled, bias likewise), so a
+// K row is contiguous along Cout and always loads as vec4; K runs over
+// (kh, kw, ci) with ci padded to CinPad = Cin rounded up to 4 (zero weight rows),
+// so every group of 4 reduction indices lies in one input pixel: x loads as one
+// vec4 when Cin % 4 == 0 and as 4 masked scalars from one pixel otherwise.
+//
+// Two entry points (variants the op, or its autotuner, picks per shape):
+//   main   - tiled: each workgroup stages BM x BK of A and BK x BN of W in shared
+//            memory; suits GPUs (reuse through workgroup memory).
+//   direct - no workgroup memory and no barriers: a thread owns DP pixels, and all
+//            threads of a workgroup share DCN4 vec4 channel groups, so weight reads
+//            are workgroup-uniform (scalar loads + broadcasts on CPU rasterisers
+//            such as lavapipe, where barriers and shared memory are costly).
 // Epilogue: + bias, + residual (HAS_RESIDUAL), then ReLU (RELU): ResNet's order.
 // The result may go to channels [outOffset, outOffset + Cout) of a tensor with
 // outChannels channels, so concatenation (ASPP, PSP) needs no copy.
@@ -40,7 +50,7 @@ override B_SLOTS: u32 = (B_TILE + WG - 1u) / WG;
 const MAX_SLOTS: u32 = 8u;
 
 struct Params {
-  H: u32, W: u32, Cin: u32, KW: u32,
+  H: u32, W: u32, Cin: u32, CinPad: u32, KW: u32,
   OH: u32, OW: u32, Cout: u32, K: u32,
   strideH: u32, strideW: u32, dilH: u32, dilW: u32,
   padH: i32, padW: i32, M: u32,
@@ -62,16 +72,16 @@ var<workgroup> Bs: array<vec4f, B_TILE>;
 struct Tap { k: u32, kh: u32, kw: u32, ci: u32 }
 
 fn tapAt(k: u32) -> Tap {
-  let r = k / p.Cin;
-  return Tap(k, r / p.KW, r % p.KW, k % p.Cin);
+  let r = k / p.CinPad;
+  return Tap(k, r / p.KW, r % p.KW, k % p.CinPad);
 }
 
 fn advance(t: Tap, by: u32) -> Tap {
   var r = t;
   r.k += by;
   r.ci += by;
-  while (r.ci >= p.Cin) {
-    r.ci -= p.Cin;
+  while (r.ci >= p.CinPad) {
+    r.ci -= p.CinPad;
     r.kw += 1u;
     if (r.kw == p.KW) { r.kw = 0u; r.kh += 1u; }
   }
@@ -86,22 +96,24 @@ fn xIndex(t: Tap, ih0: i32, iw0: i32, xBase: u32) -> i32 {
   return i32(xBase + (u32(ih) * p.W + u32(iw)) * p.Cin + t.ci);
 }
 
-fn loadX1(t: Tap, ih0: i32, iw0: i32, xBase: u32) -> f32 {
-  let i = xIndex(t, ih0, iw0, xBase);
-  if (i < 0) { return 0.0; }
-  return x[u32(i) >> 2u][u32(i) & 3u];
+// x[i + j] for j < 4 where ci + j < Cin (channels past Cin meet zero weight rows
+// but must read nothing: Inf * 0 is NaN). i is a flat index of channel ci; valid
+// is false for padding taps.
+fn loadX4At(i: u32, ci: u32, valid: bool) -> vec4f {
+  if (VEC4_IN) {
+    return select(vec4f(0.0), x[i >> 2u], valid);
+  }
+  var v = vec4f(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    let e = i + j;
+    if (valid && ci + j < p.Cin) { v[j] = x[e >> 2u][e & 3u]; }
+  }
+  return v;
 }
 
 fn loadX4(t: Tap, ih0: i32, iw0: i32, xBase: u32) -> vec4f {
-  if (VEC4_IN) {
-    let i = xIndex(t, ih0, iw0, xBase);
-    if (i < 0) { return vec4f(0.0); }
-    return x[u32(i) >> 2u];
-  }
-  let t1 = advance(t, 1u);
-  let t2 = advance(t1, 1u);
-  let t3 = advance(t2, 1u);
-  return vec4f(loadX1(t, ih0, iw0, xBase), loadX1(t1, ih0, iw0, xBase), loadX1(t2, ih0, iw0, xBase), loadX1(t3, ih0, iw0, xBase));
+  let i = xIndex(t, ih0, iw0, xBase);
+  return loadX4At(u32(max(i, 0)), t.ci, i >= 0);
 }
 
 // Epilogue for pixel m, channels [co, co + 4); the caller checks m < M and co < Cout.
@@ -202,5 +214,89 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let m = m0 + tid.y * TM + e % TM;
     let co = n0 + 4u * (tid.x + WGX * (e / TM));
     if (m < p.M && co < p.Cout) { store(m, co, v); }
+  }
+}
+
+// ---- direct variant ---------------------------------------------------------
+// Accumulators are named variables, not an array: CPU rasterisers keep a thread's
+// values in SIMD registers only when nothing indexes them (an indexed array goes to
+// memory), and the register file holds about 16 floats per lane, hence the small
+// register tiles (DP * DCN4 * 4 floats).
+
+override DWG: u32 = 64u;   // threads per workgroup
+override DP: u32 = 1u;     // pixels per thread, DWG apart: 1 or 2
+override DCN4: u32 = 2u;   // vec4 channel groups per workgroup, 1..4
+
+struct DirectPixel { xi: u32, ok: bool }
+
+// The first x index of tap (kh, kw) for the pixel whose top-left input is (ih0, iw0).
+fn directPixel(ih0: i32, iw0: i32, xBase: u32, kh: u32, kw: u32) -> DirectPixel {
+  let ih = ih0 + i32(kh * p.dilH);
+  let iw = iw0 + i32(kw * p.dilW);
+  let ok = ih >= 0 && ih < i32(p.H) && iw >= 0 && iw < i32(p.W);
+  return DirectPixel(select(0u, (xBase + u32(ih) * p.W + u32(iw)) * p.Cin, ok), ok);
+}
+
+// acc += xv . rows [wi, wi + 4) of W at vec4 column wi (uniform across the workgroup).
+fn fma4(acc: vec4f, xv: vec4f, wi: u32) -> vec4f {
+  return acc + xv.x * w[wi] + xv.y * w[wi + p.coutPad4] + xv.z * w[wi + 2u * p.coutPad4] + xv.w * w[wi + 3u * p.coutPad4];
+}
+
+@compute @workgroup_size(DWG)
+fn direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+          @builtin(local_invocation_index) lid: u32) {
+  let mA = (wid.y + wid.z * nwg.y) * DWG * DP + lid;
+  let mB = mA + DWG;
+  let n4 = wid.x * DCN4;
+  // Channel groups past CoutPad read the last one (uniformly) and are never stored.
+  let c0 = min(n4, p.coutPad4 - 1u);
+  let c1 = min(n4 + 1u, p.coutPad4 - 1u);
+  let c2 = min(n4 + 2u, p.coutPad4 - 1u);
+  let c3 = min(n4 + 3u, p.coutPad4 - 1u);
+  let ohnA = mA / p.OW;
+  let ohnB = mB / p.OW;
+  let ih0A = select(i32((ohnA % p.OH) * p.strideH) - p.padH, -0x40000000, mA >= p.M);
+  let ih0B = select(i32((ohnB % p.OH) * p.strideH) - p.padH, -0x40000000, mB >= p.M || DP < 2u);
+  let iw0A = i32((mA % p.OW) * p.strideW) - p.padW;
+  let iw0B = i32((mB % p.OW) * p.strideW) - p.padW;
+  let baseA = (ohnA / p.OH) * p.H * p.W;
+  let baseB = (ohnB / p.OH) * p.H * p.W;
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+  let taps = p.K / p.CinPad;
+  for (var r = 0u; r < taps; r++) {
+    let kh = r / p.KW;
+    let kw = r % p.KW;
+    let pa = directPixel(ih0A, iw0A, baseA, kh, kw);
+    let pb = directPixel(ih0B, iw0B, baseB, kh, kw);
+    var wRow = r * p.CinPad * p.coutPad4;
+    for (var ci = 0u; ci < p.CinPad; ci += 4u) {
+      let xa = loadX4At(pa.xi + ci, ci, pa.ok);
+      a0 = fma4(a0, xa, wRow + c0);
+      if (DCN4 > 1u) { a1 = fma4(a1, xa, wRow + c1); }
+      if (DCN4 > 2u) { a2 = fma4(a2, xa, wRow + c2); }
+      if (DCN4 > 3u) { a3 = fma4(a3, xa, wRow + c3); }
+      if (DP > 1u) {
+        let xb = loadX4At(pb.xi + ci, ci, pb.ok);
+        b0 = fma4(b0, xb, wRow + c0);
+        if (DCN4 > 1u) { b1 = fma4(b1, xb, wRow + c1); }
+        if (DCN4 > 2u) { b2 = fma4(b2, xb, wRow + c2); }
+        if (DCN4 > 3u) { b3 = fma4(b3, xb, wRow + c3); }
+      }
+      wRow += 4u * p.coutPad4;
+    }
+  }
+  let co = 4u * n4;
+  if (mA < p.M) {
+    if (co < p.Cout) { store(mA, co, a0); }
+    if (DCN4 > 1u && co + 4u < p.Cout) { store(mA, co + 4u, a1); }
+    if (DCN4 > 2u && co + 8u < p.Cout) { store(mA, co + 8u, a2); }
+    if (DCN4 > 3u && co + 12u < p.Cout) { store(mA, co + 12u, a3); }
+  }
+  if (DP > 1u && mB < p.M) {
+    if (co < p.Cout) { store(mB, co, b0); }
+    if (DCN4 > 1u && co + 4u < p.Cout) { store(mB, co + 4u, b1); }
+    if (DCN4 > 2u && co + 8u < p.Cout) { store(mB, co + 8u, b2); }
+    if (DCN4 > 3u && co + 12u < p.Cout) { store(mB, co + 12u, b3); }
   }
 }

@@ -117,8 +117,8 @@ test('overrides: unknown names, wrong types and missing required ones are errors
 
 test('every embedded kernel has its uniform struct reflected; enums come from the WGSL consts', () => {
   const conv = WGSL_REFLECTION.conv2d.uniforms[5];
-  assert.is(conv.fields.length, 18);
-  assert.equal(conv.fields.find((f) => f.name === 'padH'), { name: 'padH', type: 'i32', count: 1, offset: 48 });
+  assert.is(conv.fields.length, 19);
+  assert.equal(conv.fields.find((f) => f.name === 'padH'), { name: 'padH', type: 'i32', count: 1, offset: 52 });
   for (const [name, info] of Object.entries(WGSL_REFLECTION)) assert.ok(Object.keys(info.uniforms).length >= 1, name);
   assert.is(WGSL_CONSTANTS.elementwise.OP_SIGMOID, 2);
   assert.is(WGSL_CONSTANTS.pool.OP_ADAPTIVE_AVG, 2);

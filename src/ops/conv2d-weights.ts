@@ -1,6 +1,8 @@
 // Load-time weight preparation for conv2d (kernels/conv2d.wgsl): folds an
 // inference BatchNorm into the convolution, transposes PyTorch's OIHW layout to
-// the kernel's [K, CoutPad] (K ordered kh, kw, ci) and uploads once.
+// the kernel's [K, CoutPad] (K ordered kh, kw, ci with ci padded to CinPad, a
+// multiple of 4, by zero rows, so the kernel's 4-wide reduction steps never cross
+// an input pixel whatever Cin is) and uploads once.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 
@@ -29,12 +31,17 @@ export class Conv2dWeights {
     readonly cin: number,
     readonly kh: number,
     readonly kw: number,
-    /** [KH*KW*Cin, CoutPad], CoutPad = Cout rounded up to 4 with zero columns. */
+    /** [KH*KW*CinPad, CoutPad]: Cin and Cout rounded up to 4 with zero rows and columns. */
     readonly weight: Tensor,
     /** [CoutPad], zero past Cout. */
     readonly bias: Tensor,
     readonly label: string,
   ) {}
+
+  /** Cin rounded up to 4: the weight rows per (kh, kw) tap. */
+  get cinPad(): number {
+    return padTo4(this.cin);
+  }
 
   get disposed(): boolean {
     return this.released;
@@ -57,7 +64,7 @@ export const padTo4 = (n: number): number => Math.ceil(n / 4) * 4;
 /**
  * Folds BatchNorm (if any) in float64 and rounds once to f32:
  *   w' = w * gamma / sqrt(var + eps),  b' = (b - mean) * gamma / sqrt(var + eps) + beta,
- * and lays the result out as [K, CoutPad] plus a [CoutPad] bias.
+ * and lays the result out as [KH*KW*CinPad, CoutPad] plus a [CoutPad] bias.
  */
 export function foldConv2dWeights(spec: Conv2dWeightSpec): { weight: Float32Array; bias: Float32Array } {
   const [O, I, KH, KW] = spec.shape;
@@ -73,7 +80,8 @@ export function foldConv2dWeights(spec: Conv2dWeightSpec): { weight: Float32Arra
     if (!(bn.eps >= 0)) throw new RangeError(`${name}: batchNorm.eps must be >= 0, got ${bn.eps}`);
   }
   const CP = padTo4(O);
-  const K = KH * KW * I;
+  const IP = padTo4(I);
+  const K = KH * KW * IP;
   const weight = new Float32Array(K * CP);
   const bias = new Float32Array(CP);
   for (let o = 0; o < O; o++) {
@@ -83,7 +91,7 @@ export function foldConv2dWeights(spec: Conv2dWeightSpec): { weight: Float32Arra
     for (let i = 0; i < I; i++) {
       for (let kh = 0; kh < KH; kh++) {
         for (let kw = 0; kw < KW; kw++) {
-          weight[((kh * KW + kw) * I + i) * CP + o] = spec.weight[((o * I + i) * KH + kh) * KW + kw] * scale;
+          weight[((kh * KW + kw) * IP + i) * CP + o] = spec.weight[((o * I + i) * KH + kh) * KW + kw] * scale;
         }
       }
     }
@@ -95,5 +103,5 @@ export function prepareConv2d(rt: Runtime, spec: Conv2dWeightSpec): Conv2dWeight
   const [O, I, KH, KW] = spec.shape;
   const label = spec.label ?? 'conv2d';
   const { weight, bias } = foldConv2dWeights(spec);
-  return new Conv2dWeights(O, I, KH, KW, rt.upload([KH * KW * I, padTo4(O)], weight, 'f32', `${label}.weight`), rt.upload([padTo4(O)], bias, 'f32', `${label}.bias`), label);
+  return new Conv2dWeights(O, I, KH, KW, rt.upload([KH * KW * padTo4(I), padTo4(O)], weight, 'f32', `${label}.weight`), rt.upload([padTo4(O)], bias, 'f32', `${label}.bias`), label);
 }

@@ -3,49 +3,15 @@
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
+import {
+  chooseConv2dVariant, CONV2D_VARIANTS, tileExtent,
+  type Conv2dDirect, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
+} from './conv2d-variants.ts';
 
 export { prepareConv2d, Conv2dWeights, type Conv2dWeightSpec, type BatchNormParams } from './conv2d-weights.ts';
+export * from './conv2d-variants.ts';
 
 type Pair = number | readonly [number, number];
-
-/** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
-export interface Conv2dTile {
-  /** Output pixels per thread: 4, 8, 16 or 32 (dividing WGX). */
-  TM: number;
-  /** vec4 channel groups per thread: 1 or 2. */
-  TN4: number;
-  /** Workgroup size along channels (x) and pixels (y). */
-  WGX: number;
-  WGY: number;
-  /** Reduction slice per shared-memory stage. */
-  BK: number;
-}
-
-/**
- * The tiles conv2d chooses from (bench/conv2d-layout.ts times each). large is the
- * classic 128x128 SGEMM shape (256 threads, 8x8 outputs each); on lavapipe it
- * measured as fast as the best CPU-specific tile, so one policy serves both.
- */
-export const CONV2D_TILES = {
-  /** 128 pixels x 128 channels. */
-  large: { TM: 8, TN4: 2, WGX: 16, WGY: 16, BK: 16 },
-  /** 128 x 64, for Cout <= 64 (half of a large tile would idle). */
-  medium: { TM: 8, TN4: 1, WGX: 16, WGY: 16, BK: 16 },
-  /** 16 x 64, for problems too small to fill a GPU with large tiles. */
-  small: { TM: 4, TN4: 1, WGX: 16, WGY: 4, BK: 16 },
-  /** 64 x 16, for Cout <= 16 (heads). */
-  narrow: { TM: 4, TN4: 1, WGX: 4, WGY: 16, BK: 16 },
-} as const satisfies Record<string, Conv2dTile>;
-
-/** The tile conv2d uses for M = N*OH*OW output pixels and Cout channels. */
-export function chooseConv2dTile(M: number, Cout: number): Conv2dTile {
-  if (Cout <= 16) return CONV2D_TILES.narrow;
-  const big = Cout <= 64 ? CONV2D_TILES.medium : CONV2D_TILES.large;
-  const [BM, BN] = tileExtent(big);
-  return Math.ceil(M / BM) * Math.ceil(Cout / BN) < 8 ? CONV2D_TILES.small : big;
-}
-
-const tileExtent = (t: Conv2dTile): [number, number] => [t.TM * t.WGY, 4 * t.WGX * t.TN4];
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -57,8 +23,23 @@ export interface Conv2dOptions {
   /** Writes channels [channelOffset, channelOffset + Cout) of `tensor` ([N, OH, OW, C]) instead of allocating. */
   out?: { tensor: Tensor; channelOffset: number };
   label?: string;
-  /** Overrides chooseConv2dTile (benchmarks, tests). */
+  /** Forces a tiled variant with this tile (benchmarks, tests). */
   tile?: Conv2dTile;
+  /** Forces a variant by name or shape (benchmarks, tests, the autotuner); else the runtime's choice. */
+  variant?: Conv2dVariantName | Conv2dVariant;
+}
+
+function variantByName(name: string, v: string): Conv2dVariant {
+  if (!Object.hasOwn(CONV2D_VARIANTS, v)) throw new RangeError(`${name}: unknown variant '${v}' (variants: ${Object.keys(CONV2D_VARIANTS).join(', ')})`);
+  return CONV2D_VARIANTS[v as Conv2dVariantName];
+}
+
+function checkDirect(name: string, d: Conv2dDirect, limits: GPUSupportedLimits): Conv2dDirect {
+  const ok =
+    [d.DWG, d.DP, d.DCN4].every((v) => Number.isInteger(v) && v > 0) &&
+    [1, 2].includes(d.DP) && d.DCN4 <= 4 && d.DWG <= limits.maxComputeInvocationsPerWorkgroup && d.DWG <= limits.maxComputeWorkgroupSizeX;
+  if (!ok) throw new RangeError(`${name}: unsupported direct variant ${JSON.stringify(d)} (need DP 1|2, DCN4 <= 4, DWG <= ${limits.maxComputeInvocationsPerWorkgroup})`);
+  return d;
 }
 
 function pair(name: string, what: string, v: Pair | undefined, fallback: number, min: number): [number, number] {
@@ -142,26 +123,33 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
   }
 
   const M = N * OH * OW;
-  const tile = opts.tile ?? chooseConv2dTile(M, Cout);
-  const [BM, BN] = checkTile(name, tile, rt.device.limits);
-  const [gy, gz] = grid1d(Math.ceil(M / BM));
-  rt.dispatch({
-    kernel: 'conv2d',
-    label: name,
-    constants: {
-      ...tile,
-      VEC4_IN: Cin % 4 === 0,
-      VEC4_OUT: Cout % 4 === 0 && outChannels % 4 === 0 && outOffset % 4 === 0,
-      HAS_RESIDUAL: !!res,
-      RELU: !!opts.relu,
-    },
-    bindings: [x, w.weight, w.bias, res ?? x, out],
-    uniforms: {
-      H, W, Cin, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * Cin,
-      strideH: sH, strideW: sW, dilH: dH, dilW: dW, padH: pH, padW: pW,
-      M, outChannels, outOffset, coutPad4: padTo4(Cout) / 4,
-    },
-    workgroups: [Math.ceil(Cout / BN), gy, gz],
-  });
+  const variant: Conv2dVariant = opts.tile
+    ? { kind: 'tiled', tile: opts.tile }
+    : typeof opts.variant === 'string'
+      ? variantByName(name, opts.variant)
+      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout }));
+  const uniforms = {
+    H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
+    strideH: sH, strideW: sW, dilH: dH, dilW: dW, padH: pH, padW: pW,
+    M, outChannels, outOffset, coutPad4: padTo4(Cout) / 4,
+  };
+  const epilogue = {
+    VEC4_IN: Cin % 4 === 0,
+    VEC4_OUT: Cout % 4 === 0 && outChannels % 4 === 0 && outOffset % 4 === 0,
+    HAS_RESIDUAL: !!res,
+    RELU: !!opts.relu,
+  };
+  const bindings = [x, w.weight, w.bias, res ?? x, out];
+  // For the profiler: multiply-adds over the real (unpadded) channels; x, W, bias, residual read once, the output written once.
+  const cost = { flop: 2 * M * Cout * w.kh * w.kw * Cin, bytes: x.byteLength + w.weight.byteLength + w.bias.byteLength + 4 * M * Cout * (res ? 2 : 1) };
+  if (variant.kind === 'tiled') {
+    const [BM, BN] = checkTile(name, variant.tile, rt.device.limits);
+    const [gy, gz] = grid1d(Math.ceil(M / BM));
+    rt.dispatch({ kernel: 'conv2d', label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
+  } else {
+    const d = checkDirect(name, variant.direct, rt.device.limits);
+    const [gy, gz] = grid1d(Math.ceil(M / (d.DWG * d.DP)));
+    rt.dispatch({ kernel: 'conv2d', entryPoint: 'direct', label: name, constants: { ...d, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / (4 * d.DCN4)), gy, gz] });
+  }
   return out;
 }

@@ -1,0 +1,91 @@
+// One memory-network propagation step (memorize + segment + quality head, read back)
+// timed cold and warm, with the issue-16 machinery: --profile prints per-kernel and
+// per-module GPU time from timestamp queries (and --json writes it), --pipelines FILE
+// warms the pipelines recorded by an earlier run before the first step (and records
+// this run's), --autotune times conv2d variants for the shapes met in the first step
+// (cached per adapter in ~/.cache/mem3d-webgpu/autotune.json) before the later steps.
+//   npx tsx bench/step-profile.ts [--size 128] [--reps 2] [--profile] [--json out.json]
+//                                 [--pipelines ~/.cache/mem3d-webgpu/pipelines-qamn.json] [--autotune]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readSafetensors } from '../src/io/safetensors-node.ts';
+import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
+import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
+import { fileTuningStore } from '../src/runtime/autotune-node.ts';
+import type { PipelineSpec } from '../src/runtime/pipelines.ts';
+import { formatProfile } from '../src/runtime/profiler.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
+import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '128' },
+    reps: { type: 'string', default: '2' },
+    memory: { type: 'string', default: '5' },
+    profile: { type: 'boolean' },
+    json: { type: 'string' },
+    pipelines: { type: 'string' },
+    autotune: { type: 'boolean' },
+    reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
+  },
+});
+const size = Number(values.size);
+const reps = Number(values.reps);
+const rt = await Runtime.create();
+console.log(`adapter: ${rt.describe()}`);
+const store = fileTuningStore();
+if (values.autotune) console.log(`conv2d choices loaded from the tuning cache: ${await loadConv2dChoices(rt, store)}`);
+
+const t0 = performance.now();
+const manifest = JSON.parse(readFileSync(`${values.reference}/qamn_manifest.json`, 'utf8')) as SynthManifest;
+const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/qamn_small.safetensors`)), { variant: 'qamn' });
+const loadMs = performance.now() - t0;
+let warmMs = 0;
+if (values.pipelines && existsSync(values.pipelines)) {
+  const specs = JSON.parse(readFileSync(values.pipelines, 'utf8')) as PipelineSpec[];
+  const w0 = performance.now();
+  await rt.warmup(specs);
+  warmMs = performance.now() - w0;
+  console.log(`warmed ${specs.length} pipelines in ${warmMs.toFixed(0)} ms (createComputePipelineAsync, in parallel)`);
+}
+const frame = rt.upload([1, size, size, 3], Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.001)));
+const mask = rt.upload([1, size, size, 1], Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0)));
+const memory: MemoryEntry[] = [];
+for (let i = 0; i < Number(values.memory) - 1; i++) memory.push(net.memorize(frame, mask));
+
+async function step(): Promise<number> {
+  const s0 = performance.now();
+  const entry = net.memorize(frame, mask);
+  const out = net.segment(frame, [...memory, entry]);
+  await (out.quality ?? out.probability).read();
+  const ms = performance.now() - s0;
+  out.dispose();
+  entry.dispose();
+  return ms;
+}
+
+const cold0 = rt.pipelines.coldCompiles;
+const first = await step();
+console.log(`load ${loadMs.toFixed(0)} ms; first step ${first.toFixed(0)} ms (${rt.pipelines.coldCompiles - cold0} pipelines compiled during it)`);
+if (values.pipelines) writeFileSync(values.pipelines, JSON.stringify(rt.pipelines.specs(), null, 1) + '\n');
+if (values.autotune) {
+  const r = await autotuneConv2d(rt, { store, reps: 1, onProgress: (m) => console.log(`  tuned ${m}`) });
+  console.log(`autotune: ${r.timed.size} shape classes timed, ${r.skipped.length} left to the fixed rule`);
+}
+const times: number[] = [];
+for (let r = 0; r < reps; r++) times.push(await step());
+const later = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+console.log(`later steps: median ${later.toFixed(0)} ms of ${reps} (${times.map((t) => t.toFixed(0)).join(', ')}); first / later = ${(first / later).toFixed(2)}`);
+
+let profile = null;
+if (values.profile) {
+  rt.startProfiling();
+  await step();
+  profile = await rt.stopProfiling();
+  console.log(formatProfile(profile));
+}
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, loadMs, warmMs, firstMs: first, laterMs: times, profile }, null, 2) + '\n');
+for (const m of memory) m.dispose();
+net.dispose();
+rt.destroy();
+process.exit(0);

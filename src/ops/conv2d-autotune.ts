@@ -1,0 +1,112 @@
+// Autotuning conv2d per adapter: times the candidate variants of each shape class on
+// the adapter at hand (a bounded warm-up), installs the fastest as the runtime's
+// choice (src/ops/conv2d-variants.ts) and caches the table keyed by adapter
+// (src/runtime/autotune.ts). Without tuning, conv2d uses the fixed rule.
+//
+//   await loadConv2dChoices(rt, fileTuningStore());          // reuse earlier tuning
+//   net.segment(...);                                          // records untuned shape classes
+//   await autotuneConv2d(rt, { store: fileTuningStore() });   // times them, saves the table
+import { adapterKey, type TuningStore } from '../runtime/autotune.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { conv2d, prepareConv2d } from './conv2d.ts';
+import {
+  CONV2D_VARIANTS, conv2dShapeClass, installedConv2dChoices, installConv2dChoices, isCpuAdapter, untunedConv2dShapes,
+  type Conv2dShape, type Conv2dVariantName,
+} from './conv2d-variants.ts';
+
+const TABLE = 'conv2d';
+
+/** The variants worth timing on this adapter. */
+export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName[] {
+  const narrow: Conv2dVariantName[] = s.Cout <= 16 ? ['narrow', 'direct-p1c4'] : [];
+  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>(['large', 'medium', 'direct-p2c4', 'direct-p1c8', ...narrow])];
+  return [...new Set<Conv2dVariantName>(['large', 'medium', 'small', ...narrow])];
+}
+
+/** Installs the choices a store holds for this adapter; returns how many shape classes it had. */
+export async function loadConv2dChoices(rt: Runtime, store: TuningStore): Promise<number> {
+  const tables = await store.load(adapterKey(rt));
+  const table = tables?.[TABLE] ?? {};
+  const choices = new Map(installedConv2dChoices(rt));
+  for (const [cls, v] of Object.entries(table)) if (Object.hasOwn(CONV2D_VARIANTS, v)) choices.set(cls, v as Conv2dVariantName);
+  installConv2dChoices(rt, choices);
+  return Object.keys(table).length;
+}
+
+export interface Conv2dTuneOptions {
+  /** Where choices are loaded from first and saved to after. */
+  store?: TuningStore;
+  /** Shapes to tune; default: every class conv2d met on this runtime without a choice. */
+  shapes?: Conv2dShape[];
+  /** Timed runs per variant (median), after one untimed run that compiles it. */
+  reps?: number;
+  /** Stops starting new shape classes once this much wall time has passed (default 120 s). */
+  budgetMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface Conv2dTuneResult {
+  /** shape class -> [variant, median ms] for every class timed now. */
+  timed: Map<string, [Conv2dVariantName, number][]>;
+  /** Classes left to the fixed rule because the budget ran out. */
+  skipped: string[];
+}
+
+const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number): Promise<[Conv2dVariantName, number][]> {
+  // A square input with about M output pixels ('same' padding), random data.
+  const side = Math.max(1, Math.round(Math.sqrt(s.M)));
+  const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+  const w = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' });
+  const x = rt.upload([1, side + s.KH - 1, side + s.KW - 1, s.Cin], rand((side + s.KH - 1) * (side + s.KW - 1) * s.Cin, 1), 'f32', 'autotune x');
+  const runs = new Map<Conv2dVariantName, number[]>(names.map((n) => [n, []]));
+  try {
+    const once = async (variant: Conv2dVariantName): Promise<number> => {
+      const t0 = performance.now();
+      const y = conv2d(rt, x, w, { variant });
+      await rt.sync();
+      y.dispose();
+      return performance.now() - t0;
+    };
+    for (const n of names) await once(n);
+    for (let r = 0; r < reps; r++) for (const n of names) runs.get(n)!.push(await once(n));
+  } finally {
+    x.dispose();
+    w.dispose();
+  }
+  return names.map((n) => [n, median(runs.get(n)!)] as [Conv2dVariantName, number]).sort((a, b) => a[1] - b[1]);
+}
+
+export async function autotuneConv2d(rt: Runtime, opts: Conv2dTuneOptions = {}): Promise<Conv2dTuneResult> {
+  if (opts.store) await loadConv2dChoices(rt, opts.store);
+  const reps = opts.reps ?? 3;
+  const budget = opts.budgetMs ?? 120_000;
+  const choices = new Map(installedConv2dChoices(rt));
+  const todo = new Map<string, Conv2dShape>();
+  for (const s of opts.shapes ?? [...untunedConv2dShapes(rt).values()]) {
+    const cls = conv2dShapeClass(s);
+    if (!choices.has(cls)) todo.set(cls, s);
+  }
+  const timed = new Map<string, [Conv2dVariantName, number][]>();
+  const skipped: string[] = [];
+  const start = performance.now();
+  for (const [cls, s] of todo) {
+    if (performance.now() - start > budget) {
+      skipped.push(cls);
+      continue;
+    }
+    const ranking = await timeVariants(rt, s, conv2dCandidates(rt, s), reps);
+    timed.set(cls, ranking);
+    choices.set(cls, ranking[0][0]);
+    installConv2dChoices(rt, choices);
+    opts.onProgress?.(`conv2d ${cls}: ${ranking.map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(', ')}`);
+  }
+  if (opts.store) {
+    const key = adapterKey(rt);
+    const tables = (await opts.store.load(key)) ?? {};
+    tables[TABLE] = Object.fromEntries(choices);
+    await opts.store.save(key, tables);
+  }
+  return { timed, skipped };
+}

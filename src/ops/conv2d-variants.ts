@@ -1,0 +1,149 @@
+// The implementations conv2d can run (kernels/conv2d.wgsl entry points and their
+// override shapes) and which one runs for a shape: a per-adapter tuned table when
+// one is installed (src/ops/conv2d-autotune.ts times the variants and caches the
+// choice keyed by adapter), else a fixed rule: the barrier-free direct kernel on CPU
+// rasterisers, the tiled shared-memory GEMM on GPUs.
+import type { Runtime } from '../runtime/runtime.ts';
+
+/** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
+export interface Conv2dTile {
+  /** Output pixels per thread: 4, 8, 16 or 32 (dividing WGX). */
+  TM: number;
+  /** vec4 channel groups per thread: 1 or 2. */
+  TN4: number;
+  /** Workgroup size along channels (x) and pixels (y). */
+  WGX: number;
+  WGY: number;
+  /** Reduction slice per shared-memory stage. */
+  BK: number;
+}
+
+/**
+ * The tiles of the tiled variant (bench/conv2d-layout.ts and bench/conv2d-variants.ts
+ * time each). large is the classic 128x128 SGEMM shape (256 threads, 8x8 outputs each).
+ */
+export const CONV2D_TILES = {
+  /** 128 pixels x 128 channels. */
+  large: { TM: 8, TN4: 2, WGX: 16, WGY: 16, BK: 16 },
+  /** 128 x 64, for Cout <= 64 (half of a large tile would idle). */
+  medium: { TM: 8, TN4: 1, WGX: 16, WGY: 16, BK: 16 },
+  /** 16 x 64, for problems too small to fill a GPU with large tiles. */
+  small: { TM: 4, TN4: 1, WGX: 16, WGY: 4, BK: 16 },
+  /** 64 x 16, for Cout <= 16 (heads). */
+  narrow: { TM: 4, TN4: 1, WGX: 4, WGY: 16, BK: 16 },
+} as const satisfies Record<string, Conv2dTile>;
+
+/** Shape of the 'direct' entry point (no workgroup memory); see kernels/conv2d.wgsl. */
+export interface Conv2dDirect {
+  /** Threads per workgroup. */
+  DWG: number;
+  /** Output pixels per thread: 1 or 2. */
+  DP: number;
+  /** vec4 channel groups per workgroup, shared (uniform) by all its threads. */
+  DCN4: number;
+}
+
+export type Conv2dVariant = { kind: 'tiled'; tile: Conv2dTile } | { kind: 'direct'; direct: Conv2dDirect };
+
+const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
+const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind: 'direct', direct: { DWG, DP, DCN4 } });
+
+/**
+ * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
+ * style) in each tile and the barrier-free direct kernel (CPU-driver style) in a few
+ * register shapes. The autotuner (src/ops/conv2d-autotune.ts) times them per shape
+ * class; the tests run every one.
+ */
+export const CONV2D_VARIANTS = {
+  large: tiled(CONV2D_TILES.large),
+  medium: tiled(CONV2D_TILES.medium),
+  small: tiled(CONV2D_TILES.small),
+  narrow: tiled(CONV2D_TILES.narrow),
+  'direct-p1c4': direct(64, 1, 1),
+  'direct-p1c8': direct(64, 1, 2),
+  'direct-p1c12': direct(64, 1, 3),
+  'direct-p1c16': direct(64, 1, 4),
+  'direct-p2c4': direct(64, 2, 1),
+  'direct-p2c8': direct(64, 2, 2),
+} as const satisfies Record<string, Conv2dVariant>;
+
+export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
+
+/** The tile conv2d uses for M = N*OH*OW output pixels and Cout channels. */
+export function chooseConv2dTile(M: number, Cout: number): Conv2dTile {
+  if (Cout <= 16) return CONV2D_TILES.narrow;
+  const big = Cout <= 64 ? CONV2D_TILES.medium : CONV2D_TILES.large;
+  const [BM, BN] = tileExtent(big);
+  return Math.ceil(M / BM) * Math.ceil(Cout / BN) < 8 ? CONV2D_TILES.small : big;
+}
+
+export const tileExtent = (t: Conv2dTile): [number, number] => [t.TM * t.WGY, 4 * t.WGX * t.TN4];
+
+/** What a variant choice depends on. */
+export interface Conv2dShape {
+  KH: number;
+  KW: number;
+  /** Output pixels N*OH*OW. */
+  M: number;
+  Cin: number;
+  Cout: number;
+}
+
+/**
+ * The tuning class of a shape: kernel size, and Cin, Cout and M rounded up to powers
+ * of two, so one timing serves the layers of a network that differ only a little.
+ */
+export function conv2dShapeClass(s: Conv2dShape): string {
+  const p2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}`;
+}
+
+/** A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers are costly there. */
+export function isCpuAdapter(rt: Runtime): boolean {
+  const a = rt.adapter;
+  return a.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.device} ${a.description}`);
+}
+
+/**
+ * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers: the same
+ * tiles by Cout but never the small tile, whose only purpose is to give a GPU more
+ * workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large tile's 0.28 in a
+ * QAMN step (issue 16). The direct variants measured no better than the tiles on
+ * lavapipe (bench/RESULTS.md), so they are left to the autotuner.
+ */
+export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
+  if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
+  const t = chooseConv2dTile(s.M, s.Cout);
+  return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;
+}
+
+/** Tuned choices per runtime (shape class -> variant), installed by the autotuner. */
+const tuned = new WeakMap<Runtime, Map<string, Conv2dVariantName>>();
+
+export function installConv2dChoices(rt: Runtime, choices: ReadonlyMap<string, Conv2dVariantName>): void {
+  tuned.set(rt, new Map(choices));
+  const pending = unseen.get(rt);
+  for (const cls of choices.keys()) pending?.delete(cls);
+}
+
+export function installedConv2dChoices(rt: Runtime): ReadonlyMap<string, Conv2dVariantName> {
+  return tuned.get(rt) ?? new Map();
+}
+
+/** Shape classes conv2d met without a tuned choice, per runtime: what a later tuning pass times. */
+const unseen = new WeakMap<Runtime, Map<string, Conv2dShape>>();
+
+export function untunedConv2dShapes(rt: Runtime): Map<string, Conv2dShape> {
+  return unseen.get(rt) ?? new Map();
+}
+
+export function chooseConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariant {
+  const cls = conv2dShapeClass(s);
+  const table = tuned.get(rt);
+  const name = table?.get(cls);
+  if (name) return CONV2D_VARIANTS[name];
+  let pending = unseen.get(rt);
+  if (!pending) unseen.set(rt, (pending = new Map()));
+  if (!pending.has(cls)) pending.set(cls, s);
+  return CONV2D_VARIANTS[defaultConv2dVariant(rt, s)];
+}

@@ -1,0 +1,118 @@
+// Every conv2d variant (tiled tiles and direct register shapes; the autotuner may
+// pick any of them on some adapter) against the float64 reference on the awkward
+// shapes: Cin not a multiple of 4 (padded weight rows), partial pixel and channel
+// tiles, stride / padding / dilation, N = 2, residual + ReLU, a channel-offset
+// output, and a non-finite input that must stay inside its receptive field.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { uniform } from './_lib/random.ts';
+import { assertClose } from './_lib/tolerance.ts';
+import { conv2dRef } from './cpu/conv2d.ts';
+
+type Shape4 = [number, number, number, number];
+type Pair = [number, number];
+interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
+
+const CASES: Case[] = [
+  { name: 'Cin 5 (padded to 8), Cout 7, 3x3/2 pad 1 on 13x11', x: [1, 13, 11, 5], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1], relu: true },
+  { name: 'Cin 20, Cout 70, N 2, residual + ReLU', x: [2, 9, 7, 20], w: [70, 20, 3, 3], padding: [1, 1], residual: true, relu: true },
+  { name: 'Cin 10 (the 1026 tail), Cout 3, 1x1 on 17x9', x: [1, 17, 9, 10], w: [3, 10, 1, 1] },
+  { name: 'Cin 3, Cout 16, dilation 2, asymmetric', x: [1, 12, 15, 3], w: [16, 3, 3, 5], stride: [2, 1], padding: [2, 3], dilation: [2, 2] },
+  { name: 'Cin 1, Cout 1', x: [1, 11, 9, 1], w: [1, 1, 3, 3], padding: [1, 1] },
+  { name: 'Cin 8, Cout 136, 145 pixels', x: [1, 29, 5, 8], w: [136, 8, 3, 3], padding: [1, 1], residual: true },
+];
+
+const NAMES = Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[];
+
+for (const c of CASES) {
+  test(`every conv2d variant: ${c.name}`, async () => {
+    const rt = await testRuntime();
+    const [O, I, KH, KW] = c.w;
+    const stride = c.stride ?? [1, 1];
+    const padding = c.padding ?? [0, 0];
+    const dilation = c.dilation ?? [1, 1];
+    const xs = uniform(c.x.reduce((a, b) => a * b), 11);
+    const ws = uniform(O * I * KH * KW, 12);
+    const bias = uniform(O, 13);
+    const base = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation });
+    const res = c.residual ? uniform(base.out.length, 14) : undefined;
+    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation, residual: res, relu: c.relu });
+    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias });
+    const x = rt.upload(c.x, xs);
+    const r = res ? rt.upload(ref.shape, res) : undefined;
+    for (const variant of NAMES) {
+      const y = conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: c.relu, variant });
+      assert.equal(y.shape, ref.shape);
+      assertClose(await y.read(), ref.out, { k: KH * KW * I, label: `${variant}: ${c.name}` });
+      y.dispose();
+    }
+    x.dispose();
+    r?.dispose();
+    w.dispose();
+  });
+}
+
+test('every conv2d variant writes a channel window (scalar stores) and leaves the rest', async () => {
+  const rt = await testRuntime();
+  const xShape: Shape4 = [1, 6, 5, 6];
+  const xs = uniform(6 * 5 * 6, 21);
+  const ws = uniform(3 * 6 * 9, 22);
+  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [3, 6, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const w = prepareConv2d(rt, { weight: ws, shape: [3, 6, 3, 3] });
+  const x = rt.upload(xShape, xs);
+  for (const variant of NAMES) {
+    const before = uniform(6 * 5 * 10, 23, 5, 6);
+    const out = rt.upload([1, 6, 5, 10], before);
+    conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 5 }, variant });
+    const got = await out.read();
+    const window = new Float32Array(ref.out.length);
+    for (let p = 0; p < 30; p++) {
+      for (let ch = 0; ch < 10; ch++) {
+        const v = got[p * 10 + ch];
+        if (ch >= 5 && ch < 8) window[p * 3 + ch - 5] = v;
+        else if (v !== before[p * 10 + ch]) assert.unreachable(`${variant}: pixel ${p} channel ${ch} changed`);
+      }
+    }
+    assertClose(window, ref.out, { k: 54, label: `${variant} window` });
+    out.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+// Cin 5 pads to 8: the padding channels 5..7 of a pixel must read nothing (they would
+// be the next pixel's channels 0..2, and Inf * 0 weight is NaN).
+test('every conv2d variant keeps a non-finite input inside its receptive field (Cin 5)', async () => {
+  const rt = await testRuntime();
+  const xShape: Shape4 = [1, 6, 5, 5];
+  const xs = uniform(6 * 5 * 5, 30);
+  const hot = 3 * 5 + 2;
+  xs[hot * 5] = Infinity;
+  const ws = uniform(8 * 5, 31);
+  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [8, 5, 1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1] });
+  const w = prepareConv2d(rt, { weight: ws, shape: [8, 5, 1, 1] });
+  const x = rt.upload(xShape, xs);
+  const keep = (_: number, i: number): boolean => Math.floor(i / 8) !== hot;
+  for (const variant of NAMES) {
+    const y = conv2d(rt, x, w, { variant });
+    const got = await y.read();
+    assertClose(got.filter(keep), ref.out.filter(keep), { k: 5, label: `${variant}: other pixels` });
+    y.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+test('conv2d refuses an unknown variant name', async () => {
+  const rt = await testRuntime();
+  const w = prepareConv2d(rt, { weight: uniform(4 * 4, 1), shape: [4, 4, 1, 1] });
+  const x = rt.upload([1, 2, 2, 4], uniform(16, 2));
+  assert.throws(() => conv2d(rt, x, w, { variant: 'fastest' as Conv2dVariantName }), /unknown variant 'fastest'/);
+  assert.throws(() => conv2d(rt, x, w, { variant: { kind: 'direct', direct: { DWG: 64, DP: 3, DCN4: 1 } } }), /unsupported direct variant/);
+  x.dispose();
+  w.dispose();
+});
+
+test.run();

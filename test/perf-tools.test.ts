@@ -1,0 +1,134 @@
+// The performance machinery: the timestamp profiler, pipeline warm-up, and conv2d
+// autotuning with its per-adapter cache (memory and file stores).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { autotuneConv2d, conv2dCandidates, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
+import { conv2d, conv2dShapeClass, installConv2dChoices, prepareConv2d, untunedConv2dShapes } from '../src/ops/conv2d.ts';
+import { affineClamp, relu } from '../src/ops/elementwise.ts';
+import { adapterKey, memoryTuningStore } from '../src/runtime/autotune.ts';
+import { fileTuningStore } from '../src/runtime/autotune-node.ts';
+import { formatProfile, moduleOf } from '../src/runtime/profiler.ts';
+import { WGSL_CONSTANTS } from '../src/runtime/wgsl.generated.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { uniform } from './_lib/random.ts';
+
+test('moduleOf takes the network prefix of a quoted weight path', () => {
+  assert.is(moduleOf("conv2d 'Encoder_M.res4.0.conv1'"), 'Encoder_M');
+  assert.is(moduleOf("linear 'fc'"), 'fc');
+  assert.is(moduleOf('soft aggregation'), 'soft aggregation');
+});
+
+test('the profiler times each dispatch and sums FLOPs by kernel and module', async () => {
+  const rt = await testRuntime();
+  if (!rt.hasFeature('timestamp-query')) {
+    assert.throws(() => rt.startProfiling(), /timestamp-query/);
+    return;
+  }
+  const w = prepareConv2d(rt, { weight: uniform(8 * 4 * 9, 1), shape: [8, 4, 3, 3], label: 'enc.layer1.conv' });
+  const x = rt.upload([1, 4, 4, 4], uniform(64, 2));
+  rt.startProfiling();
+  const y = conv2d(rt, x, w, { padding: 1 });
+  const z = relu(rt, y);
+  const report = await rt.stopProfiling();
+  assert.is(report.dispatches, 2);
+  const convRow = report.byKernel.find((r) => r.name === 'conv2d')!;
+  assert.is(convRow.dispatches, 1);
+  assert.is(convRow.gflop, (2 * 16 * 8 * 36) / 1e9);
+  assert.ok(report.byModule.some((r) => r.name === 'enc'), JSON.stringify(report.byModule));
+  assert.ok(report.byKernel.every((r) => r.ms >= 0 && r.share >= 0 && r.share <= 1));
+  assert.ok(Math.abs(report.byKernel.reduce((s, r) => s + r.share, 0) - 1) < 1e-9 || report.gpuMs === 0);
+  assert.match(formatProfile(report), /by kernel[\s\S]*conv2d/);
+  // After stopProfiling dispatches run unprofiled again, in one shared pass.
+  const z2 = relu(rt, z);
+  assert.equal(Array.from(await z2.read()), Array.from(await z.read()));
+  for (const t of [x, y, z, z2]) t.dispose();
+  w.dispose();
+  await rt.sync();
+  try {
+    await rt.stopProfiling();
+    assert.unreachable('stopProfiling without start');
+  } catch (e) {
+    assert.match((e as Error).message, /startProfiling\(\) was not called/);
+  }
+});
+
+test('warmup creates pipelines ahead of dispatch; unknown overrides are refused', async () => {
+  const rt = await testRuntime();
+  const spec = { kernel: 'elementwise', constants: { OP: WGSL_CONSTANTS.elementwise.OP_CLAMP, WORKGROUP_SIZE: 256 } };
+  await rt.warmup([spec, spec]);
+  assert.ok(rt.pipelines.specs().some((s) => s.kernel === 'elementwise' && s.constants.OP === WGSL_CONSTANTS.elementwise.OP_CLAMP));
+  const cold = rt.pipelines.coldCompiles;
+  const a = rt.upload([4], [-2, 0.5, 2, 9]);
+  const b = affineClamp(rt, a, 1, 0, 0, 1);
+  assert.equal(Array.from(await b.read()), [0, 0.5, 1, 1]);
+  assert.is(rt.pipelines.coldCompiles, cold, 'the warmed pipeline was reused, not compiled again');
+  try {
+    await rt.warmup([{ kernel: 'elementwise', constants: { OPS: 1 } }]);
+    assert.unreachable('unknown override');
+  } catch (e) {
+    assert.match((e as Error).message, /kernel 'elementwise' override 'OPS' is not declared/);
+  }
+  a.dispose();
+  b.dispose();
+});
+
+test('conv2d records untuned shape classes and follows installed choices', async () => {
+  const rt = await testRuntime();
+  const w = prepareConv2d(rt, { weight: uniform(8 * 4, 3), shape: [8, 4, 1, 1] });
+  const x = rt.upload([1, 3, 5, 4], uniform(60, 4));
+  const shape = { KH: 1, KW: 1, M: 15, Cin: 4, Cout: 8 };
+  const cls = conv2dShapeClass(shape);
+  assert.is(cls, '1x1 cin4 cout8 m16');
+  conv2d(rt, x, w).dispose();
+  assert.ok(untunedConv2dShapes(rt).has(cls));
+  installConv2dChoices(rt, new Map([[cls, 'direct-p1c4' as const]]));
+  assert.not.ok(untunedConv2dShapes(rt).has(cls));
+  conv2d(rt, x, w).dispose();
+  assert.ok(rt.pipelines.specs().some((s) => s.kernel === 'conv2d' && s.entryPoint === 'direct' && s.constants.DCN4 === 1));
+  installConv2dChoices(rt, new Map());
+  x.dispose();
+  w.dispose();
+});
+
+test('autotuning times the candidates, installs the fastest and caches it by adapter', async () => {
+  const rt = await testRuntime();
+  const store = memoryTuningStore();
+  const shape = { KH: 3, KW: 3, M: 9, Cin: 4, Cout: 4 };
+  const cls = conv2dShapeClass(shape);
+  const result = await autotuneConv2d(rt, { store, shapes: [shape], reps: 1 });
+  const ranking = result.timed.get(cls)!;
+  assert.equal(ranking.map(([n]) => n).sort(), conv2dCandidates(rt, shape).sort());
+  assert.ok(ranking.every(([, ms], i) => i === 0 || ms >= ranking[i - 1][1]), 'sorted fastest first');
+  const saved = await store.load(adapterKey(rt));
+  assert.is(saved?.conv2d[cls], ranking[0][0]);
+  // A fresh table from the store; a second tuning pass has nothing left to time.
+  installConv2dChoices(rt, new Map());
+  assert.is(await loadConv2dChoices(rt, store), 1);
+  const again = await autotuneConv2d(rt, { store, shapes: [shape], reps: 1 });
+  assert.is(again.timed.size, 0);
+  const none = await autotuneConv2d(rt, { shapes: [{ ...shape, Cin: 8 }], reps: 1, budgetMs: -1 });
+  assert.equal(none.skipped, [conv2dShapeClass({ ...shape, Cin: 8 })]);
+  installConv2dChoices(rt, new Map());
+});
+
+test('the file tuning store round-trips, keeps other adapters and survives a damaged file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mem3d-tune-'));
+  try {
+    const path = join(dir, 'sub', 'autotune.json');
+    const store = fileTuningStore(path);
+    assert.is(await store.load('a'), null);
+    await store.save('a', { conv2d: { c1: 'large' } });
+    await store.save('b', { conv2d: { c1: 'medium' } });
+    assert.equal(await store.load('a'), { conv2d: { c1: 'large' } });
+    assert.equal(await fileTuningStore(path).load('b'), { conv2d: { c1: 'medium' } });
+    writeFileSync(path, '{ not json');
+    assert.is(await store.load('a'), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
