@@ -13,7 +13,7 @@ import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts
 import type { Runtime } from '../runtime/runtime.ts';
 import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
 import { parseSliceLayout, SLICE_LAYOUT_KEY, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
-import { SHIPPED_MEMORY_WEIGHTS, type ShippedMemoryWeights } from './shipped.ts';
+import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS, type ShippedMemoryWeights } from './shipped.ts';
 
 export { IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE, type ShippedMemoryWeights } from './shipped.ts';
 
@@ -65,12 +65,11 @@ export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { fi
 export function loadIOG(rt: Runtime, path?: string, sliceLayout?: SliceLayout): IOGNetwork {
   if (path === undefined) {
     if (sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
-    return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(IOG_PHANTOM_INDEX)));
+    return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(IOG_PHANTOM_INDEX)), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT });
   }
   const file = resolveWeightsPath(path);
   const reader = loadSafetensors(file);
-  requireSliceLayout(reader, sliceLayout);
-  return IOGNetwork.load(rt, safetensorsWeightSource(reader));
+  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: requireSliceLayout(reader, sliceLayout) });
 }
 
 export interface LoadedMemoryNetwork {
@@ -95,7 +94,7 @@ export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights
   const variant = options.variant ?? 'qamn';
   if (options.path) {
     const { file, reader, sliceLayout } = openMemoryWeights(options.path, options.sliceLayout);
-    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant });
+    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant, sliceLayout });
     return { net, synthetic: false, shipped: null, description: `${variant} from ${file} (${sliceLayout})`, sliceLayout };
   }
   if (options.sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
@@ -105,9 +104,9 @@ export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights
   if (weights === 'synth-v1') {
     const dir = `${WEIGHTS_DIR}qamn-synth-v1/`;
     const manifest = JSON.parse(readFileSync(`${dir}qamn_manifest.json`, 'utf8')) as SynthManifest;
-    const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant });
+    const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant, sliceLayout: about.sliceLayout });
     return { net, synthetic: true, shipped: weights, description: `${about.summary} (${dir})`, sliceLayout: about.sliceLayout };
   }
-  const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(QAMN_PHANTOM_INDEX)), { variant });
+  const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(QAMN_PHANTOM_INDEX)), { variant, sliceLayout: about.sliceLayout });
   return { net, synthetic: false, shipped: weights, description: `${about.summary} (${WEIGHTS_DIR}qamn-phantom)`, sliceLayout: about.sliceLayout };
 }

@@ -8,7 +8,9 @@ import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
 
-export { PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE } from './shipped.ts';
+import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS } from './shipped.ts';
+
+export { IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE } from './shipped.ts';
 
 /** Bytes received so far over all files of one load; `total` grows as response headers arrive. */
 export interface DownloadProgress {
@@ -91,7 +93,7 @@ async function fetchShardedCheckpoint(dir: string, indexName: string, options: W
 /** The shipped int8 IOG network (`<base>/iog-phantom/`). */
 export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<IOGNetwork> {
   const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'iog-phantom/'), 'iog.safetensors.index.json', options);
-  return IOGNetwork.load(rt, safetensorsWeightSource(reader));
+  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT });
 }
 
 /**
@@ -100,7 +102,7 @@ export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: W
  */
 export async function loadQAMNPhantomWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<MemoryNetwork> {
   const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'qamn-phantom/'), 'qamn.safetensors.index.json', options);
-  return MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant: 'qamn' });
+  return MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout });
 }
 
 /** The shipped synth-v1 QAMN (`<base>/qamn-synth-v1/`): untrained, so callers must say its masks mean nothing. */
@@ -108,5 +110,5 @@ export async function loadSynthQAMNWeb(rt: Runtime, weightsBaseUrl: string, opti
   const dir = join(weightsBaseUrl, 'qamn-synth-v1/');
   const [manifest, small] = await fetchAllCached([join(dir, 'qamn_manifest.json'), join(dir, 'qamn_small.safetensors')], options);
   const source = synthWeightSource(JSON.parse(new TextDecoder().decode(manifest)) as SynthManifest, parseSafetensors(small, 'qamn_small.safetensors'));
-  return MemoryNetwork.load(rt, source, { variant: 'qamn' });
+  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['synth-v1'].sliceLayout });
 }
