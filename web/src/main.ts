@@ -1,8 +1,9 @@
 // The web viewer: wires the page's controls to the embedding API (../embed.ts).
 // Volumes can be opened and browsed while the networks load (and without WebGPU);
 // segmenting needs both. URL options: ?crop=N (2D network crop side, default 512),
-// ?slices=a-b (session limited to those slices), ?phantom (open the bundled phantom).
-import { createSegmenter, getSlice, parseNifti, type Segmenter, type Volume } from '../embed.ts';
+// ?slices=a-b (session limited to those slices), ?phantom (open the bundled phantom),
+// ?memory=synth-v1 (the untrained small memory network: a quick pipeline check).
+import { createSegmenter, getSlice, parseNifti, type IntensityMapping, type Segmenter, type Volume } from '../embed.ts';
 import { transposeImage, type VoxelPoint } from '../../src/volume/layout.ts';
 import { sliceShape, type AxisIndex } from '../../src/volume/slice.ts';
 import { drawMarks, drawSlice, drawStrip, drawStripAxis, stripSliceAt, type OverlayStyle, type Scale } from './draw.ts';
@@ -321,7 +322,8 @@ function attachSession(): void {
     return render();
   }
   try {
-    seg.loadVolume(vol.volume, { name: vol.name, slices: [vol.first, vol.last], ...intensityOption() });
+    const info = seg.loadVolume(vol.volume, { name: vol.name, slices: [vol.first, vol.last], ...intensityOption() });
+    $('netmapnow').textContent = describeMapping(info.intensity);
     attached = true;
     ui.segmentable = true;
     say(`${vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter).`, 'ready');
@@ -338,10 +340,17 @@ function volSummary(): string {
   return `${x}×${y}×${z} voxels${v.first > 0 || v.last < v.depth - 1 ? `, session on slices ${v.first}–${v.last}` : ''}`;
 }
 
-function intensityOption(): { intensity?: { kind: 'window'; width: number; level: number } } {
+/** The networks' intensity mapping chosen in the page; none: the embedding API's default for its weights. */
+function intensityOption(): { intensity?: IntensityMapping } {
   const name = $<HTMLSelectElement>('netmap').value;
   const p = CT_PRESETS[name];
-  return p ? { intensity: { kind: 'window', width: p.width, level: p.level } } : {};
+  if (p) return { intensity: { kind: 'window', width: p.width, level: p.level } };
+  return name === 'minmax' ? { intensity: { kind: 'minmax' } } : {};
+}
+
+function describeMapping(m: IntensityMapping | 'raw'): string {
+  if (m === 'raw') return '(now: the 8-bit voxels as stored)';
+  return m.kind === 'window' ? `(now: W ${m.width}, L ${m.level})` : '(now: each slice\'s min–max)';
 }
 
 // ---- the long steps --------------------------------------------------------------
@@ -547,6 +556,8 @@ function wireKeyboard(): void {
       return;
     }
     const target = e.target as HTMLElement;
+    // A focused button takes Enter and Space itself; handling them here too would run two actions.
+    if ((e.key === 'Enter' || e.key === ' ') && target.tagName === 'BUTTON') return;
     if (help.open || (target.tagName === 'INPUT' && (target as HTMLInputElement).type !== 'range' && (target as HTMLInputElement).type !== 'checkbox') || target.tagName === 'SELECT') return;
     const ctrl = e.ctrlKey || e.metaKey;
     const keys: Record<string, () => void> = {
@@ -731,6 +742,8 @@ async function main(): Promise<void> {
     seg = await createSegmenter({
       weightsBaseUrl: new URL('weights/', location.href).href,
       cropSize: Number(params.get('crop') ?? 512),
+      // ?memory=synth-v1: the untrained small memory network, for checking the pipeline quickly.
+      memoryWeights: params.get('memory') === 'synth-v1' ? 'synth-v1' : 'qamn-phantom',
       onProgress: (p) => {
         bar.max = Math.max(p.total, 1);
         bar.value = p.loaded;
@@ -747,7 +760,8 @@ async function main(): Promise<void> {
   ui.segmenter = seg;
   ui.weights = { cachedFiles };
   times = loadTimes(machineKey());
-  $('gpu').textContent = `WebGPU: ${seg.adapter}. 2D network crop ${seg.cropSize}×${seg.cropSize} px.`;
+  $('gpu').textContent = `WebGPU: ${seg.adapter.split(';')[0]}. 2D network crop ${seg.cropSize}×${seg.cropSize} px.`;
+  $('gpu').title = seg.adapter;
   $('wtext').textContent += ' (loaded)';
   const note = $('weightsnote');
   note.hidden = false;
