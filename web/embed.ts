@@ -20,7 +20,22 @@ import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWe
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
 
 export type { PropagationProgress, SliceState, DownloadProgress, Volume, VoxelPoint, IntensityMapping };
-export { getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
+export { createVolume, getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
+
+type Vec3 = [number, number, number];
+
+/** Voxel coordinates (fractional) of a world position under the affine: the inverse of its 3x3 part. */
+function voxelFromWorld(affine: Volume['affine'], mm: readonly number[]): Vec3 {
+  const [[a, b, c], [d, e, f], [g, h, k]] = affine;
+  const [x, y, z] = [mm[0] - affine[0][3], mm[1] - affine[1][3], mm[2] - affine[2][3]];
+  const det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
+  if (!(Math.abs(det) > 0)) throw new RangeError('pointFromWorld: the volume\'s affine is singular');
+  return [
+    ((e * k - f * h) * x - (b * k - c * h) * y + (b * f - c * e) * z) / det,
+    (-(d * k - f * g) * x + (a * k - c * g) * y - (a * f - c * d) * z) / det,
+    ((d * h - e * g) * x - (a * h - b * g) * y + (a * e - b * d) * z) / det,
+  ];
+}
 
 /** The two networks a segmenter runs, with the slice layouts their weights were trained with. */
 export interface SegmenterNetworks {
@@ -232,6 +247,28 @@ export async function createSegmenter(options: SegmenterOptions) {
     },
 
     /** Releases both networks and, unless the caller supplied it, the runtime. */
+    /**
+     * The voxel nearest a world position (mm, the affine's space; NiiVue's onLocationChange
+     * `mm`) as a slice index and an in-plane point (i, j) for annotate; null outside the volume.
+     */
+    pointFromWorld(mm: readonly [number, number, number]): { slice: number; point: VoxelPoint } | null {
+      const { info } = need('pointFromWorld');
+      const v = voxelFromWorld(info.volume.affine, mm).map(Math.round);
+      if (v.some((x, n) => !(x >= 0 && x < info.volume.dims[n]))) return null;
+      const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
+      return { slice: v[info.axis], point: [v[pa], v[pb]] };
+    },
+
+    /** The world position (mm) of in-plane point (i, j) on slice z: the inverse of pointFromWorld. */
+    worldFromPoint(z: number, point: VoxelPoint): Vec3 {
+      const { info } = need('worldFromPoint');
+      const v = [0, 0, 0];
+      const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
+      [v[info.axis], v[pa], v[pb]] = [z, point[0], point[1]];
+      const m = info.volume.affine;
+      return [0, 1, 2].map((r) => m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2] + m[r][3]) as Vec3;
+    },
+
     dispose(): void {
       if (disposed) return;
       disposed = true;

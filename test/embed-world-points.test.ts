@@ -1,0 +1,43 @@
+// pointFromWorld / worldFromPoint of the embedding API: a viewer that reports clicks in
+// world mm (NiiVue) gets the voxel indices annotate takes, for flipped, permuted and
+// oblique affines; checked against voxel -> world computed here from the affine.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createSegmenter } from '../web/embed.ts';
+import { createVolume, type Affine } from '../src/volume/index.ts';
+import type { SegmenterNetworks } from '../web/embed.ts';
+
+/** No network runs in this test: loadVolume only builds the session. */
+const noNetworks = async () => ({ iog: { dispose() {} }, memory: { dispose() {} }, iogLayout: 'rows-first-axis', memoryLayout: 'rows-first-axis' }) as unknown as SegmenterNetworks;
+
+const t = (25 * Math.PI) / 180;
+const AFFINES: Record<string, Affine> = {
+  identity: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+  lps: [[-0.7, 0, 0, 90], [0, -0.7, 0, 110], [0, 0, 2.5, -40], [0, 0, 0, 1]],
+  'slice-first': [[0, 0.8, 0, -20], [0, 0, -0.8, 30], [3, 0, 0, 5], [0, 0, 0, 1]],
+  oblique: [[Math.cos(t), -Math.sin(t), 0, 4], [Math.sin(t), Math.cos(t), 0, -6], [0, 0, 2, 1], [0, 0, 0, 1]],
+};
+
+test('pointFromWorld inverts voxel -> world for every voxel; worldFromPoint is its inverse; outside is null', async () => {
+  const seg = await createSegmenter({ loadNetworks: noNetworks });
+  for (const [name, affine] of Object.entries(AFFINES)) {
+    const dims = [5, 6, 7] as const;
+    const info = seg.loadVolume(createVolume({ dims: [...dims], data: new Uint8Array(210), affine, source: name }));
+    const inPlane = [0, 1, 2].filter((n) => n !== info.axis);
+    for (let k = 0; k < dims[2]; k++) for (let j = 0; j < dims[1]; j++) for (let i = 0; i < dims[0]; i++) {
+      const v = [i, j, k];
+      const mm = [0, 1, 2].map((r) => affine[r][0] * i + affine[r][1] * j + affine[r][2] * k + affine[r][3]) as [number, number, number];
+      // A click a third of a voxel off still lands on the voxel.
+      const off = mm.map((x, r) => x + 0.3 * affine[r][0]) as [number, number, number];
+      const p = seg.pointFromWorld(off);
+      assert.equal(p, { slice: v[info.axis], point: [v[inPlane[0]], v[inPlane[1]]] }, `${name} voxel ${v}`);
+      const back = seg.worldFromPoint(p!.slice, p!.point);
+      assert.ok(back.every((x, r) => Math.abs(x - mm[r]) < 1e-9), `${name}: worldFromPoint ${back} vs ${mm}`);
+    }
+    const outside = [0, 1, 2].map((r) => affine[r][0] * -1 + affine[r][3]) as [number, number, number];
+    assert.is(seg.pointFromWorld(outside), null, `${name}: voxel i = -1 is outside`);
+  }
+  seg.dispose();
+});
+
+test.run();
