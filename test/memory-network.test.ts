@@ -1,10 +1,13 @@
 // The memory network against the original PyTorch code's float64 outputs
-// (../shared/reference), and its API's behaviour on bad input.
+// (../shared/reference), and its API's behaviour on bad input. QAMN runs the whole
+// reference sequence; STM reuses QAMN's encoders (the same weights, checked) and runs
+// from its decoder on. STM's own full sequence: test/full/stm-conformance.test.ts
+// (`npm run test:full`) and `npm run conformance -- ../shared/reference --model stm`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { formatTable } from '../src/conformance/compare.ts';
-import { memoryNetworkConformance } from '../src/conformance/memory-network.ts';
+import { memoryNetworkPairConformance } from '../src/conformance/memory-network.ts';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { WeightMismatchError } from '../src/weights/loader.ts';
@@ -29,20 +32,20 @@ for (const model of ['qamn', 'stm'] as const) {
     const got = MemoryNetwork.expectedTensors(model).map((t) => `${t.name} [${t.shape}]`).sort();
     assert.equal(got, want);
   });
-
-  test(`${model}: steps 1 and 2 match the original PyTorch outputs`, async () => {
-    const rt = await testRuntime();
-    const report = await memoryNetworkConformance(rt, REF, model);
-    console.log(`\n${model} (${report.seconds.toFixed(0)} s):\n${formatTable(report.rows)}`);
-    const compared = report.rows.map((r) => r.tensor);
-    for (const name of [...REQUIRED, ...(model === 'qamn' ? ['quality1', 'quality2'] : [])]) {
-      assert.ok(compared.includes(name), `${name} was compared`);
-    }
-    assert.equal(report.skipped, [], 'no reference tensor skipped');
-    const failed = report.rows.filter((r) => !r.pass).map((r) => r.tensor);
-    assert.equal(failed, [], 'every tensor within tolerance');
-  });
 }
+
+test("qamn fully, then stm from its decoder on (sharing qamn's encoders): steps 1 and 2 match the original PyTorch outputs", async () => {
+  const rt = await testRuntime();
+  const reports = await memoryNetworkPairConformance(rt, REF);
+  for (const report of [reports.qamn, reports.stm]) {
+    const model = report.model;
+    console.log(`\n${model} (${report.seconds.toFixed(0)} s for both):\n${formatTable(report.rows)}`);
+    const compared = report.rows.map((r) => r.tensor);
+    for (const name of [...REQUIRED, ...(model === 'qamn' ? ['quality1', 'quality2'] : [])]) assert.ok(compared.includes(name), `${model}: ${name} was compared`);
+    assert.equal(report.skipped, [], `${model}: no reference tensor skipped`);
+    assert.equal(report.rows.filter((r) => !r.pass).map((r) => r.tensor), [], `${model}: every tensor within tolerance`);
+  }
+});
 
 test('loading reports every missing, mis-shaped and unexpected tensor at once', async () => {
   const rt = await testRuntime();
@@ -91,6 +94,15 @@ test('qamn runs at a smaller multiple of 16 and rejects other sizes, empty and d
   const q = (await out.quality!.read())[0];
   assert.ok(q > 0 && q < 1, `quality ${q} in (0, 1)`);
   out.dispose();
+
+  // The query encoder's features in place of the frame: the same result, and the encoding outlives it.
+  const query = net.encodeQuery(frame);
+  const viaQuery = net.segment(query, [entry, entry]);
+  assert.equal(Array.from(await viaQuery.probability.read()), Array.from(ps), 'segment(encodeQuery(frame)) = segment(frame)');
+  viaQuery.dispose();
+  assert.not.ok(query.disposed, 'disposing the result leaves the encoding');
+  query.dispose();
+  assert.throws(() => net.segment(query, [entry]), /query encoding was disposed/);
 
   const odd = rt.upload([1, 40, 40, 3], new Float32Array(40 * 40 * 3));
   assert.throws(() => net.segment(odd, [entry]), /multiples of 16/);

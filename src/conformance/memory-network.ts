@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decodeGrayPng } from '../io/png.ts';
 import { readSafetensors } from '../io/safetensors-node.ts';
 import type { SafetensorsFile } from '../io/safetensors.ts';
-import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
+import { MemoryNetwork, type MemoryEntry, type QueryEncoding, type Variant } from '../networks/mem3d/memory-network.ts';
 import { maskToProbability, preprocessFrame } from '../networks/mem3d/preprocess.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
@@ -118,4 +118,123 @@ export async function memoryNetworkConformance(rt: Runtime, dir: string, model: 
   for (const t of [s2, m0, m1, mask, ...frame]) t.dispose();
   net.dispose();
   return { model, adapter: rt.describe(), rows, skipped, pass: rows.every((r) => r.pass), seconds: (performance.now() - start) / 1000 };
+}
+
+/** The modules QAMN and STM share: the same code, the same tensor names and, in synth-v1, the same values. */
+const SHARED_MODULES = /^(Encoder_M|Encoder_Q|KV_M_r4|KV_Q_r4)\./;
+
+/** Throws unless the folder's QAMN and STM weights agree on every shared tensor (spec and, for file tensors, bytes). */
+function checkSharedWeights(dir: string): void {
+  const manifests = (['qamn', 'stm'] as const).map((m) => JSON.parse(readFileSync(need(dir, `${m}_manifest.json`), 'utf8')) as SynthManifest);
+  const small = (['qamn', 'stm'] as const).map((m) => readSafetensors(need(dir, `${m}_small.safetensors`)));
+  const qamn = new Map(manifests[0].tensors.map((t) => [t.name, t]));
+  for (const t of manifests[1].tensors.filter((t) => SHARED_MODULES.test(t.name))) {
+    const q = qamn.get(t.name);
+    if (!q || JSON.stringify(q) !== JSON.stringify(t)) throw new Error(`STM's ${t.name} differs from QAMN's in the manifests: STM cannot reuse QAMN's encoders`);
+    if (t.source === 'file') {
+      const [a, b] = small.map((f) => f.float32(t.name));
+      if (a.length !== b.length || a.some((x, i) => !Object.is(x, b[i]))) throw new Error(`STM's ${t.name} differs from QAMN's in the small files`);
+    }
+  }
+}
+
+/**
+ * QAMN's full calling sequence, then STM's from its decoder on. The two share their
+ * encoders and key/value heads (checked first: same manifest entries and bytes), so
+ * STM's memory of slice 0 and its query encodings of slices 1 and 2 are QAMN's, and
+ * its k0, v0, q_key1 and mem1 are compared (against STM's own reference files) from
+ * QAMN's run. STM then runs its decoder on QAMN's slice-1 features, memorizes slice 1
+ * with its own prediction and segments slice 2 from the frame: six ResNet-50 passes
+ * for both networks instead of eight. Step 1 takes segment's query-encoding path,
+ * step 2 its frame path, so both meet the reference.
+ */
+export async function memoryNetworkPairConformance(
+  rt: Runtime,
+  dir: string,
+  progress: (msg: string) => void = () => {},
+): Promise<{ qamn: MemoryConformanceReport; stm: MemoryConformanceReport }> {
+  const start = performance.now();
+  checkSharedWeights(dir);
+  const load = (model: Variant) => {
+    const manifest = JSON.parse(readFileSync(need(dir, `${model}_manifest.json`), 'utf8')) as SynthManifest;
+    const refs = [readSafetensors(need(dir, `${model}_ref1.safetensors`)), readSafetensors(need(dir, `${model}_ref2.safetensors`))];
+    return { manifest, small: readSafetensors(need(dir, `${model}_small.safetensors`)), refs, torch: readTorchErrors(dir, model), rows: [] as ConformanceRow[], skipped: [] as string[] };
+  };
+  const qamn = load('qamn');
+  const stm = load('stm');
+  const frames = [0, 1, 2].map((z) => decodeGrayPng(readFileSync(need(dir, `phantom_${z}.png`)), `phantom_${z}.png`));
+  const mask0 = decodeGrayPng(readFileSync(need(dir, 'phantom_mask_0.png')), 'phantom_mask_0.png');
+  const { width: W, height: H } = frames[0];
+
+  const check = async (into: typeof qamn, step: 0 | 1, name: string, t: Tensor | null, layout: 'flat' | 'nchw') => {
+    if (!t) return;
+    if (!into.refs[step].has(name)) {
+      into.skipped.push(name);
+      return;
+    }
+    const data = await t.read();
+    const [, h, w, c] = t.shape;
+    const actual = layout === 'nchw' ? nhwcToNchw(data, h, w, c) : data;
+    const tol = tolerance(name, into.torch[name]);
+    into.rows.push(compareTensor(name, actual, into.refs[step].float32(name), tol.measure, tol.bound));
+  };
+  const both = async (step: 0 | 1, name: string, t: Tensor, layout: 'flat' | 'nchw') => {
+    await check(qamn, step, name, t, layout);
+    await check(stm, step, name, t, layout);
+  };
+
+  progress('loading qamn and stm synth-v1 weights');
+  const qNet = MemoryNetwork.load(rt, synthWeightSource(qamn.manifest, qamn.small), { variant: 'qamn' });
+  const sNet = MemoryNetwork.load(rt, synthWeightSource(stm.manifest, stm.small), { variant: 'stm' });
+  const frame = frames.map((f, z) => rt.upload([1, H, W, 3], preprocessFrame(f.data, H, W), 'f32', `frame ${z}`));
+  const mask = rt.upload([1, H, W, 1], maskToProbability(mask0.data), 'f32', 'mask 0');
+  const owned: { dispose(): void }[] = [frame[0], frame[1], frame[2], mask];
+  const keep = <T extends { dispose(): void }>(x: T): T => {
+    owned.push(x);
+    return x;
+  };
+  try {
+    progress('qamn step 1: memorize slice 0 (stm shares it)');
+    const m0: MemoryEntry = keep(qNet.memorize(frame[0], mask));
+    await both(0, 'k0', m0.key, 'flat');
+    await both(0, 'v0', m0.value, 'flat');
+    const q1: QueryEncoding = keep(qNet.encodeQuery(frame[1]));
+    progress('qamn step 1: segment slice 1');
+    const s1 = keep(qNet.segment(q1, [m0], { intermediates: true }));
+    await both(0, 'q_key1', s1.intermediates!.queryKey, 'nchw');
+    await both(0, 'mem1', s1.intermediates!.memoryRead, 'nchw');
+    await check(qamn, 0, 'decoder_logit1', s1.intermediates!.decoderLogits, 'nchw');
+    await check(qamn, 0, 'logits1', s1.logits, 'nchw');
+    await check(qamn, 0, 'ps1', s1.probability, 'flat');
+    await check(qamn, 0, 'quality1', s1.quality, 'flat');
+    progress('qamn step 2: memorize slice 1 with its prediction, segment slice 2');
+    const m1 = keep(qNet.memorize(frame[1], s1.foreground));
+    await check(qamn, 1, 'k1', m1.key, 'flat');
+    await check(qamn, 1, 'v1', m1.value, 'flat');
+    // Step 2 from the frame: both of segment's paths meet the reference.
+    const s2 = keep(qNet.segment(frame[2], [m0, m1]));
+    await check(qamn, 1, 'logits2', s2.logits, 'nchw');
+    await check(qamn, 1, 'ps2', s2.probability, 'flat');
+    await check(qamn, 1, 'quality2', s2.quality, 'flat');
+
+    progress("stm step 1: its decoder on qamn's slice-1 features");
+    const t1 = keep(sNet.segment(q1, [m0], { intermediates: true }));
+    await check(stm, 0, 'decoder_logit1', t1.intermediates!.decoderLogits, 'nchw');
+    await check(stm, 0, 'logits1', t1.logits, 'nchw');
+    await check(stm, 0, 'ps1', t1.probability, 'flat');
+    progress('stm step 2: memorize slice 1 with its own prediction, segment slice 2');
+    const n1 = keep(sNet.memorize(frame[1], t1.foreground));
+    await check(stm, 1, 'k1', n1.key, 'flat');
+    await check(stm, 1, 'v1', n1.value, 'flat');
+    const t2 = keep(sNet.segment(frame[2], [m0, n1]));
+    await check(stm, 1, 'logits2', t2.logits, 'nchw');
+    await check(stm, 1, 'ps2', t2.probability, 'flat');
+  } finally {
+    for (const x of owned) x.dispose();
+    qNet.dispose();
+    sNet.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const report = (model: Variant, r: typeof qamn): MemoryConformanceReport => ({ model, adapter: rt.describe(), rows: r.rows, skipped: r.skipped, pass: r.rows.every((x) => x.pass), seconds });
+  return { qamn: report('qamn', qamn), stm: report('stm', stm) };
 }

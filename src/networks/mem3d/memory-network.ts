@@ -3,6 +3,7 @@
 //
 //   memorize(frame, mask)      -> a GPU-resident memory entry (key, value of r4)
 //   segment(frame, memory[])   -> probability, soft-aggregated logits, quality
+//   encodeQuery(frame)         -> the query encoder's features, which segment also takes
 import { conv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
 import { memoryRead, concatRows } from '../../ops/memory-read.ts';
 import { copyIntoChannels } from '../../ops/channels.ts';
@@ -47,6 +48,31 @@ export class MemoryEntry {
   dispose(): void {
     this.key.dispose();
     this.value.dispose();
+  }
+}
+
+/**
+ * The query encoder's features of one frame: Encoder_Q's r4, r3, r2 and KV_Q_r4's key
+ * and value, from `encodeQuery`. `segment` takes them in place of the frame; any
+ * memory network whose Encoder_Q and KV_Q_r4 weights are the same may (the
+ * conformance test runs STM's decoder on QAMN's features). Owned by the caller.
+ */
+export class QueryEncoding {
+  constructor(
+    readonly r4: Tensor,
+    readonly r3: Tensor,
+    readonly r2: Tensor,
+    readonly key: Tensor,
+    readonly value: Tensor,
+    readonly frameSize: readonly [number, number],
+  ) {}
+
+  get disposed(): boolean {
+    return this.r4.disposed;
+  }
+
+  dispose(): void {
+    for (const t of [this.r4, this.r3, this.r2, this.key, this.value]) t.dispose();
   }
 }
 
@@ -165,9 +191,23 @@ export class MemoryNetwork {
     return rt.keep(entry);
   }
 
-  segment(frame: Tensor, memory: readonly MemoryEntry[], options: { intermediates?: boolean } = {}): SegmentResult {
+  /** Runs the query encoder once; `segment(query, ...)` then skips it. The result is owned by the caller. */
+  encodeQuery(frame: Tensor): QueryEncoding {
     const rt = this.rt;
-    const [, H, W] = this.checkFrame(frame, 'segment');
+    const [, H, W] = this.checkFrame(frame, 'encodeQuery');
+    const query = rt.scope(() => {
+      const { r4, r3, r2 } = this.Encoder_Q.forward(rt, frame);
+      return new QueryEncoding(r4, r3, r2, this.KV_Q_r4.key(rt, r4), this.KV_Q_r4.value(rt, r4), [H, W]);
+    });
+    return rt.keep(query);
+  }
+
+  /** `frame`: a preprocessed [1, H, W, 3] frame, or its query features from `encodeQuery` (left to the caller). */
+  segment(frame: Tensor | QueryEncoding, memory: readonly MemoryEntry[], options: { intermediates?: boolean } = {}): SegmentResult {
+    const rt = this.rt;
+    const query = frame instanceof QueryEncoding ? frame : null;
+    if (query?.disposed) throw new Error('segment: the query encoding was disposed');
+    const [H, W] = query ? query.frameSize : this.checkFrame(frame as Tensor, 'segment').slice(1, 3);
     if (memory.length === 0) throw new RangeError('segment: the memory is empty; memorize at least one annotated slice first');
     memory.forEach((m, i) => {
       if (m.disposed) throw new Error(`segment: memory entry ${i} was disposed`);
@@ -176,11 +216,19 @@ export class MemoryNetwork {
     });
     return rt.scope(() => {
       const { r4, queryKey, memoryRead, decoderLogits } = rt.scope(() => {
-        const { r4, r3, r2 } = this.Encoder_Q.forward(rt, frame);
-        const queryKey = this.KV_Q_r4.key(rt, r4);
+        const { r4, r3, r2 } = query ?? this.Encoder_Q.forward(rt, frame as Tensor);
         // The decoder reads cat([memory read, query value]): the value conv and the read write their windows directly.
         const m4 = rt.empty([1, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
-        this.KV_Q_r4.value(rt, r4, { tensor: m4, channelOffset: VALDIM });
+        let queryKey: Tensor;
+        if (query) {
+          // A copy, so that disposing the result leaves the caller's encoding whole.
+          queryKey = rt.empty(query.key.shape, 'f32', 'query key');
+          copyIntoChannels(rt, query.key, queryKey, 0);
+          copyIntoChannels(rt, query.value, m4, VALDIM);
+        } else {
+          queryKey = this.KV_Q_r4.key(rt, r4);
+          this.KV_Q_r4.value(rt, r4, { tensor: m4, channelOffset: VALDIM });
+        }
         const read = rt.scope(() => this.read(memory, queryKey));
         copyIntoChannels(rt, read, m4, 0);
         return { r4, queryKey, memoryRead: read, decoderLogits: this.Decoder.forward(rt, m4, r3, r2, [H, W]) };
