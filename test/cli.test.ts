@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.ts';
 import { writeSafetensors } from '../src/io/safetensors-node.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
+import { serializeNifti } from '../src/volume/nifti.ts';
 import { createVolume } from '../src/volume/volume.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -109,6 +110,8 @@ test('segment refuses bad flags before touching any file', async () => {
     [[...base, '--slice', '2', '--points', POINTS, '--window', '40'], /--window must be level,width/],
     [[...base, '--slice', '2', '--points', POINTS, '--window', '40,0x10'], /--window: '0x10' is not a decimal number/],
     [[...base, '--slice', '2', '--points', POINTS, '--window', '40,-1'], /--window width must be > 0/],
+    [[...base, '--slice', '2', '--points', POINTS, '--intensity', 'log'], /--intensity must be minmax or raw, got 'log'/],
+    [[...base, '--slice', '2', '--points', POINTS, '--intensity', 'raw', '--window', '40,400'], /give --intensity or --window, not both/],
     [['segment', '--slice', '2', '--points', POINTS, '--out', 'm.nii'], /give exactly one volume, got 0/],
   ];
   for (const [args, message] of cases) refused(await mem3d(...args), 2, message, args.join(' '));
@@ -137,6 +140,10 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   refused(await seg('--slice-layout', 'rows-first-axis'), 2, /--slice-layout describes --memory-weights/, 'layout without weights');
   refused(await seg('--memory-weights', bare, '--slice-layout', 'rows'), 2, /--slice-layout: slice layout 'rows' is not one of/, 'bad layout');
   refused(await seg('--memory-weights', join(dir, 'nothing')), 1, /weights not found at/, 'missing weights');
+  // Raw grey levels need 8-bit voxels.
+  const ct16 = join(dir, 'ct16.nii');
+  writeFileSync(ct16, serializeNifti(createVolume({ dims: [32, 32, 3], data: new Int16Array(32 * 32 * 3), source: ct16 })));
+  refused(await mem3d('segment', ct16, '--slice', '1', '--points', '1,2;3,4;5,6;7,8', '--intensity', 'raw', '--out', out), 2, /--intensity raw needs an unscaled uint8 volume; .*ct16\.nii holds int16/, 'raw on int16');
   // Outputs: an existing file without --overwrite, a folder, an unwritable place.
   writeFileSync(out, 'keep me');
   refused(await seg(), 1, /mask\.nii\.gz: already exists; pass --overwrite to replace it/, 'existing output');
@@ -144,7 +151,7 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   mkdirSync(join(dir, 'folder.nii'));
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(dir, 'folder.nii')), 1, /folder\.nii: is a folder/, 'output is a folder');
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(input, 'm.nii')), 1, /is a file, not a folder/, 'output under a file');
-  assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
+  assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'ct16.nii', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
 });
 
 /** A 2-case PNG dataset (seed layout, task 06) in a new folder. */

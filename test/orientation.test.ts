@@ -193,6 +193,25 @@ for (const g of GEOMETRIES) {
   });
 }
 
+test('an 8-bit volume under the phantom weights reaches the networks as stored (raw), and maps back the same', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mem3d-orient-raw-'));
+  const input = join(dir, 'ct8.nii');
+  const grey = voxels(SCENE, (inside, i, j) => (inside ? 200 : 20 + ((i + j) % 5)), new Uint8Array(count(SCENE)));
+  writeFileSync(input, serializeNifti(createVolume({ dims: SCENE.dims, data: grey, spacing: SPACING, source: input })));
+  const { slice, points } = extremeVoxelPoints(SCENE, 2);
+  const calls: { image: SliceImage; interaction: Interaction }[] = [];
+  const out = join(dir, 'mask.nii');
+  const r = await segment([input, '--slice', String(slice), '--points', points, '--out', out], scripted('rows-first-axis', calls));
+  assert.is(r.code, 0, r.log);
+  assert.match(r.log, /intensity: raw 8-bit voxels/);
+  // The 2D network saw the stored grey levels: row a = i, column b = j of slice k.
+  const img = calls[0].image;
+  for (const [i, j] of [[10, 8], [0, 0], [39, 19], [40, 19]]) assert.is(img.data[i * img.width + j], grey[i + SCENE.dims[0] * (j + SCENE.dims[1] * slice)], `voxel (${i}, ${j})`);
+  const mask = readFileSync(out).subarray(352);
+  const expected = truth(SCENE);
+  assert.ok(expected.every((v, n) => mask[n] === v), 'the mask covers the object');
+});
+
 test('the robot reports its clicks as voxel indices of the slice (a, b)', () => {
   // A 4-row x 6-column slice (rows along a, columns along b) with one extreme pixel per side.
   const object = [[0, 2], [1, 1], [1, 2], [1, 3], [1, 4], [2, 0], [2, 1], [2, 2], [2, 3], [3, 2]];

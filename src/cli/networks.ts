@@ -4,7 +4,7 @@ import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import {
   IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS,
-  WEIGHTS_DIR,
+  WEIGHTS_DIR, type ShippedMemoryWeights,
 } from '../pretrained/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { SliceMemoryNetwork } from '../session/memory.ts';
@@ -30,6 +30,8 @@ export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: conv
 export interface WeightsPlan {
   /** A user's weights file (resolved from a folder), or undefined for the shipped phantom QAMN. */
   memoryFile?: string;
+  /** The shipped memory network in use, null for a user's. */
+  shipped: ShippedMemoryWeights | null;
   memoryLayout: SliceLayout;
   iogLayout: SliceLayout;
   /** Lines the command prints before it runs: which weights, and what they are for. */
@@ -45,6 +47,7 @@ export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?
     if (given) throw new UsageError('--slice-layout describes --memory-weights; the shipped weights state their own');
     const shipped = SHIPPED_MEMORY_WEIGHTS['qamn-phantom'];
     return {
+      shipped: 'qamn-phantom',
       memoryLayout: shipped.sliceLayout,
       iogLayout: IOG_PHANTOM_SLICE_LAYOUT,
       report: [`memory network: ${shipped.summary}, ${shipped.sliceLayout}`, iog, PHANTOM_WEIGHTS_NOTICE],
@@ -52,7 +55,7 @@ export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?
   }
   if (path === '') throw new UsageError('--memory-weights is empty');
   const { file, sliceLayout } = openMemoryWeights(path, given);
-  return { memoryFile: file, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog] };
+  return { memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog] };
 }
 
 function parseLayoutFlag(value: string): SliceLayout {

@@ -3,7 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { Runtime } from '../runtime/runtime.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
-import type { IntensityMapping } from '../volume/intensity.ts';
+import { defaultIntensity } from '../pretrained/node.ts';
+import { SEED_MAPPING, type IntensityMapping } from '../volume/intensity.ts';
 import { pixelFromVoxel, type VoxelPoint } from '../volume/layout.ts';
 import { serializeNifti } from '../volume/nifti.ts';
 import { readNifti } from '../volume/nifti-node.ts';
@@ -31,7 +32,11 @@ slice j,k. Example: the object on axial slice 40 spans i 210..260 and j 280..330
   --out FILE           the mask (uint8 NIfTI with the volume's geometry); never an input
   --overwrite          replace --out if it exists (refused otherwise)
   --axis A             axial (default), coronal or sagittal
-  --window L,W         CT window level,width instead of the per-slice min-max of the Mem3D seed
+  --intensity M        how voxels become the networks' 8-bit slices: minmax (per-slice, the
+                       Mem3D seed's) or raw (unscaled uint8 volumes as stored). Default: raw
+                       for a uint8 volume under the phantom weights (the grey levels they were
+                       trained on), else minmax
+  --window L,W         a CT window level,width instead
 ${WEIGHTS_HELP}`;
 
 const AXES: AxisName[] = ['axial', 'coronal', 'sagittal'];
@@ -51,6 +56,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       out: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       axis: { type: 'string', default: 'axial' },
+      intensity: { type: 'string' },
       window: { type: 'string' },
       ...WEIGHTS_OPTIONS,
     });
@@ -71,7 +77,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     if (points.length !== 4) throw new UsageError(`--points needs exactly the 4 extreme points, got ${points.length}`);
     const axis = values.axis as AxisName;
     if (!AXES.includes(axis)) throw new UsageError(`--axis must be axial, coronal or sagittal, got '${axis}'`);
-    const mapping = windowOf(values.window);
+    const chosen = intensityOf(values.intensity, values.window);
 
     if (!existsSync(input)) throw new Error(`${input}: no such file`);
     if (!statSync(input).isFile()) throw new Error(`${input}: not a file`);
@@ -84,7 +90,11 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     const inPlane = IN_PLANE[shape.axis];
     checkPointsInside(points, shape.height, shape.width, `${axis} slice (along voxel axis ${'ijk'[shape.axis]}): ${inPlane}`);
 
+    const mapping = chosen ?? defaultIntensity(plan.shipped, volume);
+    const eightBit = volume.data instanceof Uint8Array && volume.slope === 1 && volume.inter === 0;
+    if (mapping === 'raw' && !eightBit) throw new UsageError(`--intensity raw needs an unscaled uint8 volume; ${input} holds ${volume.data.constructor.name.replace('Array', '').toLowerCase()}${volume.slope !== 1 || volume.inter !== 0 ? ' with scaling' : ''} (use minmax or --window)`);
     printPlan(io, plan);
+    io.log(`intensity: ${mapping === 'raw' ? 'raw 8-bit voxels' : mapping.kind === 'window' ? `CT window level ${mapping.level}, width ${mapping.width}` : 'per-slice min-max'}`);
     const stack = volumeStack(volume, axis, mapping);
     const rt = await Runtime.create();
     try {
@@ -113,8 +123,17 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
   });
 }
 
-function windowOf(value: string | undefined): IntensityMapping {
-  if (value === undefined) return { kind: 'minmax' };
+/** --intensity / --window, or undefined for the weights' default (defaultIntensity). */
+function intensityOf(intensity: string | undefined, window: string | undefined): IntensityMapping | 'raw' | undefined {
+  if (intensity !== undefined && window !== undefined) throw new UsageError('give --intensity or --window, not both');
+  if (window !== undefined) return windowOf(window);
+  if (intensity === undefined) return undefined;
+  if (intensity === 'raw') return 'raw';
+  if (intensity === 'minmax') return SEED_MAPPING;
+  throw new UsageError(`--intensity must be minmax or raw, got '${intensity}'`);
+}
+
+function windowOf(value: string): IntensityMapping {
   const fields = value.split(',');
   if (fields.length !== 2) throw new UsageError(`--window must be level,width, got '${value}'`);
   const [level, width] = fields.map((f) => decimal('window', f));

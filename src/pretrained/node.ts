@@ -15,7 +15,7 @@ import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '
 import { parseSliceLayout, SLICE_LAYOUT_KEY, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS, type ShippedMemoryWeights } from './shipped.ts';
 
-export { IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE, type ShippedMemoryWeights } from './shipped.ts';
+export { defaultIntensity, IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE, type ShippedMemoryWeights } from './shipped.ts';
 
 export const WEIGHTS_DIR = new URL('../../weights/', import.meta.url).pathname;
 export const IOG_PHANTOM_INDEX = `${WEIGHTS_DIR}iog-phantom/iog.safetensors.index.json`;

@@ -1,6 +1,8 @@
 // What the shipped weights are, in words and in slice layout; shared by the Node and
 // browser loaders (node.ts, web.ts), with no file system or fetch of its own.
+import { SEED_MAPPING, type IntensityMapping } from '../volume/intensity.ts';
 import type { SliceLayout } from '../volume/layout.ts';
+import type { Volume } from '../volume/volume.ts';
 
 export type ShippedMemoryWeights = 'qamn-phantom' | 'synth-v1';
 
@@ -27,3 +29,15 @@ export const PHANTOM_WEIGHTS_NOTICE =
 export const SYNTHETIC_WEIGHTS_NOTICE =
   'NOTE: the memory network runs with synthetic (synth-v1, untrained) weights, so propagated masks are not meaningful; ' +
   'convert trained QAMN weights with `mem3d convert` and pass them with --memory-weights.';
+
+/**
+ * How a volume's voxels become the networks' 8-bit slices when the caller does not say:
+ * the phantom weights learned the generator's raw grey levels (per-slice min-max made the
+ * slices next to the annotated one the worst, issue 10), so an unscaled uint8 volume goes
+ * in as stored; anything else, and every other weights, get the Mem3D seed's per-slice
+ * min-max. `memory` is the shipped memory network in use, or null for a user's weights.
+ */
+export function defaultIntensity(memory: ShippedMemoryWeights | null, volume: Volume): IntensityMapping | 'raw' {
+  const eightBit = volume.data instanceof Uint8Array && volume.slope === 1 && volume.inter === 0;
+  return memory === 'qamn-phantom' && eightBit ? 'raw' : SEED_MAPPING;
+}

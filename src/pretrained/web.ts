@@ -10,7 +10,7 @@ import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '
 
 import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS } from './shipped.ts';
 
-export { IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE } from './shipped.ts';
+export { defaultIntensity, IOG_PHANTOM_SLICE_LAYOUT, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS, SYNTHETIC_WEIGHTS_NOTICE } from './shipped.ts';
 
 /** Bytes received so far over all files of one load; `total` grows as response headers arrive. */
 export interface DownloadProgress {
