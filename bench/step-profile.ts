@@ -2,10 +2,11 @@
 // timed cold and warm, with the issue-16 machinery: --profile prints per-kernel and
 // per-module GPU time from timestamp queries (and --json writes it), --pipelines FILE
 // warms the pipelines recorded by an earlier run before the first step (and records
-// this run's), --autotune times conv2d variants for the shapes met in the first step
+// this run's), --warm records the step with dispatching off and compiles all its
+// pipelines in parallel before running it (rt.warmupFrom), --autotune times conv2d variants for the shapes met in the first step
 // (cached per adapter in ~/.cache/mem3d-webgpu/autotune.json) before the later steps.
 //   npx tsx bench/step-profile.ts [--size 128] [--reps 2] [--profile] [--json out.json]
-//                                 [--pipelines ~/.cache/mem3d-webgpu/pipelines-qamn.json] [--autotune]
+//                                 [--pipelines ~/.cache/mem3d-webgpu/pipelines-qamn.json] [--warm] [--autotune]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
@@ -21,7 +22,8 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '128' },
     reps: { type: 'string', default: '2' },
-    memory: { type: 'string', default: '5' },
+    memory: { type: 'string', default: '1' },
+    warm: { type: 'boolean' },
     profile: { type: 'boolean' },
     json: { type: 'string' },
     pipelines: { type: 'string' },
@@ -52,6 +54,13 @@ const frame = rt.upload([1, size, size, 3], Float32Array.from({ length: size * s
 const mask = rt.upload([1, size, size, 1], Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0)));
 const memory: MemoryEntry[] = [];
 for (let i = 0; i < Number(values.memory) - 1; i++) memory.push(net.memorize(frame, mask));
+
+if (values.warm) {
+  const w0 = performance.now();
+  const n = await rt.warmupFrom(() => net.segment(frame, [net.memorize(frame, mask)]));
+  warmMs += performance.now() - w0;
+  console.log(`warmupFrom: ${n} pipelines of one step compiled in parallel in ${(performance.now() - w0).toFixed(0)} ms`);
+}
 
 async function step(): Promise<number> {
   const s0 = performance.now();

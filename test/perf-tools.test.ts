@@ -75,6 +75,25 @@ test('warmup creates pipelines ahead of dispatch; unknown overrides are refused'
   b.dispose();
 });
 
+test('warmupFrom records a step without running it, then compiles its pipelines in parallel', async () => {
+  const rt = await testRuntime();
+  const w = prepareConv2d(rt, { weight: uniform(6 * 5 * 9, 5), shape: [6, 5, 3, 3] });
+  const x = rt.upload([1, 4, 3, 5], uniform(60, 6));
+  const step = () => relu(rt, conv2d(rt, x, w, { padding: 1, variant: 'direct-p2c4', relu: true }));
+  const live = rt.memoryStats().liveBytes;
+  const dispatches = rt.dispatchCount;
+  assert.is(await rt.warmupFrom(step), 2);
+  assert.is(rt.dispatchCount, dispatches, 'nothing ran');
+  assert.is(rt.memoryStats().liveBytes, live, 'the recorded step released its tensors');
+  const cold = rt.pipelines.coldCompiles;
+  const y = step();
+  const again = relu(rt, conv2d(rt, x, w, { padding: 1, variant: 'large', relu: true }));
+  assert.equal(Array.from(await y.read()), Array.from(await again.read()));
+  assert.is(rt.pipelines.coldCompiles, cold + 1, "only the 'large' pipeline, not warmed, compiled at dispatch");
+  for (const t of [x, y, again]) t.dispose();
+  w.dispose();
+});
+
 test('conv2d records untuned shape classes and follows installed choices', async () => {
   const rt = await testRuntime();
   const w = prepareConv2d(rt, { weight: uniform(8 * 4, 3), shape: [8, 4, 1, 1] });

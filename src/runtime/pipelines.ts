@@ -10,7 +10,14 @@ import { checkOverrides, type OverrideValues } from './uniforms.ts';
 export interface PipelineSpec {
   kernel: string;
   entryPoint: string;
-  constants: Record<string, number>;
+  /** As the op passed them (booleans stay booleans), so a spec can be checked again and stored as JSON. */
+  constants: Record<string, number | boolean>;
+}
+
+/** A spec whose overrides were checked, with the numeric values WebGPU takes. */
+interface CheckedSpec {
+  spec: PipelineSpec;
+  numeric: Record<string, number>;
 }
 
 export class PipelineCache {
@@ -25,14 +32,14 @@ export class PipelineCache {
 
   /** The pipeline for a dispatch; `onCompile` hears the key when it had to be compiled now. */
   get(kernel: string, entryPoint: string, constants: OverrideValues, onCompile?: (key: string) => void): GPUComputePipeline {
-    const spec = this.spec(kernel, entryPoint, constants);
-    const key = pipelineKey(spec);
+    const c = this.spec(kernel, entryPoint, constants);
+    const key = pipelineKey(c);
     const cached = this.pipelines.get(key);
     if (cached) return cached;
     onCompile?.(key);
     this.coldCompiles++;
-    const p = this.device.createComputePipeline(this.descriptor(spec, key));
-    this.store(key, spec, p);
+    const p = this.device.createComputePipeline(this.descriptor(c, key));
+    this.store(key, c.spec, p);
     return p;
   }
 
@@ -44,14 +51,14 @@ export class PipelineCache {
   async warm(specs: readonly { kernel: string; entryPoint?: string; constants?: OverrideValues }[]): Promise<void> {
     const checked = specs.map((s) => this.spec(s.kernel, s.entryPoint ?? 'main', s.constants ?? {}));
     const work: Promise<void>[] = [];
-    for (const spec of checked) {
-      const key = pipelineKey(spec);
+    for (const c of checked) {
+      const key = pipelineKey(c);
       if (this.pipelines.has(key)) continue;
       let job = this.pending.get(key);
       if (!job) {
-        job = this.device.createComputePipelineAsync(this.descriptor(spec, key)).then((p) => {
+        job = this.device.createComputePipelineAsync(this.descriptor(c, key)).then((p) => {
           this.pending.delete(key);
-          if (!this.pipelines.has(key)) this.store(key, spec, p);
+          if (!this.pipelines.has(key)) this.store(key, c.spec, p);
         });
         this.pending.set(key, job);
       }
@@ -65,17 +72,22 @@ export class PipelineCache {
     return [...this.created.values()];
   }
 
-  private spec(kernel: string, entryPoint: string, constants: OverrideValues): PipelineSpec {
-    return { kernel, entryPoint, constants: checkOverrides(kernel, kernelEntry(kernel).reflection, constants) };
+  /** The numeric override values WebGPU takes, after checking names and types against the kernel. */
+  check(kernel: string, constants: OverrideValues): Record<string, number> {
+    return checkOverrides(kernel, kernelEntry(kernel).reflection, constants);
   }
 
-  private descriptor(spec: PipelineSpec, key: string): GPUComputePipelineDescriptor {
+  private spec(kernel: string, entryPoint: string, constants: OverrideValues): CheckedSpec {
+    return { spec: { kernel, entryPoint, constants: { ...constants } }, numeric: this.check(kernel, constants) };
+  }
+
+  private descriptor({ spec, numeric }: CheckedSpec, key: string): GPUComputePipelineDescriptor {
     let module = this.modules.get(spec.kernel);
     if (!module) {
       module = this.device.createShaderModule({ code: kernelEntry(spec.kernel).source, label: spec.kernel });
       this.modules.set(spec.kernel, module);
     }
-    return { label: key, layout: 'auto', compute: { module, entryPoint: spec.entryPoint, constants: spec.constants } };
+    return { label: key, layout: 'auto', compute: { module, entryPoint: spec.entryPoint, constants: numeric } };
   }
 
   private store(key: string, spec: PipelineSpec, p: GPUComputePipeline): void {
@@ -84,7 +96,7 @@ export class PipelineCache {
   }
 }
 
-export function pipelineKey(s: PipelineSpec): string {
-  const names = Object.keys(s.constants).sort();
-  return `${s.kernel}:${s.entryPoint}:${names.map((n) => `${n}=${s.constants[n]}`).join(',')}`;
+function pipelineKey({ spec, numeric }: CheckedSpec): string {
+  const names = Object.keys(numeric).sort();
+  return `${spec.kernel}:${spec.entryPoint}:${names.map((n) => `${n}=${numeric[n]}`).join(',')}`;
 }

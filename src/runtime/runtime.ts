@@ -77,6 +77,8 @@ export class Runtime implements TensorOwner {
   /** Compiled pipelines; `rt.pipelines.specs()` lists them for a later warmup(). */
   readonly pipelines: PipelineCache;
   private profiler: Profiler | null = null;
+  /** Set inside warmupFrom(): dispatches record their pipeline instead of running. */
+  private recording: PipelineSpec[] | null = null;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batchKernels: string[] = [];
@@ -197,6 +199,11 @@ export class Runtime implements TensorOwner {
     const label = call.label ?? call.kernel;
     const { reflection } = kernelEntry(call.kernel);
     const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
+    if (this.recording) {
+      this.pipelines.check(call.kernel, call.constants ?? {});
+      this.recording.push({ kernel: call.kernel, entryPoint: call.entryPoint ?? 'main', constants: { ...call.constants } });
+      return;
+    }
     const pipeline = this.pipelines.get(call.kernel, call.entryPoint ?? 'main', call.constants ?? {}, (key) => this.batchKernels.push(`compile ${key}`));
     const ubuf = this.uniformPool.acquire(uniformBytes.byteLength, `${label} params`);
     this.device.queue.writeBuffer(ubuf, 0, uniformBytes);
@@ -281,6 +288,25 @@ export class Runtime implements TensorOwner {
   /** Creates pipelines ahead of their first dispatch, all in parallel (createComputePipelineAsync; see pipelines.ts). */
   warmup(specs: readonly (PipelineSpec | { kernel: string; entryPoint?: string; constants?: OverrideValues })[]): Promise<void> {
     return this.pipelines.warm(specs);
+  }
+
+  /**
+   * Warm start without a recorded list: runs `fn` (e.g. one network step on inputs of the
+   * real size) with dispatching off, so it only records the pipelines it would use, releases
+   * every tensor it created, and creates the pipelines not yet compiled, all in parallel.
+   * Returns how many pipelines the step uses. `fn` must not read tensors back.
+   */
+  async warmupFrom(fn: () => unknown): Promise<number> {
+    if (this.recording) throw new Error('warmupFrom: already recording');
+    const recorded: PipelineSpec[] = [];
+    this.recording = recorded;
+    try {
+      this.scope(() => void fn());
+    } finally {
+      this.recording = null;
+    }
+    await this.pipelines.warm(recorded);
+    return new Set(recorded.map((r) => JSON.stringify(r))).size;
   }
 
   /** Times every dispatch from now on with timestamp queries (see profiler.ts); throws without 'timestamp-query'. */
