@@ -1,5 +1,5 @@
-// Bundles the web viewer (web/src/main.ts) and the embedding entry (web/embed.ts)
-// into dist/web/ with esbuild. Run: npm run build:web
+// Bundles the web viewer (web/src/main.ts), the embedding entry (web/embed.ts) and the
+// NiiVue example (examples/niivue) into dist/web/ with esbuild. Run: npm run build:web
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +11,7 @@ export const WEB_DIST = join(ROOT, 'dist/web');
 export async function buildWeb(options: { minify?: boolean } = {}): Promise<string> {
   mkdirSync(WEB_DIST, { recursive: true });
   await build({
-    entryPoints: { app: join(ROOT, 'web/src/main.ts'), embed: join(ROOT, 'web/embed.ts') },
+    entryPoints: { app: join(ROOT, 'web/src/main.ts'), embed: join(ROOT, 'web/embed.ts'), niivue: join(ROOT, 'examples/niivue/main.ts') },
     outdir: WEB_DIST,
     bundle: true,
     format: 'esm',
@@ -24,6 +24,7 @@ export async function buildWeb(options: { minify?: boolean } = {}): Promise<stri
     logLevel: 'warning',
   });
   copyFileSync(join(ROOT, 'web/index.html'), join(WEB_DIST, 'index.html'));
+  copyFileSync(join(ROOT, 'examples/niivue/index.html'), join(WEB_DIST, 'niivue.html'));
   return WEB_DIST;
 }
 

@@ -9,7 +9,9 @@
 //      slice mask set through the embedding API drawn on exactly its voxels, overlay
 //      hide / fill / outline, Cancel (Esc) of propagation leaves the session as it was,
 //      the status ticks with elapsed time, Ctrl+Z; with VIEWER_FULL=1 also the 2D step's
-//      cancel and an empty 2D result explained.
+//      cancel and an empty 2D result explained;
+//   C. the NiiVue example: clicks through NiiVue's coordinates reach the API as the
+//      voxels clicked; NiiVue's overlay holds exactly the API's mask.
 // Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only; VIEWER_FULL=1 adds the 2D
 // step's cancel and a full run, minutes on SwiftShader).
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -20,10 +22,11 @@ import { createVolume, getSlice, parseNifti, serializeNifti, type Affine, type V
 import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
+import type { NiivueExampleState } from '../../examples/niivue/main.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TIMEOUT_MS = 4 * 60_000;
+const TIMEOUT_MS = 10 * 60_000;
 // The 2D network's crop: SwiftShader runs ResNet-101 at 128 px in over a minute on 2 cores; 32 px in seconds.
 const CROP = Number(process.env.VIEWER_CROP ?? 32);
 
@@ -321,6 +324,54 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   await shot(page, 'segmented');
 }
 
+/**
+ * The NiiVue example (examples/niivue): clicks placed through NiiVue's own coordinates
+ * (world mm -> NiiVue's fraction -> its canvas) reach the segmenter as the voxels
+ * clicked, and the overlay NiiVue draws holds exactly the mask the API returns.
+ */
+async function partC(page: Page, url: string, truth: Volume): Promise<void> {
+  const SLICE = 5;
+  await page.goto(`${url}niivue.html?crop=${CROP}`);
+  await page.waitForFunction(() => /^(ready|error)$/.test(window.__niivueExample?.status ?? ''), null, { timeout: 150_000 });
+  const status = await page.evaluate(() => window.__niivueExample.message);
+  check('NiiVue example: NiiVue shows the phantom and the networks load', await page.evaluate(() => window.__niivueExample.status === 'ready'), status);
+  const gt = getSlice(truth, 'axial', SLICE, new Uint8Array(128 * 128));
+  const want = extremePointsOfMask(gt).map((p) => [p.y, p.x]);
+  const box = (await page.locator('#gl').boundingBox())!;
+  for (const [i, j] of want) {
+    // World mm of voxel (i, j, SLICE) from the file's affine, computed here.
+    const A = truth.affine;
+    const mm = [0, 1, 2].map((r) => A[r][0] * i + A[r][1] * j + A[r][2] * SLICE + A[r][3]);
+    const pos = await page.evaluate((mm) => {
+      const nv = window.__niivueExample.nv!;
+      const c = document.getElementById('gl') as HTMLCanvasElement;
+      const at = nv.frac2canvasPos(nv.mm2frac(mm as [number, number, number]));
+      return at && { x: (at[0] * c.clientWidth) / c.width, y: (at[1] * c.clientHeight) / c.height };
+    }, mm);
+    if (pos) await page.mouse.click(box.x + pos.x, box.y + pos.y);
+  }
+  const got: Pick<NiivueExampleState, 'slice' | 'points'> = await page.evaluate(() => ({ slice: window.__niivueExample.slice, points: window.__niivueExample.points }));
+  check('NiiVue example: four clicks through NiiVue reach annotate as the voxels clicked', got.slice === SLICE && JSON.stringify(got.points) === JSON.stringify(want), `${JSON.stringify(got)} want ${JSON.stringify(want)}`);
+  check('NiiVue example: Segment enabled after four points', !(await disabled(page, 'segment')));
+  const truthSlice = Array.from((truth.data as Uint8Array).subarray(SLICE * 128 * 128, (SLICE + 1) * 128 * 128));
+  const overlay = await page.evaluate(([z, mask]) => {
+    const ex = window.__niivueExample;
+    ex.segmenter!.setSliceMask(z, mask);
+    ex.showMask!();
+    const img = ex.overlay!.img!;
+    const api = ex.segmenter!.mask();
+    let [differ, on] = [0, 0];
+    for (let n = 0; n < api.length; n++) {
+      differ += img[n] !== api[n] ? 1 : 0;
+      on += img[n] ? 1 : 0;
+    }
+    return { differ, on, length: img.length === api.length };
+  }, [SLICE, truthSlice] as const);
+  const truthCount = truthSlice.reduce((a, b) => a + b, 0);
+  check('NiiVue example: the overlay voxels equal the mask the API returns (NIfTI voxel order)', overlay.differ === 0 && overlay.length && overlay.on === truthCount, JSON.stringify({ ...overlay, truthCount }));
+  await shot(page, 'niivue');
+}
+
 async function main(): Promise<number> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await buildWeb();
@@ -348,8 +399,12 @@ async function main(): Promise<number> {
       watch(gpuPage);
       // tsx names functions passed to page.evaluate through a __name() helper the page lacks.
       await gpuPage.addInitScript({ content: 'window.__name = (f) => f;' });
-      await partB(gpuPage, url, parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'truth'));
+      const truth = parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'truth');
+      await partB(gpuPage, url, truth);
       console.log(`part B (WebGPU on SwiftShader): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      const t2 = Date.now();
+      await partC(gpuPage, url, truth);
+      console.log(`part C (NiiVue example): ${((Date.now() - t2) / 1000).toFixed(1)} s`);
     }
   } catch (e) {
     check('viewer test completes', false, (e as Error).stack ?? String(e));
