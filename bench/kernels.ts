@@ -1,15 +1,18 @@
-// npm run bench:kernels -- [--reps 5] [--json out.json]
+// npm run bench:kernels -- [--reps 5] [--json out.json] [--profile]
 // Our conv2d and memory read against TensorFlow.js's WebGPU backend on the same
 // Dawn adapter, in the same process: GFLOP/s for each (median of reps, each run
 // awaited to completion including a read back of the output, for both engines).
+// --profile adds one timestamp-query profiled run of ours per case: GPU time of the
+// kernels alone, without submit and read-back overhead (in the JSON as `profile`).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { conv2d, prepareConv2d } from '../src/ops/conv2d.ts';
 import { memoryRead } from '../src/ops/memory-read.ts';
+import { formatProfile, type ProfileReport } from '../src/runtime/profiler.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { initPeer, timeMs } from './peer-tfjs.ts';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, json: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, json: { type: 'string' }, quick: { type: 'boolean' }, profile: { type: 'boolean' } } });
 const reps = Number(values.reps);
 const tf = await initPeer();
 const rt = await Runtime.create();
@@ -19,6 +22,7 @@ const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i
 
 interface Row { case: string; gflop: number; oursMs: number; peerMs: number; oursGflops: number; peerGflops: number }
 const rows: Row[] = [];
+const profiles: ProfileReport[] = [];
 function report(name: string, gflop: number, oursMs: number, peerMs: number): void {
   const row = { case: name, gflop, oursMs, peerMs, oursGflops: gflop / (oursMs / 1000), peerGflops: gflop / (peerMs / 1000) };
   rows.push(row);
@@ -53,6 +57,11 @@ for (const c of values.quick ? CONVS.slice(0, 1) : CONVS) {
     y.dispose();
   }, { reps });
   report(c.name, (2 * c.h * c.h * c.cout * c.cin * c.k * c.k) / 1e9, ours, peer);
+  if (values.profile) {
+    rt.startProfiling();
+    conv2d(rt, tx, w, { padding: pad, label: c.name }).dispose();
+    profiles.push(await rt.stopProfiling());
+  }
   for (const t of [tx, w]) t.dispose();
   fx.dispose();
   fw.dispose();
@@ -76,12 +85,18 @@ for (const c of values.quick ? CONVS.slice(0, 1) : CONVS) {
     y.dispose();
   }, { reps });
   report('memory read Q=1024 M=5120 Dk=128 Dv=512', (2 * q * m * (dk + dv)) / 1e9, ours, peer);
+  if (values.profile) {
+    rt.startProfiling();
+    memoryRead(rt, tk, tv, tq).dispose();
+    profiles.push(await rt.stopProfiling());
+  }
   for (const t of [tk, tv, tq]) t.dispose();
   for (const t of [fk, fv, fq]) t.dispose();
 }
 
 console.log(`\n| case | GFLOP | ours ms | ours GFLOP/s | tfjs-webgpu ms | tfjs-webgpu GFLOP/s |\n| --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) console.log(`| ${r.case} | ${r.gflop.toFixed(2)} | ${r.oursMs.toFixed(1)} | ${r.oursGflops.toFixed(2)} | ${r.peerMs.toFixed(1)} | ${r.peerGflops.toFixed(2)} |`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), reps, rows }, null, 2) + '\n');
+for (const p of profiles) console.log(`\n${formatProfile(p, 3)}`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), reps, rows, profile: values.profile ? profiles : undefined }, null, 2) + '\n');
 rt.destroy();
 process.exit(0);
