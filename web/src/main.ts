@@ -117,7 +117,7 @@ function fail(e: unknown, doing: string, kind: ViewerState['status'] = 'error'):
 /** The status the page returns to when nothing runs. */
 function idleStatus(): ViewerState['status'] {
   if (seg) return 'ready';
-  return ui.status === 'no-webgpu' ? 'no-webgpu' : ui.status === 'error' && !seg ? 'error' : 'loading-weights';
+  return ui.status === 'no-webgpu' || ui.status === 'error' ? ui.status : 'loading-weights';
 }
 
 // ---- the embedding API's conventions, in one place ----------------------------------
@@ -157,7 +157,7 @@ function render(): void {
   const recommended = segmented() ? seg!.recommend() : null;
   drawStrip($<HTMLCanvasElement>('strip'), states, z, recommended, vol, hoverSlice);
   drawStripAxis($<HTMLCanvasElement>('stripaxis'), $<HTMLCanvasElement>('strip'), vol.depth, z);
-  $('recommend').textContent = recommended === null ? '' : `Recommended next: slice ${recommended} (lowest quality score; click its bar or press it in the slider)`;
+  $('recommend').textContent = recommended === null ? '' : `Recommended next: slice ${recommended} (lowest quality score; click its bar to go there)`;
 }
 
 function renderMarks(): void {
