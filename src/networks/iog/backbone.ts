@@ -29,12 +29,14 @@ export class IOGResNet101 {
 
   /** x4 [1, H/16, W/16, 2048], x3 [1, H/16, W/16, 1024], x2 [1, H/8, W/8, 512], x1 [1, H/4, W/4, 256]. */
   forward(rt: Runtime, input: Tensor): BackboneFeatures {
-    return rt.scope(() => {
-      const x1 = sequential(rt, input, [(x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }), this.layers[0]]);
-      const x2 = this.layers[1].forward(rt, x1);
-      const x3 = this.layers[2].forward(rt, x2);
-      const x4 = this.layers[3].forward(rt, x3);
-      return [x4, x3, x2, x1];
-    });
+    const x1 = sequential(rt, input, [
+      (x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), // conv1, bn1, relu
+      (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }),
+      this.layers[0],
+    ]);
+    const x2 = this.layers[1].forward(rt, x1);
+    const x3 = this.layers[2].forward(rt, x2);
+    const x4 = this.layers[3].forward(rt, x3);
+    return [x4, x3, x2, x1];
   }
 }

@@ -29,12 +29,14 @@ class ResNetTrunk {
   }
 
   forward(rt: Runtime, input: Tensor): EncoderFeatures {
-    return rt.scope(() => {
-      const r2 = sequential(rt, input, [(x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }), this.res2]);
-      const r3 = this.res3.forward(rt, r2);
-      const r4 = this.res4.forward(rt, r3);
-      return { r4, r3, r2 };
-    });
+    const r2 = sequential(rt, input, [
+      (x) => conv2d(rt, x, this.conv1, { stride: 2, padding: 3, relu: true }), // conv1, bn1, relu
+      (c1) => maxPool2d(rt, c1, { kernel: 3, stride: 2, padding: 1 }),
+      this.res2,
+    ]);
+    const r3 = this.res3.forward(rt, r2);
+    const r4 = this.res4.forward(rt, r3);
+    return { r4, r3, r2 };
   }
 }
 
