@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { countCases } from './_lib/run-summary.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -56,21 +57,6 @@ interface Outcome {
   skipped: number;
   code: number | null;
   note: string;
-}
-
-/** Case counts from uvu's summary (Total/Passed/Skipped) or a script's last `N passed, N failed` line. */
-function countCases(output: string): { passed: number; failed: number; skipped: number } | null {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  const total = /Total:\s+(\d+)/.exec(plain);
-  const passed = /Passed:\s+(\d+)/.exec(plain);
-  const skipped = /Skipped:\s+(\d+)/.exec(plain);
-  if (total && passed && skipped) {
-    const [t, p, s] = [total, passed, skipped].map((m) => Number(m[1]));
-    return { passed: p, failed: t - p - s, skipped: s };
-  }
-  const lines = [...plain.matchAll(/^(\d+) passed, (\d+) failed$/gm)];
-  const last = lines.at(-1);
-  return last ? { passed: Number(last[1]), failed: Number(last[2]), skipped: 0 } : null;
 }
 
 function runFile(file: string, live: boolean): Promise<Outcome> {
