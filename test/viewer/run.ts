@@ -26,7 +26,7 @@ import type { NiivueExampleState } from '../../examples/niivue/main.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TIMEOUT_MS = 10 * 60_000;
+const TIMEOUT_MS = 12 * 60_000;
 // The 2D network's crop: SwiftShader runs ResNet-101 at 128 px in over a minute on 2 cores; 32 px in seconds.
 const CROP = Number(process.env.VIEWER_CROP ?? 32);
 
@@ -294,7 +294,8 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   s = await state(page);
   check('Esc says what the cancel waits for and disables Cancel', /^Cancelling/.test(s.message) && (await disabled(page, 'cancel')), s.message);
   const t1 = Date.now();
-  s = await waitFor(page, 'cancelling propagation', (s) => s.status !== 'busy', 150_000);
+  // Uncontended, the first slice (most of it compiling pipelines) takes well under a minute; a loaded machine is many times slower.
+  s = await waitFor(page, 'cancelling propagation', (s) => s.status !== 'busy', 420_000);
   console.log(`  propagation cancelled after ${((Date.now() - t1) / 1000).toFixed(1)} s (the first slice finishes first)`);
   const after = await session(page);
   check('cancelled propagation: the session is as it was (slice 5 annotated, the others empty)', /Propagation cancelled/.test(s.message) && JSON.stringify(after) === JSON.stringify(before) && after.sources.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), `${s.message} ${JSON.stringify(after.sources)}`);
@@ -391,20 +392,25 @@ async function main(): Promise<number> {
     await browser.close();
     console.log(`part A (no WebGPU): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (process.env.VIEWER_SKIP_GPU) {
-      console.log('part B (WebGPU) skipped: VIEWER_SKIP_GPU is set');
+      console.log('parts B and C (WebGPU) skipped: VIEWER_SKIP_GPU is set');
     } else {
-      const t1 = Date.now();
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-      const gpuPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-      watch(gpuPage);
-      // tsx names functions passed to page.evaluate through a __name() helper the page lacks.
-      await gpuPage.addInitScript({ content: 'window.__name = (f) => f;' });
       const truth = parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'truth');
-      await partB(gpuPage, url, truth);
-      console.log(`part B (WebGPU on SwiftShader): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-      const t2 = Date.now();
-      await partC(gpuPage, url, truth);
-      console.log(`part C (NiiVue example): ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+      // C first: it runs no network step, B waits for one.
+      for (const [name, part] of [['C (NiiVue example)', partC], ['B (WebGPU on SwiftShader)', partB]] as const) {
+        const t1 = Date.now();
+        const gpuPage = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        watch(gpuPage);
+        // tsx names functions passed to page.evaluate through a __name() helper the page lacks.
+        await gpuPage.addInitScript({ content: 'window.__name = (f) => f;' });
+        try {
+          await part(gpuPage, url, truth);
+        } catch (e) {
+          check(`part ${name} completes`, false, (e as Error).stack ?? String(e));
+        }
+        await gpuPage.close();
+        console.log(`part ${name}: ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      }
     }
   } catch (e) {
     check('viewer test completes', false, (e as Error).stack ?? String(e));
