@@ -2,6 +2,9 @@
 export { Runtime, GpuKernelError, DeviceLostError, type RuntimeOptions } from './runtime/runtime.ts';
 export { NoAdapterError, type AdapterSummary } from './runtime/device.ts';
 export { Tensor, type DType } from './runtime/tensor.ts';
+export { formatProfile, type ProfileReport, type ProfileRow } from './runtime/profiler.ts';
+export { adapterKey, memoryTuningStore, cacheStorageTuningStore, type TuningStore } from './runtime/autotune.ts';
+export { autotuneConv2d, loadConv2dChoices } from './ops/conv2d-autotune.ts';
 export { MemoryNetwork, MemoryEntry, KEYDIM, VALDIM, type SegmentResult, type Variant } from './networks/mem3d/memory-network.ts';
 export { preprocessFrame, maskToProbability, IMAGENET_MEAN, IMAGENET_STD } from './networks/mem3d/preprocess.ts';
 export { WeightMismatchError, WeightSet } from './weights/loader.ts';
