@@ -294,7 +294,8 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   s = await state(page);
   check('Esc says what the cancel waits for and disables Cancel', /^Cancelling/.test(s.message) && (await disabled(page, 'cancel')), s.message);
   const t1 = Date.now();
-  // Uncontended, the first slice (most of it compiling pipelines) takes well under a minute; a loaded machine is many times slower.
+  // The first slice finishes first: at a load average of ~30 on 2 cores it took 2-3 min (even at 32x32 or with
+  // synth-v1, so it is mostly pipeline compilation and contention, not arithmetic); unloaded it was not measured.
   s = await waitFor(page, 'cancelling propagation', (s) => s.status !== 'busy', 420_000);
   console.log(`  propagation cancelled after ${((Date.now() - t1) / 1000).toFixed(1)} s (the first slice finishes first)`);
   const after = await session(page);
