@@ -26,7 +26,7 @@ import type { NiivueExampleState } from '../../examples/niivue/main.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TIMEOUT_MS = 12 * 60_000;
+const TIMEOUT_MS = (process.env.VIEWER_FULL ? 40 : 12) * 60_000;
 // The 2D network's crop: SwiftShader runs ResNet-101 at 128 px in over a minute on 2 cores; 32 px in seconds.
 const CROP = Number(process.env.VIEWER_CROP ?? 32);
 
