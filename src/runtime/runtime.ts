@@ -293,8 +293,10 @@ export class Runtime implements TensorOwner {
   /**
    * Warm start without a recorded list: runs `fn` (e.g. one network step on inputs of the
    * real size) with dispatching off, so it only records the pipelines it would use, releases
-   * every tensor it created, and creates the pipelines not yet compiled, all in parallel.
-   * Returns how many pipelines the step uses. `fn` must not read tensors back.
+   * every tensor it created, and creates the pipelines not yet compiled, all in parallel;
+   * then waits for pending uploads (a network's weights: writeBuffer copies run at the next
+   * submit) so the first real step pays for neither. Returns how many pipelines the step
+   * uses. `fn` must not read tensors back.
    */
   async warmupFrom(fn: () => unknown): Promise<number> {
     if (this.recording) throw new Error('warmupFrom: already recording');
@@ -305,7 +307,7 @@ export class Runtime implements TensorOwner {
     } finally {
       this.recording = null;
     }
-    await this.pipelines.warm(recorded);
+    await Promise.all([this.pipelines.warm(recorded), this.sync()]);
     return new Set(recorded.map((r) => JSON.stringify(r))).size;
   }
 
