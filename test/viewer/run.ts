@@ -319,6 +319,7 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const after2d = await session(page);
   if (after2d.voxels === 0) {
     check('an empty 2D result is explained (likely cause) and nothing is propagated', /found no object/.test(s.message) && /Likely cause/.test(s.message) && after2d.sources.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), s.message);
+    check('an empty mask offers neither Propagate nor Export', (await disabled(page, 'propagate')) && (await disabled(page, 'export')));
   } else {
     s = await waitFor(page, 'propagation', (s) => s.status !== 'busy', 300_000);
     check('segment + propagate fill the session and recommend a slice', /propagated/.test(s.message) && (await page.locator('#recommend').innerText()) !== '', s.message);

@@ -141,6 +141,22 @@ function segmented(): boolean {
   return attached && !!seg && seg.states().some((s) => s.source !== 'empty');
 }
 
+/** Slices whose mask has voxels, recomputed only when the slices' states change (render runs on every drag). */
+let nonEmpty = { key: '', slices: new Set<number>() };
+/** Bumped after every step that may change masks without changing states (a slice segmented again). */
+let maskEpoch = 0;
+function slicesWithMask(): Set<number> {
+  if (!attached || !seg) return new Set();
+  const states = seg.states();
+  const key = `${maskEpoch}:${states.map((s) => `${s.source}${s.quality}`).join()}`;
+  if (key !== nonEmpty.key) {
+    const slices = new Set<number>();
+    states.forEach((s, z) => s.source !== 'empty' && seg!.sliceMask(z).some((v) => v !== 0) && slices.add(z));
+    nonEmpty = { key, slices };
+  }
+  return nonEmpty.slices;
+}
+
 function render(): void {
   renderControls();
   if (!vol) return;
@@ -189,7 +205,7 @@ function renderControls(): void {
   enable('cancel', busy && running !== null && !running.signal.aborted);
   enable('clear', !busy && n > 0);
   enable('undo', !busy && attached && !!seg?.canUndo(), 'Nothing to undo');
-  enable('export', !busy && segmented(), 'Nothing segmented yet');
+  enable('export', !busy && slicesWithMask().size > 0, 'The mask is empty: nothing to export yet');
   $<HTMLSelectElement>('netmap').disabled = !vol || busy || segmented();
   $<HTMLSelectElement>('netmap').title = segmented() ? 'Fixed once something is segmented: reopen the volume to change it' : 'How voxel values become the networks\' 8-bit input';
   $<HTMLInputElement>('z').disabled = !vol;
@@ -203,9 +219,11 @@ function renderControls(): void {
 function canPropagate(): boolean {
   if (!seg || !vol || !attached) return false;
   if (pendingPropagation) return true;
+  // An empty annotation has nothing to carry to its neighbours.
   const states = seg.states();
   const empty = (z: number) => z >= vol!.first && z <= vol!.last && states[z].source === 'empty';
-  return states.some((s, z) => s.source === 'annotated' && (empty(z - 1) || empty(z + 1)));
+  const withMask = slicesWithMask();
+  return states.some((s, z) => s.source === 'annotated' && withMask.has(z) && (empty(z - 1) || empty(z + 1)));
 }
 
 // ---- geometry --------------------------------------------------------------------
@@ -325,6 +343,7 @@ function attachSession(): void {
     const info = seg.loadVolume(vol.volume, { name: vol.name, slices: [vol.first, vol.last], ...intensityOption() });
     $('netmapnow').textContent = describeMapping(info.intensity);
     attached = true;
+    maskEpoch++;
     ui.segmentable = true;
     say(`${vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter).`, 'ready');
   } catch (e) {
@@ -381,6 +400,7 @@ async function runStep<T>(stage: '2D network' | 'propagation', slice: number, de
   try {
     return await work(running.signal);
   } finally {
+    maskEpoch++;
     clearInterval(timer);
     prog.hidden = true;
     running = null;
@@ -464,6 +484,7 @@ async function undo(): Promise<void> {
   if (!seg || !attached || ui.status === 'busy' || !seg.canUndo()) return;
   try {
     await seg.undo();
+    maskEpoch++;
     pendingPropagation = false;
     segmentedWith.clear();
     say('Undone: the mask and annotations are back to before the last segmentation.', 'ready');
@@ -646,7 +667,7 @@ function wireControls(): void {
   $('undo').addEventListener('click', () => void undo());
   $('helpbtn').addEventListener('click', () => $<HTMLDialogElement>('help').showModal());
   $('export').addEventListener('click', () => {
-    if (!seg || !vol || !segmented()) return;
+    if (!seg || !vol || slicesWithMask().size === 0) return;
     const a = $<HTMLAnchorElement>('download');
     URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([seg.exportNifti() as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }));
