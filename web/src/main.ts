@@ -316,6 +316,7 @@ function openVolume(bytes: ArrayBuffer, name: string): void {
   segmentedWith.clear();
   selected = -1;
   attached = false;
+  ui.segmentable = false;
   pendingPropagation = false;
   ui.volume = { width: orientation.sliceCols, height: orientation.sliceRows, depth, first, last, plane: orientation.plane, labels: orientation.labels, obliqueDegrees: orientation.obliqueDegrees };
   $<HTMLInputElement>('z').max = String(depth - 1);
@@ -348,6 +349,7 @@ function attachSession(): void {
     say(`${vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter).`, 'ready');
   } catch (e) {
     attached = false;
+    ui.segmentable = false;
     fail(e, `Opening ${vol.name} for segmentation`, 'ready');
   }
   render();
