@@ -63,12 +63,18 @@ if (values.warm) {
   console.log(`warmupFrom: ${n} pipelines of one step compiled in parallel in ${(performance.now() - w0).toFixed(0)} ms`);
 }
 
+// Process CPU time of each step too (lavapipe's threads run in this process): on a
+// shared machine it tracks the work done where wall time tracks the neighbours.
+const cpuMs: number[] = [];
 async function step(): Promise<number> {
   const s0 = performance.now();
+  const c0 = process.cpuUsage();
   const entry = net.memorize(frame, mask);
   const out = net.segment(frame, [...memory, entry]);
   await (out.quality ?? out.probability).read();
   const ms = performance.now() - s0;
+  const c = process.cpuUsage(c0);
+  cpuMs.push((c.user + c.system) / 1000);
   out.dispose();
   entry.dispose();
   return ms;
@@ -76,7 +82,7 @@ async function step(): Promise<number> {
 
 const cold0 = rt.pipelines.coldCompiles;
 const first = await step();
-console.log(`load ${loadMs.toFixed(0)} ms; first step ${first.toFixed(0)} ms (${rt.pipelines.coldCompiles - cold0} pipelines compiled during it)`);
+console.log(`load ${loadMs.toFixed(0)} ms; first step ${first.toFixed(0)} ms, CPU ${cpuMs[0].toFixed(0)} ms (${rt.pipelines.coldCompiles - cold0} pipelines compiled during it)`);
 if (values.pipelines) writeFileSync(values.pipelines, JSON.stringify(rt.pipelines.specs(), null, 1) + '\n');
 if (values.autotune) {
   const r = await autotuneConv2d(rt, { store, reps: 1, onProgress: (m) => console.log(`  tuned ${m}`) });
@@ -85,7 +91,8 @@ if (values.autotune) {
 const times: number[] = [];
 for (let r = 0; r < reps; r++) times.push(await step());
 const later = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-console.log(`later steps: median ${later.toFixed(0)} ms of ${reps} (${times.map((t) => t.toFixed(0)).join(', ')}); first / later = ${(first / later).toFixed(2)}`);
+const laterCpu = [...cpuMs.slice(1, 1 + reps)].sort((a, b) => a - b)[Math.floor(reps / 2)];
+console.log(`later steps: median ${later.toFixed(0)} ms, CPU ${laterCpu.toFixed(0)} ms of ${reps} (${times.map((t) => t.toFixed(0)).join(', ')}); first / later = ${(first / later).toFixed(2)} wall, ${(cpuMs[0] / laterCpu).toFixed(2)} CPU`);
 
 let profile = null;
 if (values.profile) {
@@ -94,7 +101,7 @@ if (values.profile) {
   profile = await rt.stopProfiling();
   console.log(formatProfile(profile));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, loadMs, warmMs, firstMs: first, laterMs: times, profile }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, loadMs, warmMs, firstMs: first, laterMs: times, cpuMs: cpuMs.slice(0, 1 + reps), profile }, null, 2) + '\n');
 for (const m of memory) m.dispose();
 net.dispose();
 rt.destroy();

@@ -81,6 +81,7 @@ export function linear(rt: Runtime, x: Tensor, w: LinearWeights, opts: LinearOpt
     constants: { ACT: opts.relu ? ACT_RELU : opts.sigmoid ? ACT_SIGMOID : ACT_NONE, WORKGROUP_SIZE },
     bindings: [x, w.weight, w.bias, out],
     uniforms: { rows, inFeatures: w.inFeatures, outFeatures: w.outFeatures },
+    cost: { flop: 2 * rows * w.inFeatures * w.outFeatures, bytes: x.byteLength + w.weight.byteLength + w.bias.byteLength + out.byteLength },
     workgroups: grid1d(groups),
   });
   return out;

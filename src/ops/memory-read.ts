@@ -95,6 +95,8 @@ export function memoryRead(rt: Runtime, memoryKeys: Tensor, memoryValues: Tensor
     constants: { ...tiles },
     bindings: [memoryKeys, memoryValues, queryKey, out],
     uniforms: { numQueries: q, numMemory: m, keyDim: dk, valueDim: dv, queryBlocks, scale: 1 / Math.sqrt(dk) },
+    // Scores and the weighted sum (the exps are few next to them); every operand read once, the result written once.
+    cost: { flop: 2 * q * m * (dk + dv), bytes: memoryKeys.byteLength + memoryValues.byteLength + queryKey.byteLength + out.byteLength },
     workgroups: [gx, gy, channelBlocks],
   });
   return out;
