@@ -26,6 +26,8 @@ interface Entry {
 interface Batch {
   entries: Entry[];
   staging: GPUBuffer;
+  /** Released once read: the query set and the resolve buffer. */
+  owned: { destroy(): void }[];
 }
 
 export interface ProfileRow {
@@ -87,7 +89,7 @@ export class Profiler {
     const staging = this.device.createBuffer({ size: 8 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'profiler readback' });
     encoder.resolveQuerySet(this.set, 0, n, resolved, 0);
     encoder.copyBufferToBuffer(resolved, 0, staging, 0, 8 * n);
-    this.batches.push({ entries: this.entries, staging });
+    this.batches.push({ entries: this.entries, staging, owned: [this.set, resolved] });
     this.entries = [];
     // The query set's results are copied in this submit; the next batch gets a fresh set.
     this.set = null;
@@ -100,6 +102,7 @@ export class Profiler {
       await b.staging.mapAsync(GPUMapMode.READ);
       const t = new BigUint64Array(b.staging.getMappedRange().slice(0));
       b.staging.destroy();
+      for (const o of b.owned) o.destroy();
       b.entries.forEach((e, i) => {
         const ns = t[2 * i + 1] > t[2 * i] ? Number(t[2 * i + 1] - t[2 * i]) : 0;
         timed.push({ ...e, ms: ns / 1e6 });
