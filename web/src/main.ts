@@ -24,6 +24,7 @@ export interface ViewerState {
   /** The engine's own message behind the "Details" toggle, if any. */
   details: string;
   weights?: { cachedFiles: number };
+  /** width / height as embed's VolumeInfo: the sizes of in-plane voxel axes b and a (axial: j and i). */
   volume?: { width: number; height: number; depth: number; first: number; last: number; plane: string; labels: SliceOrientation['labels']; obliqueDegrees: number };
   /** True once a volume is in a session of the loaded networks. */
   segmentable: boolean;
