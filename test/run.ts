@@ -24,7 +24,7 @@ const { values, positionals } = parseArgs({
     unit: { type: 'boolean', default: false },
     jobs: { type: 'string', default: '1' },
     // Longer than any file takes on lavapipe; only guards against a hang.
-    timeout: { type: 'string', default: '1500' },
+    timeout: { type: 'string', default: '2700' },
   },
 });
 
