@@ -1,9 +1,17 @@
-// End-to-end test of the web viewer in headless Chromium (WebGPU on SwiftShader):
-// build dist/web, serve it, load the bundled phantom, click four extreme points on the
-// slice canvas, segment + propagate, then check what the page draws (mask overlay,
-// quality strip, recommended slice) against the engine's own session, the export,
-// undo, and that a reload takes the weights from the Cache Storage. SwiftShader runs
-// well under 1 GFLOP/s, so the 2D crop is 128x128 and the session spans 3 slices.
+// End-to-end test of segmentation in the browser: headless Chromium (WebGPU on
+// SwiftShader) opens the web viewer on the bundled phantom, a person's four clicks go
+// on the tumour's extreme points taken from its ground truth, the page runs the 2D
+// network and propagates with the trained memory network, and the result is checked
+// against the truth: Dice on the annotated slice and over the session's slices, the
+// overlay the page draws against the mask the embedding API returns, the exported
+// NIfTI, undo, and that a reload takes the weights from the Cache Storage.
+//
+// Budget (SwiftShader runs our kernels several times slower than lavapipe): the 2D
+// crop is 512, as trained (at 128, 192 and 256 the network leaves this 20-pixel
+// tumour empty, in Node too), and the session spans slices 4..6 around the annotated
+// slice 5: two propagation steps. The volume Dice is over those three slices (839 of
+// the tumour's 1325 voxels); outside them the mask must stay empty. E2E_CROP and
+// E2E_SLICES (e.g. 2-7, every tumour slice) override both.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -13,13 +21,26 @@ import { getSlice, parseNifti } from '../../src/volume/index.ts';
 import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
-import type { ViewerState } from '../../web/src/main.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TIMEOUT_MS = 12 * 60_000;
-const [FIRST, SLICE, LAST] = [4, 5, 6];
-const QUERY = `?crop=128&slices=${FIRST}-${LAST}`;
+// Hang guards only: on a quiet 2-core machine the run takes a few minutes; a loaded one can take 10x.
+const TIMEOUT_MS = 45 * 60_000;
+const CROP = Number(process.env.E2E_CROP ?? 512);
+const [FIRST, LAST] = (process.env.E2E_SLICES ?? '4-6').split('-').map(Number);
+/** The tumour's largest slice: the robot user's first choice, and ours. */
+const SLICE = 5;
+const QUERY = `?phantom&crop=${CROP}&slices=${FIRST}-${LAST}`;
+
+// The bars. The 2D result on the annotated slice: the issue's 0.9. The session's
+// slices: the trained memory network reaches 0.958 volume Dice on this example in
+// PyTorch from one ground-truth slice (../shared/weights/qamn-phantom/README.md), and
+// CI holds the Node demo's round 1 to its measured value minus 0.05
+// (test/demo-dice.test.ts, ROUND1_MEASURED). Here the annotation is the 2D network's
+// and the slices are the annotated one and its two neighbours, which propagation gets
+// best; 0.85 leaves the same kind of margin below 0.9-0.95.
+const MIN_DICE_2D = 0.9;
+const MIN_DICE_VOLUME = 0.85;
 
 let passed = 0;
 let failed = 0;
@@ -29,139 +50,154 @@ function check(name: string, ok: boolean, detail = ''): void {
   console.log(`${ok ? 'pass' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
 }
 
-type Status = ViewerState['status'];
-async function waitFor(page: Page, what: string, until: (s: Status, m: string) => boolean, ms: number): Promise<void> {
+const state = (page: Page) =>
+  page.evaluate(() => {
+    const u = window.__mem3d;
+    return { status: u.status, message: u.message, slice: u.slice, segmentable: u.segmentable, volume: u.volume, busy: u.step !== null };
+  });
+
+async function waitFor(page: Page, what: string, until: (s: Awaited<ReturnType<typeof state>>) => boolean, ms: number) {
   const end = Date.now() + ms;
   let last = '';
   for (;;) {
-    const { status, message } = await page.evaluate(() => ({ status: window.__mem3d.status, message: window.__mem3d.message }));
-    if (until(status, message)) return;
-    if (message !== last) console.log(`  page: ${(last = message)}`);
-    if (status === 'error' || status === 'no-webgpu') throw new Error(`${what}: page says ${status}: ${message}`);
-    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${status}: ${message})`);
-    await new Promise((r) => setTimeout(r, 500));
+    const s = await state(page);
+    if (until(s)) return s;
+    // Once per message, not per tick of its elapsed-time counter.
+    const gist = s.message.replace(/\d+(\.\d+)?/g, '#');
+    if (gist !== last) {
+      last = gist;
+      console.log(`  page: ${s.message}`);
+    }
+    if (s.status === 'error' || s.status === 'no-webgpu') throw new Error(`${what}: page says ${s.status}: ${s.message}`);
+    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${s.status}: ${s.message})`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-/** Slice z of the canvas compared with the session's mask: pixels whose overlay disagrees. */
-function overlayMismatches(page: Page, z: number) {
+/**
+ * Every voxel of slice z as the page draws it (red overlay or grey, sampled at the
+ * voxel's centre through the page's own voxel -> canvas mapping) against the
+ * embedding API's mask of that slice (NIfTI voxel order: a + b * size_a).
+ */
+function overlayAgainstMask(page: Page, z: number) {
   return page.evaluate((z) => {
     const ui = window.__mem3d;
     const seg = ui.segmenter!;
     const v = ui.volume!;
-    const engine = seg.session!.sliceMask(z - v.first);
+    const mask = seg.sliceMask(z);
     const canvas = document.getElementById('slice') as HTMLCanvasElement;
+    const ratio = canvas.width / canvas.getBoundingClientRect().width;
     const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    let [bad, red] = [0, 0];
-    for (let y = 0; y < v.height; y++) {
-      for (let x = 0; x < v.width; x++) {
-        const o = (Math.floor((y + 0.5) * ui.zoom) * canvas.width + Math.floor((x + 0.5) * ui.zoom)) * 4;
+    const [na, nb] = [v.width, v.height];
+    let [wrong, red, grey, masked] = [0, 0, 0, 0];
+    for (let b = 0; b < nb; b++) {
+      for (let a = 0; a < na; a++) {
+        const c = ui.canvasPoint(a, b);
+        const o = (Math.floor(c.y * ratio) * canvas.width + Math.floor(c.x * ratio)) * 4;
         const isRed = px[o] - px[o + 1] > 50 && Math.abs(px[o + 1] - px[o + 2]) <= 1;
         const isGrey = px[o] === px[o + 1] && px[o + 1] === px[o + 2];
+        const m = mask[a + b * na] === 1;
         red += isRed ? 1 : 0;
-        if (engine[y * v.width + x] ? !isRed : !isGrey) bad++;
+        grey += isGrey ? 1 : 0;
+        masked += m ? 1 : 0;
+        if (isRed !== m) wrong++;
       }
     }
-    return { bad, red, engineCount: engine.reduce((a, b) => a + b, 0), shownSlice: ui.slice };
+    return { shownSlice: ui.slice, wrong, red, grey, masked, voxels: na * nb };
   }, z);
 }
 
-async function run(page: Page, url: string): Promise<void> {
-  await page.setViewportSize({ width: 1400, height: 1300 });
-  await page.goto(url + QUERY);
-  await waitFor(page, 'loading the networks', (s) => s === 'ready', 5 * 60_000);
-  check('page loads the networks over HTTP', true, await page.locator('#gpu').innerText());
-  await page.click('#phantom');
-  await waitFor(page, 'loading the phantom', (_s, m) => m.startsWith('phantom'), 60_000);
-  const vol = (await page.evaluate(() => window.__mem3d.volume))!;
-  check('phantom loaded as 128x128x10, session on slices 4..6', vol.width === 128 && vol.height === 128 && vol.depth === 10 && vol.first === FIRST && vol.last === LAST, JSON.stringify(vol));
-
-  // Clicks from the ground truth, as a person would place them.
-  const gt = parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'mask');
-  const gtSlice = getSlice(gt, 'axial', SLICE, new Uint8Array(vol.width * vol.height));
-  const points = extremePointsOfMask(gtSlice);
-  const zoom = await page.evaluate(() => window.__mem3d.zoom);
-  for (const p of points) await page.locator('#slice').click({ position: { x: (p.x + 0.5) * zoom, y: (p.y + 0.5) * zoom } });
-  check('segment button enabled after four clicks', await page.locator('#segment').isEnabled());
-  await page.click('#segment');
-  await waitFor(page, 'segment + propagate', (s, m) => s === 'ready' && m.includes('propagated'), 8 * 60_000);
-  const timings = await page.evaluate(() => window.__mem3d.timings);
-  console.log(`2D network (crop 128): ${(timings.annotateMs / 1000).toFixed(1)} s; propagation of 2 slices: ${(timings.propagateMs / 1000).toFixed(1)} s (SwiftShader)`);
-
-  const engine = await page.evaluate(() => {
-    const seg = window.__mem3d.segmenter!;
-    const s = seg.session!;
-    const v = window.__mem3d.volume!;
-    return {
-      annotated: s.annotatedSlices.map((z) => z + v.first),
-      states: Array.from({ length: s.stack.depth }, (_, z) => s.state(z)),
-      recommended: (s.recommendSlice('quality') ?? -1) + v.first,
-      viewRecommended: seg.recommend(),
-      viewStates: seg.states(),
-      mask5: Array.from(seg.sliceMask(5)),
-      volumeSum: seg.mask().reduce((a, b) => a + b, 0),
-    };
-  });
-  check('the session annotated slice 5 and propagated 4 and 6', engine.annotated.join() === '5' && engine.states.every((s, i) => s.source === (i === SLICE - FIRST ? 'annotated' : 'propagated') && s.quality !== null), JSON.stringify(engine.states));
-  check('the viewer shows the session states and recommendation', JSON.stringify(engine.viewStates.slice(FIRST, LAST + 1)) === JSON.stringify(engine.states) && engine.viewRecommended === engine.recommended, `recommended ${engine.recommended}`);
-  const d = dice(engine.mask5, gtSlice.data);
-  // Not a check: at a 128 crop the network (trained at 512) leaves this phantom's slice empty.
-  console.log(`info  2D result on slice 5 against the phantom ground truth: Dice ${d.toFixed(3)} (crop 128)`);
-
-  const o5 = await overlayMismatches(page, SLICE);
-  check('slice 5 overlay pixels match the engine mask', o5.shownSlice === SLICE && o5.bad === 0 && o5.red === o5.engineCount, JSON.stringify(o5));
+async function goToSlice(page: Page, z: number): Promise<void> {
   await page.locator('#slice').hover();
-  await page.mouse.wheel(0, -100);
-  const o4 = await overlayMismatches(page, FIRST);
-  check('wheel goes to slice 4; its overlay matches the propagated mask', o4.shownSlice === FIRST && o4.bad === 0 && o4.red === o4.engineCount && o4.red > 0, JSON.stringify(o4));
+  await page.keyboard.press('Home');
+  for (let i = 0; i < z; i++) await page.keyboard.press('ArrowUp');
+}
 
-  // The strip: each bar's top at the engine's quality, coloured by role.
-  const strip = await page.evaluate(({ states, first, recommended }) => {
-    const canvas = document.getElementById('strip') as HTMLCanvasElement;
-    const ctx = canvas.getContext('2d')!;
-    const depth = window.__mem3d.volume!.depth;
-    const PAD = 4;
-    const w = (canvas.width - 2 * PAD) / depth;
-    const bottom = canvas.height - PAD;
-    return states.map((s, i) => {
-      const z = i + first;
-      const x = Math.round(PAD + (z + 0.5) * w);
-      const top = Math.round(bottom - s.quality! * (bottom - PAD));
-      // No helper function here: tsx would wrap it in a __name() call the page lacks.
-      const inside = Array.from(ctx.getImageData(x, Math.min(top + 1, bottom - 1), 1, 1).data.slice(0, 3));
-      const above = Array.from(ctx.getImageData(x, top - 2, 1, 1).data.slice(0, 3));
-      return { z, role: z === recommended ? 'recommended' : s.source, inside, above, quality: s.quality };
-    });
-  }, { states: engine.states, first: FIRST, recommended: engine.recommended });
-  const COLOURS: Record<string, number[]> = { recommended: [0xee, 0x88, 0x00], annotated: [0x22, 0xaa, 0x22], propagated: [0x44, 0x77, 0xcc] };
-  for (const b of strip) {
-    const want = COLOURS[b.role];
-    const ok = b.inside.join() === want.join() && (b.quality! > 0.97 || b.above.join() === '255,255,255');
-    check(`strip bar of slice ${b.z} (${b.role}) at quality ${b.quality!.toFixed(3)}`, ok, `inside ${b.inside}, above ${b.above}`);
+async function run(page: Page, url: string): Promise<void> {
+  const truth = parseNifti(readFileSync(join(ROOT, 'examples/phantom/mask.nii.gz')), 'truth');
+  const [ni, nj, nk] = truth.dims;
+  const truthData = truth.data as Uint8Array;
+
+  await page.setViewportSize({ width: 1400, height: 1100 });
+  const t0 = Date.now();
+  await page.goto(url + QUERY);
+  const ready = await waitFor(page, 'loading the networks and the phantom', (s) => s.status === 'ready' && s.segmentable, 5 * 60_000);
+  console.log(`networks and phantom loaded: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const v = ready.volume!;
+  check(`the phantom opens as 128x128x10, session on slices ${FIRST}..${LAST}`, v.width === ni && v.height === nj && v.depth === nk && v.first === FIRST && v.last === LAST, JSON.stringify(v));
+
+  // The truth's extreme points on slice 5, as voxel indices (a, b) = (i, j): the seed's
+  // slice image has row a and column b, so a mask point {x, y} is voxel (y, x).
+  await goToSlice(page, SLICE);
+  const truthSlice = getSlice(truth, 'axial', SLICE, new Uint8Array(ni * nj));
+  for (const p of extremePointsOfMask(truthSlice)) {
+    await page.locator('#slice').click({ position: await page.evaluate(([a, b]) => window.__mem3d.canvasPoint(a, b), [p.y, p.x]) });
   }
-  const target = strip.find((b) => b.role === 'recommended')!;
-  const box = (await page.locator('#strip').boundingBox())!;
-  const stripWidth = await page.evaluate(() => (document.getElementById('strip') as HTMLCanvasElement).width);
-  await page.mouse.click(box.x + ((4 + (target.z + 0.5) * ((stripWidth - 8) / vol.depth)) * box.width) / stripWidth, box.y + box.height - 10);
-  check('clicking the recommended bar jumps there', (await page.evaluate(() => window.__mem3d.slice)) === target.z);
+  const t1 = Date.now();
+  await page.locator('#segment').click();
+  await waitFor(page, 'the 2D step starting', (s) => s.busy, 30_000);
+  // The page propagates right after the 2D step, unless the 2D result is empty.
+  await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
+  // Idle on a second look too: nothing left between the 2D step and propagation.
+  await new Promise((r) => setTimeout(r, 1000));
+  await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
+  const seconds = (Date.now() - t1) / 1000;
+  const timings = await page.evaluate(() => window.__mem3d.timings);
+  console.log(`2D network (crop ${CROP}) + propagation over ${LAST - FIRST} slices on SwiftShader: ${seconds.toFixed(1)} s ${JSON.stringify(timings)}`);
 
+  const result = await page.evaluate(([first, last]) => {
+    const seg = window.__mem3d.segmenter!;
+    return {
+      states: seg.states().map((s) => s.source),
+      volume: Array.from(seg.mask()),
+      slices: Array.from({ length: last - first + 1 }, (_, i) => Array.from(seg.sliceMask(first + i))),
+    };
+  }, [FIRST, LAST]);
+  const want = result.states.map((_, z) => (z === SLICE ? 'annotated' : z >= FIRST && z <= LAST ? 'propagated' : 'empty'));
+  check(`slice ${SLICE} annotated, ${FIRST}..${LAST} propagated, the rest untouched`, result.states.join() === want.join(), result.states.join());
+
+  // Dice in NIfTI voxel order (i fastest), as mask() and sliceMask() return it.
+  const sliceSize = ni * nj;
+  const truthOf = (z: number) => truthData.subarray(z * sliceSize, (z + 1) * sliceSize);
+  const perSlice = result.slices.map((m, i) => dice(m, truthOf(FIRST + i)));
+  console.log(`Dice per slice ${FIRST}..${LAST}: ${perSlice.map((d) => d.toFixed(3)).join(' ')}`);
+  const d2 = perSlice[SLICE - FIRST];
+  check(`2D result on slice ${SLICE}: Dice against the truth >= ${MIN_DICE_2D}`, d2 >= MIN_DICE_2D, `Dice ${d2.toFixed(4)}`);
+  const dv = dice(result.slices.flat(), truthData.subarray(FIRST * sliceSize, (LAST + 1) * sliceSize));
+  check(`volume Dice over slices ${FIRST}..${LAST} against the truth >= ${MIN_DICE_VOLUME}`, dv >= MIN_DICE_VOLUME, `Dice ${dv.toFixed(4)}`);
+  const outside = result.volume.reduce((n, x, i) => n + (x && (i < FIRST * sliceSize || i >= (LAST + 1) * sliceSize) ? 1 : 0), 0);
+  check('mask() holds each sliceMask() at its slice and nothing outside the session', outside === 0 && result.slices.every((m, i) => m.every((x, p) => x === result.volume[(FIRST + i) * sliceSize + p])), `${outside} voxels outside`);
+
+  // What the page draws is what the API returns, on the annotated and a propagated slice.
+  for (const z of [SLICE, FIRST + 1]) {
+    await goToSlice(page, z);
+    const o = await overlayAgainstMask(page, z);
+    check(`slice ${z}: every voxel's overlay pixel matches the returned mask`, o.shownSlice === z && o.wrong === 0 && o.red === o.masked && o.masked > 0, JSON.stringify(o));
+  }
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'e2e-viewer.png'), fullPage: true });
   console.log(`screenshot: ${join(ARTIFACTS, 'e2e-viewer.png')}`);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const exported = parseNifti(readFileSync((await download.path())!), 'export');
-  const exportedSum = (exported.data as Uint8Array).reduce((a, b) => a + b, 0);
-  check('exported NIfTI has the volume geometry and the mask voxels', exported.dims.join() === gt.dims.join() && exportedSum === engine.volumeSum && exportedSum > 0, `${exportedSum} voxels`);
+  const exportedData = exported.data as Uint8Array;
+  check(
+    'the exported NIfTI has the volume geometry and exactly the returned mask',
+    exported.dims.join() === truth.dims.join() && exportedData.length === result.volume.length && exportedData.every((x, i) => x === result.volume[i]),
+    `${exportedData.reduce((a, b) => a + b, 0)} voxels`,
+  );
 
   await page.click('#undo');
-  await waitFor(page, 'undo', (_s, m) => m.startsWith('Undone'), 60_000);
-  const after = await page.evaluate(() => ({ sum: window.__mem3d.segmenter!.mask().reduce((a, b) => a + b, 0), canUndo: window.__mem3d.segmenter!.canUndo(), annotated: window.__mem3d.segmenter!.session!.annotatedSlices }));
-  const oUndo = await overlayMismatches(page, await page.evaluate(() => window.__mem3d.slice));
-  check('undo restores the empty mask and no annotation; no overlay left', after.sum === 0 && !after.canUndo && after.annotated.length === 0 && oUndo.red === 0, JSON.stringify(after));
+  await waitFor(page, 'undo', (s) => s.status === 'ready' && !s.busy, 60_000);
+  const undone = await page.evaluate(() => {
+    const seg = window.__mem3d.segmenter!;
+    return { voxels: seg.mask().reduce((a, b) => a + b, 0), sources: seg.states().map((s) => s.source) };
+  });
+  const oUndo = await overlayAgainstMask(page, FIRST + 1);
+  check('undo empties the mask and the states; no overlay left', undone.voxels === 0 && undone.sources.every((s) => s === 'empty') && oUndo.red === 0, JSON.stringify(undone));
 
   await page.reload();
-  await waitFor(page, 'reloading', (s) => s === 'ready', 5 * 60_000);
+  await waitFor(page, 'reloading', (s) => s.status === 'ready' && s.segmentable, 5 * 60_000);
   const cached = await page.evaluate(() => window.__mem3d.weights?.cachedFiles ?? 0);
   check('a reload takes the weights from the Cache Storage', cached >= 2, `${cached} files from the cache`);
 }
