@@ -213,6 +213,9 @@ async function partA(page: Page, url: string, phantom: Volume): Promise<void> {
   await page.setInputFiles('#file', { name: 'notes.nii', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a volume at all, just text'.repeat(20)) });
   s = await waitFor(page, 'opening a bad file', (s) => /notes\.nii/.test(s.message), 10_000);
   const detailsOpen = await page.evaluate(() => (document.getElementById('details') as HTMLDetailsElement).open);
+  await page.setInputFiles('#file', niftiFile('flat.nii', [4, 4, 2], [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]));
+  const flat = await waitFor(page, 'opening flat.nii', (s) => /flat\.nii/.test(s.message), 10_000);
+  check('a volume whose affine has no direction for an axis is refused in plain words', /orientation \(its affine\) is broken/.test(flat.message) && /no direction/.test(flat.details), flat.message);
   check('a bad file gets a plain message, the technical one behind Details', /not a volume this viewer can read/.test(s.message) && /sizeof_hdr/.test(s.details) && !/sizeof_hdr/.test(s.message) && !detailsOpen, s.message);
 }
 

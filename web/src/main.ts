@@ -304,13 +304,14 @@ function sessionRange(depth: number): [number, number] {
 function openVolume(bytes: ArrayBuffer, name: string): void {
   if (ui.status === 'busy') return say('Wait for the running step to finish, or cancel it (Esc), before opening another volume.', 'busy', 'warn');
   let volume: Volume;
+  let orientation: SliceOrientation;
   try {
     volume = parseNifti(bytes, name);
+    orientation = sliceOrientation(volume.affine, volume.dims, sliceShape(volume, 'axial').axis);
   } catch (e) {
     return fail(e, `Opening ${name}`, idleStatus());
   }
   const { axis, count: depth } = sliceShape(volume, 'axial');
-  const orientation = sliceOrientation(volume.affine, volume.dims, axis);
   const [first, last] = sessionRange(depth);
   vol = { volume, name, axis, depth, orientation, first, last };
   points.clearAll();

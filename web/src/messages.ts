@@ -41,6 +41,7 @@ export function userMessage(e: unknown, doing: string): UserMessage {
       if (/fetch|network/i.test(message)) return say(`${doing} failed: a file could not be downloaded. Check the connection to the server and reload.`);
       break;
     case 'RangeError':
+      if (/affine/.test(message)) return say(`${doing} failed: the file's orientation (its affine) is broken, so the viewer cannot tell left from right in it.`);
       return say(`${doing}: ${firstClause(message)}`);
   }
   return say(`${doing} failed: ${firstClause(message)}`);
