@@ -15,6 +15,14 @@
 // State (masks, per-slice states, slices annotated since the last propagation) is
 // plain data: snapshot() / restore() give undo and make a cancelled step leave the
 // session exactly as it was.
+//
+// Device loss: a propagation that fails for any reason but a cancel (DeviceLostError
+// above all) keeps the masks of the slices it finished and leaves its annotated slices
+// pending. rebind() moves the session onto networks on a new device; the next
+// propagate() skips the runs (one annotated slice, one direction) that had finished and
+// re-runs the interrupted one from its annotated slice, so every slice it recomputes
+// gets the mask an uninterrupted propagation gives (the memory of the interrupted run
+// was on the lost device and is rebuilt, not resumed mid-run).
 import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { dice } from '../eval/metrics.ts';
 import { seededRandom } from '../util/seeded-random.ts';
@@ -83,13 +91,16 @@ export class Interactive3DSession {
   private dirty = new Set<number>();
   private window: [number, number];
   private readonly opts: Required<Omit<SessionOptions, 'memoryLayout'>>;
-  private readonly memory: SliceMemoryNetwork;
-  private readonly transposeMemory: boolean;
+  private memory!: SliceMemoryNetwork;
+  private transposeMemory = false;
+  /** Runs that finished in a propagation that then failed: the next propagate() skips them (keys of run()). */
+  private finishedRuns = new Set<string>();
+  private propagating = false;
 
   constructor(
     rt: Runtime | null,
     readonly stack: SliceStack,
-    private readonly networks: SessionNetworks,
+    private networks: SessionNetworks,
     options: SessionOptions = {},
   ) {
     const { width, height, depth } = stack;
@@ -97,11 +108,32 @@ export class Interactive3DSession {
     const { memoryLayout, ...rest } = options;
     this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: (QUALITY_PIXELS_AT_512 * width * height) / 512 ** 2, threshold: 0.5, ...rest };
     if (!(Number.isInteger(this.opts.memoryEvery) && this.opts.memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${this.opts.memoryEvery}`);
-    this.memory = asSliceMemory(rt, networks.memory);
-    this.transposeMemory = (memoryLayout ?? this.memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
+    this.bindMemory(rt, networks, memoryLayout);
     this.masks = new Uint8Array(width * height * depth);
     this.states = Array.from({ length: depth }, () => ({ source: 'empty', quality: null, certainty: null }));
     this.window = [0, depth - 1];
+  }
+
+  /**
+   * Moves the session onto other networks (after a DeviceLostError: networks loaded on a
+   * new Runtime). Masks, states, annotations and pending slices stay; the next
+   * propagate() resumes (see the top of this file). The old networks are the caller's.
+   */
+  rebind(rt: Runtime | null, networks: SessionNetworks, options: { memoryLayout?: SliceLayout } = {}): void {
+    if (this.propagating) throw new Error('rebind: a propagation is running; cancel it or let it fail first');
+    this.bindMemory(rt, networks, options.memoryLayout);
+    this.networks = networks;
+  }
+
+  /** How many slices the next propagate() computes (after a failure: only what is left). */
+  get pendingSlices(): number {
+    return this.pendingRuns().reduce((n, r) => n + r.slices.length, 0);
+  }
+
+  private bindMemory(rt: Runtime | null, networks: SessionNetworks, memoryLayout: SliceLayout | undefined): void {
+    const memory = asSliceMemory(rt, networks.memory);
+    this.transposeMemory = (memoryLayout ?? memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
+    this.memory = memory;
   }
 
   /** The smallest object (pixels above the confidence) whose quality score is trusted. */
@@ -142,6 +174,7 @@ export class Interactive3DSession {
     this.states = s.states.map((x) => ({ ...x }));
     this.dirty = new Set(s.dirty);
     this.window = [s.window[0], s.window[1]];
+    this.finishedRuns.clear();
   }
 
   /** Runs the 2D network on slice z; the slice keeps that mask and propagation restarts from it. */
@@ -167,23 +200,34 @@ export class Interactive3DSession {
   /**
    * Propagates from every slice annotated since the last propagation, in both
    * directions, up to the neighbouring annotated slices or the window's ends. Cancel
-   * with `signal`: the session is restored to how it was before the call.
+   * with `signal`: the session is restored to how it was before the call. Any other
+   * failure (a lost device) keeps the slices finished so far; a later call resumes.
    */
   async propagate(options: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
     throwIfAborted(options.signal);
+    if (this.propagating) throw new Error('propagate: a propagation is already running');
     const before = this.snapshot();
-    const runs = [...this.dirty].filter((z) => z >= this.window[0] && z <= this.window[1]).sort((a, b) => a - b).flatMap((z) => [this.run(z, -1), this.run(z, +1)]).filter((r) => r.slices.length > 0);
+    const finishedBefore = new Set(this.finishedRuns);
+    const runs = this.pendingRuns();
     const total = runs.reduce((n, r) => n + r.slices.length, 0);
     let done = 0;
+    this.propagating = true;
     try {
       for (const run of runs) {
         await this.propagateRun(run.from, run.slices, (slice) => options.onProgress?.({ done: ++done, total, slice }), options.signal);
+        this.finishedRuns.add(run.key);
       }
     } catch (e) {
-      if (options.signal?.aborted) this.restore(before);
+      if (options.signal?.aborted) {
+        this.restore(before);
+        this.finishedRuns = finishedBefore;
+      }
       throw e;
+    } finally {
+      this.propagating = false;
     }
     for (const z of [...this.dirty]) if (z >= this.window[0] && z <= this.window[1]) this.dirty.delete(z);
+    this.finishedRuns.clear();
   }
 
   /** The slice to correct next (see rankSlices); null when every slice in the window is annotated. */
@@ -234,6 +278,8 @@ export class Interactive3DSession {
   }
 
   private setAnnotation(z: number, mask: Uint8Array): void {
+    // A new annotation changes runs' sources or ends: nothing finished earlier is skipped.
+    this.finishedRuns.clear();
     this.masks.set(mask, z * mask.length);
     this.states[z] = { source: 'annotated', quality: 1, certainty: 1 };
     this.dirty.add(z);
@@ -252,19 +298,29 @@ export class Interactive3DSession {
     return dice(this.masks.subarray(z * n, (z + 1) * n), g);
   }
 
+  /** The runs the next propagate() makes: from each pending annotated slice, both ways, less those finished before a failure. */
+  private pendingRuns(): { from: number; slices: number[]; key: string }[] {
+    return [...this.dirty]
+      .filter((z) => z >= this.window[0] && z <= this.window[1])
+      .sort((a, b) => a - b)
+      .flatMap((z) => [this.run(z, -1), this.run(z, +1)])
+      .filter((r) => r.slices.length > 0 && !this.finishedRuns.has(r.key));
+  }
+
   /**
    * Slices from annotated slice `from` in direction `dir` up to the next annotated
    * slice or the window's end. When that neighbour is being re-propagated too, the gap
    * is split at its middle so each slice takes its mask from the nearer annotation.
    */
-  private run(from: number, dir: number): { from: number; slices: number[] } {
+  private run(from: number, dir: number): { from: number; slices: number[]; key: string } {
     const [first, last] = this.window;
     let end = from + dir;
     while (end >= first && end <= last && this.states[end].source !== 'annotated') end += dir;
     if (this.dirty.has(end) && end >= first && end <= last) end = dir > 0 ? Math.floor((from + end) / 2) + 1 : Math.floor((from + end) / 2);
     const slices: number[] = [];
     for (let z = from + dir; z !== end; z += dir) slices.push(z);
-    return { from, slices };
+    // The same source and slices give the same masks: the key of a run finished earlier.
+    return { from, slices, key: `${from}:${slices.join(',')}` };
   }
 
   private async propagateRun(from: number, slices: number[], tick: (z: number) => void, signal?: AbortSignal): Promise<void> {
