@@ -1,16 +1,20 @@
 // A real device loss mid-propagation (issue 13): the WebGPU memory network (synth-v1
 // QAMN, small weights) on its own Runtime, whose device is destroyed from the progress
 // callback; the session is rebound to the network loaded on a new Runtime and resumes.
-// The session's resume logic is tested in detail in session-device-loss.test.ts.
+// The session's resume logic is tested in detail in session-device-loss.test.ts. Then
+// the same through the embedding API: recover() makes the new Runtime and reloads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
+import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { DeviceLostError, Runtime } from '../src/runtime/runtime.ts';
 import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
 import type { SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { createVolume } from '../src/volume/volume.ts';
+import { createSegmenter, type SegmenterNetworks } from '../web/embed.ts';
 
 const SYNTH = new URL('../weights/qamn-synth-v1/', import.meta.url).pathname;
 const S = 32;
@@ -19,6 +23,13 @@ const D = 5;
 function loadNet(rt: Runtime): MemoryNetwork {
   const manifest = JSON.parse(readFileSync(`${SYNTH}qamn_manifest.json`, 'utf8')) as SynthManifest;
   return MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${SYNTH}qamn_small.safetensors`)), { variant: 'qamn' });
+}
+
+const REF = new URL('../../shared/reference/', import.meta.url).pathname;
+
+function loadIog(rt: Runtime): IOGNetwork {
+  const manifest = JSON.parse(readFileSync(`${REF}iog_manifest.json`, 'utf8')) as SynthManifest;
+  return IOGNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${REF}iog_small.safetensors`)));
 }
 
 // A bright disc whose radius varies along z, on a textured background.
@@ -70,6 +81,41 @@ test('device.destroy() mid-propagation: the finished slices keep their masks; re
     net2.dispose();
   } finally {
     rt2.destroy();
+  }
+});
+
+test('embedding API: recover() after a lost device reloads on a new Runtime; masks, annotations and undo survive and propagate() resumes', async () => {
+  const runtimes: Runtime[] = [];
+  const loadNetworks = async (rt: Runtime): Promise<SegmenterNetworks> => {
+    runtimes.push(rt);
+    return { iog: loadIog(rt), memory: loadNet(rt), iogLayout: 'rows-first-axis', memoryLayout: 'rows-first-axis' };
+  };
+  const seg = await createSegmenter({ loadNetworks, cropSize: 32 });
+  try {
+    const [NX, NY, NZ] = [S, S, 4];
+    seg.loadVolume(createVolume({ dims: [NX, NY, NZ], data: Uint8Array.from({ length: NX * NY * NZ }, (_, v) => stack.slice(Math.floor(v / (S * S)))[v % (S * S)]), spacing: [1, 1, 1] }));
+    const annotation = Uint8Array.from(stack.slice(1), (v) => (v > 128 ? 1 : 0));
+    seg.setSliceMask(1, annotation);
+    const err = await seg.propagate({ onProgress: (p) => p.slice === 2 && runtimes[0].device.destroy() }).then(() => null, (e: unknown) => e);
+    assert.instance(err, DeviceLostError, `got ${String(err)}`);
+    const kept = [seg.sliceMask(0), seg.sliceMask(2)];
+    assert.equal(seg.states().map((st) => st.source), ['propagated', 'annotated', 'propagated', 'empty']);
+    await seg.recover();
+    assert.is(runtimes.length, 2, 'the networks were loaded again');
+    assert.ok(runtimes[1] !== runtimes[0], 'on a new Runtime');
+    assert.equal(seg.sliceMask(1), annotation, 'the annotation survives');
+    assert.equal(seg.states().map((st) => st.source), ['propagated', 'annotated', 'propagated', 'empty'], 'nothing lost in the move');
+    assert.ok(seg.canUndo(), 'the undo history survives');
+    const resumed: number[] = [];
+    await seg.propagate({ onProgress: (p) => resumed.push(p.slice) });
+    assert.equal(resumed, [2, 3]);
+    assert.equal(seg.states().map((st) => st.source), ['propagated', 'annotated', 'propagated', 'propagated']);
+    assert.equal(seg.sliceMask(0), kept[0], 'slice 0 as before the loss');
+    assert.equal(seg.sliceMask(2), kept[1], 'slice 2 recomputed to the same mask');
+    assert.ok(await seg.undo(), 'undo still works after the move');
+    assert.equal(seg.states()[1].source, 'empty', 'undo went back to before the annotation');
+  } finally {
+    seg.dispose();
   }
 });
 

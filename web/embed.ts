@@ -8,7 +8,7 @@
 // (sliceMask, mask, setSliceMask) are in NIfTI voxel order, the layout NiiVue overlays
 // take: for a slice index i + j * nx, for the volume i + nx * (j + ny * k). getSlice
 // stays the seed's layout for drawing (row i, column j).
-import { Runtime } from '../src/runtime/runtime.ts';
+import { DeviceLostError, Runtime } from '../src/runtime/runtime.ts';
 import type { IOGNetwork } from '../src/networks/iog/network.ts';
 import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { Interactive3DSession, type PropagationProgress, type SessionSnapshot, type SliceState } from '../src/session/session.ts';
@@ -20,6 +20,8 @@ import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWe
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
 
 export type { PropagationProgress, SliceState, DownloadProgress, Volume, VoxelPoint, IntensityMapping };
+/** What every call throws once the GPU device is gone; `recover()` moves the work onto a new one. */
+export { DeviceLostError };
 export { createVolume, getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
 
 type Vec3 = [number, number, number];
@@ -114,15 +116,21 @@ export async function createSegmenter(options: SegmenterOptions) {
   if (!(Number.isInteger(cropSize) && cropSize >= 32 && cropSize % 16 === 0)) throw new RangeError(`createSegmenter: cropSize ${cropSize} must be a multiple of 16, at least 32`);
   const memoryWeights = options.loadNetworks ? null : (options.memoryWeights ?? 'qamn-phantom');
   if (memoryWeights && !(memoryWeights in SHIPPED_MEMORY_WEIGHTS)) throw new RangeError(`createSegmenter: memoryWeights '${memoryWeights}' is not one of ${Object.keys(SHIPPED_MEMORY_WEIGHTS).join(', ')}`);
-  const rt = options.runtime ?? (await Runtime.create());
-  let networks: SegmenterNetworks;
-  try {
-    networks = await (options.loadNetworks ?? ((r) => shippedNetworks(r, options)))(rt);
-  } catch (e) {
-    if (!options.runtime) rt.destroy();
-    throw e;
-  }
-  const segmenter = new IOGSliceSegmenter(rt, networks.iog, cropSize, networks.iogLayout);
+  const loadNetworks = options.loadNetworks ?? ((r: Runtime) => shippedNetworks(r, options));
+  /** Networks on `rt`; a runtime made here is destroyed if they fail to load. */
+  const loadOn = async (rt: Runtime, ownsRuntime: boolean): Promise<SegmenterNetworks> => {
+    try {
+      return await loadNetworks(rt);
+    } catch (e) {
+      if (ownsRuntime) rt.destroy();
+      throw e;
+    }
+  };
+  // Replaced together by recover() after a lost device.
+  let ownsRuntime = !options.runtime;
+  let rt = options.runtime ?? (await Runtime.create());
+  let networks = await loadOn(rt, ownsRuntime);
+  let segmenter = new IOGSliceSegmenter(rt, networks.iog, cropSize, networks.iogLayout);
 
   let loaded: { info: VolumeInfo; session: Interactive3DSession } | null = null;
   const history: SessionSnapshot[] = [];
@@ -142,7 +150,9 @@ export async function createSegmenter(options: SegmenterOptions) {
   const fromVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeImage(mask, info.height, info.width);
 
   return {
-    adapter: rt.describe(),
+    get adapter(): string {
+      return rt.describe();
+    },
     /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
     memoryWeights,
     memoryWeightsSynthetic: memoryWeights === 'synth-v1',
@@ -241,6 +251,38 @@ export async function createSegmenter(options: SegmenterOptions) {
       return serializeNifti(unstackMask(session.volumeMask(), info.volume, info.axis), { gzip: true });
     },
 
+    /**
+     * After a DeviceLostError: a new device, the networks loaded again on it (from the
+     * browser's weight cache when there is one), and the session moved onto them. Masks,
+     * annotations, slice states and undo history stay; the next propagate() resumes where
+     * the lost one stopped. A segmenter made on the caller's runtime needs a new one here.
+     */
+    async recover(opts: { runtime?: Runtime } = {}): Promise<void> {
+      if (disposed) throw new Error('recover: the segmenter was disposed');
+      if (!ownsRuntime && !opts.runtime) throw new Error('recover: the segmenter runs on the runtime you gave it; pass a new one ({ runtime })');
+      const owns = !opts.runtime;
+      const next = opts.runtime ?? (await Runtime.create());
+      const loadedNetworks = await loadOn(next, owns);
+      const nextSegmenter = new IOGSliceSegmenter(next, loadedNetworks.iog, cropSize, loadedNetworks.iogLayout);
+      try {
+        loaded?.session.rebind(next, { segmenter: nextSegmenter, memory: loadedNetworks.memory }, { memoryLayout: loadedNetworks.memoryLayout });
+      } catch (e) {
+        loadedNetworks.iog.dispose();
+        loadedNetworks.memory.dispose();
+        if (owns) next.destroy();
+        throw e;
+      }
+      // The old networks and device are gone or going: release what is left, ignoring a dead device's complaints.
+      for (const release of [() => networks.iog.dispose(), () => networks.memory.dispose(), () => ownsRuntime && rt.destroy()]) {
+        try {
+          release();
+        } catch {
+          // nothing on a lost device is worth an error here
+        }
+      }
+      [rt, networks, ownsRuntime, segmenter] = [next, loadedNetworks, owns, nextSegmenter];
+    },
+
     /** The live session (slice-image layout), for checks against the engine's own numbers. */
     get session(): Interactive3DSession | null {
       return loaded?.session ?? null;
@@ -276,7 +318,7 @@ export async function createSegmenter(options: SegmenterOptions) {
       history.length = 0;
       networks.iog.dispose();
       networks.memory.dispose();
-      if (!options.runtime) rt.destroy();
+      if (ownsRuntime) rt.destroy();
     },
   };
 }
