@@ -71,6 +71,8 @@ let selected = -1;
 let hoverSlice: number | null = null;
 let times: StepTimes = {};
 let running: AbortController | null = null;
+/** The GPU device is gone (a DeviceLostError): nothing runs until Reconnect GPU moves the session to a new one. */
+let deviceLost = false;
 const points = new SlicePoints();
 /** The points each slice was last segmented with: Segment is offered again once one moves. */
 const segmentedWith = new Map<number, string>();
@@ -111,6 +113,7 @@ function say(text: string, kind: ViewerState['status'] = ui.status, css = '', de
 
 function fail(e: unknown, doing: string, kind: ViewerState['status'] = 'error'): void {
   console.error(e);
+  if ((e as Error | null)?.name === 'DeviceLostError') deviceLost = true;
   const m = userMessage(e, doing);
   say(m.text, kind, 'error', m.details);
 }
@@ -191,7 +194,7 @@ function renderMarks(): void {
 function renderControls(): void {
   const busy = ui.status === 'busy';
   const z = ui.slice;
-  const canRun = !!seg && attached && !busy && !!vol && z >= vol.first && z <= vol.last;
+  const canRun = !!seg && attached && !busy && !deviceLost && !!vol && z >= vol.first && z <= vol.last;
   const enable = (id: string, on: boolean, why = '') => {
     const b = $<HTMLButtonElement>(id);
     b.disabled = !on;
@@ -199,11 +202,13 @@ function renderControls(): void {
     b.title = on || !why ? b.dataset.title : why;
   };
   const n = points.get(z).length;
-  const noNets = seg ? '' : ui.status === 'no-webgpu' ? 'Segmentation needs WebGPU' : 'The networks are still loading';
+  const noNets = seg ? (deviceLost ? 'The GPU device was lost: press Reconnect GPU' : '') : ui.status === 'no-webgpu' ? 'Segmentation needs WebGPU' : 'The networks are still loading';
   const fresh = segmentedWith.get(z) !== pointsKey(z);
   enable('segment', canRun && n === POINTS_PER_SET && fresh, noNets || (n < POINTS_PER_SET ? `Place ${POINTS_PER_SET - n} more point(s)` : !fresh ? 'Already segmented with these points: move one to segment again' : 'Outside the session\'s slices'));
   enable('propagate', canRun && canPropagate(), noNets || 'Nothing new to propagate');
   enable('cancel', busy && running !== null && !running.signal.aborted);
+  $('reconnect').hidden = !deviceLost;
+  enable('reconnect', deviceLost && !busy);
   enable('clear', !busy && n > 0);
   enable('undo', !busy && attached && !!seg?.canUndo(), 'Nothing to undo');
   enable('export', !busy && slicesWithMask().size > 0, 'The mask is empty: nothing to export yet');
@@ -413,7 +418,7 @@ async function runStep<T>(stage: '2D network' | 'propagation', slice: number, de
 }
 
 async function segmentSlice(): Promise<void> {
-  if (!seg || !vol || !attached || ui.status === 'busy') return;
+  if (!seg || !vol || !attached || deviceLost || ui.status === 'busy') return;
   const z = ui.slice;
   const pts = points.get(z);
   if (pts.length !== POINTS_PER_SET || z < vol.first || z > vol.last) return;
@@ -442,7 +447,7 @@ async function segmentSlice(): Promise<void> {
 }
 
 async function propagate(prefix = 'Propagation'): Promise<void> {
-  if (!seg || !vol || !attached || ui.status === 'busy') return;
+  if (!seg || !vol || !attached || deviceLost || ui.status === 'busy') return;
   const prog = $<HTMLProgressElement>('prog');
   prog.value = 0;
   let done = 0;
@@ -474,6 +479,24 @@ async function propagate(prefix = 'Propagation'): Promise<void> {
   saveTimes(machineKey(), times);
   pendingPropagation = false;
   say(`${prefix} and propagated to ${done} slice(s) in ${formatDuration(ui.timings.propagateMs)}. Check the recommended slice next, or export the mask.`, 'ready', 'ok');
+  render();
+}
+
+/** After a lost device: the networks on a new one, the session moved onto them with its masks and annotations. */
+async function reconnect(): Promise<void> {
+  if (!seg || !deviceLost || ui.status === 'busy') return;
+  say('Reconnecting: loading the networks on a new GPU device…', 'busy');
+  render();
+  try {
+    await seg.recover();
+  } catch (e) {
+    fail(e, 'Reconnecting the GPU', 'ready');
+    return render();
+  }
+  deviceLost = false;
+  maskEpoch++;
+  $('gpu').title = seg.adapter;
+  say(`GPU reconnected: your masks and annotations are kept.${canPropagate() ? ' Press Propagate (or Enter) to finish the propagation.' : ''}`, 'ready', 'ok');
   render();
 }
 
@@ -668,6 +691,7 @@ function wireControls(): void {
   $('segment').addEventListener('click', () => void segmentSlice());
   $('propagate').addEventListener('click', () => void propagate());
   $('cancel').addEventListener('click', () => cancel());
+  $('reconnect').addEventListener('click', () => void reconnect());
   $('undo').addEventListener('click', () => void undo());
   $('helpbtn').addEventListener('click', () => $<HTMLDialogElement>('help').showModal());
   $('export').addEventListener('click', () => {

@@ -32,6 +32,7 @@ export function userMessage(e: unknown, doing: string): UserMessage {
     case 'NoAdapterError':
       return say('This browser offers WebGPU but found no graphics adapter for it, so the networks cannot run here. Volumes can still be viewed.');
     case 'DeviceLostError':
+      return say(`${doing} stopped: the graphics device was lost (it may have run out of memory, or its driver restarted). Your masks and annotations are kept: press Reconnect GPU to go on.`);
     case 'GpuKernelError':
       return say(`${doing} failed: the graphics device stopped working (it may have run out of memory). Reload the page to start again; your last saved mask is not affected.`);
     case 'SafetensorsError':
