@@ -1,21 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conv2d, prepareConv2d, type BatchNormParams } from '../src/ops/conv2d.ts';
+import { conv2d, prepareConv2d } from '../src/ops/conv2d.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { batchNorm } from './_lib/op-cases/conv2d.ts';
 import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
-
-function batchNorm(c: number, seed: number): BatchNormParams {
-  return {
-    weight: uniform(c, seed, 0.5, 1.5),
-    bias: uniform(c, seed + 1, -0.5, 0.5),
-    runningMean: uniform(c, seed + 2, -0.3, 0.3),
-    runningVar: uniform(c, seed + 3, 0.5, 2),
-    eps: 1e-5,
-  };
-}
 
 // The shapes, tiles and big dispatch: test/_lib/op-cases/conv2d.ts.
 for (const c of casesOf('conv2d', UNIT_TIERS)) test(c.name, async () => assertCase(await testRuntime(), c));

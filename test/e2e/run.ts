@@ -21,6 +21,7 @@ import { getSlice, parseNifti } from '../../src/volume/index.ts';
 import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
+import { Checklist } from '../_lib/checklist.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -42,13 +43,8 @@ const QUERY = `?phantom&crop=${CROP}&slices=${FIRST}-${LAST}`;
 const MIN_DICE_2D = 0.9;
 const MIN_DICE_VOLUME = 0.85;
 
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ''): void {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'pass' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-}
+const checklist = new Checklist();
+const check = checklist.check.bind(checklist);
 
 const state = (page: Page) =>
   page.evaluate(() => {
@@ -226,8 +222,7 @@ async function main(): Promise<number> {
     server.close();
   }
   for (const e of pageErrors) check('no uncaught page error', false, e);
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0 ? 0 : 1;
+  return checklist.finish();
 }
 
 setTimeout(() => {

@@ -23,6 +23,7 @@ import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 import type { NiivueExampleState } from '../../examples/niivue/main.ts';
+import { Checklist } from '../_lib/checklist.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -30,13 +31,8 @@ const TIMEOUT_MS = (process.env.VIEWER_FULL ? 40 : 12) * 60_000;
 // The 2D network's crop: SwiftShader runs ResNet-101 at 128 px in over a minute on 2 cores; 32 px in seconds.
 const CROP = Number(process.env.VIEWER_CROP ?? 32);
 
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ''): void {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'pass' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-}
+const checklist = new Checklist();
+const check = checklist.check.bind(checklist);
 
 const state = (page: Page) => page.evaluate(() => {
   const u = window.__mem3d;
@@ -424,8 +420,7 @@ async function main(): Promise<number> {
     server.close();
   }
   for (const e of pageErrors) check('no uncaught page error', false, e);
-  console.log(`${passed} passed, ${failed} failed; screenshots in ${ARTIFACTS}/viewer-*.png`);
-  return failed === 0 && passed > 0 ? 0 : 1;
+  return checklist.finish(`; screenshots in ${ARTIFACTS}/viewer-*.png`);
 }
 
 setTimeout(() => {

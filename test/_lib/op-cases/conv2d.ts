@@ -26,7 +26,8 @@ interface ConvSpec {
   weightRange?: number;
 }
 
-function batchNorm(c: number, seed: number): BatchNormParams {
+/** Random BatchNorm parameters for `c` channels (the cases' and the error tests' shared draw). */
+export function batchNorm(c: number, seed: number): BatchNormParams {
   return {
     weight: uniform(c, seed, 0.5, 1.5),
     bias: uniform(c, seed + 1, -0.5, 0.5),
