@@ -8,14 +8,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
+import { Checklist } from '../_lib/checklist.ts';
 
 const TIMEOUT_MS = 20 * 60_000;
-let [passed, failed] = [0, 0];
-function check(name: string, ok: boolean, detail = ''): void {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'pass' : 'FAIL'}  ${name}${detail ? `  (${detail})` : ''}`);
-}
+const checklist = new Checklist();
+const check = checklist.check.bind(checklist);
 
 const state = (page: Page) => page.evaluate(() => ({ status: window.__mem3d.status, message: window.__mem3d.message }));
 
@@ -94,8 +91,7 @@ async function main(): Promise<number> {
     await browser?.close();
     server.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  return failed === 0 && passed > 0 ? 0 : 1;
+  return checklist.finish();
 }
 
 setTimeout(() => {
