@@ -7,7 +7,8 @@
 //   tsx test/run.ts [--full] [--unit] [--jobs N] [--timeout S] [pattern ...]
 //
 // Tiers: the default tier is test/*.test.ts plus the scripts test/<dir>/run.ts that
-// drive headless Chromium (smoke, viewer, end-to-end); --full adds test/full/*.test.ts (the sweeps); --unit runs
+// drive headless Chromium (smoke, viewer, end-to-end); --full adds test/full/*.test.ts (the sweeps)
+// and sets MEM3D_TEST_TIER=full for every file (the e2e then runs the 2D network at crop 512); --unit runs
 // only the *.test.ts files. A pattern keeps the files whose path contains it.
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -63,7 +64,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
   const t0 = performance.now();
   if (live) console.log(`\n=== ${file}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...(values.full ? { MEM3D_TEST_TIER: 'full' } : {}) } });
     let output = '';
     const take = (chunk: Buffer, stream: NodeJS.WriteStream) => {
       output += chunk.toString();

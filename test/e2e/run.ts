@@ -1,7 +1,6 @@
 // End-to-end test of segmentation in the browser: headless Chromium (WebGPU on
-// SwiftShader) opens the web viewer on the bundled phantom, a person's four clicks go
-// on the tumour's extreme points taken from its ground truth, the page runs the 2D
-// network and propagates with the trained memory network, and the result is checked
+// SwiftShader) opens the web viewer on the bundled phantom, slice 5 gets its annotation,
+// the page propagates with the trained memory network, and the result is checked
 // against the truth: Dice on the annotated slice and over the session's slices, the
 // overlay the page draws against the mask the embedding API returns, the exported
 // NIfTI, undo, and that a reload takes the weights from the Cache Storage.
@@ -12,6 +11,15 @@
 // slice 5: two propagation steps. The volume Dice is over those three slices (839 of
 // the tumour's 1325 voxels); outside them the mask must stay empty. E2E_CROP and
 // E2E_SLICES (e.g. 2-7, every tumour slice) override both.
+//
+// Two depths of the annotation step. `npm run test:full` (MEM3D_TEST_TIER=full) or
+// E2E_2D=1: a person's four clicks on the tumour's extreme points taken from its
+// ground truth, and the page runs the 2D network at crop 512. `npm test`: the truth's
+// mask on slice 5 through the embedding API's setSliceMask (a correction drawn in
+// another tool), because SwiftShader spent over 20 CPU-minutes in the 2D step at 512
+// on the 2-core CI machine without finishing (bench/RESULTS.md), past CI's budget; the
+// 2D network's Dice at 512 is held in Node by test/demo-dice.test.ts and its kernels in
+// Chromium by the browser smoke test.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -32,6 +40,7 @@ const [FIRST, LAST] = (process.env.E2E_SLICES ?? '4-6').split('-').map(Number);
 /** The tumour's largest slice: the robot user's first choice, and ours. */
 const SLICE = 5;
 const QUERY = `?phantom&crop=${CROP}&slices=${FIRST}-${LAST}`;
+const WITH_2D = process.env.E2E_2D === '1' || process.env.MEM3D_TEST_TIER === 'full';
 
 // The bars. The 2D result on the annotated slice: the issue's 0.9. The session's
 // slices: the trained memory network reaches 0.958 volume Dice on this example in
@@ -42,6 +51,9 @@ const QUERY = `?phantom&crop=${CROP}&slices=${FIRST}-${LAST}`;
 // best; 0.85 leaves the same kind of margin below 0.9-0.95.
 const MIN_DICE_2D = 0.9;
 const MIN_DICE_VOLUME = 0.85;
+// Each propagated neighbour of slice 5: test/demo-dice.test.ts's bar (0.928 measured on
+// slice 6, the worse neighbour, minus 0.05).
+const MIN_DICE_NEIGHBOUR = 0.878;
 
 const checklist = new Checklist();
 const check = checklist.check.bind(checklist);
@@ -122,24 +134,37 @@ async function run(page: Page, url: string): Promise<void> {
   const v = ready.volume!;
   check(`the phantom opens as 128x128x10, session on slices ${FIRST}..${LAST}`, v.width === ni && v.height === nj && v.depth === nk && v.first === FIRST && v.last === LAST, JSON.stringify(v));
 
-  // The truth's extreme points on slice 5, as voxel indices (a, b) = (i, j): the seed's
-  // slice image has row a and column b, so a mask point {x, y} is voxel (y, x).
   await goToSlice(page, SLICE);
-  const truthSlice = getSlice(truth, 'axial', SLICE, new Uint8Array(ni * nj));
-  for (const p of extremePointsOfMask(truthSlice)) {
-    await page.locator('#slice').click({ position: await page.evaluate(([a, b]) => window.__mem3d.canvasPoint(a, b), [p.y, p.x]) });
+  const truthSliceVoxels = Array.from(truthData.subarray(SLICE * ni * nj, (SLICE + 1) * ni * nj));
+  let t1 = Date.now();
+  if (WITH_2D) {
+    // The truth's extreme points on slice 5, as voxel indices (a, b) = (i, j): the seed's
+    // slice image has row a and column b, so a mask point {x, y} is voxel (y, x).
+    const truthSlice = getSlice(truth, 'axial', SLICE, new Uint8Array(ni * nj));
+    for (const p of extremePointsOfMask(truthSlice)) {
+      await page.locator('#slice').click({ position: await page.evaluate(([a, b]) => window.__mem3d.canvasPoint(a, b), [p.y, p.x]) });
+    }
+    t1 = Date.now();
+    await page.locator('#segment').click();
+    await waitFor(page, 'the 2D step starting', (s) => s.busy, 30_000);
+    // The page propagates right after the 2D step, unless the 2D result is empty.
+    await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
+    // Idle on a second look too: nothing left between the 2D step and propagation.
+    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
+  } else {
+    // The truth's mask on slice 5 (NIfTI voxel order, as the API takes it), then Propagate.
+    await page.evaluate(([z, mask]) => window.__mem3d.segmenter!.setSliceMask(z, mask), [SLICE, truthSliceVoxels] as const);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowDown');
+    t1 = Date.now();
+    await page.locator('#propagate').click();
+    await waitFor(page, 'propagation starting', (s) => s.busy, 30_000);
+    await waitFor(page, 'propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
   }
-  const t1 = Date.now();
-  await page.locator('#segment').click();
-  await waitFor(page, 'the 2D step starting', (s) => s.busy, 30_000);
-  // The page propagates right after the 2D step, unless the 2D result is empty.
-  await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
-  // Idle on a second look too: nothing left between the 2D step and propagation.
-  await new Promise((r) => setTimeout(r, 1000));
-  await waitFor(page, 'the 2D step and propagation', (s) => !s.busy && s.status === 'ready', 35 * 60_000);
   const seconds = (Date.now() - t1) / 1000;
   const timings = await page.evaluate(() => window.__mem3d.timings);
-  console.log(`2D network (crop ${CROP}) + propagation over ${LAST - FIRST} slices on SwiftShader: ${seconds.toFixed(1)} s ${JSON.stringify(timings)}`);
+  console.log(`${WITH_2D ? `2D network (crop ${CROP}) + ` : ''}propagation over ${LAST - FIRST} slices on SwiftShader: ${seconds.toFixed(1)} s ${JSON.stringify(timings)}`);
 
   const result = await page.evaluate(([first, last]) => {
     const seg = window.__mem3d.segmenter!;
@@ -158,14 +183,19 @@ async function run(page: Page, url: string): Promise<void> {
   const perSlice = result.slices.map((m, i) => dice(m, truthOf(FIRST + i)));
   console.log(`Dice per slice ${FIRST}..${LAST}: ${perSlice.map((d) => d.toFixed(3)).join(' ')}`);
   const d2 = perSlice[SLICE - FIRST];
-  check(`2D result on slice ${SLICE}: Dice against the truth >= ${MIN_DICE_2D}`, d2 >= MIN_DICE_2D, `Dice ${d2.toFixed(4)}`);
+  if (WITH_2D) check(`2D result on slice ${SLICE}: Dice against the truth >= ${MIN_DICE_2D}`, d2 >= MIN_DICE_2D, `Dice ${d2.toFixed(4)}`);
+  else check(`slice ${SLICE} keeps the mask set through the API, voxel for voxel`, result.slices[SLICE - FIRST].every((x, p) => x === truthSliceVoxels[p]), `Dice ${d2.toFixed(4)}`);
+  for (const z of [SLICE - 1, SLICE + 1].filter((z) => z >= FIRST && z <= LAST)) {
+    const d = perSlice[z - FIRST];
+    check(`propagated slice ${z}: Dice against the truth >= ${MIN_DICE_NEIGHBOUR}`, d >= MIN_DICE_NEIGHBOUR, `Dice ${d.toFixed(4)}`);
+  }
   const dv = dice(result.slices.flat(), truthData.subarray(FIRST * sliceSize, (LAST + 1) * sliceSize));
   check(`volume Dice over slices ${FIRST}..${LAST} against the truth >= ${MIN_DICE_VOLUME}`, dv >= MIN_DICE_VOLUME, `Dice ${dv.toFixed(4)}`);
   const outside = result.volume.reduce((n, x, i) => n + (x && (i < FIRST * sliceSize || i >= (LAST + 1) * sliceSize) ? 1 : 0), 0);
   check('mask() holds each sliceMask() at its slice and nothing outside the session', outside === 0 && result.slices.every((m, i) => m.every((x, p) => x === result.volume[(FIRST + i) * sliceSize + p])), `${outside} voxels outside`);
 
   // What the page draws is what the API returns, on the annotated and a propagated slice.
-  for (const z of [SLICE, FIRST + 1]) {
+  for (const z of [SLICE, SLICE + 1]) {
     await goToSlice(page, z);
     const o = await overlayAgainstMask(page, z);
     check(`slice ${z}: every voxel's overlay pixel matches the returned mask`, o.shownSlice === z && o.wrong === 0 && o.red === o.masked && o.masked > 0, JSON.stringify(o));
