@@ -2,7 +2,7 @@
 // accepted, refused (the parser's typed error), crash (any other throw), hang
 // (longer than hangMs, measured), blow-up (ArrayBuffer memory grew past what the input
 // legitimately declares plus blowupBytes). Input i of seed s is always the same bytes.
-import { mulberry32 } from './mutate.ts';
+import { seededRandom } from '../../src/util/seeded-random.ts';
 import type { Files, FuzzTarget } from './targets.ts';
 
 export interface FuzzOptions {
@@ -45,7 +45,7 @@ export const BLOWUP_BYTES = 256 * 2 ** 20;
 
 /** The rng of input `index` under `seed`. */
 export function inputRng(seed: number, index: number): () => number {
-  return mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
+  return seededRandom((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
 }
 
 export function generateInput(target: FuzzTarget, seed: number, index: number): Files {

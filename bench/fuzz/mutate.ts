@@ -1,35 +1,16 @@
 // Seeded mutations of byte strings: bit flips, interesting values, truncation,
 // insertion, deletion, duplication, and overwritten integers. Deterministic from the
-// seed (mulberry32), so any input is reproduced from (parser, seed, index).
+// seed (the project's one stream, src/util/seeded-random.ts), so any input is reproduced from (parser, seed, index).
+
+import { concat } from '../../test/_lib/torch-save.ts';
 
 export type Rng = () => number;
-
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const int = (r: Rng, n: number): number => Math.floor(r() * n);
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)];
 
 const INTERESTING_8 = [0, 1, 0x7f, 0x80, 0xff, 0x22, 0x5b, 0x7b, 0x28, 0x65, 0x0a];
 const INTERESTING_32 = [0, 1, -1, 0x7fffffff, -0x80000000, 0x10000, 0xffff, 348, 352, 1 << 24, 1 << 30, 65536 * 65536 - 1];
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** One random edit of `b` (a new array; `b` is not changed). */
 export function mutateOnce(b: Uint8Array, r: Rng): Uint8Array {

@@ -30,6 +30,7 @@ import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 import { Checklist } from '../_lib/checklist.ts';
+import { waitForState } from '../_lib/wait-for.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -65,21 +66,17 @@ const state = (page: Page) =>
   });
 
 async function waitFor(page: Page, what: string, until: (s: Awaited<ReturnType<typeof state>>) => boolean, ms: number) {
-  const end = Date.now() + ms;
   let last = '';
-  for (;;) {
-    const s = await state(page);
-    if (until(s)) return s;
+  const onEach = (s: Awaited<ReturnType<typeof state>>) => {
     // Once per message, not per tick of its elapsed-time counter.
     const gist = s.message.replace(/\d+(\.\d+)?/g, '#');
     if (gist !== last) {
       last = gist;
       console.log(`  page: ${s.message}`);
     }
-    if (s.status === 'error' || s.status === 'no-webgpu') throw new Error(`${what}: page says ${s.status}: ${s.message}`);
-    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${s.status}: ${s.message})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    if (!until(s) && (s.status === 'error' || s.status === 'no-webgpu')) throw new Error(`${what}: page says ${s.status}: ${s.message}`);
+  };
+  return waitForState(() => state(page), what, until, ms, { everyMs: 250, onEach });
 }
 
 /**

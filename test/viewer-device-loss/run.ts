@@ -9,6 +9,7 @@ import { buildWeb } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 import { Checklist } from '../_lib/checklist.ts';
+import { waitForState } from '../_lib/wait-for.ts';
 
 const TIMEOUT_MS = 20 * 60_000;
 const checklist = new Checklist();
@@ -17,13 +18,7 @@ const check = checklist.check.bind(checklist);
 const state = (page: Page) => page.evaluate(() => ({ status: window.__mem3d.status, message: window.__mem3d.message }));
 
 async function waitFor(page: Page, what: string, until: (s: { status: string; message: string }) => boolean, ms: number) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await state(page);
-    if (until(s)) return s;
-    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${s.status}: ${s.message})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitForState(() => state(page), what, until, ms);
 }
 
 // Keeps every GPUDevice the page asks for, so the test can destroy the one in use.

@@ -24,6 +24,7 @@ import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 import type { NiivueExampleState } from '../../examples/niivue/main.ts';
 import { Checklist } from '../_lib/checklist.ts';
+import { waitForState } from '../_lib/wait-for.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -40,13 +41,7 @@ const state = (page: Page) => page.evaluate(() => {
 });
 
 async function waitFor(page: Page, what: string, until: (s: Awaited<ReturnType<typeof state>>) => boolean, ms: number) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await state(page);
-    if (until(s)) return s;
-    if (Date.now() > end) throw new Error(`${what}: timed out after ${ms / 1000} s (status ${s.status}: ${s.message})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitForState(() => state(page), what, until, ms);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
