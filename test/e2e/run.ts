@@ -68,13 +68,14 @@ const state = (page: Page) =>
 async function waitFor(page: Page, what: string, until: (s: Awaited<ReturnType<typeof state>>) => boolean, ms: number) {
   let last = '';
   const onEach = (s: Awaited<ReturnType<typeof state>>) => {
+    if (until(s)) return;
     // Once per message, not per tick of its elapsed-time counter.
     const gist = s.message.replace(/\d+(\.\d+)?/g, '#');
     if (gist !== last) {
       last = gist;
       console.log(`  page: ${s.message}`);
     }
-    if (!until(s) && (s.status === 'error' || s.status === 'no-webgpu')) throw new Error(`${what}: page says ${s.status}: ${s.message}`);
+    if (s.status === 'error' || s.status === 'no-webgpu') throw new Error(`${what}: page says ${s.status}: ${s.message}`);
   };
   return waitForState(() => state(page), what, until, ms, { everyMs: 250, onEach });
 }
