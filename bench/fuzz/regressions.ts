@@ -8,9 +8,10 @@ import { createVolume } from '../../src/volume/volume.ts';
 import { PickleWriter, torchLegacy, torchZip } from '../../test/_lib/torch-save.ts';
 import { BLOWUP_BYTES, HANG_MS } from './engine.ts';
 import {
-  buildPng, gzipTarget, niftiGzTarget, niftiPathsTarget, niftiTarget, pngChunk, pngTarget, safetensorsTarget,
+  buildPng, gzipTarget, niftiGzTarget, niftiPathsTarget, niftiTarget, pngTarget, safetensorsTarget,
   shardedTarget, torchTarget, type Files, type FuzzTarget,
 } from './targets.ts';
+import { pngChunk } from '../../src/volume/png-codec.ts';
 
 export type TargetName = 'nifti' | 'nifti-gz' | 'nifti-paths' | 'gzip' | 'safetensors' | 'sharded' | 'torch-legacy' | 'torch-zip' | 'png-image' | 'png-mask';
 

@@ -21,6 +21,7 @@ import { decodeLabelPng, encodeGrayPng, encodeMaskPng } from '../../src/volume/p
 import { createVolume, VolumeError, type Volume } from '../../src/volume/volume.ts';
 import { PickleWriter, torchLegacy, torchZip } from '../../test/_lib/torch-save.ts';
 import { int, mutate, pick, type Rng } from './mutate.ts';
+import { pngChunk } from '../../src/volume/png-codec.ts';
 
 /** One input: one file, or several (a sharded checkpoint: index first). */
 export type Files = Uint8Array[];
@@ -379,16 +380,6 @@ export function torchTarget(legacy: boolean): FuzzTarget {
 }
 
 // ---------------------------------------------------------------- PNG
-
-export function pngChunk(type: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + body.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, body.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(body, 8);
-  v.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 

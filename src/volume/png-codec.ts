@@ -8,6 +8,7 @@
 
 import { zlibSync } from 'fflate';
 import UPNG from 'upng-js';
+import { crc32 } from '../io/crc32.ts';
 import { decodeGrayPng, PngError, upngDecode, type GrayImage } from '../io/png.ts';
 import { VolumeError } from './volume.ts';
 
@@ -48,23 +49,8 @@ function decodeLabels(bytes: ArrayBuffer | Uint8Array, source: string): GrayImag
   return { width, height, data };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, payload: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, payload, CRC-32 of type and payload. */
+export function pngChunk(type: string, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + payload.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, payload.length);
@@ -91,8 +77,8 @@ function encodePng(img: GrayImage, colorType: number, palette?: Uint8Array): Uin
     for (let x = 0; x < width; x++) raw[o + 1 + x] = data[y * width + x] - (y > 0 ? data[(y - 1) * width + x] : 0);
   }
   const parts = [
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
-    ...(palette ? [chunk('PLTE', palette)] : []), chunk('IDAT', zlibSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0)),
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr),
+    ...(palette ? [pngChunk('PLTE', palette)] : []), pngChunk('IDAT', zlibSync(raw, { level: 6 })), pngChunk('IEND', new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
