@@ -19,6 +19,19 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   memorize(frame: SliceImage, mask: Float32Array): Slot;
   /** The object probability of `frame` read from `memory`, and the quality head's score (null without one). */
   segment(frame: SliceImage, memory: readonly Slot[]): Promise<{ foreground: Float32Array; quality: number | null }>;
+  /**
+   * Several objects on one frame at once, the original's multi-object step: memories[k] is object k's
+   * own memory (its keys / values only). Per object: `probability`, the decoder's ps_k (width * height);
+   * `foreground`, softmax(Soft_aggregation over [background, object 1..K])[k + 1], which object k
+   * memorizes next (the aggregation makes the objects compete: their foregrounds sum to at most 1 and at
+   * most one exceeds 1/2 at a pixel); `quality`, the quality head's score on the object's binary view.
+   * With one object it returns exactly segment()'s numbers. Optional: a session falls back to
+   * segment() per object without it.
+   */
+  segmentObjects?(
+    frame: SliceImage,
+    memories: readonly (readonly Slot[])[],
+  ): Promise<{ objects: { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }>;
 }
 
 /**
