@@ -43,22 +43,23 @@ export interface PhantomVolume {
 /** Pixel and slice spacing of every phantom volume, in mm. */
 export const PHANTOM_SPACING = { x: 0.8, y: 0.8, z: 2.5 } as const;
 
-interface Ellipse {
+/** An axis-aligned ellipse in pixels (shared with the two-structure generator, organ.ts). */
+export interface Ellipse {
   cx: number;
   cy: number;
   ax: number;
   ay: number;
 }
 
-interface Ellipsoid extends Ellipse {
+export interface Ellipsoid extends Ellipse {
   cz: number;
   /** z semi-axis in slices */
   az: number;
 }
 
-const inside = (e: Ellipse, x: number, y: number, scale = 1) => ((x - e.cx) / (e.ax * scale)) ** 2 + ((y - e.cy) / (e.ay * scale)) ** 2 <= 1;
+export const inside = (e: Ellipse, x: number, y: number, scale = 1) => ((x - e.cx) / (e.ax * scale)) ** 2 + ((y - e.cy) / (e.ay * scale)) ** 2 <= 1;
 
-function checkSize(op: string, sizes: Record<string, number>): void {
+export function checkSize(op: string, sizes: Record<string, number>): void {
   for (const [name, v] of Object.entries(sizes)) {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${op}: ${name} must be a positive integer, got ${v}`);
   }
@@ -146,7 +147,7 @@ export function volumeSlice(volume: PhantomVolume, z: number): PhantomSlice {
 }
 
 /** Standard normal samples (Box-Muller, both values used) from a uniform stream. */
-function gaussianStream(random: () => number): () => number {
+export function gaussianStream(random: () => number): () => number {
   let spare: number | null = null;
   return () => {
     if (spare !== null) {
