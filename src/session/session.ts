@@ -1,8 +1,8 @@
-// Round-based interactive 3D segmentation (Mem3D's test loop, eval_SAQ.py):
-// annotate a slice with the 2D network (or set a hand-drawn mask), propagate its mask
-// slice by slice in both directions with the memory network until the next annotated
-// slice or the window's end, score every propagated slice with the quality head,
-// recommend the slice to correct next, repeat.
+// Round-based interactive 3D segmentation (Mem3D's test loop, eval_SAQ.py), for one or
+// several structures: annotate a slice with the 2D network (or set a hand-drawn mask),
+// propagate its mask slice by slice in both directions with the memory network until
+// the structure's next annotated or locked slice or the window's end, score every
+// propagated slice with the quality head, recommend the slice to correct next, repeat.
 //
 // Memory rule of the original (STM_inference): for slice t the memory holds the
 // annotated slice, every `memoryEvery`-th propagated slice, and always the slice
@@ -12,24 +12,63 @@
 // original's 100 pixels are at 512x512; the default scales with the frame area
 // (100 * H * W / 512^2: 6.25 at 128x128), so a small frame's object can be trusted.
 //
-// State (masks, per-slice states, slices annotated since the last propagation) is
-// plain data: snapshot() / restore() give undo and make a cancelled step leave the
-// session exactly as it was.
+// Structures (ids 1..N; structure 1 'object' exists from the start, and every
+// `structure` option defaults to 1, so single-structure callers see the session they
+// always had). Each structure has its own annotated / locked / propagated slices and
+// its own memory. Propagation plans each structure's runs as above and walks them in
+// sweeps (propagation-plan.ts): at a slice, all structures whose run covers it are
+// segmented together in one joint step of the original's multi-object scheme, each
+// object reading its own memory (memory.segmentObjects; `segment` when one object is
+// active), and each object memorizes its aggregated foreground next. The label map
+// (structures.ts) sets annotated and locked masks first, then gives every other pixel
+// the argmax over (background, p_1, ..., p_K) of the propagated probabilities: labels
+// never overlap, and propagation never changes a structure's annotated or locked slice.
+// One exception, by the user's own hand: a new annotation of structure s on slice z
+// takes its pixels from the other structures' annotated or locked masks on z (the
+// latest word wins; an annotation that loses pixels is propagated again).
+// With one structure the masks, states, memory calls and their order are exactly the
+// single-structure session's.
+//
+// Undo/redo (history.ts): every user action (annotate, setSliceMask, acceptSlice,
+// add/removeStructure, loadLabels, restore, propagate) is one step, restored from a
+// snapshot of the state before it, bit for bit. Per-slice arrays are never written once
+// made, so snapshots share the slices that did not change; steps and bytes are bounded.
+// A cancelled propagation leaves no step and no trace.
 //
 // Device loss: a propagation that fails for any reason but a cancel (DeviceLostError
 // above all) keeps the masks of the slices it finished and leaves its annotated slices
 // pending. rebind() moves the session onto networks on a new device; the next
-// propagate() skips the runs (one annotated slice, one direction) that had finished and
-// re-runs the interrupted one from its annotated slice, so every slice it recomputes
-// gets the mask an uninterrupted propagation gives (the memory of the interrupted run
-// was on the lost device and is rebuilt, not resumed mid-run).
+// propagate() skips the sweeps that had finished and re-runs the interrupted one from
+// its annotated slices, so every slice it recomputes gets the mask an uninterrupted
+// propagation gives (the memory of the interrupted sweep was on the lost device and is
+// rebuilt, not resumed mid-sweep).
 import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { dice } from '../eval/metrics.ts';
 import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
+import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
 import { asSliceMemory, type MemorySlot, type SliceMemoryNetwork } from './memory.ts';
+import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
+import {
+  checkColor,
+  checkName,
+  computeSliceLabels,
+  defaultColor,
+  isFixed,
+  labelArray,
+  MAX_STRUCTURE_ID,
+  softAggregate,
+  type FixedRecord,
+  type Labels,
+  type Rgb,
+  type SliceRecord,
+  type Structure,
+} from './structures.ts';
+
+export type { Structure, Labels, Rgb } from './structures.ts';
+export type { HistoryLimits } from './history.ts';
 
 /** A stack of 8-bit slices, all width x height. */
 export interface SliceStack {
@@ -45,10 +84,12 @@ export interface SessionOptions {
   /** Default 0.95 and 100 * H * W / 512^2: the original's rule for trusting the quality score, scaled to the frame. */
   qualityConfidence?: number;
   qualityMinPixels?: number;
-  /** Probability above which a propagated pixel is object. Default 0.5 (argmax of two classes). */
+  /** Probability above which a propagated pixel is object. Default 0.5 (argmax of two classes); with several structures it weighs the background (structures.ts). */
   threshold?: number;
   /** The memory network's slice layout; default its own `sliceLayout`, else the engine's. */
   memoryLayout?: SliceLayout;
+  /** Bounds of the undo history (default 50 steps, 256 MiB beyond the current state). */
+  history?: HistoryLimits;
 }
 
 export interface SessionNetworks {
@@ -59,15 +100,21 @@ export interface SessionNetworks {
 export type Strategy = 'quality' | 'uncertainty' | 'oracle' | 'random';
 
 export interface PropagationProgress {
+  /** Joint steps done and in all (one step segments every structure active on a slice). */
   done: number;
   total: number;
   slice: number;
+  /** The structures segmented at this step. */
+  structures: number[];
 }
 
 export interface SliceState {
-  /** 'annotated' (2D network or a mask set by hand), 'propagated', or 'empty' (not reached yet). */
-  source: 'annotated' | 'propagated' | 'empty';
-  /** Quality in [0, 1] (1 for annotated slices and where the rule says so); null before propagation. */
+  /**
+   * 'annotated' (2D network or a mask set by hand), 'locked' (accepted, or read from a
+   * label map), 'propagated', or 'empty' (not reached yet).
+   */
+  source: 'annotated' | 'locked' | 'propagated' | 'empty';
+  /** Quality in [0, 1] (1 for annotated and locked slices and where the rule says so); null before propagation. */
   quality: number | null;
   /** Mean confidence max(p, 1 - p) over the slice's object-ish pixels (p > 0.05); null if none. */
   certainty: number | null;
@@ -75,26 +122,71 @@ export interface SliceState {
   qualityScore?: number | null;
 }
 
-/** Everything the session's results depend on, as copies: restore() brings it back bit for bit. */
+export interface StructureOption {
+  /** The structure's id; default 1. */
+  structure?: number;
+}
+
+export interface RankOptions {
+  /** Rank for this structure only; default: every structure, a slice scoring its lowest over the structures not fixed on it. */
+  structure?: number;
+  /** 'oracle': the true label map (structure ids; with a single structure any non-zero voxel is it), slice-major. */
+  groundTruth?: ArrayLike<number>;
+  seed?: number;
+}
+
+/** A structure of an imported label map: its id (the voxel value), name and colour. */
+export interface LabelDefinition {
+  id: number;
+  name: string;
+  color?: Rgb;
+}
+
+interface StructureSlot {
+  info: Structure;
+  slices: (SliceRecord | undefined)[];
+  /** Fixed slices to propagate from at the next propagate(). */
+  pending: Set<number>;
+}
+
+/** The whole state results depend on; shares its per-slice arrays with the live state and other snapshots. */
+interface SessionState {
+  readonly structures: readonly { readonly info: Structure; readonly slices: readonly (SliceRecord | undefined)[]; readonly pending: readonly number[] }[];
+  readonly labels: readonly Labels[];
+}
+
+/** The session as it was: restore() brings it back bit for bit. */
 export interface SessionSnapshot {
+  /** Every structure's voxels as 1 (0 / 1, slice-major): with one structure, its mask. */
   readonly masks: Uint8Array;
-  readonly states: readonly SliceState[];
-  readonly dirty: readonly number[];
   readonly window: readonly [number, number];
+  /** Opaque: the structures, their slices and pending annotations. */
+  readonly state: unknown;
 }
 
 const QUALITY_PIXELS_AT_512 = 100;
 
+type JointStep = (
+  frame: SliceImage,
+  memories: readonly (readonly MemorySlot[])[],
+) => Promise<{ objects: readonly { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }>;
+
+interface StepResult {
+  probability: Float32Array;
+  foreground: Float32Array;
+  quality: number | null;
+}
+
 export class Interactive3DSession {
-  private masks: Uint8Array;
-  private states: SliceState[];
-  private dirty = new Set<number>();
+  private structs: StructureSlot[] = [];
+  private labels: Labels[];
   private window: [number, number];
-  private readonly opts: Required<Omit<SessionOptions, 'memoryLayout'>>;
+  private readonly opts: Required<Omit<SessionOptions, 'memoryLayout' | 'history'>>;
+  private readonly history: History<SessionState>;
   private memory!: SliceMemoryNetwork;
   private transposeMemory = false;
-  /** Runs that finished in a propagation that then failed: the next propagate() skips them (keys of run()). */
-  private finishedRuns = new Set<string>();
+  /** Sweeps that finished in a propagation that then failed: the next propagate() skips them (Sweep.key). */
+  private finishedSweeps = new Set<string>();
   private propagating = false;
 
   constructor(
@@ -105,19 +197,21 @@ export class Interactive3DSession {
   ) {
     const { width, height, depth } = stack;
     if (!(width > 0 && height > 0 && depth > 0)) throw new RangeError(`session: empty volume ${width}x${height}x${depth}`);
-    const { memoryLayout, ...rest } = options;
+    const { memoryLayout, history, ...rest } = options;
     this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: (QUALITY_PIXELS_AT_512 * width * height) / 512 ** 2, threshold: 0.5, ...rest };
     if (!(Number.isInteger(this.opts.memoryEvery) && this.opts.memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${this.opts.memoryEvery}`);
+    this.history = new History((s) => stateContents(s), history);
     this.bindMemory(rt, networks, memoryLayout);
-    this.masks = new Uint8Array(width * height * depth);
-    this.states = Array.from({ length: depth }, () => ({ source: 'empty', quality: null, certainty: null }));
+    this.structs = [this.newSlot({ id: 1, name: 'object', color: defaultColor(1) })];
+    this.labels = Array.from({ length: depth }, () => labelArray(1, width * height));
     this.window = [0, depth - 1];
   }
 
   /**
    * Moves the session onto other networks (after a DeviceLostError: networks loaded on a
-   * new Runtime). Masks, states, annotations and pending slices stay; the next
-   * propagate() resumes (see the top of this file). The old networks are the caller's.
+   * new Runtime). Structures, masks, states, annotations, pending slices and the undo
+   * history stay; the next propagate() resumes (see the top of this file). The old
+   * networks are the caller's.
    */
   rebind(rt: Runtime | null, networks: SessionNetworks, options: { memoryLayout?: SliceLayout } = {}): void {
     if (this.propagating) throw new Error('rebind: a propagation is running; cancel it or let it fail first');
@@ -125,9 +219,9 @@ export class Interactive3DSession {
     this.networks = networks;
   }
 
-  /** How many slices the next propagate() computes (after a failure: only what is left). */
+  /** How many joint steps the next propagate() computes (after a failure: only what is left). */
   get pendingSlices(): number {
-    return this.pendingRuns().reduce((n, r) => n + r.slices.length, 0);
+    return this.pendingSweeps().reduce((n, s) => n + s.slices.length, 0);
   }
 
   private bindMemory(rt: Runtime | null, networks: SessionNetworks, memoryLayout: SliceLayout | undefined): void {
@@ -141,8 +235,44 @@ export class Interactive3DSession {
     return this.opts.qualityMinPixels;
   }
 
+  // ---- structures ----
+
+  /** The structures, in id order (copies). */
+  get structures(): Structure[] {
+    return this.structs.map((s) => ({ ...s.info, color: [...s.info.color] as unknown as Rgb }));
+  }
+
+  /** A new, empty structure with the lowest free id; one undoable step. */
+  addStructure(name: string, options: { color?: readonly number[] } = {}): Structure {
+    this.checkIdle('addStructure');
+    checkName('addStructure', name);
+    const color = options.color === undefined ? undefined : checkColor('addStructure', options.color);
+    let id = 1;
+    for (const s of this.structs) if (s.info.id === id) id++;
+    if (id > MAX_STRUCTURE_ID) throw new RangeError(`addStructure: a session holds at most ${MAX_STRUCTURE_ID} structures`);
+    const info: Structure = { id, name, color: color ?? defaultColor(id) };
+    this.step(() => {
+      this.structs = [...this.structs, this.newSlot(info)].sort((a, b) => a.info.id - b.info.id);
+      this.fitLabelType();
+    });
+    return { ...info, color: [...info.color] as unknown as Rgb };
+  }
+
+  /** Drops structure `id` and everything it holds; the others keep their slices. One undoable step. */
+  removeStructure(id: number): void {
+    this.checkIdle('removeStructure');
+    const slot = this.slot('removeStructure', id);
+    const touched = slot.slices.flatMap((r, z) => (r ? [z] : []));
+    this.step(() => {
+      this.structs = this.structs.filter((s) => s !== slot);
+      this.relabel(touched);
+      this.fitLabelType();
+    });
+  }
+
+  /** Slices annotated (not locked) by any structure, ascending. */
   get annotatedSlices(): number[] {
-    return this.states.flatMap((s, z) => (s.source === 'annotated' ? [z] : []));
+    return this.allSlices().filter((z) => this.structs.some((s) => s.slices[z]?.source === 'annotated'));
   }
 
   /** The slices taking part: first..last, inclusive. */
@@ -159,103 +289,223 @@ export class Interactive3DSession {
     this.window = [first, last];
   }
 
-  state(z: number): SliceState {
+  state(z: number, structure = 1): SliceState {
     this.checkSlice('state', z);
-    return { ...this.states[z] };
+    const record = this.slot('state', structure).slices[z];
+    if (!record) return { source: 'empty', quality: null, certainty: null };
+    if (record.source !== 'propagated') return { source: record.source, quality: 1, certainty: 1 };
+    return { source: 'propagated', quality: record.quality, certainty: record.certainty, qualityScore: record.qualityScore };
   }
+
+  // ---- snapshots and history ----
 
   snapshot(): SessionSnapshot {
-    return { masks: this.masks.slice(), states: this.states.map((s) => ({ ...s })), dirty: [...this.dirty], window: [...this.window] };
+    const masks = new Uint8Array(this.voxels);
+    const n = this.pixels;
+    this.labels.forEach((l, z) => {
+      for (let i = 0; i < n; i++) masks[z * n + i] = l[i] ? 1 : 0;
+    });
+    return { masks, window: [...this.window], state: this.capture() };
   }
 
+  /** Back to a snapshot of this session, bit for bit (the window too); one undoable step. */
   restore(s: SessionSnapshot): void {
-    if (s.masks.length !== this.masks.length || s.states.length !== this.states.length) throw new RangeError('restore: the snapshot is of another volume');
-    this.masks = s.masks.slice();
-    this.states = s.states.map((x) => ({ ...x }));
-    this.dirty = new Set(s.dirty);
+    this.checkIdle('restore');
+    const state = s.state as SessionState;
+    if (s.masks.length !== this.voxels || !state || state.labels?.length !== this.stack.depth || state.labels[0].length !== this.pixels) throw new RangeError('restore: the snapshot is of another volume');
+    this.step(() => this.apply(state));
     this.window = [s.window[0], s.window[1]];
-    this.finishedRuns.clear();
   }
 
-  /** Runs the 2D network on slice z; the slice keeps that mask and propagation restarts from it. */
-  async annotate(z: number, interaction: Interaction, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  get canUndo(): boolean {
+    return this.history.canUndo;
+  }
+
+  get canRedo(): boolean {
+    return this.history.canRedo;
+  }
+
+  /** Bytes the undo/redo history holds beyond the current state (arrays only it references, 8 bytes per reference). */
+  get historyBytes(): number {
+    return this.history.bytes(this.capture());
+  }
+
+  /** Back to before the last step, bit for bit; false when there is none. */
+  undo(): boolean {
+    this.checkIdle('undo');
+    const state = this.history.undo(this.capture());
+    if (!state) return false;
+    this.apply(state);
+    return true;
+  }
+
+  /** The step undo() took back, again; false when there is none. */
+  redo(): boolean {
+    this.checkIdle('redo');
+    const state = this.history.redo(this.capture());
+    if (!state) return false;
+    this.apply(state);
+    return true;
+  }
+
+  // ---- user actions ----
+
+  /** Runs the 2D network on slice z; the slice keeps that mask for the structure and propagation restarts from it. */
+  async annotate(z: number, interaction: Interaction, options: StructureOption & { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     this.checkWindowSlice('annotate', z);
+    this.checkIdle('annotate');
+    const structure = options.structure ?? 1;
+    this.slot('annotate', structure);
     throwIfAborted(options.signal);
     const image: SliceImage = { width: this.stack.width, height: this.stack.height, data: this.stack.slice(z) };
     const mask = await this.networks.segmenter.segment(image, interaction);
     // The 2D step cannot be interrupted on the GPU; a cancel during it drops its result.
     throwIfAborted(options.signal);
-    this.setAnnotation(z, mask);
+    this.setAnnotation('annotate', z, structure, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
     return mask;
   }
 
-  /** A mask drawn elsewhere (0 / non-zero, width * height, row-major) becomes slice z's annotation, memorized like a 2D result. */
-  setSliceMask(z: number, mask: ArrayLike<number>): void {
+  /**
+   * A mask drawn by hand or elsewhere (0 / non-zero, width * height, row-major) becomes
+   * the structure's annotation of slice z, memorized like a 2D result. One undoable step.
+   */
+  setSliceMask(z: number, mask: ArrayLike<number>, options: StructureOption = {}): void {
     this.checkWindowSlice('setSliceMask', z);
-    const n = this.stack.width * this.stack.height;
+    const n = this.pixels;
     if (mask.length !== n) throw new RangeError(`setSliceMask: mask has ${mask.length} pixels, the slice ${this.stack.width}x${this.stack.height} = ${n}`);
-    this.setAnnotation(z, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
+    this.setAnnotation('setSliceMask', z, options.structure ?? 1, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
+  }
+
+  /** The structure's propagated slice z, as the label map shows it now, becomes locked: propagation never changes it. One undoable step. */
+  acceptSlice(z: number, options: StructureOption = {}): void {
+    this.checkIdle('acceptSlice');
+    this.checkSlice('acceptSlice', z);
+    const structure = options.structure ?? 1;
+    const slot = this.slot('acceptSlice', structure);
+    const record = slot.slices[z];
+    if (record?.source !== 'propagated') throw new RangeError(`acceptSlice: slice ${z} of structure ${structure} is ${record?.source ?? 'empty'}, not propagated`);
+    const mask = Uint8Array.from(this.labels[z], (l) => (l === structure ? 1 : 0));
+    this.step(() => {
+      slot.slices[z] = { source: 'locked', mask, probability: record.probability };
+      this.relabel([z]);
+    });
   }
 
   /**
-   * Propagates from every slice annotated since the last propagation, in both
-   * directions, up to the neighbouring annotated slices or the window's ends. Cancel
-   * with `signal`: the session is restored to how it was before the call. Any other
-   * failure (a lost device) keeps the slices finished so far; a later call resumes.
+   * Replaces every structure with those of a label map (structure ids per voxel,
+   * slice-major in the engine's slice layout, 0 = background): each slice where a
+   * structure has voxels becomes locked for it with exactly those voxels. With
+   * `pending`, the next propagate() propagates each structure from its loaded slices
+   * (a sparse map to complete); by default nothing is propagated from them (a map to
+   * refine). One undoable step.
+   */
+  loadLabels(labels: ArrayLike<number>, structures: readonly LabelDefinition[], options: { pending?: boolean } = {}): void {
+    this.checkIdle('loadLabels');
+    if (labels.length !== this.voxels) throw new RangeError(`loadLabels: the label map has ${labels.length} voxels, the volume ${this.stack.width}x${this.stack.height}x${this.stack.depth} = ${this.voxels}`);
+    const ids = new Set<number>();
+    const infos = structures.map((d) => {
+      if (!(Number.isInteger(d.id) && d.id >= 1 && d.id <= MAX_STRUCTURE_ID)) throw new RangeError(`loadLabels: structure id ${d.id} is not an integer in 1..${MAX_STRUCTURE_ID}`);
+      if (ids.has(d.id)) throw new RangeError(`loadLabels: structure id ${d.id} is defined twice`);
+      ids.add(d.id);
+      return { id: d.id, name: checkName('loadLabels', d.name), color: d.color === undefined ? defaultColor(d.id) : checkColor('loadLabels', d.color) };
+    });
+    for (let i = 0; i < labels.length; i++) {
+      const v = labels[i];
+      if (v !== 0 && !ids.has(v)) throw new RangeError(`loadLabels: voxel ${i} has label ${v}, which is not among the structures (${[...ids].join(', ') || 'none'})`);
+    }
+    const n = this.pixels;
+    const slots = infos.sort((a, b) => a.id - b.id).map((info) => this.newSlot(info));
+    const byId = new Map(slots.map((s) => [s.info.id, s]));
+    for (let z = 0; z < this.stack.depth; z++) {
+      const masks = new Map<number, Uint8Array>();
+      for (let i = 0; i < n; i++) {
+        const v = labels[z * n + i];
+        if (v === 0) continue;
+        let m = masks.get(v);
+        if (!m) masks.set(v, (m = new Uint8Array(n)));
+        m[i] = 1;
+      }
+      for (const [id, mask] of masks) {
+        const slot = byId.get(id)!;
+        slot.slices[z] = { source: 'locked', mask };
+        if (options.pending) slot.pending.add(z);
+      }
+    }
+    this.step(() => {
+      this.structs = slots;
+      this.relabel(this.allSlices());
+    });
+  }
+
+  /**
+   * Propagates every structure from its slices annotated since the last propagation, in
+   * both directions, up to its neighbouring annotated or locked slices or the window's
+   * ends, structures sharing a slice jointly (top of this file). Cancel with `signal`:
+   * the session is exactly as before the call, with no undo step. Any other failure (a
+   * lost device) keeps the slices finished so far (one undo step); a later call resumes.
    */
   async propagate(options: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
     throwIfAborted(options.signal);
     if (this.propagating) throw new Error('propagate: a propagation is already running');
-    const before = this.snapshot();
-    const finishedBefore = new Set(this.finishedRuns);
-    const runs = this.pendingRuns();
-    const total = runs.reduce((n, r) => n + r.slices.length, 0);
+    const before = this.capture();
+    const finishedBefore = new Set(this.finishedSweeps);
+    const sweeps = this.pendingSweeps();
+    const total = sweeps.reduce((n, s) => n + s.slices.length, 0);
     let done = 0;
     this.propagating = true;
     try {
-      for (const run of runs) {
-        await this.propagateRun(run.from, run.slices, (slice) => options.onProgress?.({ done: ++done, total, slice }), options.signal);
-        this.finishedRuns.add(run.key);
+      for (const sweep of sweeps) {
+        await this.propagateSweep(sweep, (slice, structures) => options.onProgress?.({ done: ++done, total, slice, structures }), options.signal);
+        this.finishedSweeps.add(sweep.key);
       }
     } catch (e) {
       if (options.signal?.aborted) {
-        this.restore(before);
-        this.finishedRuns = finishedBefore;
+        this.apply(before);
+        this.finishedSweeps = finishedBefore;
+      } else if (done > 0) {
+        this.history.record(before, this.capture());
       }
       throw e;
     } finally {
       this.propagating = false;
     }
-    for (const z of [...this.dirty]) if (z >= this.window[0] && z <= this.window[1]) this.dirty.delete(z);
-    this.finishedRuns.clear();
+    for (const s of this.structs) for (const z of [...s.pending]) if (z >= this.window[0] && z <= this.window[1]) s.pending.delete(z);
+    this.finishedSweeps.clear();
+    if (total > 0) this.history.record(before, this.capture());
   }
 
-  /** The slice to correct next (see rankSlices); null when every slice in the window is annotated. */
-  recommendSlice(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number | null {
+  // ---- reading results ----
+
+  /** The slice to correct next (see rankSlices); null when every slice in the window is fixed. */
+  recommendSlice(strategy: Strategy, options: RankOptions = {}): number | null {
     return this.rankSlices(strategy, options)[0] ?? null;
   }
 
   /**
-   * Every slice of the window not annotated yet, most in need of correction first:
-   * lowest quality, lowest certainty, lowest Dice against `groundTruth` ('oracle'), or
-   * a seeded shuffle ('random'). Ties keep slice order.
+   * Every slice of the window not annotated or locked yet (for the structure, or for some
+   * structure), most in need of correction first: lowest quality, lowest certainty,
+   * lowest Dice against `groundTruth` ('oracle'), or a seeded shuffle ('random'). Without
+   * `structure` a slice scores the lowest of the structures not fixed on it. Ties keep
+   * slice order.
    */
-  rankSlices(strategy: Strategy, options: { groundTruth?: Uint8Array; seed?: number } = {}): number[] {
+  rankSlices(strategy: Strategy, options: RankOptions = {}): number[] {
+    const slots = options.structure === undefined ? this.structs : [this.slot('rankSlices', options.structure)];
+    const open = (z: number) => slots.filter((s) => !isFixed(s.slices[z]));
     const candidates: number[] = [];
-    for (let z = this.window[0]; z <= this.window[1]; z++) if (this.states[z].source !== 'annotated') candidates.push(z);
-    const by = (score: (z: number) => number) => {
-      const scores = new Map(candidates.map((z) => [z, score(z)]));
+    for (let z = this.window[0]; z <= this.window[1]; z++) if (open(z).length > 0) candidates.push(z);
+    const by = (score: (z: number, s: StructureSlot) => number) => {
+      const scores = new Map(candidates.map((z) => [z, Math.min(...open(z).map((s) => score(z, s)))]));
       return candidates.sort((a, b) => scores.get(a)! - scores.get(b)! || a - b);
     };
     switch (strategy) {
       case 'quality':
-        return by((z) => this.states[z].quality ?? 1);
+        return by((z, s) => this.state(z, s.info.id).quality ?? 1);
       case 'uncertainty':
-        return by((z) => this.states[z].certainty ?? 1);
+        return by((z, s) => this.state(z, s.info.id).certainty ?? 1);
       case 'oracle': {
         const gt = options.groundTruth;
-        if (!gt || gt.length !== this.masks.length) throw new RangeError(`recommendSlice('oracle') needs the ground truth (${this.masks.length} voxels)`);
-        return by((z) => this.sliceDice(z, gt));
+        if (!gt || gt.length !== this.voxels) throw new RangeError(`recommendSlice('oracle') needs the ground truth (${this.voxels} voxels)`);
+        return by((z, s) => this.sliceDice(z, s.info.id, gt));
       }
       case 'random': {
         const rand = seededRandom(options.seed ?? 0);
@@ -266,106 +516,246 @@ export class Interactive3DSession {
     }
   }
 
-  /** The whole volume's mask (0 / 1, slice-major), readable at any time. */
-  volumeMask(): Uint8Array {
-    return this.masks.slice();
+  /** The label map: structure id per voxel, 0 = background (slice-major, engine slice layout); uint8 up to id 255, uint16 above. */
+  labelMap(): Labels {
+    const n = this.pixels;
+    const out = labelArray(this.maxId, this.voxels);
+    this.labels.forEach((l, z) => out.set(l, z * n));
+    return out;
   }
 
-  sliceMask(z: number): Uint8Array {
+  sliceLabels(z: number): Labels {
+    this.checkSlice('sliceLabels', z);
+    return this.labels[z].slice();
+  }
+
+  /** The structure's mask of the whole volume (0 / 1, slice-major), readable at any time. */
+  volumeMask(structure = 1): Uint8Array {
+    this.slot('volumeMask', structure);
+    const n = this.pixels;
+    const out = new Uint8Array(this.voxels);
+    this.labels.forEach((l, z) => {
+      for (let i = 0; i < n; i++) if (l[i] === structure) out[z * n + i] = 1;
+    });
+    return out;
+  }
+
+  sliceMask(z: number, structure = 1): Uint8Array {
     this.checkSlice('sliceMask', z);
-    const n = this.stack.width * this.stack.height;
-    return this.masks.slice(z * n, (z + 1) * n);
+    this.slot('sliceMask', structure);
+    return Uint8Array.from(this.labels[z], (l) => (l === structure ? 1 : 0));
   }
 
-  private setAnnotation(z: number, mask: Uint8Array): void {
-    // A new annotation changes runs' sources or ends: nothing finished earlier is skipped.
-    this.finishedRuns.clear();
-    this.masks.set(mask, z * mask.length);
-    this.states[z] = { source: 'annotated', quality: 1, certainty: 1 };
-    this.dirty.add(z);
+  // ---- internals ----
+
+  private get pixels(): number {
+    return this.stack.width * this.stack.height;
+  }
+
+  private get voxels(): number {
+    return this.pixels * this.stack.depth;
+  }
+
+  private get maxId(): number {
+    return this.structs.reduce((m, s) => Math.max(m, s.info.id), 0);
+  }
+
+  private allSlices(): number[] {
+    return Array.from({ length: this.stack.depth }, (_, z) => z);
+  }
+
+  private newSlot(info: Structure): StructureSlot {
+    return { info, slices: new Array(this.stack.depth).fill(undefined), pending: new Set() };
+  }
+
+  private slot(op: string, id: number): StructureSlot {
+    const s = this.structs.find((x) => x.info.id === id);
+    if (!s) throw new RangeError(`${op}: there is no structure ${id} (structures: ${this.structs.map((x) => x.info.id).join(', ') || 'none'})`);
+    return s;
+  }
+
+  private checkIdle(op: string): void {
+    if (this.propagating) throw new Error(`${op}: a propagation is running; cancel it or wait for it`);
+  }
+
+  /** Runs a change as one undoable step. */
+  private step(change: () => void): void {
+    const before = this.capture();
+    change();
+    // Whatever ran before is no longer what the next propagation would compute.
+    this.finishedSweeps.clear();
+    this.history.record(before, this.capture());
+  }
+
+  private capture(): SessionState {
+    return {
+      structures: this.structs.map((s) => ({ info: s.info, slices: s.slices.slice(), pending: [...s.pending] })),
+      labels: this.labels.slice(),
+    };
+  }
+
+  private apply(state: SessionState): void {
+    this.structs = state.structures.map((s) => ({ info: s.info, slices: s.slices.slice(), pending: new Set(s.pending) }));
+    this.labels = state.labels.slice();
+    this.finishedSweeps.clear();
+  }
+
+  /** Label slices are uint8 while every id fits, uint16 otherwise: recomputed when that changes. */
+  private fitLabelType(): void {
+    const wide = this.maxId > 255;
+    if (wide !== (this.labels[0] instanceof Uint16Array)) this.relabel(this.allSlices());
+  }
+
+  /** Recomputes the label map on slices `zs` from the structures' records. */
+  private relabel(zs: readonly number[]): void {
+    const maxId = this.maxId;
+    for (const z of zs) this.labels[z] = computeSliceLabels(this.structs.map((s) => ({ id: s.info.id, record: s.slices[z] })), this.pixels, this.opts.threshold, maxId);
+  }
+
+  private setAnnotation(op: string, z: number, structure: number, mask: Uint8Array): void {
+    this.checkIdle(op);
+    const slot = this.slot(op, structure);
+    this.step(() => {
+      // The latest word wins: the other structures' fixed masks on z give up these pixels.
+      for (const other of this.structs) {
+        const r = other.slices[z];
+        if (other === slot || !isFixed(r) || !r.mask.some((v, i) => v && mask[i])) continue;
+        const carved = Uint8Array.from(r.mask, (v, i) => (v && !mask[i] ? 1 : 0));
+        other.slices[z] = r.source === 'annotated' ? { source: 'annotated', mask: carved } : { ...r, mask: carved };
+        if (r.source === 'annotated') other.pending.add(z);
+      }
+      slot.slices[z] = { source: 'annotated', mask };
+      slot.pending.add(z);
+      this.relabel([z]);
+    });
   }
 
   /**
    * The original scores slices with fewer than 100 ground-truth pixels (at 512x512) as
    * perfect when choosing the worst (select_poorest_mask): tiny objects are not worth a round.
    */
-  private sliceDice(z: number, gt: Uint8Array): number {
-    const n = this.stack.width * this.stack.height;
-    const g = gt.subarray(z * n, (z + 1) * n);
+  private sliceDice(z: number, structure: number, gt: ArrayLike<number>): number {
+    const n = this.pixels;
+    const single = this.structs.length === 1;
+    const truth = new Uint8Array(n);
     let count = 0;
-    for (const v of g) count += v ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const v = gt[z * n + i];
+      truth[i] = (single ? v !== 0 : v === structure) ? 1 : 0;
+      count += truth[i];
+    }
     if (count < this.opts.qualityMinPixels) return 1;
-    return dice(this.masks.subarray(z * n, (z + 1) * n), g);
+    return dice(this.sliceMask(z, structure), truth);
   }
 
-  /** The runs the next propagate() makes: from each pending annotated slice, both ways, less those finished before a failure. */
-  private pendingRuns(): { from: number; slices: number[]; key: string }[] {
-    return [...this.dirty]
-      .filter((z) => z >= this.window[0] && z <= this.window[1])
-      .sort((a, b) => a - b)
-      .flatMap((z) => [this.run(z, -1), this.run(z, +1)])
-      .filter((r) => r.slices.length > 0 && !this.finishedRuns.has(r.key));
+  /** The sweeps the next propagate() makes, less those finished before a failure. */
+  private pendingSweeps(): Sweep[] {
+    const plan = planSweeps(
+      this.structs.map((s) => ({ id: s.info.id, fixed: (z: number) => isFixed(s.slices[z]), pending: s.pending })),
+      this.window,
+    );
+    return plan.filter((s) => !this.finishedSweeps.has(s.key));
   }
 
-  /**
-   * Slices from annotated slice `from` in direction `dir` up to the next annotated
-   * slice or the window's end. When that neighbour is being re-propagated too, the gap
-   * is split at its middle so each slice takes its mask from the nearer annotation.
-   */
-  private run(from: number, dir: number): { from: number; slices: number[]; key: string } {
-    const [first, last] = this.window;
-    let end = from + dir;
-    while (end >= first && end <= last && this.states[end].source !== 'annotated') end += dir;
-    if (this.dirty.has(end) && end >= first && end <= last) end = dir > 0 ? Math.floor((from + end) / 2) + 1 : Math.floor((from + end) / 2);
-    const slices: number[] = [];
-    for (let z = from + dir; z !== end; z += dir) slices.push(z);
-    // The same source and slices give the same masks: the key of a run finished earlier.
-    return { from, slices, key: `${from}:${slices.join(',')}` };
+  private fixedMask(structure: number, z: number): Uint8Array {
+    const r = this.slot('propagate', structure).slices[z];
+    if (!isFixed(r)) throw new Error(`propagate: slice ${z} of structure ${structure} is not annotated`);
+    return (r as FixedRecord).mask;
   }
 
-  private async propagateRun(from: number, slices: number[], tick: (z: number) => void, signal?: AbortSignal): Promise<void> {
-    const kept: MemorySlot[] = [];
-    let prev: { z: number; mask: Float32Array } = { z: from, mask: Float32Array.from(this.sliceMask(from)) };
+  private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
+    interface Live {
+      kept: MemorySlot[];
+      prev: { z: number; mask: Float32Array };
+      k: number;
+    }
+    const live = new Map<Run, Live>();
     try {
-      for (const [k, z] of slices.entries()) {
+      for (const z of sweep.slices) {
         throwIfAborted(signal);
-        const entry = this.memory.memorize(this.networkFrame(prev.z), this.toNetwork(prev.mask));
-        const memory = [...kept, entry];
-        // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
-        if (k % this.opts.memoryEvery === 0) kept.push(entry);
-        let result;
+        const active = sweep.runs.filter((r) => r.slices.includes(z));
+        const states = active.map((run) => {
+          let st = live.get(run);
+          if (!st) live.set(run, (st = { kept: [], prev: { z: run.from, mask: Float32Array.from(this.fixedMask(run.structure, run.from)) }, k: 0 }));
+          return st;
+        });
+        const entries: MemorySlot[] = [];
+        let results: StepResult[];
         try {
-          result = await this.memory.segment(this.networkFrame(z), memory);
+          const memories = states.map((st) => {
+            const entry = this.memory.memorize(this.networkFrame(st.prev.z), this.toNetwork(st.prev.mask));
+            entries.push(entry);
+            const memory = [...st.kept, entry];
+            // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
+            if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entry);
+            return memory;
+          });
+          results = await this.segmentStep(z, memories);
         } finally {
-          if (!kept.includes(entry)) entry.dispose();
+          for (const [i, entry] of entries.entries()) if (!states[i].kept.includes(entry)) entry.dispose();
         }
-        const foreground = this.fromNetwork(result.foreground);
-        this.store(z, foreground, result.quality);
-        prev = { z, mask: foreground };
-        tick(z);
+        active.forEach((run, i) => {
+          this.store(run.structure, z, results[i]);
+          states[i].prev = { z, mask: results[i].foreground };
+          if (run.slices[run.slices.length - 1] === z) {
+            for (const e of states[i].kept) e.dispose();
+            live.delete(run);
+          }
+        });
+        this.relabel([z]);
+        tick(z, active.map((r) => r.structure));
       }
     } finally {
-      for (const e of kept) e.dispose();
+      for (const st of live.values()) for (const e of st.kept) e.dispose();
     }
   }
 
-  /** Stores the mask, the quality (by the original's rule) and the certainty of slice z. */
-  private store(z: number, foreground: Float32Array, quality: number | null): void {
-    const base = z * foreground.length;
+  /**
+   * One slice for the memories of the active structures (engine layout out): `segment`
+   * for one; the network's joint step for several, or without one, each object alone
+   * and Soft_aggregation on the CPU (the decoder reads each object's memory on its own,
+   * so this is the joint step with the query encoder run once per object).
+   */
+  private async segmentStep(z: number, memories: MemorySlot[][]): Promise<StepResult[]> {
+    const frame = this.networkFrame(z);
+    if (memories.length === 1) {
+      const r = await this.memory.segment(frame, memories[0]);
+      const foreground = this.fromNetwork(r.foreground);
+      return [{ probability: foreground, foreground, quality: r.quality }];
+    }
+    const joint = (this.memory as { segmentObjects?: JointStep }).segmentObjects;
+    if (joint) {
+      const { objects } = await joint.call(this.memory, frame, memories);
+      if (objects.length !== memories.length) throw new RangeError(`memory network returned ${objects.length} objects for ${memories.length}`);
+      return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality }));
+    }
+    const alone: { probability: Float32Array; quality: number | null }[] = [];
+    for (const m of memories) {
+      const r = await this.memory.segment(frame, m);
+      alone.push({ probability: this.fromNetwork(r.foreground), quality: r.quality });
+    }
+    const foregrounds = softAggregate(alone.map((a) => a.probability));
+    return alone.map((a, k) => ({ probability: a.probability, foreground: foregrounds[k], quality: a.quality }));
+  }
+
+  /** Stores the structure's probability, the quality (by the original's rule) and the certainty of slice z. */
+  private store(structure: number, z: number, result: StepResult): void {
+    const { foreground, quality } = result;
     let confident = 0;
     let sure = 0;
     let objectish = 0;
     for (let i = 0; i < foreground.length; i++) {
       const p = foreground[i];
-      this.masks[base + i] = p > this.opts.threshold ? 1 : 0;
       if (p > this.opts.qualityConfidence) confident++;
       if (p > 0.05) {
         objectish++;
         sure += Math.max(p, 1 - p);
       }
     }
-    this.states[z] = {
+    this.slot('propagate', structure).slices[z] = {
       source: 'propagated',
+      // A copy: the record is shared by snapshots and must never change under them.
+      probability: result.probability.slice(),
       quality: quality === null || confident <= this.opts.qualityMinPixels ? 1 : quality,
       certainty: objectish ? sure / objectish : null,
       qualityScore: quality,
@@ -398,6 +788,21 @@ export class Interactive3DSession {
     this.checkSlice(op, z);
     if (z < this.window[0] || z > this.window[1]) throw new RangeError(`${op}: slice ${z} is outside the session's slices ${this.window[0]}..${this.window[1]}`);
   }
+}
+
+/** The arrays a state references (each shared one once) and how many references it holds. */
+function stateContents(s: SessionState): SnapshotContents {
+  const arrays: ArrayBufferView[] = [...s.labels];
+  let references = s.labels.length;
+  for (const st of s.structures) {
+    references += st.slices.length + st.pending.length;
+    for (const r of st.slices) {
+      if (!r) continue;
+      if (r.source !== 'propagated') arrays.push(r.mask);
+      if (r.source !== 'annotated' && r.probability) arrays.push(r.probability);
+    }
+  }
+  return { arrays, references };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
