@@ -1,30 +1,51 @@
 // The package's browser entry: interactive 3D segmentation behind a few calls, for a
 // viewer that draws its own canvas (this repo's web/ page, or one built on NiiVue).
-// A thin adapter over Interactive3DSession: it keeps no masks or states of its own
-// (undo restores session snapshots) and only converts coordinates and layouts.
+// A thin adapter over Interactive3DSession: it keeps no masks, states or history of
+// its own (undo and redo are the session's) and only converts coordinates and layouts.
+//
+// Structures: a session holds named structures with ids 1..N (structure 1 'object'
+// from the start). Every call that reads or changes one structure takes
+// `{ structure }`, default 1, so single-structure code keeps working unchanged.
+// Label maps (labelMap, sliceLabels) hold the structure id per voxel, 0 = background.
 //
 // Coordinates are voxel indices of the volume as stored (src/volume/layout.ts): slice
 // k along the axial axis, points (i, j) with i along the file's first axis. Masks
-// (sliceMask, mask, setSliceMask) are in NIfTI voxel order, the layout NiiVue overlays
-// take: for a slice index i + j * nx, for the volume i + nx * (j + ny * k). getSlice
-// stays the seed's layout for drawing (row i, column j).
+// and label maps (sliceMask, mask, setSliceMask, labelMap, sliceLabels) are in NIfTI
+// voxel order, the layout NiiVue overlays take: for a slice index i + j * nx, for the
+// volume i + nx * (j + ny * k). getSlice stays the seed's layout for drawing (row i,
+// column j).
 import { DeviceLostError, Runtime } from '../src/runtime/runtime.ts';
 import type { IOGNetwork } from '../src/networks/iog/network.ts';
 import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
-import { Interactive3DSession, type PropagationProgress, type SessionSnapshot, type SliceState } from '../src/session/session.ts';
+import { Interactive3DSession, type PropagationProgress, type SliceState, type Structure } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { parseNifti, serializeNifti, sliceShape, SEED_MAPPING, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
-import { pixelFromVoxel, transposeImage, type SliceLayout, type VoxelPoint } from '../src/volume/layout.ts';
+import { pixelFromVoxel, type SliceLayout, type VoxelPoint } from '../src/volume/layout.ts';
+import { decodeLabelMap, encodeLabelMap, stackLabels, unstackLabels, type LabelArray, type Rgb } from '../src/volume/label-map.ts';
 import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
 
-export type { PropagationProgress, SliceState, DownloadProgress, Volume, VoxelPoint, IntensityMapping };
+export type { PropagationProgress, SliceState, Structure, DownloadProgress, Volume, VoxelPoint, IntensityMapping, Rgb };
 /** What every call throws once the GPU device is gone; `recover()` moves the work onto a new one. */
 export { DeviceLostError };
 export { createVolume, getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
 
 type Vec3 = [number, number, number];
+/** Structure ids per voxel, 0 = background: uint8 up to 255 structures, uint16 above. */
+export type Labels = LabelArray;
+/** Which structure a call reads or changes: its id, default 1. */
+export interface StructureOption {
+  structure?: number;
+}
+
+/** A height x width row-major image as its width x height transpose, keeping the array type. */
+function transposeLabels<T extends Labels>(data: T, width: number, height: number): T {
+  if (data.length !== width * height) throw new RangeError(`transpose: ${data.length} values for ${width}x${height}`);
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[x * height + y] = data[y * width + x];
+  return out;
+}
 
 /** Voxel coordinates (fractional) of a world position under the affine: the inverse of its 3x3 part. */
 function voxelFromWorld(affine: Volume['affine'], mm: readonly number[]): Vec3 {
@@ -133,7 +154,6 @@ export async function createSegmenter(options: SegmenterOptions) {
   let segmenter = new IOGSliceSegmenter(rt, networks.iog, cropSize, networks.iogLayout);
 
   let loaded: { info: VolumeInfo; session: Interactive3DSession } | null = null;
-  const history: SessionSnapshot[] = [];
   let disposed = false;
 
   const need = (op: string) => {
@@ -146,8 +166,9 @@ export async function createSegmenter(options: SegmenterOptions) {
     if (!Number.isInteger(z) || z < 0 || z >= info.depth) throw new RangeError(`${op}: slice ${z} is outside the volume (0..${info.depth - 1})`);
   };
   /** Slice image (row i, column j) <-> NIfTI voxel order (i fastest). */
-  const toVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeImage(mask, info.width, info.height);
-  const fromVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeImage(mask, info.height, info.width);
+  const toVoxelOrder = <T extends Labels>(image: T, info: VolumeInfo) => transposeLabels(image, info.width, info.height);
+  const fromVoxelOrder = (mask: Uint8Array, info: VolumeInfo) => transposeLabels(mask, info.height, info.width);
+  const structureOf = (opts: StructureOption) => opts.structure ?? 1;
 
   return {
     get adapter(): string {
@@ -172,12 +193,29 @@ export async function createSegmenter(options: SegmenterOptions) {
       const session = new Interactive3DSession(rt, volumeStack(volume, axis, intensity), { segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
       session.setSliceWindow(first, last);
       loaded = { info, session };
-      history.length = 0;
       return info;
     },
 
-    /** The 2D network on slice z from four extreme points (voxel indices (i, j)); returns the slice's mask in voxel order. */
-    async annotate(z: number, points: readonly VoxelPoint[], opts: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    /** The session's structures, ids ascending (structure 1 'object' exists from the start). */
+    structures(): Structure[] {
+      return need('structures').session.structures.map((s) => ({ ...s, color: [...s.color] as Rgb }));
+    },
+
+    /** A new, empty structure (id one above the highest); one undoable step. */
+    addStructure(name: string, opts: { color?: Rgb } = {}): Structure {
+      return need('addStructure').session.addStructure(name, opts);
+    },
+
+    /** Drops a structure and its voxels (the others keep theirs); one undoable step. */
+    removeStructure(id: number): void {
+      need('removeStructure').session.removeStructure(id);
+    },
+
+    /**
+     * The 2D network on slice z from four extreme points (voxel indices (i, j)) for one
+     * structure (default 1); returns that structure's slice mask in voxel order.
+     */
+    async annotate(z: number, points: readonly VoxelPoint[], opts: { signal?: AbortSignal } & StructureOption = {}): Promise<Uint8Array> {
       const { info, session } = need('annotate');
       checkSlice('annotate', z);
       if (points.length !== 4) throw new RangeError(`annotate: extreme points are four (left, right, top, bottom), got ${points.length}`);
@@ -185,70 +223,124 @@ export async function createSegmenter(options: SegmenterOptions) {
         const [a, b] = p;
         if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) throw new RangeError(`annotate: point (${a}, ${b}) is outside the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
       }
-      const before = session.snapshot();
-      const mask = await session.annotate(z, { kind: 'extreme-points', points: points.map(pixelFromVoxel) }, opts);
-      history.push(before);
+      const mask = await session.annotate(z, { kind: 'extreme-points', points: points.map(pixelFromVoxel) }, { signal: opts.signal, structure: structureOf(opts) });
       return toVoxelOrder(mask, info);
     },
 
-    /** A mask drawn elsewhere (voxel order, 0 / non-zero) becomes slice z's annotation; propagate takes it from there. */
-    setSliceMask(z: number, mask: ArrayLike<number>): void {
+    /**
+     * A mask drawn elsewhere (voxel order, 0 / non-zero: a brush, an eraser, another
+     * tool) becomes the structure's annotation on slice z, memorized like a 2D result;
+     * propagate takes it from there. One undoable step.
+     */
+    setSliceMask(z: number, mask: ArrayLike<number>, opts: StructureOption = {}): void {
       const { info, session } = need('setSliceMask');
       checkSlice('setSliceMask', z);
       if (mask.length !== info.width * info.height) throw new RangeError(`setSliceMask: mask has ${mask.length} voxels, slice ${z} has ${info.width * info.height}`);
-      const before = session.snapshot();
-      session.setSliceMask(z, fromVoxelOrder(Uint8Array.from(mask, (v) => (v ? 1 : 0)), info));
-      history.push(before);
+      session.setSliceMask(z, fromVoxelOrder(Uint8Array.from(mask, (v) => (v ? 1 : 0)), info), { structure: structureOf(opts) });
     },
 
-    /** Propagates from the slices annotated since the last call, in both directions. A cancel leaves everything as it was. */
+    /** A propagated slice of the structure, taken as it is: locked, never overwritten by propagation. One undoable step. */
+    acceptSlice(z: number, opts: StructureOption = {}): void {
+      checkSlice('acceptSlice', z);
+      need('acceptSlice').session.acceptSlice(z, { structure: structureOf(opts) });
+    },
+
+    /** Propagates every structure from the slices annotated since the last call, in both directions. A cancel leaves everything as it was. */
     async propagate(opts: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
       await need('propagate').session.propagate(opts);
     },
 
-    /** Per-slice state over the whole volume (empty outside the session's slices). */
-    states(): SliceState[] {
+    /** Per-slice state of one structure over the whole volume (empty outside the session's slices). */
+    states(opts: StructureOption = {}): SliceState[] {
       const { info, session } = need('states');
-      return Array.from({ length: info.depth }, (_, z) => session.state(z));
+      return Array.from({ length: info.depth }, (_, z) => session.state(z, structureOf(opts)));
     },
 
-    /** The slice to correct next (lowest quality, the session's ranking); null before anything was propagated. */
-    recommend(): number | null {
+    /** The structure's slice to correct next (lowest quality, the session's ranking); null before anything of it was propagated. */
+    recommend(opts: StructureOption = {}): number | null {
       const { info, session } = need('recommend');
-      const propagated = Array.from({ length: info.depth }, (_, z) => session.state(z).source).includes('propagated');
-      return propagated ? session.recommendSlice('quality') : null;
+      const structure = structureOf(opts);
+      const propagated = Array.from({ length: info.depth }, (_, z) => session.state(z, structure).source).includes('propagated');
+      return propagated ? session.recommendSlice('quality', { structure }) : null;
     },
 
-    /** The whole volume's mask in NIfTI voxel order (0 / 1, i fastest): a NiiVue overlay's layout. */
-    mask(): Uint8Array {
+    /** One structure's whole-volume mask in NIfTI voxel order (0 / 1, i fastest): a NiiVue overlay's layout. */
+    mask(opts: StructureOption = {}): Uint8Array {
       const { info, session } = need('mask');
-      return unstackMask(session.volumeMask(), info.volume, info.axis).data;
+      return unstackMask(session.volumeMask(structureOf(opts)), info.volume, info.axis).data;
     },
 
-    /** Slice z's mask in NIfTI voxel order (0 / 1, index i + j * nx). */
-    sliceMask(z: number): Uint8Array {
+    /** One structure's mask of slice z in NIfTI voxel order (0 / 1, index i + j * nx). */
+    sliceMask(z: number, opts: StructureOption = {}): Uint8Array {
       const { info, session } = need('sliceMask');
       checkSlice('sliceMask', z);
-      return toVoxelOrder(session.sliceMask(z), info);
+      return toVoxelOrder(session.sliceMask(z, structureOf(opts)), info);
+    },
+
+    /** The label map (structure id per voxel, 0 = background) in NIfTI voxel order; uint8 up to 255 structures, else uint16. */
+    labelMap(): Labels {
+      const { info, session } = need('labelMap');
+      return unstackLabels(session.labelMap(), info.volume, info.axis);
+    },
+
+    /**
+     * The label map as a gzipped NIfTI with the loaded volume's geometry (uint8, or uint16
+     * above 255 structures) and its sidecar JSON naming and colouring every structure:
+     * save them side by side as NAME.nii.gz and NAME.json.
+     */
+    exportLabelMap(): { nifti: Uint8Array; sidecar: string } {
+      const { info, session } = need('exportLabelMap');
+      return encodeLabelMap(unstackLabels(session.labelMap(), info.volume, info.axis), info.volume, session.structures, { gzip: true });
+    },
+
+    /**
+     * An existing label map (NIfTI bytes, optionally its sidecar JSON's text) to go on
+     * refining: it must be on the loaded volume's grid, or it is refused with a message
+     * naming what differs. Its structures replace the session's; every slice holding a
+     * structure's voxels becomes locked for it. One undoable step. Returns the structures.
+     */
+    importLabelMap(bytes: Uint8Array | ArrayBuffer, sidecar?: string, opts: { name?: string } = {}): Structure[] {
+      const { info, session } = need('importLabelMap');
+      const name = opts.name ?? '<label map>';
+      const map = decodeLabelMap(parseNifti(bytes, name), sidecar === undefined ? undefined : { text: sidecar, source: `${name} sidecar` }, info.volume);
+      session.loadLabels(stackLabels(map.labels, info.volume, info.axis), map.structures);
+      return this.structures();
+    },
+
+    /** Slice z's labels in NIfTI voxel order (index i + j * nx). */
+    sliceLabels(z: number): Labels {
+      const { info, session } = need('sliceLabels');
+      checkSlice('sliceLabels', z);
+      return toVoxelOrder(session.sliceLabels(z), info);
     },
 
     canUndo(): boolean {
-      return history.length > 0;
+      return !!loaded?.session.canUndo;
     },
 
-    /** Back to before the last annotate or setSliceMask, masks and states exactly as they were. */
+    canRedo(): boolean {
+      return !!loaded?.session.canRedo;
+    },
+
+    /** Back to before the last step (annotate, setSliceMask, acceptSlice, add/removeStructure, propagate), exactly as it was. */
     async undo(): Promise<boolean> {
-      const { session } = need('undo');
-      const previous = history.pop();
-      if (!previous) return false;
-      session.restore(previous);
-      return true;
+      return need('undo').session.undo();
     },
 
-    /** The mask as a gzipped NIfTI with the loaded volume's geometry. */
-    exportNifti(): Uint8Array {
+    /** The step undo took back, again. */
+    async redo(): Promise<boolean> {
+      return need('redo').session.redo();
+    },
+
+    /** Bytes the undo/redo history holds. */
+    get historyBytes(): number {
+      return loaded?.session.historyBytes ?? 0;
+    },
+
+    /** One structure's mask (default 1) as a gzipped NIfTI with the loaded volume's geometry. */
+    exportNifti(opts: StructureOption = {}): Uint8Array {
       const { info, session } = need('exportNifti');
-      return serializeNifti(unstackMask(session.volumeMask(), info.volume, info.axis), { gzip: true });
+      return serializeNifti(unstackMask(session.volumeMask(structureOf(opts)), info.volume, info.axis), { gzip: true });
     },
 
     /**
@@ -315,7 +407,6 @@ export async function createSegmenter(options: SegmenterOptions) {
       if (disposed) return;
       disposed = true;
       loaded = null;
-      history.length = 0;
       networks.iog.dispose();
       networks.memory.dispose();
       if (ownsRuntime) rt.destroy();
