@@ -166,11 +166,6 @@ export interface SessionSnapshot {
 
 const QUALITY_PIXELS_AT_512 = 100;
 
-type JointStep = (
-  frame: SliceImage,
-  memories: readonly (readonly MemorySlot[])[],
-) => Promise<{ objects: readonly { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }>;
-
 interface StepResult {
   probability: Float32Array;
   foreground: Float32Array;
@@ -723,9 +718,8 @@ export class Interactive3DSession {
       const foreground = this.fromNetwork(r.foreground);
       return [{ probability: foreground, foreground, quality: r.quality }];
     }
-    const joint = (this.memory as { segmentObjects?: JointStep }).segmentObjects;
-    if (joint) {
-      const { objects } = await joint.call(this.memory, frame, memories);
+    if (this.memory.segmentObjects) {
+      const { objects } = await this.memory.segmentObjects(frame, memories);
       if (objects.length !== memories.length) throw new RangeError(`memory network returned ${objects.length} objects for ${memories.length}`);
       return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality }));
     }
