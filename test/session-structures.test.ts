@@ -74,10 +74,13 @@ const A = maskOf(range(0, 5));
 const B = maskOf(range(5, 9));
 
 // The scripted network tells the objects apart by the annotation their memory starts with.
-// Object 1 predicts pixels 0..5 at 0.8, object 2 pixels 4..8 at 0.7 (plus z / 1000, so every
-// slice's map differs); the aggregated foreground it memorizes next is 0.9 x that.
+// Object 1 predicts pixels 0..5 at 0.8, object 2 pixels 4..8 at 0.7, and pixel 11 is unsure
+// (0.4 and 0.45: the lesion's alone loses to the background, both together lose the background
+// to the lesion); plus z / 1000, so every slice's map differs. The aggregated foreground an
+// object memorizes next is 0.9 x that.
 const object = (memory: readonly Slot[]) => (memory[0].mask.join('') === Array.from(A).join('') ? 1 : 2);
-const P = (z: number, object: number) => Float32Array.from({ length: N }, (_, i) => (object === 1 ? (i < 6 ? 0.8 : 0.1) : i >= 4 && i < 9 ? 0.7 : 0.1) + z / 1000);
+const P = (z: number, object: number) =>
+  Float32Array.from({ length: N }, (_, i) => (i === 11 ? (object === 1 ? 0.4 : 0.45) : object === 1 ? (i < 6 ? 0.8 : 0.1) : i >= 4 && i < 9 ? 0.7 : 0.1) + z / 1000);
 const F = (z: number, object: number) => P(z, object).map((p) => p * 0.9);
 const quality = (z: number, object: number) => (object === 1 ? 0.5 + z / 100 : 0.3 + z / 100);
 const script = (z: number, memory: readonly Slot[]): ObjectOut => ({ probability: P(z, object(memory)), foreground: F(z, object(memory)), quality: quality(z, object(memory)) });
@@ -95,7 +98,7 @@ async function organAndLesion(net: ScriptedMemory, options: SessionOptions = {})
   return s;
 }
 
-const JOINT = [1, 1, 1, 1, 1, 1, 2, 2, 2, 0, 0, 0]; // both propagated: 0..5 organ (0.8 beats 0.7 at 4, 5), 6..8 lesion
+const JOINT = [1, 1, 1, 1, 1, 1, 2, 2, 2, 0, 0, 2]; // both propagated: 0..5 organ (0.8 beats 0.7 at 4, 5), 6..8 and 11 lesion
 const FIXED = [1, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0]; // slice 3 (organ annotated) and 6 (lesion annotated)
 
 test('two structures: each object reads its own memory, both directions, joint steps where the runs share a slice', async () => {
