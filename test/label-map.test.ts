@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
-  checkLabelGeometry, decodeLabelMap, defaultLabel, labelSidecarPath, LABEL_PALETTE, parseLabelSidecar, serializeLabelSidecar,
+  checkLabelGeometry, decodeLabelMap, defaultLabel, labelSidecarPath, parseLabelSidecar, serializeLabelSidecar,
   stackLabels, unstackLabels, type LabelEntry,
 } from '../src/volume/label-map.ts';
+import { defaultColor } from '../src/session/structures.ts';
 import { checkLabelMapOutput, readLabelMap, writeLabelMap } from '../src/volume/label-map-node.ts';
 import { serializeNifti } from '../src/volume/nifti.ts';
 import { readNifti } from '../src/volume/nifti-node.ts';
@@ -139,7 +140,7 @@ function handMadeMap(headerOf: string, datatype: 2 | 4 | 512, values: readonly n
   writeFileSync(path, out);
 }
 
-test('uint8, uint16 and int16 maps on a nibabel header import voxel for voxel; ids without a sidecar get the default palette', () => {
+test('uint8, uint16 and int16 maps on a nibabel header import voxel for voxel; ids without a sidecar get default names and the session\'s colours', () => {
   const volume = readNifti(join(FIXTURES, 'ct_int16.nii.gz'));
   const count = voxelCount(volume.dims);
   for (const [datatype, values] of [[2, pattern(volume.dims, 3, 14)], [512, pattern(volume.dims, 1, 65535)], [4, pattern(volume.dims, 9, 32767)]] as const) {
@@ -153,11 +154,9 @@ test('uint8, uint16 and int16 maps on a nibabel header import voxel for voxel; i
     assert.equal(map.structures.map((s) => s.id), ids);
     for (const s of map.structures) {
       assert.is(s.name, `label ${s.id}`);
-      assert.equal(s.color, LABEL_PALETTE[(s.id - 1) % LABEL_PALETTE.length]);
+      assert.equal(s.color, defaultColor(s.id), 'the colour a session gives that id');
     }
   }
-  assert.equal(defaultLabel(1).color, [255, 0, 0]);
-  assert.equal(defaultLabel(13).color, defaultLabel(1).color, 'the palette cycles');
 });
 
 test("nibabel's own files (float32, as nibabel wrote them) are refused as label maps, with what to do", () => {

@@ -4,11 +4,11 @@
 // before the GPU is touched.
 import { existsSync, statSync } from 'node:fs';
 import { Runtime } from '../runtime/runtime.ts';
-import type { Interactive3DSession, SliceState } from '../session/session.ts';
+import type { Interactive3DSession } from '../session/session.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
 import { defaultIntensity } from '../pretrained/node.ts';
 import { SEED_MAPPING, type IntensityMapping } from '../volume/intensity.ts';
-import { checkLabelEntries, defaultLabel, labelSidecarPath, MAX_LABEL_ID, stackLabels, unstackLabels, type LabelArray, type LabelEntry, type LabelMap } from '../volume/label-map.ts';
+import { checkLabelEntries, defaultLabel, labelSidecarPath, MAX_LABEL_ID, stackLabels, unstackLabels, type LabelEntry, type LabelMap } from '../volume/label-map.ts';
 import { checkLabelMapOutput, labelMapInputs, readLabelMap, writeLabelMap } from '../volume/label-map-node.ts';
 import { pixelFromVoxel, type VoxelPoint } from '../volume/layout.ts';
 import { serializeNifti } from '../volume/nifti.ts';
@@ -32,9 +32,10 @@ a label map: a uint8 NIfTI (uint16 above 255 structures) of ids 1..N with the vo
 geometry, 0 = background, and its sidecar JSON next to it (labels.nii.gz ->
 labels.json: {"labels": {"1": {"name": "liver", "color": [r, g, b]}, ...}}). Labels
 never overlap. --labels starts from an existing label map of this volume (and its
-sidecar, if there): every slice where a structure has voxels is kept as it is (locked)
-and propagation fills the rest; an --object naming one of its structures adds an
-annotation to it, another name adds a structure.
+sidecar, if there): every slice where a structure has voxels is kept as it is (locked);
+an --object naming one of its structures annotates it on another slice and propagates
+up to its locked slices, another name adds a structure; --propagate-labels completes a
+map drawn on a few slices.
 
 Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer,
 NiiVue and nibabel report them: a point is the two voxel axes other than the slice's,
@@ -53,6 +54,8 @@ Refining the tumour of an earlier label map on slice 50 (writes a new map):
   --object N:S:P       a structure: its name, the slice S (0-based, along --axis) and the
                        four extreme points P on it; repeat once per structure
   --labels FILE        a label map of this volume (same grid) to start from; refined with --object
+  --propagate-labels   also propagate each --labels structure from its slices (a map drawn on a
+                       few slices, to complete); by default they are kept as they are
   --out FILE           the mask (uint8 NIfTI with the volume's geometry), or with --object /
                        --labels the label map (its .json is written next to it); never an input
   --overwrite          replace --out (and its .json) if there (refused otherwise)
@@ -71,6 +74,8 @@ const IN_PLANE = ['j,k', 'i,k', 'i,j'] as const;
 export interface SegmentDeps {
   /** The networks to run (tests pass scripted ones). */
   loadNetworks?: LoadNetworks;
+  /** The WebGPU runtime (tests of scripted networks pass one without a device). */
+  createRuntime?: () => Promise<Runtime>;
 }
 
 /** One --object: a structure's name and its extreme points on one slice. */
@@ -89,6 +94,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       points: { type: 'string' },
       object: { type: 'string', multiple: true },
       labels: { type: 'string' },
+      'propagate-labels': { type: 'boolean', default: false },
       out: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
       axis: { type: 'string', default: 'axial' },
@@ -124,6 +130,10 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     checkDistinctNames(objects);
     if (labelsIn === '') throw new UsageError('--labels is empty');
     if (labelsIn !== undefined && !/\.nii(\.gz)?$/.test(labelsIn)) throw new UsageError(`--labels must end in .nii or .nii.gz, got '${labelsIn}'`);
+    if (values['propagate-labels'] && labelsIn === undefined) throw new UsageError('--propagate-labels needs --labels');
+    if (labelsIn !== undefined && objects.length === 0 && !values['propagate-labels']) {
+      throw new UsageError('--labels alone changes nothing: add --object NAME:SLICE:POINTS, or --propagate-labels to complete the map from its slices');
+    }
     const axis = values.axis as AxisName;
     if (!AXES.includes(axis)) throw new UsageError(`--axis must be axial, coronal or sagittal, got '${axis}'`);
     const chosen = intensityOf(values.intensity, values.window);
@@ -157,7 +167,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     printPlan(io, plan);
     io.log(`intensity: ${mapping === 'raw' ? 'raw 8-bit voxels' : mapping.kind === 'window' ? `CT window level ${mapping.level}, width ${mapping.width}` : 'per-slice min-max'}`);
     const stack = volumeStack(volume, axis, mapping);
-    const rt = await Runtime.create();
+    const rt = await (deps.createRuntime ?? Runtime.create)();
     try {
       io.error(`adapter: ${rt.describe()}`);
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
@@ -165,7 +175,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
         const session = newSession(rt, stack, networks);
         const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, t0: performance.now() };
         if (single) await segmentOne(session, single, run);
-        else await segmentStructures(session as StructureSession, objects, structures, imported, run);
+        else await segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run);
       } finally {
         networks.dispose();
       }
@@ -205,25 +215,16 @@ async function segmentOne(session: Interactive3DSession, { slice, points }: { sl
   io.log(`wrote ${out} (${seconds(run)}); lowest-quality slice: ${worst ?? 'none'}${quality}`);
 }
 
-/** The multi-structure session API (issue 15's contract for src/session/session.ts). */
-type StructureSession = Interactive3DSession & {
-  readonly structures: readonly LabelEntry[];
-  loadLabels(labels: LabelArray, structures: readonly LabelEntry[]): void;
-  annotate(z: number, interaction: Parameters<Interactive3DSession['annotate']>[1], options: { structure?: number }): Promise<Uint8Array>;
-  labelMap(): LabelArray;
-  recommendSlice(strategy: 'quality', options: { structure?: number }): number | null;
-  state(z: number, structure?: number): SliceState;
-};
-
 /**
  * --object / --labels: the imported structures (locked where they have voxels) and
  * one new structure per new name, annotated, propagated together, written as a label
  * map and its sidecar.
  */
-async function segmentStructures(session: StructureSession, objects: readonly ObjectFlag[], structures: readonly LabelEntry[], imported: LabelMap | undefined, run: RunContext): Promise<void> {
+async function segmentStructures(session: Interactive3DSession, objects: readonly ObjectFlag[], structures: readonly LabelEntry[], imported: LabelMap | undefined, propagateImported: boolean, run: RunContext): Promise<void> {
   const { io, volume, axis, shape } = run;
-  const blank = () => new (structures.some((s) => s.id > 255) ? Uint16Array : Uint8Array)(volume.data.length);
-  session.loadLabels(stackLabels(imported?.labels ?? blank(), volume, axis), structures);
+  // Also without --labels: the structures replace the session's default one, with their ids.
+  const labels = imported ? stackLabels(imported.labels, volume, axis) : new Uint8Array(volume.data.length);
+  session.loadLabels(labels, structures, { pending: propagateImported });
   if (imported) io.log(`${imported.structures.length} structure(s) from the label map: ${imported.structures.map((s) => `${s.id} ${s.name}`).join(', ')}`);
   const idOf = new Map(structures.map((s) => [s.name, s.id]));
   for (const o of objects) {
@@ -234,10 +235,10 @@ async function segmentStructures(session: StructureSession, objects: readonly Ob
   }
   const bar = new ProgressBar('propagating', io);
   await session.propagate({ onProgress: (p) => bar.update(p.done, p.total, `slice ${p.slice}`) });
-  const labels = unstackLabels(session.labelMap(), volume, axis);
-  writeLabelMap(run.out, labels, volume, session.structures, { inputs: run.inputs, overwrite: run.overwrite });
+  const result = unstackLabels(session.labelMap(), volume, axis);
+  writeLabelMap(run.out, result, volume, session.structures, { inputs: run.inputs, overwrite: run.overwrite });
   const counts = new Map<number, number>();
-  for (const v of labels) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  for (const v of result) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
   for (const s of session.structures) {
     const worst = session.recommendSlice('quality', { structure: s.id });
     const quality = worst === null ? '' : ` (quality ${session.state(worst, s.id).quality?.toFixed(3)})`;

@@ -6,4 +6,4 @@ export { getSlice, setSlice, sliceShape, resolveAxis, anatomicalAxes, type Axis,
 export { intensityToUint8, sliceToUint8, roundHalfEven, SEED_MAPPING, type IntensityMapping } from './intensity.ts';
 export { decodeLabelPng, encodeGrayPng, encodeMaskPng } from './png-codec.ts';
 export { seedLayout, parseCaseList, sortSliceFiles, stackSlices, foregroundOf, type PngLayout, type Foreground } from './png-dataset.ts';
-export { encodeLabelMap, decodeLabelMap, labelMapVolume, checkLabelGeometry, parseLabelSidecar, serializeLabelSidecar, labelSidecarPath, stackLabels, unstackLabels, defaultLabel, LABEL_PALETTE, MAX_LABEL_ID, type LabelArray, type LabelEntry, type LabelMap, type Rgb } from './label-map.ts';
+export { encodeLabelMap, decodeLabelMap, labelMapVolume, checkLabelGeometry, parseLabelSidecar, serializeLabelSidecar, labelSidecarPath, stackLabels, unstackLabels, defaultLabel, MAX_LABEL_ID, type LabelArray, type LabelEntry, type LabelMap, type Rgb } from './label-map.ts';

@@ -12,16 +12,14 @@ import { serializeNifti } from './nifti.ts';
 import { defaultHeader, maskHeader, type NiftiHeader } from './nifti-header.ts';
 import { getSlice, setSlice, sliceShape, type Axis } from './slice.ts';
 import { createVolume, voxelCount, voxelType, VolumeError, type Volume } from './volume.ts';
+import { defaultColor, MAX_STRUCTURE_ID, type Labels, type Rgb, type Structure } from '../session/structures.ts';
 
-export type LabelArray = Uint8Array | Uint16Array;
-export type Rgb = readonly [number, number, number];
+/** Structure ids per voxel, 0 = background: uint8 up to id 255, uint16 above (the session's label maps). */
+export type LabelArray = Labels;
+export type { Rgb };
 
-/** One structure of a label map: the session's Structure has the same fields. */
-export interface LabelEntry {
-  readonly id: number;
-  readonly name: string;
-  readonly color: Rgb;
-}
+/** One structure of a label map: the session's Structure (id, name, colour). */
+export type LabelEntry = Structure;
 
 /** A label map read back: ids per voxel (volume order) and every structure it names, ascending by id. */
 export interface LabelMap {
@@ -29,25 +27,16 @@ export interface LabelMap {
   readonly structures: LabelEntry[];
 }
 
-export const MAX_LABEL_ID = 65535;
+export const MAX_LABEL_ID = MAX_STRUCTURE_ID;
 /** nifti1.h's NIFTI_INTENT_LABEL: the voxel values are indices into a label table. */
 export const NIFTI_INTENT_LABEL = 1002;
 const MAX_NAME_LENGTH = 200;
 /** A sidecar of 65535 entries with long names is a few MB; more is not a label table. */
 export const MAX_SIDECAR_BYTES = 16 * 2 ** 20;
 
-/**
- * Default colours, by id (cycled): ITK-SNAP's first label colours, so a map opened
- * there without our sidecar looks the same.
- */
-export const LABEL_PALETTE: readonly Rgb[] = [
-  [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255],
-  [255, 239, 213], [0, 0, 205], [205, 133, 63], [210, 180, 140], [102, 205, 170], [0, 0, 128],
-];
-
-/** The name and colour of an id the sidecar does not list (or when there is no sidecar). */
+/** The name and colour of an id the sidecar does not list (or when there is no sidecar): the session's colour for that id. */
 export function defaultLabel(id: number): LabelEntry {
-  return { id, name: `label ${id}`, color: LABEL_PALETTE[(id - 1) % LABEL_PALETTE.length] };
+  return { id, name: `label ${id}`, color: defaultColor(id) };
 }
 
 /** The sidecar's path: the label map's name with .nii / .nii.gz replaced by .json. */
