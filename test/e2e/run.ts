@@ -47,7 +47,7 @@ const WITH_2D = process.env.E2E_2D === '1' || process.env.MEM3D_TEST_TIER === 'f
 // slices: the trained memory network reaches 0.958 volume Dice on this example in
 // PyTorch from one ground-truth slice (../shared/weights/qamn-phantom/README.md), and
 // CI holds the Node demo's round 1 to its measured value minus 0.05
-// (test/demo-dice.test.ts, ROUND1_MEASURED). Here the annotation is the 2D network's
+// (test/demo-dice.test.ts, ROUND1_MEASURED in test/_lib/demo-rounds.ts). Here the annotation is the 2D network's
 // and the slices are the annotated one and its two neighbours, which propagation gets
 // best; 0.85 leaves the same kind of margin below 0.9-0.95.
 const MIN_DICE_2D = 0.9;
@@ -211,6 +211,11 @@ async function run(page: Page, url: string): Promise<void> {
     `${exportedData.reduce((a, b) => a + b, 0)} voxels`,
   );
 
+  // The session's history holds two steps here: the propagation, then the slice mask.
+  await page.click('#undo');
+  await waitFor(page, 'undo', (s) => s.status === 'ready' && !s.busy, 60_000);
+  const firstUndo = await page.evaluate(() => window.__mem3d.segmenter!.states().map((s) => s.source));
+  check(`the first undo takes the propagation back: slice ${SLICE} annotated, the others empty`, firstUndo.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), firstUndo.join());
   await page.click('#undo');
   await waitFor(page, 'undo', (s) => s.status === 'ready' && !s.busy, 60_000);
   const undone = await page.evaluate(() => {
