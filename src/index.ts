@@ -16,7 +16,7 @@ export { serializeSafetensors, serializeShardedSafetensors } from './io/safetens
 export { decodeGrayPng, type GrayImage } from './io/png.ts';
 export { IOGNetwork, IOG_OUTPUT_SIZE } from './networks/iog/network.ts';
 export * from './interaction/index.ts';
-export { Interactive3DSession, type SliceStack, type SessionOptions, type Strategy, type SliceState, type PropagationProgress } from './session/session.ts';
+export { Interactive3DSession, type SliceStack, type SessionOptions, type Strategy, type SliceState, type PropagationProgress, type Structure, type LabelDefinition, type SessionSnapshot, type HistoryLimits } from './session/session.ts';
 export { IOGSliceSegmenter, type SliceSegmenter } from './session/slice-segmenter.ts';
 export { runRobotRounds, type RoundResult } from './session/evaluate.ts';
 export { dice, overlap, pearson } from './eval/metrics.ts';
