@@ -15,7 +15,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: async (argv, io) => (await import('./eval.ts')).demoCommand(argv, io),
   },
   segment: {
-    summary: 'segment a NIfTI volume from extreme points (voxel indices) on one slice, write the mask',
+    summary: 'segment a NIfTI volume from extreme points (voxel indices): a mask, or a label map of several structures',
     run: async (argv, io) => (await import('./segment.ts')).segmentCommand(argv, io),
   },
   eval: {
