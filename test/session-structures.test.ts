@@ -5,6 +5,7 @@
 // loadLabels, and undo/redo restoring bit-identical state within the history's bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DeviceLostError } from '../src/runtime/runtime.ts';
 import type { MemorySlot, SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession, type SessionOptions, type SliceStack } from '../src/session/session.ts';
 import type { SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
@@ -396,6 +397,35 @@ test('without a joint step the network segments each object alone and the sessio
   assert.ok(organAt2, 'the organ memorized its aggregated slice 2');
   organAt2!.mask.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `pixel ${i}: ${v} vs ${expected[i]}`));
   assert.equal(Array.from(s.sliceLabels(1)), JOINT);
+});
+
+test('a device lost in the middle of a joint sweep: the finished sweep is kept, rebind + propagate recompute only the interrupted one', async () => {
+  const reference = await organAndLesion(new ScriptedMemory(script));
+  const lossy = new ScriptedMemory(script);
+  let calls = 0;
+  const lose = () => {
+    // Call 10: the first joint step of the upward sweep (slice 7), after the whole downward sweep.
+    if (++calls === 10) throw new DeviceLostError('destroyed', 'scripted', 'segmentObjects');
+  };
+  const [segment, segmentObjects] = [lossy.segment.bind(lossy), lossy.segmentObjects!];
+  lossy.segment = async (f, m) => (lose(), segment(f, m));
+  lossy.segmentObjects = async (f, m) => (lose(), segmentObjects(f, m));
+  const s = session(lossy, 12);
+  s.addStructure('lesion');
+  s.setSliceMask(3, A);
+  s.setSliceMask(6, B, { structure: 2 });
+  const err = await s.propagate().then(() => null, (e: unknown) => e);
+  assert.instance(err, DeviceLostError);
+  assert.is(lossy.live, 0, 'the failed sweep disposed its memory');
+  for (const z of [0, 1, 2]) assert.equal(s.sliceLabels(z), reference.sliceLabels(z), `slice ${z} finished before the loss`);
+  assert.is(s.pendingSlices, 8, 'the upward sweep, 4..11, is left');
+  const fresh = new ScriptedMemory(script);
+  s.rebind(null, { segmenter: NO_2D, memory: fresh });
+  await s.propagate();
+  assert.equal(callsOf(fresh), ['4: [3]', '5: [3,4]', '6: [3,5]', '7 joint: [3,6] [6]', '8 joint: [3,7] [6,7]', '9 joint: [3,8] [6,8]', '10 joint: [3,8,9] [6,9]', '11 joint: [3,8,10] [6,10]']);
+  assert.equal(s.labelMap(), reference.labelMap());
+  for (let z = 0; z < 12; z++) for (const id of [1, 2]) assert.equal(s.state(z, id), reference.state(z, id));
+  assert.is(s.pendingSlices, 0);
 });
 
 test('structures: names and colours are checked; the default structure 1 is the single-structure session', () => {
