@@ -177,6 +177,14 @@ test('two --object flags: one label map with both ids where the scene has them, 
   assert.match(r.log, /wrote .*labels\.nii\.gz and .*labels\.json/);
 });
 
+test('--axis coronal: points (i,k) on coronal slices j, the same label map back in file order', async () => {
+  const { dir, input } = setup();
+  const out = join(dir, 'coronal.nii.gz');
+  const r = await segment([input, '--axis', 'coronal', '--object', 'organ:6:4,2;13,2;9,0;9,5', '--object', 'lesion:20:22,2;33,2;28,1;28,4', '--intensity', 'raw', '--out', out]);
+  assert.is(r.code, 0, r.log);
+  assert.equal(Array.from(readLabelMap(out, readNifti(input)).labels), sceneLabels());
+});
+
 test('--labels: imported structures kept (names, colours, voxels), an --object adds one', async () => {
   const { dir, input } = setup();
   const volume = readNifti(input);

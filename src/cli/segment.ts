@@ -83,8 +83,6 @@ interface ObjectFlag {
   name: string;
   slice: number;
   points: VoxelPoint[];
-  /** The flag as given, for messages. */
-  flag: string;
 }
 
 export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: SegmentDeps = {}): Promise<number> {
@@ -261,7 +259,7 @@ function objectFlag(flag: string): ObjectFlag {
   const slice = integer(`object ${name}: slice`, m[2], 0)!;
   const points = voxelPoints(`object ${name}: points`, m[3]);
   if (points.length !== 4) throw new UsageError(`--object ${name}: needs exactly the 4 extreme points, got ${points.length}`);
-  return { name, slice, points, flag };
+  return { name, slice, points };
 }
 
 function checkDistinctNames(objects: readonly ObjectFlag[]): void {
