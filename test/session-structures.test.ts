@@ -220,6 +220,8 @@ test('undo and redo restore bit-identical state; a new step clears redo; a cance
       pending: s.pendingSlices,
       annotated: s.annotatedSlices,
     });
+  // The whole internal state too (every stored probability, mask, quality and pending slice).
+  const states = [s.snapshot().state];
   const prints = [fingerprint()];
   const actions: (() => unknown)[] = [
     () => s.setSliceMask(3, A),
@@ -235,18 +237,21 @@ test('undo and redo restore bit-identical state; a new step clears redo; a cance
   for (const act of actions) {
     await act();
     prints.push(fingerprint());
+    states.push(s.snapshot().state);
     if (prints.length === 5) first = { calls: callsOf(net), masks: net.memorized.map((m) => m.mask.join()) };
   }
   assert.is(new Set(prints).size, prints.length, 'every action changed the state');
   for (let i = prints.length - 2; i >= 0; i--) {
     assert.ok(s.undo());
     assert.is(fingerprint(), prints[i], `undo back to after action ${i}`);
+    assert.equal(s.snapshot().state, states[i], `undo: the whole state after action ${i}`);
   }
   assert.not.ok(s.undo(), 'nothing left to undo');
   assert.not.ok(s.canUndo);
   for (let i = 1; i < prints.length; i++) {
     assert.ok(s.redo());
     assert.is(fingerprint(), prints[i], `redo to after action ${i}`);
+    assert.equal(s.snapshot().state, states[i], `redo: the whole state after action ${i}`);
   }
   assert.not.ok(s.canRedo);
   // Back to before the first propagation: propagating again makes exactly the same calls with the
@@ -258,6 +263,7 @@ test('undo and redo restore bit-identical state; a new step clears redo; a cance
   await s.propagate();
   assert.equal({ calls: callsOf(net), masks: net.memorized.map((m) => m.mask.join()) }, first);
   assert.is(fingerprint(), prints[4]);
+  assert.equal(s.snapshot().state, states[4], 'propagating again stores the same probabilities');
   assert.not.ok(s.canRedo, 'a new step clears redo');
   // A cancelled propagation: no step, nothing changed.
   s.setSliceMask(9, A);
