@@ -16,8 +16,9 @@ import {
 import { defaultColor } from '../src/session/structures.ts';
 import { checkLabelMapOutput, readLabelMap, writeLabelMap } from '../src/volume/label-map-node.ts';
 import { serializeNifti } from '../src/volume/nifti.ts';
+import { defaultHeader } from '../src/volume/nifti-header.ts';
 import { readNifti } from '../src/volume/nifti-node.ts';
-import { createVolume, voxelCount, type Volume } from '../src/volume/volume.ts';
+import { createVolume, diagonalAffine, voxelCount, type Volume } from '../src/volume/volume.ts';
 
 const FIXTURES = new URL('./fixtures/nibabel/', import.meta.url).pathname;
 const TMP = mkdtempSync(join(tmpdir(), 'mem3d-labels-'));
@@ -96,6 +97,25 @@ for (const name of ['ct_int16.nii.gz', 'kits.nii.gz', 'rot_q.nii', 'ct_slope.nii
     assert.equal(map.structures, [LIVER, TUMOUR]);
   });
 }
+
+test('a header with both qform and sform (different codes), qfac -1 and units: all kept in the label map', () => {
+  const dims = [5, 4, 3] as const;
+  const header = {
+    ...defaultHeader(dims, [0.9, 0.8, 3], diagonalAffine([0.9, 0.8, 3])),
+    xyzt_units: 10, pixdim: [-1, 0.9, 0.8, 3, 0, 0, 0, 0], qform_code: 1, quatern_b: 0, quatern_c: 0, quatern_d: Math.SQRT1_2,
+    qoffset_x: 4, qoffset_y: -2, qoffset_z: 9, sform_code: 2, srow_x: [0, -0.8, 0, 4], srow_y: [0.9, 0, 0, -2], srow_z: [0, 0, -3, 9],
+  };
+  const input = join(TMP, 'both.nii');
+  writeFileSync(input, serializeNifti(createVolume({ dims, data: new Int16Array(60), spacing: [0.9, 0.8, 3], header, source: input })));
+  const volume = readNifti(input);
+  const out = fresh();
+  writeLabelMap(out, Uint8Array.from(pattern(dims, 1, 2)), volume, [LIVER, TUMOUR], { inputs: [], overwrite: false });
+  const written = geometryFields(fileBytes(out));
+  assert.equal(written, geometryFields(fileBytes(input)));
+  assert.is(written.xyzt_units, 10);
+  assert.is(written.pixdim[0], -1);
+  assert.equal([written.qform_code, written.sform_code], [1, 2]);
+});
 
 test('ids above 255 make a uint16 map; round trip voxel for voxel with the sidecar', () => {
   const volume = readNifti(join(FIXTURES, 'ct_int16.nii.gz'));
