@@ -60,7 +60,6 @@ import {
   labelArray,
   MAX_STRUCTURE_ID,
   softAggregate,
-  type FixedRecord,
   type Labels,
   type Rgb,
   type SliceRecord,
@@ -655,7 +654,7 @@ export class Interactive3DSession {
   private fixedMask(structure: number, z: number): Uint8Array {
     const r = this.slot('propagate', structure).slices[z];
     if (!isFixed(r)) throw new Error(`propagate: slice ${z} of structure ${structure} is not annotated`);
-    return (r as FixedRecord).mask;
+    return r.mask;
   }
 
   private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
