@@ -4,7 +4,10 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { EXAMPLE_ORGAN_PHANTOM } from '../src/phantom/example.ts';
 import { LESION_LABEL, ORGAN_LABEL, phantomOrganVolume, structureMask } from '../src/phantom/organ.ts';
+import { readLabelMap } from '../src/volume/label-map-node.ts';
+import { readNifti } from '../src/volume/nifti-node.ts';
 import { phantomSlice, phantomVolume } from '../src/phantom/phantom.ts';
 
 const sha256 = (...parts: Uint8Array[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
@@ -96,6 +99,22 @@ test('a one-slice volume holds the organ and the lesion\'s full cross-section', 
 test('bad sizes are refused with a RangeError naming the parameter', () => {
   assert.throws(() => phantomOrganVolume({ seed: 0, width: 0 }), (e: Error) => e instanceof RangeError && /width/.test(e.message));
   assert.throws(() => phantomOrganVolume({ seed: 0, depth: 2.5 }), (e: Error) => e instanceof RangeError && /depth/.test(e.message));
+});
+
+test('examples/phantom-organ holds the generator volume and its label map with names, voxel for voxel', () => {
+  const dir = new URL('../examples/phantom-organ/', import.meta.url).pathname;
+  const { width, height, depth } = EXAMPLE_ORGAN_PHANTOM;
+  const v = phantomOrganVolume(EXAMPLE_ORGAN_PHANTOM);
+  const image = readNifti(`${dir}image.nii.gz`);
+  assert.equal([...image.dims], [width, height, depth]);
+  assert.equal([...image.spacing], [v.spacing.x, v.spacing.y, v.spacing.z].map(Math.fround), "spacing (float32 in NIfTI)");
+  const map = readLabelMap(`${dir}labels.nii.gz`, image);
+  for (const [name, expected, got] of [['image', v.image, image.data], ['labels', v.labels, map.labels]] as const) {
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++) if (got[i] !== expected[i]) differ++;
+    assert.is(differ, 0, `${name}: ${differ} voxels differ from the generator (run tools/make-example.ts)`);
+  }
+  assert.equal(map.structures.map((s) => [s.id, s.name]), [[1, 'organ'], [2, 'lesion']]);
 });
 
 /** Runs of true values in positions 0..n-1. */
