@@ -301,8 +301,13 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const undone = await session(page);
   check('Ctrl+Z undoes the slice mask; Export disabled again; the points stay', JSON.stringify(undone) === JSON.stringify(empty) && (await disabled(page, 'export')) && s.points[SLICE]?.length === 4, JSON.stringify(undone));
 
-  if (!process.env.VIEWER_FULL) return;
-  // The 2D step (over a minute on SwiftShader, most of it compiling pipelines): cancel, then a full run.
+  if (process.env.VIEWER_FULL) await partBFull(page, SLICE, empty);
+  await structuresAndBrush(page);
+}
+
+/** The 2D step (over a minute on SwiftShader, most of it compiling pipelines): cancel, then a full run. */
+async function partBFull(page: Page, SLICE: number, empty: Awaited<ReturnType<typeof session>>): Promise<void> {
+  let s: Awaited<ReturnType<typeof state>>;
   await page.keyboard.press('Enter');
   await waitFor(page, 'the 2D step starting', (s) => s.status === 'busy' && s.step?.stage === '2D network', 10_000);
   await page.keyboard.press('Escape');
@@ -319,6 +324,140 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
     check('segment + propagate fill the session and recommend a slice', /propagated/.test(s.message) && (await page.locator('#recommend').innerText()) !== '', s.message);
   }
   await shot(page, 'segmented');
+}
+
+/** Voxels (i, j) of a 128 x 128 slice that a predicate holds for, as a voxel-order 0/1 array (i + 128 * j). */
+const voxelsWhere = (f: (i: number, j: number) => boolean) => Array.from({ length: 128 * 128 }, (_, v) => (f(v % 128, Math.floor(v / 128)) ? 1 : 0));
+/** The brush's disc, written out here: voxel centres within r of the centre. */
+const disc = (ci: number, cj: number, r: number) => (i: number, j: number) => (i - ci) ** 2 + (j - cj) ** 2 <= r * r;
+const differing = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).filter((x, n) => x !== b[n]).length;
+
+/**
+ * What the slice canvas shows at the centre of every voxel (i, j) of the current slice,
+ * in voxel order: 'r' red (structure 1's colour blended in), 'b' blue (structure 2's),
+ * 'g' grey (no overlay), '?' anything else.
+ */
+const shownColours = (page: Page) => page.evaluate(() => {
+  const c = document.getElementById('slice') as HTMLCanvasElement;
+  const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  let out = '';
+  for (let j = 0; j < 128; j++) {
+    for (let i = 0; i < 128; i++) {
+      const p = window.__mem3d.canvasPoint(i, j);
+      const o = (Math.floor(p.y) * c.width + Math.floor(p.x)) * 4;
+      const [r, g, b] = [px[o], px[o + 1], px[o + 2]];
+      out += r - g > 50 && Math.abs(g - b) <= 1 ? 'r' : b - r > 50 ? 'b' : r === g && g === b ? 'g' : '?';
+    }
+  }
+  return out;
+});
+/** The session's labels of slice z in voxel order, as the embedding API returns them. */
+const apiLabels = (page: Page, z: number) => page.evaluate((z) => Array.from(window.__mem3d.segmenter!.sliceLabels(z)), z);
+const voxelsShown = (shown: string, kind: string) => Array.from(shown, (c) => (c === kind ? 1 : 0));
+
+/** Drags the mouse from voxel to voxel on the slice canvas, through intermediate positions. */
+async function dragVoxels(page: Page, from: [number, number], to: [number, number]): Promise<void> {
+  const box = (await page.locator('#slice').boundingBox())!;
+  const a = await canvasPoint(page, ...from);
+  const b = await canvasPoint(page, ...to);
+  await page.mouse.move(box.x + a.x, box.y + a.y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + b.x, box.y + b.y, { steps: 6 });
+  await page.mouse.up();
+}
+
+/**
+ * Structures, brush, eraser, undo/redo and the label map's export, through the page as a
+ * person uses them; no network step runs (the brush sets masks by hand). Each check is
+ * relative to the slice's labels before it, so it holds after VIEWER_FULL's segmenting too.
+ */
+async function structuresAndBrush(page: Page): Promise<void> {
+  const t0 = Date.now();
+  await page.keyboard.press('ArrowUp');
+  const z = (await state(page)).slice;
+  const before = await apiLabels(page, z);
+  await page.keyboard.press('b');
+  await page.keyboard.press('[');
+  let ui = await page.evaluate(() => ({ tool: window.__mem3d.tool, radius: window.__mem3d.brushRadius, active: window.__mem3d.active }));
+  check('B picks the brush, [ makes it smaller (radius 3 -> 2); structure 1 is active', ui.tool === 'brush' && ui.radius === 2 && ui.active === 1, JSON.stringify(ui));
+
+  // One click: a disc of radius 2 around voxel (40, 70), through the radiological display (i grows leftwards).
+  await clickVoxel(page, 40, 70);
+  const dot = voxelsWhere(disc(40, 70, 2));
+  let labels = await apiLabels(page, z);
+  const want1 = before.map((l, v) => (dot[v] ? 1 : l === 1 ? 1 : 0));
+  check('a brush click sets structure 1 on exactly the 13 voxels within radius 2 of the voxel clicked', differing(labels.map((l) => (l === 1 ? 1 : 0)), want1) === 0 && dot.filter(Boolean).length === 13, `${differing(labels.map((l) => (l === 1 ? 1 : 0)), want1)} voxels differ`);
+  let shown = await shownColours(page);
+  check('the painted voxels are drawn red, exactly where the label map has structure 1', differing(voxelsShown(shown, 'r'), labels.map((l) => (l === 1 ? 1 : 0))) === 0, `${differing(voxelsShown(shown, 'r'), labels.map((l) => (l === 1 ? 1 : 0)))} voxels differ`);
+  const sources = await page.evaluate((z) => window.__mem3d.segmenter!.states()[z].source, z);
+  check('the painted slice is structure 1\'s annotation now', sources === 'annotated', sources);
+
+  // A drag: discs along the line from (20, 20) to (20, 40), no gaps.
+  await dragVoxels(page, [20, 20], [20, 40]);
+  const line = voxelsWhere((i, j) => Array.from({ length: 21 }, (_, c) => disc(20, 20 + c, 2)(i, j)).some(Boolean));
+  labels = await apiLabels(page, z);
+  const want2 = want1.map((x, v) => (line[v] ? 1 : x));
+  check('a brush drag paints the whole stroke from (20, 20) to (20, 40)', differing(labels.map((l) => (l === 1 ? 1 : 0)), want2) === 0, `${differing(labels.map((l) => (l === 1 ? 1 : 0)), want2)} voxels differ`);
+  const afterDrag = await shownColours(page);
+
+  // The eraser takes the dot away again, and only it.
+  await page.keyboard.press('e');
+  await clickVoxel(page, 40, 70);
+  labels = await apiLabels(page, z);
+  const want3 = want2.map((x, v) => (dot[v] ? 0 : x));
+  shown = await shownColours(page);
+  check('the eraser clears its disc of structure 1 and nothing else; the overlay follows', differing(labels.map((l) => (l === 1 ? 1 : 0)), want3) === 0 && differing(voxelsShown(shown, 'r'), want3) === 0, `${differing(labels.map((l) => (l === 1 ? 1 : 0)), want3)} voxels differ`);
+  const afterErase = shown;
+
+  // Undo and redo: the session's history, the overlay redrawn from it.
+  await page.keyboard.press('Control+z');
+  await waitFor(page, 'undo', (s) => /Undone/.test(s.message), 5_000);
+  check('Ctrl+Z brings the erased disc back, on the label map and on screen', differing(await apiLabels(page, z), want2) === 0 && (await shownColours(page)) === afterDrag);
+  await page.keyboard.press('Control+Shift+z');
+  await waitFor(page, 'redo', (s) => /Redone/.test(s.message), 5_000);
+  check('Ctrl+Shift+Z erases it again, on the label map and on screen', differing(await apiLabels(page, z), want3) === 0 && (await shownColours(page)) === afterErase);
+  await page.locator('#undo').click();
+  await page.locator('#redo').click();
+  check('the Undo and Redo buttons do the same', differing(await apiLabels(page, z), want3) === 0 && (await shownColours(page)) === afterErase);
+
+  // A second structure: added from the list, active, painted in its own colour; hidden and shown.
+  await page.fill('#newname', 'lesion');
+  await page.locator('#addstructure').click();
+  ui = await page.evaluate(() => ({ tool: window.__mem3d.tool, radius: window.__mem3d.brushRadius, active: window.__mem3d.active }));
+  const rows = await page.locator('#structures li.structure').count();
+  const names = await page.locator('#structures .name').allInnerTexts();
+  check('Add structure puts "lesion" in the list as structure 2 and makes it active', rows === 2 && names.join() === '1. object,2. lesion' && ui.active === 2, JSON.stringify({ rows, names, ui }));
+  await page.keyboard.press('b');
+  await clickVoxel(page, 90, 30);
+  const lesion = voxelsWhere(disc(90, 30, 2));
+  labels = await apiLabels(page, z);
+  const want4 = want3.map((x, v) => (lesion[v] ? 2 : x));
+  shown = await shownColours(page);
+  check('the brush paints the active structure: label 2 on its disc, drawn in its own colour', differing(labels, want4) === 0 && differing(voxelsShown(shown, 'b'), lesion) === 0 && differing(voxelsShown(shown, 'r'), want3) === 0, `${differing(labels, want4)} labels, ${differing(voxelsShown(shown, 'b'), lesion)} blue voxels differ`);
+  await page.locator('#structures li.structure[data-id="2"] input.visible').uncheck();
+  shown = await shownColours(page);
+  check('hiding structure 2 leaves its voxels grey and structure 1 red', differing(voxelsShown(shown, 'b'), voxelsWhere(() => false)) === 0 && differing(voxelsShown(shown, 'r'), want3) === 0 && lesion.every((x, v) => !x || shown[v] === 'g'));
+  await page.locator('#structures li.structure[data-id="2"] input.visible').check();
+  await page.locator('#structures li.structure[data-id="1"] input[type=radio]').check();
+  ui = await page.evaluate(() => ({ tool: window.__mem3d.tool, radius: window.__mem3d.brushRadius, active: window.__mem3d.active }));
+  check('showing it again draws it; the radio makes structure 1 active', ui.active === 1 && differing(voxelsShown(await shownColours(page), 'b'), lesion) === 0, JSON.stringify(ui));
+  const strips = await page.locator('#structures canvas.ministrip').count();
+  check('each structure has its own quality strip', strips === 2);
+  await shot(page, 'structures');
+
+  // Export: the label map's NIfTI holds exactly labelMap() (NIfTI voxel order), with the volume's grid; the sidecar names both.
+  await page.locator('#export').click();
+  const files = await page.evaluate(async () => {
+    const get = async (id: string) => new Uint8Array(await (await fetch((document.getElementById(id) as HTMLAnchorElement).href)).arrayBuffer());
+    return { nifti: Array.from(await get('download')), json: new TextDecoder().decode(await get('download-json')), labels: Array.from(window.__mem3d.segmenter!.labelMap()), names: [(document.getElementById('download') as HTMLAnchorElement).download, (document.getElementById('download-json') as HTMLAnchorElement).download] };
+  });
+  const exported = parseNifti(Uint8Array.from(files.nifti), 'exported');
+  const phantom = parseNifti(readFileSync(join(ROOT, 'examples/phantom/image.nii.gz')), 'phantom');
+  const sidecar = JSON.parse(files.json) as { labels: Record<string, { name: string }> };
+  check('Export downloads NAME_labels.nii.gz and NAME_labels.json', files.names.join() === 'phantom_labels.nii.gz,phantom_labels.json', files.names.join());
+  check('the exported NIfTI\'s voxels equal labelMap(), on the volume\'s grid', differing(exported.data, files.labels) === 0 && files.labels.some((l) => l === 2) && JSON.stringify(exported.dims) === JSON.stringify(phantom.dims) && JSON.stringify(exported.affine) === JSON.stringify(phantom.affine), `${differing(exported.data, files.labels)} voxels differ`);
+  check('the sidecar names structure 1 object and structure 2 lesion', sidecar.labels['1']?.name === 'object' && sidecar.labels['2']?.name === 'lesion', files.json);
+  console.log(`  structures, brush, undo/redo, export: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /**

@@ -1,17 +1,18 @@
-// Canvas drawing of the viewer: the slice with its mask overlay, the point marks (a
-// separate canvas over the slice, so marks never change the image's pixels), and the
+// Canvas drawing of the viewer: the slice with its label overlay (one colour per
+// structure), the point marks and the brush outline (a separate canvas over the slice,
+// so marks never change the image's pixels), and the
 // per-slice quality strip with its slice axis. Pure functions of what they are given.
-import type { SliceState } from '../embed.ts';
+import type { Rgb, SliceState } from '../embed.ts';
 import { windowed, type DisplayWindow } from './window.ts';
 
-/** Mask pixels are blended toward this colour: red minus green is then ~97 at opacity 0.5 on any grey. */
-export const OVERLAY_RGB = [255, 60, 60] as const;
+/** The labels to draw (a structure hidden in the viewer is absent) and their colours. */
+export type LabelColours = ReadonlyMap<number, Rgb>;
 
 export type OverlayMode = 'fill' | 'outline' | 'fill+outline';
 
 export interface OverlayStyle {
   mode: OverlayMode;
-  /** 0..1, the fill's blend toward OVERLAY_RGB; the outline is always opaque. */
+  /** 0..1, the fill's blend toward the label's colour; the outline is always opaque. */
   opacity: number;
   visible: boolean;
 }
@@ -21,8 +22,8 @@ export interface ScreenImage {
   width: number;
   height: number;
   data: Float32Array;
-  /** 0/1 per screen pixel. */
-  mask: Uint8Array;
+  /** The structure id per screen pixel, 0 = background. */
+  labels: Uint8Array | Uint16Array;
 }
 
 /** Canvas pixels per screen pixel along x and y: zoom times the voxel's aspect. */
@@ -31,13 +32,15 @@ export interface Scale {
   y: number;
 }
 
-function isEdge(mask: Uint8Array, width: number, height: number, col: number, row: number): boolean {
-  const at = (c: number, r: number) => c >= 0 && r >= 0 && c < width && r < height && mask[r * width + c] !== 0;
-  return !at(col - 1, row) || !at(col + 1, row) || !at(col, row - 1) || !at(col, row + 1);
+/** A pixel on its label's border: a 4-neighbour has another label or lies outside the slice. */
+function isEdge(labels: Uint8Array | Uint16Array, width: number, height: number, col: number, row: number): boolean {
+  const label = labels[row * width + col];
+  const same = (c: number, r: number) => c >= 0 && r >= 0 && c < width && r < height && labels[r * width + c] === label;
+  return !same(col - 1, row) || !same(col + 1, row) || !same(col, row - 1) || !same(col, row + 1);
 }
 
-export function drawSlice(canvas: HTMLCanvasElement, image: ScreenImage, win: DisplayWindow, scale: Scale, overlay: OverlayStyle): void {
-  const { width, height, data, mask } = image;
+export function drawSlice(canvas: HTMLCanvasElement, image: ScreenImage, win: DisplayWindow, scale: Scale, overlay: OverlayStyle, colours: LabelColours): void {
+  const { width, height, data, labels } = image;
   const pixels = new ImageData(width, height);
   const fill = overlay.visible && overlay.mode !== 'outline' ? overlay.opacity : 0;
   const outline = overlay.visible && overlay.mode !== 'fill';
@@ -46,8 +49,9 @@ export function drawSlice(canvas: HTMLCanvasElement, image: ScreenImage, win: Di
       const i = row * width + col;
       const g = windowed(data[i], win);
       const o = i * 4;
-      const alpha = !mask[i] ? 0 : outline && isEdge(mask, width, height, col, row) ? 1 : fill;
-      for (let c = 0; c < 3; c++) pixels.data[o + c] = Math.round(g * (1 - alpha) + OVERLAY_RGB[c] * alpha);
+      const rgb = labels[i] ? colours.get(labels[i]) : undefined;
+      const alpha = !rgb ? 0 : outline && isEdge(labels, width, height, col, row) ? 1 : fill;
+      for (let c = 0; c < 3; c++) pixels.data[o + c] = Math.round(g * (1 - alpha) + (rgb ? rgb[c] : 0) * alpha);
       pixels.data[o + 3] = 255;
     }
   }
@@ -67,12 +71,27 @@ export interface Mark {
   selected: boolean;
 }
 
-export function drawMarks(canvas: HTMLCanvasElement, size: { width: number; height: number }, marks: Mark[]): void {
+/** The brush's outline under the mouse: an ellipse in canvas pixels (round in voxels). */
+export interface BrushOutline {
+  x: number;
+  y: number;
+  rx: number;
+  ry: number;
+}
+
+export function drawMarks(canvas: HTMLCanvasElement, size: { width: number; height: number }, marks: Mark[], brush: BrushOutline | null = null): void {
   canvas.width = size.width;
   canvas.height = size.height;
   const ctx = canvas.getContext('2d')!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const sx = size.width / Math.max(1, canvas.clientWidth || size.width);
+  if (brush) {
+    ctx.beginPath();
+    ctx.ellipse(brush.x, brush.y, brush.rx, brush.ry, 0, 0, 2 * Math.PI);
+    ctx.lineWidth = sx;
+    ctx.strokeStyle = '#ff0';
+    ctx.stroke();
+  }
   const radius = 6 * sx;
   ctx.font = `bold ${Math.round(11 * sx)}px system-ui, sans-serif`;
   ctx.textAlign = 'center';
@@ -90,7 +109,7 @@ export function drawMarks(canvas: HTMLCanvasElement, size: { width: number; heig
   });
 }
 
-export const STRIP_COLOURS = { propagated: '#47c', annotated: '#2a2', recommended: '#e80', current: '#000', outside: '#ddd', pending: '#eee' } as const;
+export const STRIP_COLOURS = { propagated: '#47c', annotated: '#2a2', locked: '#076', recommended: '#e80', current: '#000', outside: '#ddd', pending: '#eee' } as const;
 const PAD = 4;
 
 /** Bar geometry of slice z in the strip: the tests read the canvas back with it. */
@@ -101,8 +120,8 @@ export function stripBar(canvas: { width: number; height: number }, depth: numbe
 }
 
 /**
- * Bars: quality of each segmented slice (green annotated, blue propagated, orange the
- * recommended one). Slices outside the session are hatched grey; a tick under the
+ * Bars: quality of each segmented slice (green annotated, dark green accepted (locked),
+ * blue propagated, orange the recommended one). Slices outside the session are hatched grey; a tick under the
  * current slice; a light band on the hovered one.
  */
 export function drawStrip(canvas: HTMLCanvasElement, states: SliceState[], current: number, recommended: number | null, session: { first: number; last: number }, hover: number | null): void {
@@ -123,7 +142,7 @@ export function drawStrip(canvas: HTMLCanvasElement, states: SliceState[], curre
     }
     if (s.quality === null) return;
     const b = stripBar(canvas, depth, z, s.quality);
-    ctx.fillStyle = z === recommended ? STRIP_COLOURS.recommended : s.source === 'annotated' ? STRIP_COLOURS.annotated : STRIP_COLOURS.propagated;
+    ctx.fillStyle = z === recommended ? STRIP_COLOURS.recommended : s.source === 'empty' ? STRIP_COLOURS.pending : STRIP_COLOURS[s.source];
     ctx.fillRect(b.x0, b.top, b.x1 - b.x0 + 1, b.bottom - b.top);
   });
   const c = stripBar(canvas, depth, current, 0);

@@ -3,13 +3,21 @@
 // segmenting needs both. URL options: ?crop=N (2D network crop side, default 512),
 // ?slices=a-b (session limited to those slices), ?phantom (open the bundled phantom),
 // ?memory=synth-v1 (the untrained small memory network: a quick pipeline check).
-import { createSegmenter, getSlice, parseNifti, type IntensityMapping, type Segmenter, type Volume } from '../embed.ts';
+//
+// Several structures: the list on the side picks the active one (what Segment, the
+// brush, the eraser and Accept act on) and hides or shows each. A brush or eraser
+// stroke edits the active structure's mask of the current slice; when the mouse comes
+// up the slice becomes that structure's hand-corrected annotation (setSliceMask), one
+// undoable step. Undo and redo are the session's own history.
+import { createSegmenter, getSlice, parseNifti, type IntensityMapping, type Labels, type Segmenter, type SliceState, type Structure, type Volume } from '../embed.ts';
 import { transposeImage, type VoxelPoint } from '../../src/volume/layout.ts';
 import { sliceShape, type AxisIndex } from '../../src/volume/slice.ts';
-import { drawMarks, drawSlice, drawStrip, drawStripAxis, stripSliceAt, type OverlayStyle, type Scale } from './draw.ts';
+import { BRUSH_RADIUS, paintStroke, type SliceMaskImage } from './brush.ts';
+import { drawMarks, drawSlice, drawStrip, drawStripAxis, stripSliceAt, type LabelColours, type OverlayStyle, type Scale } from './draw.ts';
 import { isAbort, userMessage } from './messages.ts';
 import { obliqueNotice, screenFromVoxel, sliceOrientation, toScreen, voxelFromScreen, type SliceOrientation } from './orientation.ts';
 import { pointNear, SlicePoints, POINTS_PER_SET } from './points.ts';
+import { renderStructureList } from './structures-panel.ts';
 import { formatDuration, loadTimes, progressLine, saveTimes, type StepTimes } from './timing.ts';
 import { CT_PRESETS, percentileWindow, type DisplayWindow } from './window.ts';
 
@@ -35,6 +43,12 @@ export interface ViewerState {
   step: { stage: '2D network' | 'propagation'; slice: number; startedMs: number } | null;
   /** The points of every slice, in-plane voxel indices (a, b). */
   points: Record<number, VoxelPoint[]>;
+  /** The session's structures with the viewer's visibility; `active` is the one edits go to. */
+  structures: (Structure & { visible: boolean })[];
+  active: number;
+  tool: Tool;
+  /** Brush and eraser radius in voxels (0: one voxel). */
+  brushRadius: number;
   segmenter?: Segmenter;
   timings: Record<string, number>;
   /** Canvas pixel (CSS px from the slice canvas's top-left) at the centre of in-plane voxel (a, b). */
@@ -59,6 +73,9 @@ interface OpenVolume {
   last: number;
 }
 
+/** What a left click on the slice does: place extreme points, paint the active structure, or erase it. */
+type Tool = 'points' | 'brush' | 'eraser';
+
 let seg: Segmenter | null = null;
 let vol: OpenVolume | null = null;
 /** The open volume is in a session of `seg`. */
@@ -76,8 +93,14 @@ let deviceLost = false;
 const points = new SlicePoints();
 /** The points each slice was last segmented with: Segment is offered again once one moves. */
 const segmentedWith = new Map<number, string>();
-const pointsKey = (z: number) => JSON.stringify(points.get(z));
+const pointsKey = (z: number) => JSON.stringify([ui.active, points.get(z)]);
 const overlay: OverlayStyle = { mode: 'fill+outline', opacity: 0.5, visible: true };
+/** Structures hidden in the viewer (the session knows nothing of it). */
+const hidden = new Set<number>();
+/** A brush or eraser stroke in progress: the active structure's mask of slice z being edited (slice image, row a). */
+let stroke: { z: number; structure: number; value: 0 | 1; mask: SliceMaskImage; last: VoxelPoint } | null = null;
+/** The voxel under the mouse, for the brush outline. */
+let hoverVoxel: VoxelPoint | null = null;
 
 const ui: ViewerState = {
   status: 'starting',
@@ -89,6 +112,10 @@ const ui: ViewerState = {
   window: { width: 1, level: 0.5 },
   step: null,
   points: {},
+  structures: [],
+  active: 1,
+  tool: 'points',
+  brushRadius: BRUSH_RADIUS.initial,
   timings: {},
   canvasPoint: (a, b) => {
     const s = screenFromVoxel(vol!.orientation, a, b);
@@ -126,39 +153,102 @@ function idleStatus(): ViewerState['status'] {
 
 // ---- the embedding API's conventions, in one place ----------------------------------
 
-/** The session's mask of slice z as a slice image (row a, column b), or zeros. */
-function maskImage(z: number): Uint8Array {
+/** Voxel order (a fastest, the embedding API's) -> slice image (row a, column b), keeping the array type. */
+function sliceImageOf<T extends Labels>(voxelOrder: T): T {
+  const o = vol!.orientation;
+  const out = new (voxelOrder.constructor as new (n: number) => T)(voxelOrder.length);
+  for (let b = 0; b < o.sliceCols; b++) for (let a = 0; a < o.sliceRows; a++) out[a * o.sliceCols + b] = voxelOrder[a + o.sliceRows * b];
+  return out;
+}
+
+/** The session's labels of slice z as a slice image (row a, column b), or zeros; a stroke in progress drawn over them. */
+function labelImage(z: number): Labels {
   const o = vol!.orientation;
   if (!attached || !seg) return new Uint8Array(o.sliceRows * o.sliceCols);
-  // sliceMask is in NIfTI voxel order (a fastest): the transpose of the slice image.
-  return transposeImage(seg.sliceMask(z), o.sliceRows, o.sliceCols);
+  const labels = sliceImageOf(seg.sliceLabels(z));
+  if (stroke && stroke.z === z) {
+    // The active structure wins where painted; where erased it gives the voxel back to the background.
+    const { mask, structure } = stroke;
+    for (let n = 0; n < labels.length; n++) {
+      if (mask.data[n]) labels[n] = structure;
+      else if (labels[n] === structure) labels[n] = 0;
+    }
+  }
+  return labels;
+}
+
+/** The active structure's mask of slice z as a slice image (0 / 1). */
+function activeMaskImage(z: number): Uint8Array {
+  return sliceImageOf(seg!.sliceMask(z, { structure: ui.active }));
+}
+
+/** Colours of the structures shown. */
+function labelColours(): LabelColours {
+  return new Map(ui.structures.filter((s) => s.visible).map((s) => [s.id, s.color]));
+}
+
+/** The session's structures into the page's state; the active one stays if it still exists. */
+function syncStructures(): void {
+  if (!attached || !seg) {
+    ui.structures = [];
+    return;
+  }
+  ui.structures = seg.structures().map((s) => ({ ...s, visible: !hidden.has(s.id) }));
+  if (!ui.structures.some((s) => s.id === ui.active)) ui.active = ui.structures[0]?.id ?? 1;
+}
+
+const EMPTY_STATE: SliceState = { source: 'empty', quality: null, certainty: null };
+
+/** The active structure's slice states (all empty before a session). */
+function activeStates(): SliceState[] {
+  return attached && seg ? seg.states({ structure: ui.active }) : Array.from({ length: vol?.depth ?? 0 }, () => ({ ...EMPTY_STATE }));
+}
+
+function activeName(): string {
+  return ui.structures.find((s) => s.id === ui.active)?.name ?? `structure ${ui.active}`;
 }
 
 // ---- drawing ---------------------------------------------------------------------
 
 function screenImage(z: number) {
   const { volume, axis, orientation: o } = vol!;
-  return { width: o.width, height: o.height, data: toScreen(o, getSlice(volume, axis, z).data), mask: toScreen(o, maskImage(z)) };
+  return { width: o.width, height: o.height, data: toScreen(o, getSlice(volume, axis, z).data), labels: toScreen(o, labelImage(z)) };
+}
+
+/** Each structure's slice states, by id. */
+function allStates(): Map<number, SliceState[]> {
+  return new Map(attached && seg ? ui.structures.map((s) => [s.id, seg!.states({ structure: s.id })]) : []);
 }
 
 function segmented(): boolean {
-  return attached && !!seg && seg.states().some((s) => s.source !== 'empty');
+  return [...allStates().values()].some((states) => states.some((s) => s.source !== 'empty'));
 }
 
-/** Slices whose mask has voxels, recomputed only when the slices' states change (render runs on every drag). */
-let nonEmpty = { key: '', slices: new Set<number>() };
-/** Bumped after every step that may change masks without changing states (a slice segmented again). */
+/**
+ * The slices holding voxels of each structure, recomputed only when the slices' states
+ * change (render runs on every drag) or after a step that may change masks without
+ * changing states (a slice segmented or painted again: maskEpoch).
+ */
+let labelled = { key: '', slices: new Map<number, Set<number>>() };
 let maskEpoch = 0;
-function slicesWithMask(): Set<number> {
-  if (!attached || !seg) return new Set();
-  const states = seg.states();
-  const key = `${maskEpoch}:${states.map((s) => `${s.source}${s.quality}`).join()}`;
-  if (key !== nonEmpty.key) {
-    const slices = new Set<number>();
-    states.forEach((s, z) => s.source !== 'empty' && seg!.sliceMask(z).some((v) => v !== 0) && slices.add(z));
-    nonEmpty = { key, slices };
+function slicesWithVoxels(): Map<number, Set<number>> {
+  if (!attached || !seg || !vol) return new Map();
+  const states = allStates();
+  const key = `${maskEpoch}:${[...states].map(([id, ss]) => `${id}:${ss.map((s) => `${s.source}${s.quality}`).join()}`).join(';')}`;
+  if (key !== labelled.key) {
+    const slices = new Map(ui.structures.map((s) => [s.id, new Set<number>()]));
+    for (let z = 0; z < vol.depth; z++) {
+      if (![...states.values()].some((ss) => ss[z].source !== 'empty')) continue;
+      for (const id of new Set(seg.sliceLabels(z))) if (id) slices.get(id)?.add(z);
+    }
+    labelled = { key, slices };
   }
-  return nonEmpty.slices;
+  return labelled.slices;
+}
+
+/** Something is labelled: the label map has voxels to export. */
+function anyVoxels(): boolean {
+  return [...slicesWithVoxels().values()].some((s) => s.size > 0);
 }
 
 function render(): void {
@@ -167,27 +257,71 @@ function render(): void {
   const z = ui.slice;
   const o = vol.orientation;
   const canvas = $<HTMLCanvasElement>('slice');
-  drawSlice(canvas, screenImage(z), ui.window, scale, overlay);
+  drawSlice(canvas, screenImage(z), ui.window, scale, overlay, labelColours());
   renderMarks();
   const inSession = z >= vol.first && z <= vol.last;
-  const state = attached && seg ? seg.states()[z] : null;
-  $('ztext').textContent = `${z} of 0–${vol.depth - 1}${!inSession ? ' (outside the session)' : state && state.source !== 'empty' ? ` (${state.source})` : ''}`;
+  const states = activeStates();
+  const state = attached && seg ? states[z] : null;
+  $('ztext').textContent = `${z} of 0–${vol.depth - 1}${!inSession ? ' (outside the session)' : state && state.source !== 'empty' ? ` (${activeName()}: ${state.source})` : ''}`;
   for (const side of ['left', 'right', 'top', 'bottom'] as const) $(`edge-${side}`).textContent = o.labels[side];
-  const states = attached && seg ? seg.states() : Array.from({ length: vol.depth }, () => ({ source: 'empty' as const, quality: null, certainty: null }));
-  const recommended = segmented() ? seg!.recommend() : null;
+  const recommended = attached && seg && states.some((s) => s.source !== 'empty') ? seg.recommend({ structure: ui.active }) : null;
   drawStrip($<HTMLCanvasElement>('strip'), states, z, recommended, vol, hoverSlice);
   drawStripAxis($<HTMLCanvasElement>('stripaxis'), $<HTMLCanvasElement>('strip'), vol.depth, z);
-  $('recommend').textContent = recommended === null ? '' : `Recommended next: slice ${recommended} (lowest quality score; click its bar to go there)`;
+  $('striphead').textContent = attached ? `Quality per slice of ${activeName()}` : 'Quality per slice';
+  $('recommend').textContent = recommended === null ? '' : `Recommended next for ${activeName()}: slice ${recommended} (lowest quality score; click its bar to go there)`;
+  renderStructures();
+}
+
+function renderStructures(): void {
+  const all = allStates();
+  renderStructureList($('structures'), ui.structures.map((s) => {
+    const states = all.get(s.id) ?? [];
+    return { ...s, active: s.id === ui.active, states, recommended: states.some((x) => x.source === 'propagated') ? seg!.recommend({ structure: s.id }) : null };
+  }), structureActions, { first: vol!.first, last: vol!.last, current: ui.slice, locked: ui.status === 'busy' || stroke !== null });
+}
+
+const structureActions = {
+  select(id: number): void {
+    ui.active = id;
+    render();
+  },
+  setVisible(id: number, visible: boolean): void {
+    if (visible) hidden.delete(id);
+    else hidden.add(id);
+    syncStructures();
+    render();
+  },
+  remove(id: number): void {
+    if (!seg || !attached || ui.status === 'busy') return;
+    const name = ui.structures.find((s) => s.id === id)?.name ?? String(id);
+    try {
+      seg.removeStructure(id);
+    } catch (e) {
+      fail(e, `Removing ${name}`, 'ready');
+      return render();
+    }
+    hidden.delete(id);
+    afterEdit(`${name} removed with its voxels (Ctrl+Z brings it back).`);
+  },
+};
+
+/** After a step that changed the session: structures, masks and the status. */
+function afterEdit(message: string, css = 'ok'): void {
+  maskEpoch++;
+  syncStructures();
+  say(message, 'ready', css);
+  render();
 }
 
 function renderMarks(): void {
   if (!vol) return;
   const canvas = $<HTMLCanvasElement>('slice');
-  const marks = points.get(ui.slice).map(([a, b], i) => {
+  const marks = ui.tool !== 'points' ? [] : points.get(ui.slice).map(([a, b], i) => {
     const s = screenFromVoxel(vol!.orientation, a, b);
     return { col: (s.col + 0.5) * scale.x, row: (s.row + 0.5) * scale.y, selected: i === selected };
   });
-  drawMarks($<HTMLCanvasElement>('marks'), { width: canvas.width, height: canvas.height }, marks);
+  const brush = ui.tool !== 'points' && hoverVoxel ? { ...screenFromVoxel(vol.orientation, hoverVoxel[0], hoverVoxel[1]), radius: ui.brushRadius } : null;
+  drawMarks($<HTMLCanvasElement>('marks'), { width: canvas.width, height: canvas.height }, marks, brush && { x: (brush.col + 0.5) * scale.x, y: (brush.row + 0.5) * scale.y, rx: (brush.radius + 0.5) * scale.x, ry: (brush.radius + 0.5) * scale.y });
   ui.points = Object.fromEntries(points.slices().map((z) => [z, points.get(z).map((p) => [p[0], p[1]] as VoxelPoint)]));
 }
 
@@ -204,14 +338,22 @@ function renderControls(): void {
   const n = points.get(z).length;
   const noNets = seg ? (deviceLost ? 'The GPU device was lost: press Reconnect GPU' : '') : ui.status === 'no-webgpu' ? 'Segmentation needs WebGPU' : 'The networks are still loading';
   const fresh = segmentedWith.get(z) !== pointsKey(z);
-  enable('segment', canRun && n === POINTS_PER_SET && fresh, noNets || (n < POINTS_PER_SET ? `Place ${POINTS_PER_SET - n} more point(s)` : !fresh ? 'Already segmented with these points: move one to segment again' : 'Outside the session\'s slices'));
+  const outside = 'Outside the session\'s slices';
+  enable('segment', canRun && n === POINTS_PER_SET && fresh, noNets || (n < POINTS_PER_SET ? `Place ${POINTS_PER_SET - n} more point(s)` : !fresh ? 'Already segmented with these points: move one to segment again' : outside));
   enable('propagate', canRun && canPropagate(), noNets || 'Nothing new to propagate');
   enable('cancel', busy && running !== null && !running.signal.aborted);
   $('reconnect').hidden = !deviceLost;
   enable('reconnect', deviceLost && !busy);
   enable('clear', !busy && n > 0);
-  enable('undo', !busy && attached && !!seg?.canUndo(), 'Nothing to undo');
-  enable('export', !busy && slicesWithMask().size > 0, 'The mask is empty: nothing to export yet');
+  const editable = !busy && attached && !!seg && stroke === null;
+  enable('undo', editable && !!seg?.canUndo(), 'Nothing to undo');
+  enable('redo', editable && !!seg?.canRedo(), 'Nothing to redo');
+  const state = attached && seg && vol ? activeStates()[z] : null;
+  enable('accept', canRun && state?.source === 'propagated', noNets || (state?.source === 'propagated' || !vol || (z >= vol.first && z <= vol.last) ? `Only a propagated slice of ${activeName()} can be accepted` : outside));
+  enable('export', !busy && anyVoxels(), 'The label map is empty: nothing to export yet');
+  enable('addstructure', editable, seg ? 'Wait for the running step' : noNets);
+  for (const tool of ['points', 'brush', 'eraser'] as const) $<HTMLInputElement>(`tool-${tool}`).checked = ui.tool === tool;
+  $('brushtext').textContent = `${2 * ui.brushRadius + 1} voxels across`;
   $<HTMLSelectElement>('netmap').disabled = !vol || busy || segmented();
   $<HTMLSelectElement>('netmap').title = segmented() ? 'Fixed once something is segmented: reopen the volume to change it' : 'How voxel values become the networks\' 8-bit input';
   $<HTMLInputElement>('z').disabled = !vol;
@@ -225,11 +367,12 @@ function renderControls(): void {
 function canPropagate(): boolean {
   if (!seg || !vol || !attached) return false;
   if (pendingPropagation) return true;
-  // An empty annotation has nothing to carry to its neighbours.
-  const states = seg.states();
-  const empty = (z: number) => z >= vol!.first && z <= vol!.last && states[z].source === 'empty';
-  const withMask = slicesWithMask();
-  return states.some((s, z) => s.source === 'annotated' && withMask.has(z) && (empty(z - 1) || empty(z + 1)));
+  // An empty annotation (from the 2D network) has nothing to carry to its neighbours.
+  const withVoxels = slicesWithVoxels();
+  return [...allStates()].some(([id, states]) => {
+    const empty = (z: number) => z >= vol!.first && z <= vol!.last && states[z].source === 'empty';
+    return states.some((s, z) => s.source === 'annotated' && !!withVoxels.get(id)?.has(z) && (empty(z - 1) || empty(z + 1)));
+  });
 }
 
 // ---- geometry --------------------------------------------------------------------
@@ -321,6 +464,8 @@ function openVolume(bytes: ArrayBuffer, name: string): void {
   vol = { volume, name, axis, depth, orientation, first, last };
   points.clearAll();
   segmentedWith.clear();
+  hidden.clear();
+  stroke = null;
   selected = -1;
   attached = false;
   ui.segmentable = false;
@@ -353,10 +498,13 @@ function attachSession(): void {
     attached = true;
     maskEpoch++;
     ui.segmentable = true;
-    say(`${vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter).`, 'ready');
+    ui.active = 1;
+    syncStructures();
+    say(`${vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter); or paint it with the brush (B).`, 'ready');
   } catch (e) {
     attached = false;
     ui.segmentable = false;
+    syncStructures();
     fail(e, `Opening ${vol.name} for segmentation`, 'ready');
   }
   render();
@@ -421,19 +569,21 @@ async function segmentSlice(): Promise<void> {
   if (!seg || !vol || !attached || deviceLost || ui.status === 'busy') return;
   const z = ui.slice;
   const pts = points.get(z);
+  const structure = ui.active;
+  const name = activeName();
   if (pts.length !== POINTS_PER_SET || z < vol.first || z > vol.last) return;
   const prog = $<HTMLProgressElement>('prog');
   prog.removeAttribute('value'); // indeterminate: the 2D network reports no progress
   let mask: Uint8Array;
   try {
     const t0 = performance.now();
-    mask = await runStep('2D network', z, (ms) => `Segmenting slice ${z} with the 2D network: ${progressLine(ms, times.annotateMs)}. Esc cancels.`, (signal) => seg!.annotate(z, pts, { signal }));
+    mask = await runStep('2D network', z, (ms) => `Segmenting ${name} on slice ${z} with the 2D network: ${progressLine(ms, times.annotateMs)}. Esc cancels.`, (signal) => seg!.annotate(z, pts, { signal, structure }));
     ui.timings.annotateMs = performance.now() - t0;
     segmentedWith.set(z, pointsKey(z));
     times = { ...times, annotateMs: ui.timings.annotateMs };
     saveTimes(machineKey(), times);
   } catch (e) {
-    if (isAbort(e)) say(`Cancelled: slice ${z} and the rest of the mask are as they were.`, 'ready', 'warn');
+    if (isAbort(e)) say(`Cancelled: slice ${z} and the rest of the label map are as they were.`, 'ready', 'warn');
     else fail(e, `Segmenting slice ${z}`, 'ready');
     return render();
   }
@@ -443,7 +593,7 @@ async function segmentSlice(): Promise<void> {
     return render();
   }
   pendingPropagation = true;
-  await propagate(`Slice ${z} segmented in ${formatDuration(ui.timings.annotateMs)}`);
+  await propagate(`${name}: slice ${z} segmented in ${formatDuration(ui.timings.annotateMs)}`);
 }
 
 async function propagate(prefix = 'Propagation'): Promise<void> {
@@ -478,7 +628,7 @@ async function propagate(prefix = 'Propagation'): Promise<void> {
   if (done > 0) times = { ...times, sliceMs: ui.timings.propagateMs / done };
   saveTimes(machineKey(), times);
   pendingPropagation = false;
-  say(`${prefix} and propagated to ${done} slice(s) in ${formatDuration(ui.timings.propagateMs)}. Check the recommended slice next, or export the mask.`, 'ready', 'ok');
+  say(`${prefix} and propagated to ${done} slice(s) in ${formatDuration(ui.timings.propagateMs)}. Check the recommended slice next (correct it with the brush, or accept it), or export the label map.`, 'ready', 'ok');
   render();
 }
 
@@ -507,18 +657,98 @@ function cancel(): void {
   render();
 }
 
-async function undo(): Promise<void> {
-  if (!seg || !attached || ui.status === 'busy' || !seg.canUndo()) return;
+/** Undo or redo one step of the session's history (annotate, correct, accept, add or remove a structure, propagate). */
+async function undoRedo(which: 'undo' | 'redo'): Promise<void> {
+  if (!seg || !attached || ui.status === 'busy' || stroke || !(which === 'undo' ? seg.canUndo() : seg.canRedo())) return;
   try {
-    await seg.undo();
-    maskEpoch++;
-    pendingPropagation = false;
-    segmentedWith.clear();
-    say('Undone: the mask and annotations are back to before the last segmentation.', 'ready');
+    await (which === 'undo' ? seg.undo() : seg.redo());
   } catch (e) {
-    fail(e, 'Undoing', 'ready');
+    fail(e, which === 'undo' ? 'Undoing' : 'Redoing', 'ready');
+    return render();
   }
+  // What is left to propagate is read from the slices' states again.
+  pendingPropagation = false;
+  segmentedWith.clear();
+  afterEdit(which === 'undo' ? 'Undone: the label map and annotations are back to before the last step (Ctrl+Shift+Z redoes it).' : 'Redone: the step is back.', '');
+}
+
+/** The active structure's propagated slice, taken as it is: locked against later propagation. */
+function acceptSlice(): void {
+  if (!seg || !attached || deviceLost || ui.status === 'busy' || $<HTMLButtonElement>('accept').disabled) return;
+  const z = ui.slice;
+  try {
+    seg.acceptSlice(z, { structure: ui.active });
+  } catch (e) {
+    fail(e, `Accepting slice ${z}`, 'ready');
+    return render();
+  }
+  afterEdit(`${activeName()}: slice ${z} accepted as it is; propagation will not change it.`);
+}
+
+function addStructure(): void {
+  if (!seg || !attached || ui.status === 'busy' || stroke) return;
+  const input = $<HTMLInputElement>('newname');
+  const name = input.value.trim() || `structure ${Math.max(0, ...ui.structures.map((s) => s.id)) + 1}`;
+  let added: Structure;
+  try {
+    added = seg.addStructure(name);
+  } catch (e) {
+    fail(e, `Adding ${name}`, 'ready');
+    return render();
+  }
+  input.value = '';
+  ui.active = added.id;
+  afterEdit(`${added.name} added and made active: segment it with four points, or paint it with the brush (B).`);
+}
+
+// ---- brush and eraser --------------------------------------------------------------
+
+function setTool(tool: Tool): void {
+  ui.tool = tool;
+  selected = -1;
+  $('slice').style.cursor = tool === 'points' ? 'crosshair' : 'none';
+  $('tool').textContent = tool === 'points' ? 'Extreme points: click the object\'s leftmost, rightmost, top and bottom edge' : tool === 'brush' ? 'Brush: paint the active structure on this slice' : 'Eraser: erase the active structure on this slice';
   render();
+}
+
+function setBrushRadius(r: number): void {
+  ui.brushRadius = Math.min(BRUSH_RADIUS.max, Math.max(BRUSH_RADIUS.min, Math.round(r)));
+  $<HTMLInputElement>('brushsize').value = String(ui.brushRadius);
+  render();
+}
+
+/** A brush or eraser stroke starts at voxel p: on a copy of the active structure's mask of this slice. */
+function startStroke(p: VoxelPoint): void {
+  if (!vol || !seg || !attached || deviceLost) return;
+  const z = ui.slice;
+  if (z < vol.first || z > vol.last) return say(`Slice ${z} is outside the session's slices ${vol.first}–${vol.last}: it cannot be painted.`, ui.status, 'warn');
+  const o = vol.orientation;
+  stroke = { z, structure: ui.active, value: ui.tool === 'brush' ? 1 : 0, mask: { rows: o.sliceRows, cols: o.sliceCols, data: activeMaskImage(z) }, last: p };
+  paintStroke(stroke.mask, p, p, ui.brushRadius, stroke.value);
+  render();
+}
+
+function continueStroke(p: VoxelPoint): void {
+  if (!stroke) return;
+  paintStroke(stroke.mask, stroke.last, p, ui.brushRadius, stroke.value);
+  stroke.last = p;
+  render();
+}
+
+/** The stroke's mask becomes the structure's hand-corrected annotation of the slice: one undoable step. */
+function endStroke(): void {
+  if (!stroke || !seg || !vol) return;
+  const { z, structure, mask, value } = stroke;
+  stroke = null;
+  try {
+    seg.setSliceMask(z, transposeImage(mask.data, mask.cols, mask.rows), { structure });
+  } catch (e) {
+    fail(e, `Painting slice ${z}`, 'ready');
+    return render();
+  }
+  pendingPropagation = true;
+  const name = ui.structures.find((s) => s.id === structure)?.name ?? String(structure);
+  afterEdit(`${name}: slice ${z} ${value ? 'painted' : 'erased'} by hand; it is now an annotation. Propagate (Enter) carries it to the other slices; Ctrl+Z undoes the stroke.`);
 }
 
 // ---- mouse -----------------------------------------------------------------------
@@ -536,14 +766,15 @@ function wireCanvas(): void {
   let wlDrag: { x: number; y: number; win: DisplayWindow } | null = null;
   const editable = () => {
     if (ui.status !== 'busy') return true;
-    say('Points cannot change while a step runs: wait, or cancel it (Esc).', 'busy', 'warn');
+    say(`${ui.tool === 'points' ? 'Points' : 'The label map'} cannot change while a step runs: wait, or cancel it (Esc).`, 'busy', 'warn');
     return false;
   };
   canvas.addEventListener('contextmenu', (e) => e.preventDefault());
   canvas.addEventListener('mousedown', (e) => {
     if (!vol) return;
     const { x, y } = canvasXY(e);
-    const near = pointNear(markPositions(), x, y, 9);
+    // The points are hidden while the brush or eraser is the tool: nothing to grab then.
+    const near = ui.tool === 'points' ? pointNear(markPositions(), x, y, 9) : -1;
     if (e.button === 2) {
       if (near >= 0 && editable()) {
         points.remove(ui.slice, near);
@@ -555,6 +786,12 @@ function wireCanvas(): void {
       return;
     }
     if (e.button !== 0 || !editable()) return;
+    if (ui.tool !== 'points') {
+      const p = voxelUnder(x, y);
+      if (!p) return;
+      if (!seg || !attached) return say(seg ? 'Painting needs the volume in a session.' : 'Painting needs the networks loaded (WebGPU): the brush edits the session\'s masks.', ui.status, 'warn');
+      return startStroke(p);
+    }
     if (near >= 0) {
       selected = dragging = near;
       return renderMarks();
@@ -570,6 +807,12 @@ function wireCanvas(): void {
   });
   canvas.addEventListener('mousemove', (e) => {
     if (!vol) return;
+    if (ui.tool !== 'points') {
+      const { x, y } = canvasXY(e);
+      hoverVoxel = voxelUnder(x, y);
+      if (stroke && hoverVoxel) continueStroke(hoverVoxel);
+      else renderMarks();
+    }
     if (wlDrag) {
       const k = wlDrag.win.width / 200;
       setWindow({ width: Math.max(1e-6, wlDrag.win.width + (e.clientX - wlDrag.x) * k), level: wlDrag.win.level - (e.clientY - wlDrag.y) * k }, 'custom');
@@ -580,9 +823,14 @@ function wireCanvas(): void {
       render();
     }
   });
+  canvas.addEventListener('mouseleave', () => {
+    hoverVoxel = null;
+    renderMarks();
+  });
   window.addEventListener('mouseup', () => {
     dragging = -1;
     wlDrag = null;
+    endStroke();
   });
   canvas.addEventListener('wheel', (e) => {
     e.preventDefault();
@@ -606,7 +854,7 @@ function wireKeyboard(): void {
     const target = e.target as HTMLElement;
     // A focused button takes Enter and Space itself; handling them here too would run two actions.
     if ((e.key === 'Enter' || e.key === ' ') && target.tagName === 'BUTTON') return;
-    if (help.open || (target.tagName === 'INPUT' && (target as HTMLInputElement).type !== 'range' && (target as HTMLInputElement).type !== 'checkbox') || target.tagName === 'SELECT') return;
+    if (help.open || (target.tagName === 'INPUT' && !['range', 'checkbox', 'radio'].includes((target as HTMLInputElement).type)) || target.tagName === 'SELECT') return;
     const ctrl = e.ctrlKey || e.metaKey;
     const keys: Record<string, () => void> = {
       ArrowUp: () => goTo(ui.slice + 1),
@@ -619,6 +867,12 @@ function wireKeyboard(): void {
       Delete: () => deletePoint(),
       Backspace: () => deletePoint(),
       h: () => toggleOverlay(),
+      p: () => setTool('points'),
+      b: () => setTool('brush'),
+      e: () => setTool('eraser'),
+      '[': () => setBrushRadius(ui.brushRadius - 1),
+      ']': () => setBrushRadius(ui.brushRadius + 1),
+      a: () => acceptSlice(),
       o: () => cycleOverlayMode(),
       f: () => fitZoom(),
       '+': () => setZoom(ui.zoom * 1.25),
@@ -626,9 +880,9 @@ function wireKeyboard(): void {
       '-': () => setZoom(ui.zoom / 1.25),
       '?': () => help.showModal(),
     };
-    if (ctrl && e.key.toLowerCase() === 'z') {
+    if (ctrl && (e.key.toLowerCase() === 'z' || e.key.toLowerCase() === 'y')) {
       e.preventDefault();
-      void undo();
+      void undoRedo(e.key.toLowerCase() === 'y' || e.shiftKey ? 'redo' : 'undo');
       return;
     }
     const action = !ctrl && !e.altKey ? keys[e.key.length === 1 ? e.key.toLowerCase() : e.key] ?? keys[e.key] : undefined;
@@ -692,18 +946,15 @@ function wireControls(): void {
   $('propagate').addEventListener('click', () => void propagate());
   $('cancel').addEventListener('click', () => cancel());
   $('reconnect').addEventListener('click', () => void reconnect());
-  $('undo').addEventListener('click', () => void undo());
+  $('undo').addEventListener('click', () => void undoRedo('undo'));
+  $('redo').addEventListener('click', () => void undoRedo('redo'));
+  $('accept').addEventListener('click', () => acceptSlice());
+  $('addstructure').addEventListener('click', () => addStructure());
+  $('newname').addEventListener('keydown', (e) => e.key === 'Enter' && addStructure());
+  for (const tool of ['points', 'brush', 'eraser'] as const) $(`tool-${tool}`).addEventListener('change', () => setTool(tool));
+  $('brushsize').addEventListener('input', (e) => setBrushRadius(Number((e.target as HTMLInputElement).value)));
   $('helpbtn').addEventListener('click', () => $<HTMLDialogElement>('help').showModal());
-  $('export').addEventListener('click', () => {
-    if (!seg || !vol || slicesWithMask().size === 0) return;
-    const a = $<HTMLAnchorElement>('download');
-    URL.revokeObjectURL(a.href);
-    a.href = URL.createObjectURL(new Blob([seg.exportNifti() as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }));
-    a.download = `${vol.name.replace(/\.nii(\.gz)?$/, '')}_mask.nii.gz`;
-    a.textContent = a.download;
-    a.hidden = false;
-    a.click();
-  });
+  $('export').addEventListener('click', () => exportLabelMap());
   const strip = $<HTMLCanvasElement>('strip');
   const stripSlice = (e: MouseEvent) => {
     const r = strip.getBoundingClientRect();
@@ -739,13 +990,37 @@ function wireControls(): void {
   });
 }
 
+/** The label map (.nii.gz) and its sidecar (.json, names and colours), downloaded side by side. */
+function exportLabelMap(): void {
+  if (!seg || !vol || !anyVoxels()) return;
+  let files: { nifti: Uint8Array; sidecar: string };
+  try {
+    files = seg.exportLabelMap();
+  } catch (e) {
+    return fail(e, 'Exporting the label map', 'ready');
+  }
+  const base = `${vol.name.replace(/\.nii(\.gz)?$/, '')}_labels`;
+  const offer = (id: string, blob: Blob, name: string) => {
+    const a = $<HTMLAnchorElement>(id);
+    URL.revokeObjectURL(a.href);
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.textContent = name;
+    a.hidden = false;
+    a.click();
+  };
+  offer('download', new Blob([files.nifti as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }), `${base}.nii.gz`);
+  offer('download-json', new Blob([files.sidecar], { type: 'application/json' }), `${base}.json`);
+  say(`Label map exported: ${base}.nii.gz with ${base}.json (each structure's name and colour).`, 'ready', 'ok');
+}
+
 function stripTip(z: number): string {
   if (!vol) return '';
   if (z < vol.first || z > vol.last) return `Slice ${z}: outside this session (slices ${vol.first}–${vol.last})`;
-  const s = attached && seg ? seg.states()[z] : null;
-  if (!s || s.source === 'empty') return `Slice ${z}: not segmented yet`;
+  const s = attached && seg ? activeStates()[z] : null;
+  if (!s || s.source === 'empty') return `Slice ${z}: ${attached ? `${activeName()} ` : ''}not segmented yet`;
   const q = s.quality === null ? '' : `, quality ${s.quality.toFixed(2)}`;
-  return `Slice ${z}: ${s.source}${q}${segmented() && seg!.recommend() === z ? ' (recommended next)' : ''}`;
+  return `Slice ${z}: ${activeName()} ${s.source}${q}${seg!.recommend({ structure: ui.active }) === z ? ' (recommended next)' : ''}`;
 }
 
 async function loadPhantom(): Promise<void> {

@@ -133,7 +133,7 @@ export function voxelFromScreen(o: SliceOrientation, col: number, row: number): 
 }
 
 /** A slice image (rows a, columns b, row-major) laid out as the screen shows it (a new array). */
-export function toScreen<T extends Float32Array | Uint8Array>(o: SliceOrientation, image: T): T {
+export function toScreen<T extends Float32Array | Uint8Array | Uint16Array>(o: SliceOrientation, image: T): T {
   if (image.length !== o.sliceRows * o.sliceCols) throw new RangeError(`toScreen: ${image.length} values for a ${o.sliceRows}x${o.sliceCols} slice`);
   const out = new (image.constructor as { new (n: number): T })(image.length);
   for (let row = 0; row < o.height; row++) {
