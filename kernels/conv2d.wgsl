@@ -18,7 +18,7 @@
 // The result may go to channels [outOffset, outOffset + Cout) of a tensor with
 // outChannels channels, so concatenation (ASPP, PSP) needs no copy.
 //
-// Every buffer is viewed as array<vec4f> (the runtime's pooled buffers are
+// Every buffer is viewed as array<vec4f> (f16 weights: array<vec4h>) (the runtime's pooled buffers are
 // 16-byte multiples); scalar paths index components, so one layout serves all.
 //
 // Workgroup = WGX x WGY threads. Thread (tx, ty) owns output pixels
@@ -58,7 +58,12 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
+// Weights are read only through loadW. The f16-weight variant 'conv2d_f16'
+// (src/ops/conv2d-f16.ts) is this file with `enable f16;` on top and these two
+// lines swapped for an array<vec4h> binding whose loadW widens to f32, so the
+// arithmetic (and accumulation) stays f32; adapters without shader-f16 never see it.
 @group(0) @binding(1) var<storage, read> w: array<vec4f>;
+fn loadW(i: u32) -> vec4f { return w[i]; }
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read> residual: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
@@ -181,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let bn4 = n0 / 4u + e % (BN / 4u);
         let k = kt * BK + e / (BN / 4u);
         var v = vec4f(0.0);
-        if (k < p.K && bn4 < p.coutPad4) { v = w[k * p.coutPad4 + bn4]; }
+        if (k < p.K && bn4 < p.coutPad4) { v = loadW(k * p.coutPad4 + bn4); }
         Bs[e] = v;
       }
     }
@@ -239,7 +244,7 @@ fn directPixel(ih0: i32, iw0: i32, xBase: u32, kh: u32, kw: u32) -> DirectPixel 
 
 // acc += xv . rows [wi, wi + 4) of W at vec4 column wi (uniform across the workgroup).
 fn fma4(acc: vec4f, xv: vec4f, wi: u32) -> vec4f {
-  return acc + xv.x * w[wi] + xv.y * w[wi + p.coutPad4] + xv.z * w[wi + 2u * p.coutPad4] + xv.w * w[wi + 3u * p.coutPad4];
+  return acc + xv.x * loadW(wi) + xv.y * loadW(wi + p.coutPad4) + xv.z * loadW(wi + 2u * p.coutPad4) + xv.w * loadW(wi + 3u * p.coutPad4);
 }
 
 @compute @workgroup_size(DWG)

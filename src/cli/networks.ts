@@ -7,6 +7,7 @@ import {
   WEIGHTS_DIR, type ShippedMemoryWeights,
 } from '../pretrained/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import type { WeightPrecision } from '../weights/loader.ts';
 import type { SliceMemoryNetwork } from '../session/memory.ts';
 import { Interactive3DSession, type SliceStack } from '../session/session.ts';
 import { IOGSliceSegmenter, type SliceSegmenter } from '../session/slice-segmenter.ts';
@@ -16,6 +17,7 @@ import { UsageError, type ConsoleLike } from './args.ts';
 export const WEIGHTS_OPTIONS = {
   'memory-weights': { type: 'string' },
   'slice-layout': { type: 'string' },
+  'weights-precision': { type: 'string' },
 } as const;
 
 export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: converted Mem3D QAMN (mem3d convert) as a .safetensors
@@ -24,7 +26,9 @@ export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: conv
                        needs converted Mem3D/STM weights
   --slice-layout L     ${SLICE_LAYOUTS.join(' | ')}: the slice layout the --memory-weights were
                        trained with, for weights whose metadata does not say (converted Mem3D/STM
-                       checkpoints: rows-first-axis)`;
+                       checkpoints: rows-first-axis)
+  --weights-precision P  f32 (default) | f16: conv weights stored as f16 on the GPU, half the
+                       weight memory (needs the adapter's shader-f16; tolerances in the README)`;
 
 /** What a command will load, decided from the flags alone (no GPU). */
 export interface WeightsPlan {
@@ -34,11 +38,21 @@ export interface WeightsPlan {
   shipped: ShippedMemoryWeights | null;
   memoryLayout: SliceLayout;
   iogLayout: SliceLayout;
+  /** Conv weight storage on the GPU for both networks. */
+  weightPrecision: WeightPrecision;
   /** Lines the command prints before it runs: which weights, and what they are for. */
   report: string[];
 }
 
-export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string }): WeightsPlan {
+export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string; 'weights-precision'?: string }): WeightsPlan {
+  const precision = values['weights-precision'] ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16') throw new UsageError(`--weights-precision must be f32 or f16, got '${precision}'`);
+  const plan = planMemoryWeights(values);
+  const report = precision === 'f16' ? [...plan.report, 'conv weights: f16 on the GPU (--weights-precision f16), f32 accumulation'] : plan.report;
+  return { ...plan, report, weightPrecision: precision };
+}
+
+function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string }): Omit<WeightsPlan, 'weightPrecision'> {
   const flag = values['slice-layout'];
   const given = flag === undefined ? undefined : parseLayoutFlag(flag);
   const iog = `2D network: IOG trained on synthetic phantoms (${WEIGHTS_DIR}iog-phantom, ${IOG_PHANTOM_SLICE_LAYOUT})`;
@@ -83,8 +97,9 @@ export function newSession(rt: Runtime, stack: SliceStack, networks: Networks): 
 export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
 
 export const loadNetworks: LoadNetworks = (rt, plan) => {
-  const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout } : {});
-  const iog = loadIOG(rt);
+  const weightPrecision = plan.weightPrecision;
+  const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision });
+  const iog = loadIOG(rt, undefined, undefined, { weightPrecision });
   return {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, plan.iogLayout),
     memory: net,

@@ -58,7 +58,7 @@ async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantNam
   // A square input with about M output pixels ('same' padding), random data.
   const side = Math.max(1, Math.round(Math.sqrt(s.M)));
   const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
-  const w = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' });
+  const w = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' }, s.weights ?? 'f32');
   const x = rt.upload([1, side + s.KH - 1, side + s.KW - 1, s.Cin], rand((side + s.KH - 1) * (side + s.KW - 1) * s.Cin, 1), 'f32', 'autotune x');
   const runs = new Map<Conv2dVariantName, number[]>(names.map((n) => [n, []]));
   try {

@@ -87,6 +87,8 @@ export interface Conv2dShape {
   M: number;
   Cin: number;
   Cout: number;
+  /** Weight storage; f16 weights run the conv2d_f16 kernel, tuned apart. Default f32. */
+  weights?: 'f32' | 'f16';
 }
 
 /**
@@ -95,7 +97,7 @@ export interface Conv2dShape {
  */
 export function conv2dShapeClass(s: Conv2dShape): string {
   const p2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}`;
+  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}`;
 }
 
 /** A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers are costly there. */

@@ -2,9 +2,12 @@
 // inference BatchNorm into the convolution, transposes PyTorch's OIHW layout to
 // the kernel's [K, CoutPad] (K ordered kh, kw, ci with ci padded to CinPad, a
 // multiple of 4, by zero rows, so the kernel's 4-wide reduction steps never cross
-// an input pixel whatever Cin is) and uploads once.
+// an input pixel whatever Cin is) and uploads once, as f32 or (on adapters with
+// shader-f16) as f16, rounded once from the folded f32 values.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
+import { encodeF16 } from '../io/float16.ts';
+import { assertF16Weights, checkWeightPrecision, registerConv2dF16, type WeightPrecision } from './conv2d-f16.ts';
 
 export interface BatchNormParams {
   weight: Float32Array;
@@ -31,12 +34,17 @@ export class Conv2dWeights {
     readonly cin: number,
     readonly kh: number,
     readonly kw: number,
-    /** [KH*KW*CinPad, CoutPad]: Cin and Cout rounded up to 4 with zero rows and columns. */
+    /** [KH*KW*CinPad, CoutPad]: Cin and Cout rounded up to 4 with zero rows and columns; f32 or f16. */
     readonly weight: Tensor,
     /** [CoutPad], zero past Cout. */
     readonly bias: Tensor,
     readonly label: string,
   ) {}
+
+  /** How the weight matrix is stored on the GPU (the bias is always f32). */
+  get precision(): WeightPrecision {
+    return this.weight.dtype === 'f16' ? 'f16' : 'f32';
+  }
 
   /** Cin rounded up to 4: the weight rows per (kh, kw) tap. */
   get cinPad(): number {
@@ -99,9 +107,34 @@ export function foldConv2dWeights(spec: Conv2dWeightSpec): { weight: Float32Arra
   return { weight, bias };
 }
 
-export function prepareConv2d(rt: Runtime, spec: Conv2dWeightSpec): Conv2dWeights {
+/**
+ * The folded weights rounded to f16 bits (round to nearest even); a value past f16's
+ * range (65504) is refused rather than stored as Inf.
+ */
+export function roundConv2dWeightsF16(weight: Float32Array, label: string): Uint16Array {
+  const bits = encodeF16(weight);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i] & 0x7c00) === 0x7c00 && Number.isFinite(weight[i])) {
+      throw new RangeError(`prepareConv2d '${label}': weight ${weight[i]} (BatchNorm folded) is outside f16's range (65504); load with weight precision 'f32'`);
+    }
+  }
+  return bits;
+}
+
+export function prepareConv2d(rt: Runtime, spec: Conv2dWeightSpec, precision: WeightPrecision = 'f32'): Conv2dWeights {
   const [O, I, KH, KW] = spec.shape;
   const label = spec.label ?? 'conv2d';
+  checkWeightPrecision(`prepareConv2d '${label}'`, precision);
+  if (precision === 'f16') assertF16Weights(rt, `prepareConv2d '${label}'`);
   const { weight, bias } = foldConv2dWeights(spec);
-  return new Conv2dWeights(O, I, KH, KW, rt.upload([KH * KW * padTo4(I), padTo4(O)], weight, 'f32', `${label}.weight`), rt.upload([padTo4(O)], bias, 'f32', `${label}.bias`), label);
+  const shape = [KH * KW * padTo4(I), padTo4(O)];
+  let w: Tensor;
+  if (precision === 'f16') {
+    const bits = roundConv2dWeightsF16(weight, label);
+    registerConv2dF16();
+    w = rt.upload(shape, bits, 'f16', `${label}.weight`);
+  } else {
+    w = rt.upload(shape, weight, 'f32', `${label}.weight`);
+  }
+  return new Conv2dWeights(O, I, KH, KW, w, rt.upload([padTo4(O)], bias, 'f32', `${label}.bias`), label);
 }

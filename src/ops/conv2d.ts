@@ -1,14 +1,17 @@
 // Conv2d on NHWC activations with a fused bias / residual / ReLU epilogue
-// (kernels/conv2d.wgsl). Weights come from prepareConv2d (conv2d-weights.ts).
+// (kernels/conv2d.wgsl; 'conv2d_f16' for f16 weights, conv2d-f16.ts). Weights come
+// from prepareConv2d (conv2d-weights.ts).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
+import { CONV2D_F16_KERNEL, registerConv2dF16 } from './conv2d-f16.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, tileExtent,
   type Conv2dDirect, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
 } from './conv2d-variants.ts';
 
 export { prepareConv2d, Conv2dWeights, type Conv2dWeightSpec, type BatchNormParams } from './conv2d-weights.ts';
+export { type WeightPrecision } from './conv2d-f16.ts';
 export * from './conv2d-variants.ts';
 
 type Pair = number | readonly [number, number];
@@ -127,7 +130,9 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     ? { kind: 'tiled', tile: opts.tile }
     : typeof opts.variant === 'string'
       ? variantByName(name, opts.variant)
-      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout }));
+      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision }));
+  const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
+  if (kernel === CONV2D_F16_KERNEL) registerConv2dF16();
   const uniforms = {
     H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
     strideH: sH, strideW: sW, dilH: dH, dilW: dW, padH: pH, padW: pW,
@@ -145,11 +150,11 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
   if (variant.kind === 'tiled') {
     const [BM, BN] = checkTile(name, variant.tile, rt.device.limits);
     const [gy, gz] = grid1d(Math.ceil(M / BM));
-    rt.dispatch({ kernel: 'conv2d', label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
+    rt.dispatch({ kernel, label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
   } else {
     const d = checkDirect(name, variant.direct, rt.device.limits);
     const [gy, gz] = grid1d(Math.ceil(M / (d.DWG * d.DP)));
-    rt.dispatch({ kernel: 'conv2d', entryPoint: 'direct', label: name, constants: { ...d, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / (4 * d.DCN4)), gy, gz] });
+    rt.dispatch({ kernel, entryPoint: 'direct', label: name, constants: { ...d, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / (4 * d.DCN4)), gy, gz] });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
+import type { LoadOptions } from '../weights/loader.ts';
 import { parseSliceLayout, SLICE_LAYOUT_KEY, SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS, type ShippedMemoryWeights } from './shipped.ts';
 
@@ -62,14 +63,15 @@ export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { fi
 }
 
 /** The shipped phantom IOG, or a user's converted IOG weights (their layout from metadata or `sliceLayout`). */
-export function loadIOG(rt: Runtime, path?: string, sliceLayout?: SliceLayout): IOGNetwork {
+export function loadIOG(rt: Runtime, path?: string, sliceLayout?: SliceLayout, options: LoadOptions = {}): IOGNetwork {
+  const weightPrecision = options.weightPrecision;
   if (path === undefined) {
     if (sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
-    return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(IOG_PHANTOM_INDEX)), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT });
+    return IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(IOG_PHANTOM_INDEX)), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT, weightPrecision });
   }
   const file = resolveWeightsPath(path);
   const reader = loadSafetensors(file);
-  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: requireSliceLayout(reader, sliceLayout) });
+  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: requireSliceLayout(reader, sliceLayout), weightPrecision });
 }
 
 export interface LoadedMemoryNetwork {
@@ -90,11 +92,15 @@ export interface LoadedMemoryNetwork {
  * (`weights/qamn-phantom`); `{ weights: 'synth-v1' }` gives the untrained weights the
  * conformance reference uses.
  */
-export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights?: ShippedMemoryWeights; variant?: Variant; sliceLayout?: SliceLayout } = {}): LoadedMemoryNetwork {
+export function loadMemoryNetwork(
+  rt: Runtime,
+  options: { path?: string; weights?: ShippedMemoryWeights; variant?: Variant; sliceLayout?: SliceLayout } & LoadOptions = {},
+): LoadedMemoryNetwork {
   const variant = options.variant ?? 'qamn';
+  const weightPrecision = options.weightPrecision;
   if (options.path) {
     const { file, reader, sliceLayout } = openMemoryWeights(options.path, options.sliceLayout);
-    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant, sliceLayout });
+    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant, sliceLayout, weightPrecision });
     return { net, synthetic: false, shipped: null, description: `${variant} from ${file} (${sliceLayout})`, sliceLayout };
   }
   if (options.sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
@@ -104,9 +110,9 @@ export function loadMemoryNetwork(rt: Runtime, options: { path?: string; weights
   if (weights === 'synth-v1') {
     const dir = `${WEIGHTS_DIR}qamn-synth-v1/`;
     const manifest = JSON.parse(readFileSync(`${dir}qamn_manifest.json`, 'utf8')) as SynthManifest;
-    const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant, sliceLayout: about.sliceLayout });
+    const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant, sliceLayout: about.sliceLayout, weightPrecision });
     return { net, synthetic: true, shipped: weights, description: `${about.summary} (${dir})`, sliceLayout: about.sliceLayout };
   }
-  const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(QAMN_PHANTOM_INDEX)), { variant, sliceLayout: about.sliceLayout });
+  const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(QAMN_PHANTOM_INDEX)), { variant, sliceLayout: about.sliceLayout, weightPrecision });
   return { net, synthetic: false, shipped: weights, description: `${about.summary} (${WEIGHTS_DIR}qamn-phantom)`, sliceLayout: about.sliceLayout };
 }

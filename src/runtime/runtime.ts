@@ -9,7 +9,7 @@
 import { acquireDevice, describeAdapter, type AdapterSummary } from './device.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ScopeStack } from './scope.ts';
-import { Tensor, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
+import { Tensor, bytesPerElement, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
 import { kernelEntry } from './kernels.ts';
 import { PipelineCache, type PipelineSpec } from './pipelines.ts';
 import { Profiler, type DispatchCost, type ProfileReport } from './profiler.ts';
@@ -136,7 +136,7 @@ export class Runtime implements TensorOwner {
   /** Tensor-creating calls: a new tensor joins the innermost open scope. */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
     this.assertAlive(`creating tensor '${label}'`);
-    const bytes = shapeSize(shape) * 4;
+    const bytes = shapeSize(shape) * bytesPerElement(dtype);
     const max = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > max) {
       throw new RangeError(`tensor '${label}' [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ${max}`);
@@ -155,9 +155,11 @@ export class Runtime implements TensorOwner {
     this.assertAlive(`upload '${label}'`);
     const n = shapeSize(shape);
     if (data.length !== n) throw new RangeError(`upload '${label}': shape [${shape.join(', ')}] has ${n} elements, data has ${data.length}`);
+    const typed = toTyped(data, dtype, label);
     const t = this.empty(shape, dtype, label);
-    const typed = toTyped(data, dtype);
-    this.device.queue.writeBuffer(t.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
+    // writeBuffer takes whole 4-byte words: an odd count of f16 values goes with one zero pad.
+    const padded = typed.byteLength % 4 === 0 ? typed : Uint16Array.from({ length: typed.length + 1 }, (_, i) => (i < typed.length ? typed[i] : 0));
+    this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
     if (dtype === 'f32') t.firstNonFinite = firstNonFinite(typed as Float32Array);
     return t;
   }
@@ -172,10 +174,11 @@ export class Runtime implements TensorOwner {
     t.assertLive('read');
     this.assertAlive(`read '${t.label}'`);
     const bytes = t.byteLength;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `readback ${t.label}` });
+    const words = Math.ceil(bytes / 4) * 4; // copies move whole 4-byte words (odd f16 counts)
+    const staging = this.device.createBuffer({ size: Math.max(4, words), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `readback ${t.label}` });
     this.ensureEncoder();
     this.endPass();
-    if (bytes > 0) this.encoder!.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    if (bytes > 0) this.encoder!.copyBufferToBuffer(t.buffer, 0, staging, 0, words);
     this.batchKernels.push(`readback(${t.label})`);
     this.flush();
     try {
@@ -186,10 +189,11 @@ export class Runtime implements TensorOwner {
       throw e;
     }
     await this.sync();
-    const copy = staging.getMappedRange(0, bytes).slice(0);
+    const copy = staging.getMappedRange(0, words).slice(0, bytes);
     staging.unmap();
     staging.destroy();
-    return (t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : new Uint32Array(copy)) as TypedArrayOf<D>;
+    const typed = t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : t.dtype === 'f16' ? new Uint16Array(copy) : new Uint32Array(copy);
+    return typed as TypedArrayOf<D>;
   }
 
   // ---- kernels ----------------------------------------------------------------
@@ -384,8 +388,12 @@ function firstNonFinite(data: Float32Array): number {
   return -1;
 }
 
-function toTyped(data: ArrayLike<number>, dtype: DType): Float32Array | Int32Array | Uint32Array {
+function toTyped(data: ArrayLike<number>, dtype: DType, label: string): Float32Array | Int32Array | Uint32Array | Uint16Array {
   if (dtype === 'f32') return data instanceof Float32Array ? data : Float32Array.from(data);
   if (dtype === 'i32') return data instanceof Int32Array ? data : Int32Array.from(data);
+  if (dtype === 'f16') {
+    if (!(data instanceof Uint16Array)) throw new TypeError(`upload '${label}': f16 data must be a Uint16Array of half-precision bits (src/io/float16.ts encodeF16)`);
+    return data;
+  }
   return data instanceof Uint32Array ? data : Uint32Array.from(data);
 }

@@ -2,9 +2,12 @@
 // implements: this file imports nothing from runtime.ts, so the two do not form
 // an import loop.
 
-export type DType = 'f32' | 'i32' | 'u32';
+/** 'f16' holds IEEE half-precision bits (Uint16Array on the CPU); only weights use it, on adapters with shader-f16. */
+export type DType = 'f32' | 'i32' | 'u32' | 'f16';
 
-export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : Uint32Array;
+export type TypedArrayOf<D extends DType> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'f16' ? Uint16Array : Uint32Array;
+
+export const bytesPerElement = (dtype: DType): number => (dtype === 'f16' ? 2 : 4);
 
 /** What a tensor needs from the runtime that made it. */
 export interface TensorOwner {
@@ -36,7 +39,7 @@ export class Tensor<D extends DType = DType> {
   }
 
   get byteLength(): number {
-    return this.size * 4;
+    return this.size * bytesPerElement(this.dtype);
   }
 
   get disposed(): boolean {

@@ -6,13 +6,24 @@
 // that the network holds and releases in its `dispose()`.
 import type { Runtime } from '../runtime/runtime.ts';
 import { tensorsIn } from '../runtime/scope.ts';
-import { prepareConv2d, type Conv2dWeights, type Conv2dWeightSpec } from '../ops/conv2d.ts';
+import { prepareConv2d, type Conv2dWeights, type Conv2dWeightSpec, type WeightPrecision } from '../ops/conv2d.ts';
+import { assertF16Weights, checkWeightPrecision } from '../ops/conv2d-f16.ts';
 import { prepareLinear, type LinearWeights } from '../ops/linear.ts';
 import { parseSliceLayout, SLICE_LAYOUT_KEY, type SliceLayout } from '../volume/layout.ts';
 import { checkWeights, hasProblems, WeightMismatchError, type TensorSpec, type WeightSpec } from './check.ts';
 import type { WeightSource } from './source.ts';
 
 export { WeightMismatchError, type TensorSpec, type WeightSpec } from './check.ts';
+export type { WeightPrecision } from '../ops/conv2d.ts';
+
+export interface LoadOptions {
+  /**
+   * How conv weights are stored on the GPU: 'f32' (default) or 'f16' (half the
+   * memory and weight bandwidth; needs the adapter's shader-f16). Biases, linear
+   * layers and activations stay f32, and accumulation is f32 either way.
+   */
+  weightPrecision?: WeightPrecision;
+}
 
 /** Every GPU weight of one loaded network: released together, by the network's `dispose()`. */
 export class WeightSet {
@@ -49,7 +60,7 @@ export class ParamLoader {
   private readonly expected: TensorSpec[] = [];
 
   /** Without a target: a dry run that records the tensors asked for and uploads nothing. */
-  private constructor(private readonly target: { source: WeightSource; weights: WeightSet; rt: Runtime } | null) {}
+  private constructor(private readonly target: { source: WeightSource; weights: WeightSet; rt: Runtime; precision: WeightPrecision } | null) {}
 
   /** The dry run: every tensor (name and PyTorch shape) `build` asks for, in order. */
   static expectedTensors(build: (p: ParamLoader) => unknown): TensorSpec[] {
@@ -61,15 +72,18 @@ export class ParamLoader {
   /**
    * Checks `source` against the dry run's spec before anything touches the GPU (a
    * WeightMismatchError names every problem), then builds the modules for real. A
-   * failure while uploading releases everything uploaded so far.
+   * failure while uploading releases everything uploaded so far. f16 weights on an
+   * adapter without shader-f16 are refused before the source is even checked.
    */
-  static load<M>(rt: Runtime, source: WeightSource, build: (p: ParamLoader) => M, unused: readonly RegExp[]): { modules: M; weights: WeightSet } {
+  static load<M>(rt: Runtime, source: WeightSource, build: (p: ParamLoader) => M, unused: readonly RegExp[], options: LoadOptions = {}): { modules: M; weights: WeightSet } {
+    const precision = checkWeightPrecision(`loading ${source.description}`, options.weightPrecision ?? 'f32');
+    if (precision === 'f16') assertF16Weights(rt, `loading ${source.description}`);
     const spec: WeightSpec = { tensors: ParamLoader.expectedTensors(build), unused };
     const report = checkWeights(new Map(source.names().map((n) => [n, source.shape(n)])), spec);
     if (hasProblems(report)) throw new WeightMismatchError(source.description, report);
     const weights = new WeightSet(rt);
     try {
-      return { modules: build(new ParamLoader({ source, weights, rt })), weights };
+      return { modules: build(new ParamLoader({ source, weights, rt, precision })), weights };
     } catch (e) {
       weights.dispose();
       throw e;
@@ -107,7 +121,7 @@ export class ParamLoader {
   /** A conv whose weights the network defines itself (not in the state_dict), owned with the rest. */
   constantConv(spec: Conv2dWeightSpec): Conv2dWeights {
     if (!this.target) return DRY as unknown as Conv2dWeights;
-    return this.target.weights.add(prepareConv2d(this.target.rt, spec));
+    return this.target.weights.add(prepareConv2d(this.target.rt, spec, this.target.precision));
   }
 
   linear(name: string, shape: [number, number]): LinearWeights {

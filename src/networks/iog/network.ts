@@ -10,7 +10,7 @@ import { resizeBilinear } from '../../ops/resize.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { SliceLayout } from '../../volume/layout.ts';
-import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
+import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightPrecision, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { IOGResNet101 } from './backbone.ts';
 import { CoarseNet } from './coarse-net.ts';
@@ -36,6 +36,8 @@ export interface IOGNetworkOptions {
   inputChannels?: number;
   /** The slice layout the weights were trained with; overrides the weights' `slice_layout` metadata. */
   sliceLayout?: SliceLayout;
+  /** Conv weight storage on the GPU, 'f32' (default) or 'f16' (needs shader-f16; src/weights/loader.ts). */
+  weightPrecision?: WeightPrecision;
 }
 
 type Modules = ReturnType<typeof modules>;
@@ -78,7 +80,7 @@ export class IOGNetwork {
     const inputChannels = options.inputChannels ?? 4;
     checkChannels(inputChannels);
     const sliceLayout = weightsSliceLayout(source, options.sliceLayout);
-    const loaded = ParamLoader.load(rt, source, (p) => modules(p, inputChannels), []);
+    const loaded = ParamLoader.load(rt, source, (p) => modules(p, inputChannels), [], { weightPrecision: options.weightPrecision });
     return new IOGNetwork(rt, inputChannels, loaded.modules, loaded.weights, sliceLayout);
   }
 

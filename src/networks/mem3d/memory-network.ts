@@ -11,7 +11,7 @@ import { softAggregation } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { SliceLayout } from '../../volume/layout.ts';
-import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
+import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightPrecision, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { Decoder, type Variant } from './decoder.ts';
 import { Encoder_M, Encoder_Q, KeyValue } from './encoders.ts';
@@ -94,6 +94,8 @@ export interface MemoryNetworkOptions {
   variant: Variant;
   /** The slice layout the weights were trained with; overrides the weights' `slice_layout` metadata. */
   sliceLayout?: SliceLayout;
+  /** Conv weight storage on the GPU, 'f32' (default) or 'f16' (needs shader-f16; src/weights/loader.ts). */
+  weightPrecision?: WeightPrecision;
 }
 
 type Modules = ReturnType<typeof modules>;
@@ -150,7 +152,7 @@ export class MemoryNetwork {
     const variant = options.variant;
     checkVariant(variant);
     const sliceLayout = weightsSliceLayout(source, options.sliceLayout);
-    const loaded = ParamLoader.load(rt, source, (p) => modules(p, variant), UNUSED_BUFFERS);
+    const loaded = ParamLoader.load(rt, source, (p) => modules(p, variant), UNUSED_BUFFERS, { weightPrecision: options.weightPrecision });
     return new MemoryNetwork(rt, variant, loaded.modules, loaded.weights, sliceLayout);
   }
 
