@@ -47,6 +47,11 @@ function transposeLabels<T extends Labels>(data: T, width: number, height: numbe
   return out;
 }
 
+/** The session's structures as copies the caller may keep or change. */
+function copyStructures(session: Interactive3DSession): Structure[] {
+  return session.structures.map((s) => ({ ...s, color: [...s.color] as Rgb }));
+}
+
 /** Voxel coordinates (fractional) of a world position under the affine: the inverse of its 3x3 part. */
 function voxelFromWorld(affine: Volume['affine'], mm: readonly number[]): Vec3 {
   const [[a, b, c], [d, e, f], [g, h, k]] = affine;
@@ -198,7 +203,7 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /** The session's structures, ids ascending (structure 1 'object' exists from the start). */
     structures(): Structure[] {
-      return need('structures').session.structures.map((s) => ({ ...s, color: [...s.color] as Rgb }));
+      return copyStructures(need('structures').session);
     },
 
     /** A new, empty structure (id one above the highest); one undoable step. */
@@ -304,7 +309,7 @@ export async function createSegmenter(options: SegmenterOptions) {
       const name = opts.name ?? '<label map>';
       const map = decodeLabelMap(parseNifti(bytes, name), sidecar === undefined ? undefined : { text: sidecar, source: `${name} sidecar` }, info.volume);
       session.loadLabels(stackLabels(map.labels, info.volume, info.axis), map.structures);
-      return this.structures();
+      return copyStructures(session);
     },
 
     /** Slice z's labels in NIfTI voxel order (index i + j * nx). */
