@@ -70,6 +70,31 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     }
   }
 
+  async segmentObjects(
+    frame: SliceImage,
+    memories: readonly (readonly MemoryEntry[])[],
+  ): Promise<{ objects: { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }> {
+    const f = this.frame(frame);
+    let result;
+    try {
+      result = this.net.segmentObjects(f, memories);
+    } finally {
+      f.dispose();
+    }
+    try {
+      const pw = f.shape[2];
+      const objects = [];
+      for (const o of result.objects) {
+        const probability = crop((await o.probability.read()) as Float32Array, pw, frame.width, frame.height);
+        const foreground = crop((await o.foreground.read()) as Float32Array, pw, frame.width, frame.height);
+        objects.push({ probability, foreground, quality: o.quality ? (await o.quality.read())[0] : null });
+      }
+      return { objects };
+    } finally {
+      result.dispose();
+    }
+  }
+
   private frame(image: SliceImage) {
     const [h, w] = [paddedSide(image.height), paddedSide(image.width)];
     const grey = pad(image.data, image.width, image.height, w, h);

@@ -1,13 +1,24 @@
 // The memory network of Mem3D: `models_SAQ.STM` (variant 'qamn', with the quality
-// head) and `models.STM` (variant 'stm'), one object, in test phase.
+// head) and `models.STM` (variant 'stm'), in test phase.
 //
-//   memorize(frame, mask)      -> a GPU-resident memory entry (key, value of r4)
-//   segment(frame, memory[])   -> probability, soft-aggregated logits, quality
-//   encodeQuery(frame)         -> the query encoder's features, which segment also takes
+//   memorize(frame, mask)                  -> a GPU-resident memory entry (key, value of r4)
+//   segment(frame, memory[])               -> probability, soft-aggregated logits, quality
+//   segmentObjects(frame, memories[][])    -> the same for K objects at once
+//   encodeQuery(frame)                     -> the query encoder's features, which both also take
+//
+// Several objects follow the original STM's multi-object scheme: each object keeps its
+// own memory (its keys and values), the query encoder runs once per frame, the memory
+// read and the decoder run once per object, and Soft_aggregation over (background,
+// object 1..K) makes the objects compete for each pixel. The memory encoder needs no
+// change per object: Encoder_M's second mask input, conv1_bg, takes clamp(1 - m_o), and
+// with aggregated probabilities 1 - m_o = background + the other objects' union, exactly
+// the original's "other objects" mask; `memorize(frame, foreground_k)` feeds it that.
+// The QAMN quality head scores each object on its binary view (1 - fg_k, fg_k): with one
+// object, the original's own input.
 import { conv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
 import { memoryRead, concatRows } from '../../ops/memory-read.ts';
 import { copyIntoChannels } from '../../ops/channels.ts';
-import { softAggregation } from '../../ops/soft-aggregation.ts';
+import { softAggregation, softAggregationObjects } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
 import type { SliceLayout } from '../../volume/layout.ts';
@@ -87,6 +98,23 @@ export interface SegmentResult {
   quality: Tensor | null;
   /** Present with `{ intermediates: true }`: the query key, the memory read and the decoder logits. */
   intermediates?: { queryKey: Tensor; memoryRead: Tensor; decoderLogits: Tensor };
+  dispose(): void;
+}
+
+/** One object of `segmentObjects`; tensors [1, H, W, 1] unless stated. */
+export interface ObjectSegment {
+  /** ps_k = softmax(the object's decoder logits)[1], from its own memory alone. */
+  probability: Tensor;
+  /** softmax(logits)[k + 1]: the object's share after aggregation, what it memorizes next. */
+  foreground: Tensor;
+  /** The quality head's score [1, 1] on the object's binary view; null for the STM variant. */
+  quality: Tensor | null;
+}
+
+export interface ObjectsSegmentResult {
+  objects: ObjectSegment[];
+  /** Soft_aggregation log-odds over (background, object 1, ..., object K): [1, H, W, K + 1]. */
+  logits: Tensor;
   dispose(): void;
 }
 
@@ -208,14 +236,8 @@ export class MemoryNetwork {
   segment(frame: Tensor | QueryEncoding, memory: readonly MemoryEntry[], options: { intermediates?: boolean } = {}): SegmentResult {
     const rt = this.rt;
     const query = frame instanceof QueryEncoding ? frame : null;
-    if (query?.disposed) throw new Error('segment: the query encoding was disposed');
-    const [H, W] = query ? query.frameSize : this.checkFrame(frame as Tensor, 'segment').slice(1, 3);
-    if (memory.length === 0) throw new RangeError('segment: the memory is empty; memorize at least one annotated slice first');
-    memory.forEach((m, i) => {
-      if (m.disposed) throw new Error(`segment: memory entry ${i} was disposed`);
-      const [h, w] = m.frameSize;
-      if (h !== H || w !== W) throw new RangeError(`segment: memory entry ${i} was built from ${h}x${w} frames, this frame is ${H}x${W}: every memory entry must come from frames of the segmented frame's size`);
-    });
+    const [H, W] = this.frameSize(frame, 'segment');
+    this.checkMemory('segment', memory, H, W, '');
     return rt.scope(() => {
       const { r4, queryKey, memoryRead, decoderLogits } = rt.scope(() => {
         const { r4, r3, r2 } = query ?? this.Encoder_Q.forward(rt, frame as Tensor);
@@ -252,6 +274,51 @@ export class MemoryNetwork {
     });
   }
 
+  /**
+   * K objects on one frame: `memories[k]` is object k's own memory. The query encoder
+   * runs once, the memory read and the decoder once per object, then Soft_aggregation
+   * over all of them (see the top of this file). With one object the numbers are
+   * `segment`'s. The result is owned by the caller.
+   */
+  segmentObjects(frame: Tensor | QueryEncoding, memories: readonly (readonly MemoryEntry[])[]): ObjectsSegmentResult {
+    const rt = this.rt;
+    const [H, W] = this.frameSize(frame, 'segmentObjects');
+    if (memories.length === 0) throw new RangeError('segmentObjects: no objects; pass one memory per object');
+    memories.forEach((memory, k) => this.checkMemory('segmentObjects', memory, H, W, `object ${k + 1}: `));
+    return rt.scope(() => {
+      const query = frame instanceof QueryEncoding ? frame : this.encodeQuery(frame);
+      try {
+        const { r4, r3, r2 } = query;
+        const head = rt.scope(() => {
+          const decoderLogits = memories.map((memory) =>
+            rt.scope(() => {
+              const m4 = rt.empty([1, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
+              copyIntoChannels(rt, query.value, m4, VALDIM);
+              copyIntoChannels(rt, rt.scope(() => this.read(memory, query.key)), m4, 0);
+              return this.Decoder.forward(rt, m4, r3, r2, [H, W]);
+            }),
+          );
+          return softAggregationObjects(rt, decoderLogits);
+        });
+        const objects = head.objects.map((view): ObjectSegment => {
+          const quality = this.quality ? this.quality.forward(rt, r4, view.qualityInput) : null;
+          view.qualityInput.dispose();
+          return { probability: view.ps, foreground: view.foreground, quality };
+        });
+        return {
+          objects,
+          logits: head.logits,
+          dispose() {
+            for (const o of objects) for (const t of [o.probability, o.foreground, o.quality]) t?.dispose();
+            head.logits.dispose();
+          },
+        };
+      } finally {
+        if (query !== frame) query.dispose();
+      }
+    });
+  }
+
   /** Releases every GPU weight; the network is unusable afterwards. Memory entries are the caller's to dispose. */
   dispose(): void {
     this.weights.dispose();
@@ -263,6 +330,26 @@ export class MemoryNetwork {
     const keys = memory.length === 1 ? memory[0].key : concatRows(rt, memory.map((m) => m.key), { label: 'memory keys' });
     const values = memory.length === 1 ? memory[0].value : concatRows(rt, memory.map((m) => m.value), { label: 'memory values' });
     return memoryRead(rt, keys, values, queryKey);
+  }
+
+  /** [H, W] of a frame or of the frame a query encoding came from. */
+  private frameSize(frame: Tensor | QueryEncoding, op: string): [number, number] {
+    if (frame instanceof QueryEncoding) {
+      if (this.weights.disposed) throw new Error(`${op}: this MemoryNetwork was disposed`);
+      if (frame.disposed) throw new Error(`${op}: the query encoding was disposed`);
+      return [frame.frameSize[0], frame.frameSize[1]];
+    }
+    const [, H, W] = this.checkFrame(frame, op);
+    return [H, W];
+  }
+
+  private checkMemory(op: string, memory: readonly MemoryEntry[], H: number, W: number, what: string): void {
+    if (memory.length === 0) throw new RangeError(`${op}: ${what}the memory is empty; memorize at least one annotated slice first`);
+    memory.forEach((m, i) => {
+      if (m.disposed) throw new Error(`${op}: ${what}memory entry ${i} was disposed`);
+      const [h, w] = m.frameSize;
+      if (h !== H || w !== W) throw new RangeError(`${op}: ${what}memory entry ${i} was built from ${h}x${w} frames, this frame is ${H}x${W}: every memory entry must come from frames of the segmented frame's size`);
+    });
   }
 
   private checkFrame(frame: Tensor, op: string): [number, number, number, number] {
