@@ -113,7 +113,9 @@ test('embedding API: recover() after a lost device reloads on a new Runtime; mas
     assert.equal(seg.sliceMask(0), kept[0], 'slice 0 as before the loss');
     assert.equal(seg.sliceMask(2), kept[1], 'slice 2 recomputed to the same mask');
     assert.ok(await seg.undo(), 'undo still works after the move');
-    assert.equal(seg.states()[1].source, 'empty', 'undo went back to before the annotation');
+    assert.equal(seg.states().map((st) => st.source), ['empty', 'annotated', 'empty', 'empty'], 'one undo takes back the propagation, interrupted and resumed: one step');
+    assert.ok(await seg.undo());
+    assert.equal(seg.states()[1].source, 'empty', 'the next undo goes back to before the annotation');
   } finally {
     seg.dispose();
   }

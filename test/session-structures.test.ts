@@ -432,6 +432,11 @@ test('a device lost in the middle of a joint sweep: the finished sweep is kept, 
   assert.equal(s.labelMap(), reference.labelMap());
   for (let z = 0; z < 12; z++) for (const id of [1, 2]) assert.equal(s.state(z, id), reference.state(z, id));
   assert.is(s.pendingSlices, 0);
+  // The interrupted propagation and its resumption are one undo step.
+  assert.ok(s.undo());
+  for (let z = 0; z < 12; z++) assert.equal([s.state(z, 1).source, s.state(z, 2).source], [z === 3 ? 'annotated' : 'empty', z === 6 ? 'annotated' : 'empty'], `slice ${z}`);
+  assert.ok(s.redo());
+  assert.equal(s.labelMap(), reference.labelMap());
 });
 
 test('structures: names and colours are checked; the default structure 1 is the single-structure session', () => {

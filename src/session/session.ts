@@ -33,7 +33,8 @@
 // add/removeStructure, loadLabels, restore, propagate) is one step, restored from a
 // snapshot of the state before it, bit for bit. Per-slice arrays are never written once
 // made, so snapshots share the slices that did not change; steps and bytes are bounded.
-// A cancelled propagation leaves no step and no trace.
+// A cancelled propagation leaves no step and no trace; one that fails partway (a lost
+// device) is a step, and resuming it adds to that step.
 //
 // Device loss: a propagation that fails for any reason but a cancel (DeviceLostError
 // above all) keeps the masks of the slices it finished and leaves its annotated slices
@@ -182,6 +183,8 @@ export class Interactive3DSession {
   /** Sweeps that finished in a propagation that then failed: the next propagate() skips them (Sweep.key). */
   private finishedSweeps = new Set<string>();
   private propagating = false;
+  /** A propagation failed partway and recorded its undo step: resuming it adds to that step, not a new one. */
+  private resumeInStep = false;
 
   constructor(
     rt: Runtime | null,
@@ -329,6 +332,7 @@ export class Interactive3DSession {
     this.checkIdle('undo');
     const state = this.history.undo(this.capture());
     if (!state) return false;
+    this.resumeInStep = false;
     this.apply(state);
     return true;
   }
@@ -338,6 +342,7 @@ export class Interactive3DSession {
     this.checkIdle('redo');
     const state = this.history.redo(this.capture());
     if (!state) return false;
+    this.resumeInStep = false;
     this.apply(state);
     return true;
   }
@@ -449,15 +454,19 @@ export class Interactive3DSession {
     this.propagating = true;
     try {
       for (const sweep of sweeps) {
-        await this.propagateSweep(sweep, (slice, structures) => options.onProgress?.({ done: ++done, total, slice, structures }), options.signal);
+        await this.propagateSweep(sweep, (slice, structures) => {
+          done++;
+          options.onProgress?.({ done, total, slice, structures });
+        }, options.signal);
         this.finishedSweeps.add(sweep.key);
       }
     } catch (e) {
       if (options.signal?.aborted) {
         this.apply(before);
         this.finishedSweeps = finishedBefore;
-      } else if (done > 0) {
+      } else if (done > 0 && !this.resumeInStep) {
         this.history.record(before, this.capture());
+        this.resumeInStep = true;
       }
       throw e;
     } finally {
@@ -465,7 +474,9 @@ export class Interactive3DSession {
     }
     for (const s of this.structs) for (const z of [...s.pending]) if (z >= this.window[0] && z <= this.window[1]) s.pending.delete(z);
     this.finishedSweeps.clear();
-    if (total > 0) this.history.record(before, this.capture());
+    // An interrupted propagation and its resumption are one step: the one recorded at the failure.
+    if (total > 0 && !this.resumeInStep) this.history.record(before, this.capture());
+    this.resumeInStep = false;
   }
 
   // ---- reading results ----
@@ -578,6 +589,7 @@ export class Interactive3DSession {
     change();
     // Whatever ran before is no longer what the next propagation would compute.
     this.finishedSweeps.clear();
+    this.resumeInStep = false;
     this.history.record(before, this.capture());
   }
 
