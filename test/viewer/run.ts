@@ -12,7 +12,8 @@
 //      cancel and an empty 2D result explained; then structures (no network step): the
 //      brush and eraser set exactly the voxels of their discs through the radiological
 //      display, undo/redo restore the label map and the overlay, a structure added,
-//      painted in its colour, hidden and selected, and the exported NIfTI equals labelMap();
+//      painted in its colour, hidden and selected, the exported NIfTI equals labelMap(),
+//      a label map of another grid refused and the exported one opened again;
 //   C. the NiiVue example: clicks through NiiVue's coordinates reach the API as the
 //      voxels clicked; NiiVue's overlay holds exactly the API's mask.
 // Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only; VIEWER_FULL=1 adds the 2D
@@ -460,6 +461,24 @@ async function structuresAndBrush(page: Page): Promise<void> {
   check('Export downloads NAME_labels.nii.gz and NAME_labels.json', files.names.join() === 'phantom_labels.nii.gz,phantom_labels.json', files.names.join());
   check('the exported NIfTI\'s voxels equal labelMap(), on the volume\'s grid', differing(exported.data, files.labels) === 0 && files.labels.some((l) => l === 2) && JSON.stringify(exported.dims) === JSON.stringify(phantom.dims) && JSON.stringify(exported.affine) === JSON.stringify(phantom.affine), `${differing(exported.data, files.labels)} voxels differ`);
   check('the sidecar names structure 1 object and structure 2 lesion', sidecar.labels['1']?.name === 'object' && sidecar.labels['2']?.name === 'lesion', files.json);
+
+  // Import: a map on another grid is refused and changes nothing; the exported pair (renamed in its JSON) comes back.
+  await page.keyboard.press('Control+z');
+  const beforeImport = await page.evaluate(() => Array.from(window.__mem3d.segmenter!.labelMap()));
+  const small = createVolume({ dims: [4, 4, 2], data: new Uint8Array(32), source: 'small' });
+  await page.setInputFiles('#labelfile', { name: 'small.nii', mimeType: 'application/octet-stream', buffer: Buffer.from(serializeNifti(small)) });
+  let st = await waitFor(page, 'refusing a label map of another grid', (s) => /Opening the label map/.test(s.message), 5_000);
+  const unchanged = differing(await page.evaluate(() => Array.from(window.__mem3d.segmenter!.labelMap())), beforeImport) === 0;
+  check('a label map on another grid is refused, saying what differs; the label map stays', /failed/.test(st.message) && /dims 4x4x2/.test(st.message) && unchanged, st.message);
+  const renamed = files.json.replace('"lesion"', '"tumour"');
+  await page.setInputFiles('#labelfile', [
+    { name: 'phantom_labels.nii.gz', mimeType: 'application/gzip', buffer: Buffer.from(files.nifti) },
+    { name: 'phantom_labels.json', mimeType: 'application/json', buffer: Buffer.from(renamed) },
+  ]);
+  st = await waitFor(page, 'opening the label map', (s) => /phantom_labels\.nii\.gz: /.test(s.message), 5_000);
+  const imported = await page.evaluate((z) => ({ labels: Array.from(window.__mem3d.segmenter!.labelMap()), names: window.__mem3d.structures.map((s) => s.name), source: window.__mem3d.segmenter!.states({ structure: 2 })[z].source }), z);
+  check('opening the exported map with its sidecar brings its voxels back, the sidecar\'s names, its slices accepted', differing(imported.labels, files.labels) === 0 && imported.names.join() === 'object,tumour' && imported.source === 'locked', JSON.stringify({ names: imported.names, source: imported.source, message: st.message }));
+  check('the imported structure 2 is drawn in its colour', differing(voxelsShown(await shownColours(page), 'b'), lesion) === 0);
   console.log(`  structures, brush, undo/redo, export: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 

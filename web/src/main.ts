@@ -352,6 +352,7 @@ function renderControls(): void {
   enable('accept', canRun && state?.source === 'propagated', noNets || (state?.source === 'propagated' || !vol || (z >= vol.first && z <= vol.last) ? `Only a propagated slice of ${activeName()} can be accepted` : outside));
   enable('export', !busy && anyVoxels(), 'The label map is empty: nothing to export yet');
   enable('addstructure', editable, seg ? 'Wait for the running step' : noNets);
+  $<HTMLInputElement>('labelfile').disabled = !editable;
   for (const tool of ['points', 'brush', 'eraser'] as const) $<HTMLInputElement>(`tool-${tool}`).checked = ui.tool === tool;
   $('brushtext').textContent = `${2 * ui.brushRadius + 1} voxels across`;
   $<HTMLSelectElement>('netmap').disabled = !vol || busy || segmented();
@@ -955,6 +956,11 @@ function wireControls(): void {
   $('brushsize').addEventListener('input', (e) => setBrushRadius(Number((e.target as HTMLInputElement).value)));
   $('helpbtn').addEventListener('click', () => $<HTMLDialogElement>('help').showModal());
   $('export').addEventListener('click', () => exportLabelMap());
+  $('labelfile').addEventListener('change', async (e) => {
+    const input = e.target as HTMLInputElement;
+    await importLabelMap(Array.from(input.files ?? []));
+    input.value = '';
+  });
   const strip = $<HTMLCanvasElement>('strip');
   const stripSlice = (e: MouseEvent) => {
     const r = strip.getBoundingClientRect();
@@ -988,6 +994,33 @@ function wireControls(): void {
     const f = e.dataTransfer?.files[0];
     if (f) openVolume(await f.arrayBuffer(), f.name);
   });
+}
+
+/**
+ * A label map picked with its sidecar (one .nii / .nii.gz, optionally one .json): its
+ * structures replace the list and every slice with their voxels comes in accepted
+ * (locked). A map on another grid is refused with what differs. One undoable step.
+ */
+async function importLabelMap(files: readonly File[]): Promise<void> {
+  if (!seg || !attached || ui.status === 'busy' || stroke) return;
+  const nifti = files.filter((f) => /\.nii(\.gz)?$/i.test(f.name));
+  const json = files.filter((f) => /\.json$/i.test(f.name));
+  if (nifti.length !== 1 || json.length > 1 || nifti.length + json.length !== files.length) {
+    return say('Pick one label map (.nii or .nii.gz), and optionally its .json sidecar, together.', 'ready', 'warn');
+  }
+  let imported;
+  try {
+    imported = seg.importLabelMap(await nifti[0].arrayBuffer(), json.length ? await json[0].text() : undefined, { name: nifti[0].name });
+  } catch (e) {
+    // The reader's own reason says what does not fit (dims, an affine entry, a label, the sidecar's JSON).
+    if ((e as Error).name === 'VolumeError') say(`Opening the label map failed: ${(e as Error).message}`, 'ready', 'error', String(e));
+    else fail(e, `Opening the label map ${nifti[0].name}`, 'ready');
+    return render();
+  }
+  pendingPropagation = false;
+  segmentedWith.clear();
+  hidden.clear();
+  afterEdit(`${nifti[0].name}: ${imported.map((s) => s.name).join(', ') || 'no structures'} opened; their slices are accepted as they are (Ctrl+Z undoes the import).`);
 }
 
 /** The label map (.nii.gz) and its sidecar (.json, names and colours), downloaded side by side. */
