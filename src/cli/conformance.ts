@@ -8,7 +8,7 @@ import { iogConformance } from '../conformance/iog.ts';
 import { memoryNetworkConformance } from '../conformance/memory-network.ts';
 import { Runtime } from '../runtime/runtime.ts';
 
-const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|iog [--json <file>]
+const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|iog [--weights-precision f32|f16] [--json <file>]
 
   <reference-dir>  a folder laid out like shared/reference: phantom_{0,1,2}.png,
                    phantom_mask_0.png, <model>_manifest.json, <model>_small.safetensors,
@@ -16,6 +16,9 @@ const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|io
                    iog_manifest.json, iog_small.safetensors, iog_ref.safetensors (iog)
   --model          qamn (memory network with quality head), stm (original decoder)
                    or iog (the 2D interactive network, run on iog_ref's stored input)
+  --weights-precision f16
+                   conv weights stored as f16 on the GPU (needs shader-f16; qamn only),
+                   checked against the f16 tolerances (README, Numerical conformance)
   --json <file>    also write the table as JSON`;
 
 function fail(message: string): never {
@@ -26,7 +29,7 @@ function fail(message: string): never {
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'string' }, 'weights-precision': { type: 'string', default: 'f32' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     fail((e as Error).message);
   }
@@ -39,12 +42,19 @@ async function main(): Promise<void> {
   const model = values.model;
   if (model !== 'qamn' && model !== 'stm' && model !== 'iog') fail(`--model must be qamn, stm or iog, got ${model === undefined ? 'nothing' : `'${model}'`}`);
 
+  const precision = values['weights-precision'];
+  if (precision !== 'f32' && precision !== 'f16') fail(`--weights-precision must be f32 or f16, got '${precision}'`);
+  if (precision === 'f16' && model !== 'qamn') fail(`--weights-precision f16 has tolerances for qamn only, not ${model}`);
+
   const rt = await Runtime.create();
   console.log(`adapter: ${rt.describe()}`);
   const t0 = performance.now();
   const progress = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
-  const report = model === 'iog' ? await iogConformance(rt, positionals[0], progress) : await memoryNetworkConformance(rt, positionals[0], model, progress);
+  const report = model === 'iog' ? await iogConformance(rt, positionals[0], progress) : await memoryNetworkConformance(rt, positionals[0], model, progress, { weightPrecision: precision });
   console.log(`\n${model} against ${positionals[0]}:\n${formatTable(report.rows)}`);
+  if ('unbounded' in report && report.unbounded.length) {
+    console.log(`compared, no bound with ${report.weightPrecision} weights (README, Numerical conformance): ${report.unbounded.map((r) => `${r.tensor} max abs err ${r.maxAbsError.toExponential(3)}`).join(', ')}`);
+  }
   if (report.skipped.length) console.log(`skipped (not in the ref files): ${report.skipped.join(', ')}`);
   console.log(`${report.rows.filter((r) => r.pass).length} of ${report.rows.length} tensors within tolerance (${report.seconds.toFixed(1)} s)`);
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');

@@ -9,6 +9,7 @@ import { readSafetensors } from '../io/safetensors-node.ts';
 import type { SafetensorsFile } from '../io/safetensors.ts';
 import { MemoryNetwork, type MemoryEntry, type QueryEncoding, type Variant } from '../networks/mem3d/memory-network.ts';
 import { maskToProbability, preprocessFrame } from '../networks/mem3d/preprocess.ts';
+import type { WeightPrecision } from '../ops/conv2d.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
@@ -25,8 +26,28 @@ const TORCH_FP32: Record<Variant, Record<string, number>> = {
   stm: { k0: 9.04e-6, v0: 9.34e-6, q_key1: 1.81e-5, mem1: 1.37e-4, decoder_logit1: 5.22e-5, logits1: 2.48e-2, ps1: 2.68e-4, k1: 1.12e-3, v1: 9.88e-4, logits2: 2.44e-2, ps2: 3.03e-2 },
 };
 
+/**
+ * f16 conv weights (QAMN only): 3x the error measured once on lavapipe with f16
+ * weights (README "Numerical conformance", f16 table), the f32 rule's margin; the f32
+ * tolerance where larger. Rounding the weights to f16 moves each by up to 2^-11
+ * relative; the network carries that to 1e-2 at the encoders and its memory read
+ * amplifies it as it does PyTorch's own float32 error. null: no useful bound (3x the
+ * measured ps2 error exceeds 1), compared and reported but not checked.
+ */
+const F16_WEIGHTS: Partial<Record<Variant, Record<string, number | null>>> = {
+  qamn: {
+    k0: 2.9e-2, v0: 2.6e-2, q_key1: 5.6e-2, mem1: 0.55, decoder_logit1: 4.7e-2, logits1: 8.0e-2, ps1: 0.27,
+    quality1: 7e-4, k1: 0.86, v1: 0.84, logits2: 0.66, ps2: null, quality2: 1e-4,
+  },
+};
+
 /** The issue's rule: 3x PyTorch's float32 error, never tighter than the floors below. */
-function tolerance(tensor: string, torch: number | undefined): { measure: 'relative' | 'absolute'; bound: number } {
+function tolerance(tensor: string, torch: number | undefined, f16?: number): { measure: 'relative' | 'absolute'; bound: number } {
+  const f32 = f32Tolerance(tensor, torch);
+  return { measure: f32.measure, bound: Math.max(f32.bound, f16 ?? 0) };
+}
+
+function f32Tolerance(tensor: string, torch: number | undefined): { measure: 'relative' | 'absolute'; bound: number } {
   const t = torch ?? 0;
   if (tensor.startsWith('quality')) return { measure: 'absolute', bound: 1e-4 };
   if (tensor === 'ps1') return { measure: 'absolute', bound: Math.max(2e-3, 3 * t) };
@@ -36,8 +57,11 @@ function tolerance(tensor: string, torch: number | undefined): { measure: 'relat
 
 export interface MemoryConformanceReport {
   model: Variant;
+  weightPrecision: WeightPrecision;
   adapter: string;
   rows: ConformanceRow[];
+  /** Compared but not checked: no useful bound in this mode (f16 weights: ps2). */
+  unbounded: ConformanceRow[];
   /** Tensors the engine can compare but the ref files do not hold. */
   skipped: string[];
   pass: boolean;
@@ -61,7 +85,21 @@ function need(dir: string, file: string): string {
   return path;
 }
 
-export async function memoryNetworkConformance(rt: Runtime, dir: string, model: Variant, progress: (msg: string) => void = () => {}): Promise<MemoryConformanceReport> {
+export interface MemoryConformanceOptions {
+  /** Conv weight storage; 'f16' checks against the f16 tolerances. Default f32. */
+  weightPrecision?: WeightPrecision;
+}
+
+export async function memoryNetworkConformance(
+  rt: Runtime,
+  dir: string,
+  model: Variant,
+  progress: (msg: string) => void = () => {},
+  options: MemoryConformanceOptions = {},
+): Promise<MemoryConformanceReport> {
+  const precision = options.weightPrecision ?? 'f32';
+  const f16 = precision === 'f16' ? F16_WEIGHTS[model] : undefined;
+  if (precision === 'f16' && !f16) throw new Error(`no f16-weight tolerances were measured for ${model} (qamn has them)`);
   const start = performance.now();
   const manifest = JSON.parse(readFileSync(need(dir, `${model}_manifest.json`), 'utf8')) as SynthManifest;
   const small = readSafetensors(need(dir, `${model}_small.safetensors`));
@@ -71,12 +109,13 @@ export async function memoryNetworkConformance(rt: Runtime, dir: string, model: 
   const mask0 = decodeGrayPng(readFileSync(need(dir, 'phantom_mask_0.png')), 'phantom_mask_0.png');
   const { width: W, height: H } = frames[0];
 
-  progress(`loading ${model} synth-v1 weights`);
-  const net = MemoryNetwork.load(rt, synthWeightSource(manifest, small), { variant: model });
+  progress(`loading ${model} synth-v1 weights (${precision})`);
+  const net = MemoryNetwork.load(rt, synthWeightSource(manifest, small), { variant: model, weightPrecision: precision });
   const frame = frames.map((f, z) => rt.upload([1, H, W, 3], preprocessFrame(f.data, H, W), 'f32', `frame ${z}`));
   const mask = rt.upload([1, H, W, 1], maskToProbability(mask0.data), 'f32', 'mask 0');
 
   const rows: ConformanceRow[] = [];
+  const unbounded: ConformanceRow[] = [];
   const skipped: string[] = [];
   const check = async (ref: SafetensorsFile, name: string, t: Tensor | null, layout: 'flat' | 'nchw') => {
     if (!t) return;
@@ -87,7 +126,11 @@ export async function memoryNetworkConformance(rt: Runtime, dir: string, model: 
     const data = await t.read();
     const [, h, w, c] = t.shape;
     const actual = layout === 'nchw' ? nhwcToNchw(data, h, w, c) : data;
-    const tol = tolerance(name, torch[name]);
+    if (f16 && f16[name] === null) {
+      unbounded.push(compareTensor(name, actual, ref.float32(name), f32Tolerance(name, torch[name]).measure, Infinity));
+      return;
+    }
+    const tol = tolerance(name, torch[name], f16?.[name] ?? undefined);
     rows.push(compareTensor(name, actual, ref.float32(name), tol.measure, tol.bound));
   };
 
@@ -117,7 +160,7 @@ export async function memoryNetworkConformance(rt: Runtime, dir: string, model: 
 
   for (const t of [s2, m0, m1, mask, ...frame]) t.dispose();
   net.dispose();
-  return { model, adapter: rt.describe(), rows, skipped, pass: rows.every((r) => r.pass), seconds: (performance.now() - start) / 1000 };
+  return { model, adapter: rt.describe(), weightPrecision: precision, rows, unbounded, skipped, pass: rows.every((r) => r.pass), seconds: (performance.now() - start) / 1000 };
 }
 
 /** The modules QAMN and STM share: the same code, the same tensor names and, in synth-v1, the same values. */
@@ -235,6 +278,6 @@ export async function memoryNetworkPairConformance(
     sNet.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  const report = (model: Variant, r: typeof qamn): MemoryConformanceReport => ({ model, adapter: rt.describe(), rows: r.rows, skipped: r.skipped, pass: r.rows.every((x) => x.pass), seconds });
+  const report = (model: Variant, r: typeof qamn): MemoryConformanceReport => ({ model, adapter: rt.describe(), weightPrecision: 'f32', rows: r.rows, unbounded: [], skipped: r.skipped, pass: r.rows.every((x) => x.pass), seconds });
   return { qamn: report('qamn', qamn), stm: report('stm', stm) };
 }
