@@ -6,6 +6,10 @@
 //
 //   tsx test/run.ts [--full] [--unit] [--jobs N] [--timeout S] [pattern ...]
 //
+// Every test process gets two preloads: test/_lib/report-cpu.ts (its CPU time and its
+// children's, printed at exit) and test/_lib/dawn-polling.ts (Dawn's event polling on a
+// 1 ms timer instead of a setImmediate spin).
+//
 // Tiers: the default tier is test/*.test.ts plus the scripts test/<dir>/run.ts that
 // drive headless Chromium (smoke, viewer, end-to-end); --full adds test/full/*.test.ts (the sweeps)
 // and sets MEM3D_TEST_TIER=full for every file (the e2e then runs the 2D network at crop 512); --unit runs
@@ -51,8 +55,10 @@ const files = [
 interface Outcome {
   file: string;
   seconds: number;
-  /** CPU seconds of the test process (all threads; not Chromium's), null if it died before reporting. */
+  /** CPU seconds of the test process (all threads), null if it died before reporting. */
   cpu: number | null;
+  /** CPU seconds of the child processes it waited for (Chromium, spawned CLIs), null if unknown. */
+  children: number | null;
   passed: number;
   failed: number;
   skipped: number;
@@ -64,7 +70,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
   const t0 = performance.now();
   if (live) console.log(`\n=== ${file}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...(values.full ? { MEM3D_TEST_TIER: 'full' } : {}) } });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', '--import', './test/_lib/dawn-polling.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...(values.full ? { MEM3D_TEST_TIER: 'full' } : {}) } });
     let output = '';
     const take = (chunk: Buffer, stream: NodeJS.WriteStream) => {
       output += chunk.toString();
@@ -82,7 +88,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
       if (!live) process.stdout.write(`\n=== ${file}\n${output}`);
       const seconds = (performance.now() - t0) / 1000;
       const counts = countCases(output);
-      const cpu = /\[cpu\] ([\d.]+) s/.exec(output);
+      const cpu = /\[cpu\] ([\d.]+) s(?:, children ([\d.]+) s)?/.exec(output);
       let note = '';
       let { passed, failed, skipped } = counts ?? { passed: 0, failed: 0, skipped: 0 };
       if (timedOut) note = `killed after ${values.timeout} s`;
@@ -90,7 +96,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
       else if (code !== 0 && failed === 0) note = `exit ${code} although every case passed`;
       // A file that dies, hangs or exits non-zero with no failed case still fails once.
       if ((timedOut || !counts || code !== 0) && failed === 0) failed = 1;
-      resolve({ file, seconds, cpu: cpu ? Number(cpu[1]) : null, passed, failed, skipped, code, note });
+      resolve({ file, seconds, cpu: cpu ? Number(cpu[1]) : null, children: cpu?.[2] ? Number(cpu[2]) : null, passed, failed, skipped, code, note });
     });
   });
 }
@@ -112,13 +118,15 @@ async function main(): Promise<number> {
   const wall = (performance.now() - start) / 1000;
 
   const cpuTotal = outcomes.reduce((a, o) => a + (o.cpu ?? 0), 0);
-  console.log(`\nper-file wall time, slowest first (${files.length} files, ${jobs} at a time, ${wall.toFixed(0)} s wall, ${cpuTotal.toFixed(0)} s CPU in the test processes):`);
-  console.log(`   wall       CPU`);
+  const childTotal = outcomes.reduce((a, o) => a + (o.children ?? 0), 0);
+  console.log(`\nper-file wall time, slowest first (${files.length} files, ${jobs} at a time, ${wall.toFixed(0)} s wall, ${cpuTotal.toFixed(0)} s CPU in the test processes + ${childTotal.toFixed(0)} s in their children, Chromium and CLIs):`);
+  console.log(`   wall       CPU  children`);
   for (const o of [...outcomes].sort((a, b) => b.seconds - a.seconds)) {
     const status = o.failed || o.skipped ? 'FAIL' : 'ok  ';
     const counts = `${o.passed} passed, ${o.failed} failed${o.skipped ? `, ${o.skipped} skipped` : ''}`;
     const cpu = o.cpu === null ? '      -' : `${o.cpu.toFixed(1).padStart(7)}`;
-    console.log(`${o.seconds.toFixed(1).padStart(7)} s ${cpu} s  ${status}  ${relative('.', o.file).padEnd(36)} ${counts}${o.note ? `  (${o.note})` : ''}`);
+    const children = o.children === null ? '      -' : `${o.children.toFixed(1).padStart(7)}`;
+    console.log(`${o.seconds.toFixed(1).padStart(7)} s ${cpu} s ${children} s  ${status}  ${relative('.', o.file).padEnd(36)} ${counts}${o.note ? `  (${o.note})` : ''}`);
   }
   const passed = outcomes.reduce((a, o) => a + o.passed, 0);
   const failed = outcomes.reduce((a, o) => a + o.failed, 0);
