@@ -1,8 +1,9 @@
 // Soft aggregation (Mem3D's head): probabilities, the aggregated log-odds and the
 // foreground, on well-conditioned logits (probabilities within [0.007, 0.993]).
-import { softAggregation, type SoftAggregation } from '../../../src/ops/soft-aggregation.ts';
+import { softAggregation, softAggregationObjects, type SoftAggregation } from '../../../src/ops/soft-aggregation.ts';
 import type { Tensor } from '../../../src/runtime/tensor.ts';
 import { softAggregationRef } from '../../cpu/soft-aggregation.ts';
+import { softAggregationObjectsRef } from '../../cpu/soft-aggregation-objects.ts';
 import { uniform } from '../random.ts';
 import { inputs, type OpCase, type Tier } from './case.ts';
 
@@ -37,7 +38,41 @@ function softAggregationCase(output: Output, hw: [number, number], tier: Tier): 
   };
 }
 
+/** K objects: object `k`'s foreground (softmax share of the joint log-odds), or the joint log-odds [.., K + 1]. */
+function softAggregationObjectsCase(output: 'foreground' | 'logits', objects: number, k: number, hw: [number, number], tier: Tier): OpCase {
+  const shape = [1, ...hw, 2];
+  return {
+    op: 'softAggregation',
+    name: `softAggregationObjects ${output === 'logits' ? 'logits' : `foreground ${k + 1}`} of ${objects} on [${shape}]`,
+    tier,
+    prepare(rt) {
+      const logits = Array.from({ length: objects }, (_, j) => uniform(hw[0] * hw[1] * 2, 31 + j, -2.5, 2.5));
+      const io = inputs(rt);
+      const ts = logits.map((l) => io.upload(shape, l));
+      return {
+        run: (): Tensor => {
+          const out = softAggregationObjects(rt, ts);
+          const keep = output === 'logits' ? out.logits : out.objects[k].foreground;
+          for (const t of [out.logits, ...out.objects.flatMap((o) => [o.ps, o.foreground, o.qualityInput])]) if (t !== keep) t.dispose();
+          return keep;
+        },
+        expected: () => {
+          const ref = softAggregationObjectsRef(logits);
+          return {
+            shape: [1, ...hw, output === 'logits' ? objects + 1 : 1],
+            data: output === 'logits' ? ref.logits : ref.objects[k].foreground,
+            opts: { factor: output === 'logits' ? 8 : 16 },
+          };
+        },
+        dispose: () => io.dispose(),
+      };
+    },
+  };
+}
+
 export const SOFT_AGGREGATION_CASES: OpCase[] = [
+  softAggregationObjectsCase('foreground', 3, 1, [9, 7], 'smoke'),
+  softAggregationObjectsCase('logits', 2, 0, [5, 11], 'unit'),
   softAggregationCase('ps', [13, 11], 'smoke'),
   softAggregationCase('logits', [13, 7], 'unit'),
   softAggregationCase('foreground', [13, 7], 'unit'),
