@@ -394,7 +394,8 @@ async function structuresAndBrush(page: Page): Promise<void> {
   let shown = await shownColours(page);
   check('the painted voxels are drawn red, exactly where the label map has structure 1', differing(voxelsShown(shown, 'r'), labels.map((l) => (l === 1 ? 1 : 0))) === 0, `${differing(voxelsShown(shown, 'r'), labels.map((l) => (l === 1 ? 1 : 0)))} voxels differ`);
   const sources = await page.evaluate((z) => window.__mem3d.segmenter!.states()[z].source, z);
-  check('the painted slice is structure 1\'s annotation now', sources === 'annotated', sources);
+  const accept = { disabled: await disabled(page, 'accept'), title: await page.locator('#accept').getAttribute('title') };
+  check('the painted slice is structure 1\'s annotation now; Accept (for propagated slices) is disabled and says why', sources === 'annotated' && accept.disabled && /Only a propagated slice of object/.test(accept.title ?? ''), JSON.stringify({ sources, ...accept }));
 
   // A drag: discs along the line from (20, 20) to (20, 40), no gaps.
   await dragVoxels(page, [20, 20], [20, 40]);
