@@ -1,7 +1,8 @@
 // The one real-network session test: the WebGPU memory network (synth-v1 QAMN) behind
 // the session, on a 40x36 volume the network runs padded to 48x48. The session's logic
 // is tested against a scripted memory network in test/session-scripted.test.ts; the 2D
-// network in test/iog-*.test.ts.
+// network in test/iog-*.test.ts. Six slices (seven network steps): each step costs
+// seconds on lavapipe even at this size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { testRuntime } from './_lib/gpu.ts';
 const REF = new URL('../../shared/reference/', import.meta.url).pathname;
 const W = 40;
 const H = 36;
-const D = 9;
+const D = 6;
 
 // A bright disc whose radius varies along z, on a noisy background.
 const stack: SliceStack = {
@@ -24,7 +25,7 @@ const stack: SliceStack = {
   depth: D,
   slice: (z) => Uint8Array.from({ length: W * H }, (_, i) => {
     const x = i % W, y = Math.floor(i / W);
-    const r = 6 + Math.abs(z - 4);
+    const r = 6 + Math.abs(z - 3);
     return (x - 20) ** 2 + (y - 18) ** 2 < r * r ? 200 : 40 + ((i * 7919) % 23);
   }),
 };
@@ -50,22 +51,22 @@ async function session(): Promise<Interactive3DSession> {
 
 test('every slice gets a mask and a quality; the annotated slice keeps its 2D result', async () => {
   const s = await session();
-  const mask4 = await s.annotate(4, CLICK);
+  const mask3 = await s.annotate(3, CLICK);
   const visited: number[] = [];
   await s.propagate({ onProgress: (p) => visited.push(p.slice) });
-  assert.equal([...visited].sort((a, b) => a - b), [0, 1, 2, 3, 5, 6, 7, 8]);
+  assert.equal([...visited].sort((a, b) => a - b), [0, 1, 2, 4, 5]);
   for (let z = 0; z < D; z++) {
     const st = s.state(z);
-    assert.is(st.source, z === 4 ? 'annotated' : 'propagated');
+    assert.is(st.source, z === 3 ? 'annotated' : 'propagated');
     assert.ok(st.quality !== null && st.quality >= 0 && st.quality <= 1, `slice ${z} quality ${st.quality}`);
   }
-  assert.equal(Array.from(s.sliceMask(4)), Array.from(mask4));
+  assert.equal(Array.from(s.sliceMask(3)), Array.from(mask3));
   assert.is(s.volumeMask().length, W * H * D);
   const rt = await testRuntime();
   const before = rt.memoryStats().liveBytes;
   await s.annotate(0, CLICK);
   await s.propagate();
-  assert.equal([1, 2, 3].map((z) => s.state(z).source), ['propagated', 'propagated', 'propagated']);
+  assert.equal([1, 2].map((z) => s.state(z).source), ['propagated', 'propagated']);
   assert.is(rt.memoryStats().liveBytes, before, 'propagation leaves no tensor behind');
 });
 
