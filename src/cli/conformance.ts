@@ -44,6 +44,7 @@ async function main(): Promise<void> {
 
   const precision = values['weights-precision'];
   if (precision !== 'f32' && precision !== 'f16') fail(`--weights-precision must be f32 or f16, got '${precision}'`);
+  // IOG on synth-v1 moves 13-31% with f16 weights (README): no useful bound; STM is not measured.
   if (precision === 'f16' && model !== 'qamn') fail(`--weights-precision f16 has tolerances for qamn only, not ${model}`);
 
   const rt = await Runtime.create();
