@@ -18,6 +18,7 @@ import { planWeights } from '../src/cli/networks.ts';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
 import { assertF16Weights, conv2dF16Source } from '../src/ops/conv2d-f16.ts';
 import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { roundConv2dWeightsF16 } from '../src/ops/conv2d-weights.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { ParamLoader } from '../src/weights/loader.ts';
 import type { WeightSource } from '../src/weights/source.ts';
@@ -41,13 +42,18 @@ const CASES: Case[] = [
 ];
 
 const ALL = Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[];
+
+/** The kernel tests fail, never skip, on an adapter without shader-f16 (CI's lavapipe has it; SwiftShader 5.0 does not). */
+function needF16(rt: Runtime): void {
+  assert.ok(rt.device.features.has('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the f16 kernel tests need it`);
+}
 const halfRound = (w: Float32Array): Float32Array => Float32Array.from(encodeF16(w), f16BitsToF32);
 const abs = (a: ArrayLike<number>): Float64Array => Float64Array.from(a, Math.abs);
 
 for (const c of CASES) {
   test(`f16 weights: ${c.name}`, async () => {
     const rt = await testRuntime();
-    assert.ok(rt.device.features.has('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the f16 tests need it (lavapipe and SwiftShader have it)`);
+    needF16(rt);
     const [O, I, KH, KW] = c.w;
     const geom = { stride: c.stride ?? [1, 1] as Pair, padding: c.padding ?? [0, 0] as Pair, dilation: c.dilation ?? [1, 1] as Pair };
     const xs = uniform(c.x.reduce((a, b) => a * b), 31);
@@ -96,6 +102,7 @@ for (const c of CASES) {
 
 test('f16 weights keep the bias f32 and fold BatchNorm before rounding', async () => {
   const rt = await testRuntime();
+  needF16(rt);
   const xShape: Shape4 = [1, 7, 6, 6];
   const wShape: Shape4 = [5, 6, 3, 3];
   const xs = uniform(7 * 6 * 6, 41);
@@ -133,11 +140,13 @@ test('f16 tensors round-trip their bits, odd lengths included', async () => {
   assert.throws(() => rt.upload([2], [1, 2], 'f16', 'numbers'), /f16 data must be a Uint16Array/);
 });
 
-test('f16 weights past f16 range are refused, not stored as Inf', async () => {
-  const rt = await testRuntime();
+test('f16 weights past f16 range are refused, not stored as Inf; the precision is checked', async () => {
   const ws = new Float32Array(4 * 4).fill(0.5);
   ws[7] = 70000;
-  assert.throws(() => prepareConv2d(rt, { weight: ws, shape: [4, 4, 1, 1], label: 'big' }, 'f16'), /prepareConv2d 'big': weight 70000 .*outside f16's range.*'f32'/);
+  assert.throws(() => roundConv2dWeightsF16(ws, 'big'), /prepareConv2d 'big': weight 70000 .*outside f16's range.*'f32'/);
+  ws[7] = 65504;
+  assert.is(f16BitsToF32(roundConv2dWeightsF16(ws, 'max')[7]), 65504, "f16's largest value is kept");
+  const rt = await testRuntime();
   assert.throws(() => prepareConv2d(rt, { weight: ws, shape: [4, 4, 1, 1] }, 'bf16' as 'f16'), /weight precision must be 'f32' or 'f16', got "bf16"/);
 });
 
@@ -156,6 +165,18 @@ test('f16 weights are refused on an adapter without shader-f16, before any weigh
   };
   assert.throws(() => ParamLoader.load(noF16, source, (p) => p.conv('c', [4, 4, 1, 1]), [], { weightPrecision: 'f16' }), /loading test weights: f16 weights need .*shader-f16/);
   assert.is(reads, 0, 'the source was not touched');
+});
+
+test("this runtime's own adapter: f16 weights load where it offers shader-f16 and are refused with the one-line error where not", async () => {
+  const rt = await testRuntime();
+  const spec = { weight: uniform(4 * 4, 51), shape: [4, 4, 1, 1] as Shape4, label: 'probe' };
+  if (rt.device.features.has('shader-f16')) {
+    const w = prepareConv2d(rt, spec, 'f16');
+    assert.is(w.precision, 'f16');
+    w.dispose();
+  } else {
+    assert.throws(() => prepareConv2d(rt, spec, 'f16'), /prepareConv2d 'probe': f16 weights need the WebGPU feature 'shader-f16', which .* does not offer; load with weight precision 'f32'/);
+  }
 });
 
 test('the f16 kernel source is conv2d.wgsl with enable f16 and half weights; a changed weight binding fails loudly', () => {
