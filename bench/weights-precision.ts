@@ -112,7 +112,8 @@ if (!values['no-step']) {
   for (let r = 0; r < Number(values.reps); r++) for (const p of PRECISIONS) runs.get(p)!.push(await once(p));
   report(`QAMN step ${size}x${size}, 1 memory frame, median of ${values.reps}:`, runs);
   const [a, b] = PRECISIONS.map((p) => probabilities.get(p)!);
-  console.log(`  max |ps(f16) - ps(f32)| = ${Math.max(...a.map((v, i) => Math.abs(v - b[i]))).toExponential(2)}`);
+  const flipped = a.reduce((n, v, i) => n + Number(v > 0.5 !== b[i] > 0.5), 0);
+  console.log(`  max |ps(f16) - ps(f32)| = ${Math.max(...a.map((v, i) => Math.abs(v - b[i]))).toExponential(2)}, pixels on the other side of 0.5: ${flipped} of ${a.length}`);
   frame.dispose();
   mask.dispose();
   for (const n of nets.values()) n.dispose();
