@@ -7,7 +7,7 @@ export { adapterKey, memoryTuningStore, cacheStorageTuningStore, type TuningStor
 export { autotuneConv2d, loadConv2dChoices } from './ops/conv2d-autotune.ts';
 export { MemoryNetwork, MemoryEntry, KEYDIM, VALDIM, type SegmentResult, type Variant } from './networks/mem3d/memory-network.ts';
 export { preprocessFrame, maskToProbability, IMAGENET_MEAN, IMAGENET_STD } from './networks/mem3d/preprocess.ts';
-export { WeightMismatchError, WeightSet } from './weights/loader.ts';
+export { WeightMismatchError, WeightSet, type LoadOptions, type WeightPrecision } from './weights/loader.ts';
 export { MapWeightSource, type WeightSource } from './weights/source.ts';
 export { safetensorsWeightSource, synthWeightSource, type SynthManifest } from './weights/safetensors-source.ts';
 export { synthWeight, fnv1a32 } from './weights/synth-v1.ts';
