@@ -188,9 +188,10 @@ function checkSharedWeights(dir: string): void {
  * STM's memory of slice 0 and its query encodings of slices 1 and 2 are QAMN's, and
  * its k0, v0, q_key1 and mem1 are compared (against STM's own reference files) from
  * QAMN's run. STM then runs its decoder on QAMN's slice-1 features, memorizes slice 1
- * with its own prediction and segments slice 2 from the frame: six ResNet-50 passes
- * for both networks instead of eight. Step 1 takes segment's query-encoding path,
- * step 2 its frame path, so both meet the reference.
+ * with its own prediction and segments slice 2 from QAMN's query encoding of it: five
+ * ResNet-50 passes for both networks instead of eight. Both steps take segment's
+ * query-encoding path; segment(frame) runs the same code after encodeQuery(frame), and
+ * test/memory-network.test.ts checks the two give identical bits.
  */
 export async function memoryNetworkPairConformance(
   rt: Runtime,
@@ -255,8 +256,8 @@ export async function memoryNetworkPairConformance(
     const m1 = keep(qNet.memorize(frame[1], s1.foreground));
     await check(qamn, 1, 'k1', m1.key, 'flat');
     await check(qamn, 1, 'v1', m1.value, 'flat');
-    // Step 2 from the frame: both of segment's paths meet the reference.
-    const s2 = keep(qNet.segment(frame[2], [m0, m1]));
+    const q2: QueryEncoding = keep(qNet.encodeQuery(frame[2]));
+    const s2 = keep(qNet.segment(q2, [m0, m1]));
     await check(qamn, 1, 'logits2', s2.logits, 'nchw');
     await check(qamn, 1, 'ps2', s2.probability, 'flat');
     await check(qamn, 1, 'quality2', s2.quality, 'flat');
@@ -270,7 +271,7 @@ export async function memoryNetworkPairConformance(
     const n1 = keep(sNet.memorize(frame[1], t1.foreground));
     await check(stm, 1, 'k1', n1.key, 'flat');
     await check(stm, 1, 'v1', n1.value, 'flat');
-    const t2 = keep(sNet.segment(frame[2], [m0, n1]));
+    const t2 = keep(sNet.segment(q2, [m0, n1]));
     await check(stm, 1, 'logits2', t2.logits, 'nchw');
     await check(stm, 1, 'ps2', t2.probability, 'flat');
   } finally {
