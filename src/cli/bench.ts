@@ -4,7 +4,7 @@
 // lowest-quality slice and re-propagate between annotated neighbours (the paper
 // reports 5.13 s per round on an RTX 2080 Ti for 512x512 slices).
 import { phantomVolume } from '../phantom/phantom.ts';
-import { Runtime } from '../runtime/runtime.ts';
+import { createCliRuntime } from './runtime.ts';
 import { runRobotRounds } from '../session/evaluate.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
@@ -51,7 +51,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     const image = createVolume({ dims: [size, size, depth], data: v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
     const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
     printPlan(io, plan);
-    const rt = await Runtime.create();
+    const rt = await createCliRuntime();
     try {
       io.log(`adapter: ${rt.describe()}`);
       const networks = loadNetworks(rt, plan);

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatTable } from '../conformance/compare.ts';
 import { iogConformance } from '../conformance/iog.ts';
 import { memoryNetworkConformance } from '../conformance/memory-network.ts';
-import { Runtime } from '../runtime/runtime.ts';
+import { createCliRuntime } from './runtime.ts';
 
 const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|iog [--weights-precision f32|f16] [--json <file>]
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   // IOG on synth-v1 moves 13-31% with f16 weights (README): no useful bound; STM is not measured.
   if (precision === 'f16' && model !== 'qamn') fail(`--weights-precision f16 has tolerances for qamn only, not ${model}`);
 
-  const rt = await Runtime.create();
+  const rt = await createCliRuntime();
   console.log(`adapter: ${rt.describe()}`);
   const t0 = performance.now();
   const progress = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);

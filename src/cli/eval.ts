@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InteractionKind } from '../interaction/encode.ts';
-import { Runtime } from '../runtime/runtime.ts';
+import { createCliRuntime } from './runtime.ts';
 import { runRobotRounds, type RoundResult } from '../session/evaluate.ts';
 import { dicePlotSvg } from '../session/plot.ts';
 import type { SliceStack, Strategy } from '../session/session.ts';
@@ -40,7 +40,7 @@ export interface EvalDeps {
 
 async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies: Strategy[], rounds: number, plan: WeightsPlan, seed: number, kind: InteractionKind, deps: EvalDeps): Promise<CaseResult[]> {
   printPlan(io, plan);
-  const rt = await Runtime.create();
+  const rt = await createCliRuntime();
   try {
     io.error(`adapter: ${rt.describe()}`);
     const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);

@@ -3,7 +3,8 @@
 // Every argument, the outputs, the label map's geometry and the weights are checked
 // before the GPU is touched.
 import { existsSync, statSync } from 'node:fs';
-import { Runtime } from '../runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { createCliRuntime } from './runtime.ts';
 import type { Interactive3DSession } from '../session/session.ts';
 import { unstackMask, volumeStack } from '../session/volume-stack.ts';
 import { defaultIntensity } from '../pretrained/node.ts';
@@ -165,7 +166,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     printPlan(io, plan);
     io.log(`intensity: ${mapping === 'raw' ? 'raw 8-bit voxels' : mapping.kind === 'window' ? `CT window level ${mapping.level}, width ${mapping.width}` : 'per-slice min-max'}`);
     const stack = volumeStack(volume, axis, mapping);
-    const rt = await (deps.createRuntime ?? Runtime.create)();
+    const rt = await (deps.createRuntime ?? createCliRuntime)();
     try {
       io.error(`adapter: ${rt.describe()}`);
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
