@@ -19,7 +19,7 @@
 // the volume has more than a few; Gaussian noise sigma 4..14. Sizes other than 512x512
 // scale the geometry.
 import { seededRandom } from '../util/seeded-random.ts';
-import { checkSize, gaussianStream, inside, PHANTOM_SPACING, type Ellipse, type Ellipsoid } from './phantom.ts';
+import { checkSize, drawBody, drawSpine, gaussianStream, inside, PHANTOM_SPACING, type Ellipse, type Ellipsoid } from './phantom.ts';
 
 export const ORGAN_LABEL = 1;
 export const LESION_LABEL = 2;
@@ -52,15 +52,8 @@ export function phantomOrganVolume(options: { seed: number; width?: number; heig
   const { seed, width = 512, height = 512, depth = 32 } = options;
   checkSize('phantomOrganVolume', { width, height, depth });
   const random = seededRandom(seed);
-  const u = (lo: number, hi: number) => lo + (hi - lo) * random();
-  // Geometry is drawn on the 512x512 reference frame and scaled to the requested size.
-  const [sx, sy] = [width / 512, height / 512];
-  const s = Math.min(sx, sy);
-  const body: Ellipse = { cx: width / 2 + u(-8, 8) * sx, cy: height / 2 + u(-4, 12) * sy, ax: u(190, 215) * sx, ay: u(150, 175) * sy };
-  const bodyGrey = u(95, 135);
-  const spineR = u(20, 30) * s;
-  const spine: Ellipse = { cx: body.cx + u(-6, 6) * sx, cy: body.cy + Math.min(u(105, 130) * sy, body.ay - spineR - 10 * sy), ax: spineR, ay: spineR };
-  const spineGrey = u(160, 240);
+  const { u, sx, sy, s, body, bodyGrey } = drawBody(random, width, height);
+  const { spine, spineGrey } = drawSpine(u, body, sx, sy, s);
 
   const zMid = (depth - 1) / 2;
   const side = random() < 0.5 ? -1 : 1;

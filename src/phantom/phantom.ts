@@ -65,23 +65,36 @@ export function checkSize(op: string, sizes: Record<string, number>): void {
   }
 }
 
-export function phantomVolume(options: { seed: number; width?: number; height?: number; depth?: number }): PhantomVolume {
-  const { seed, width = 512, height = 512, depth = 32 } = options;
-  checkSize('phantomVolume', { width, height, depth });
-  const random = seededRandom(seed);
+/**
+ * The generators' opening draws (this file's and organ.ts's, in this order): the scale
+ * from the 512x512 reference frame the geometry is drawn on, the body outline and grey.
+ */
+export function drawBody(random: () => number, width: number, height: number) {
   const u = (lo: number, hi: number) => lo + (hi - lo) * random();
-  // Geometry is drawn on the 512x512 reference frame and scaled to the requested size.
   const [sx, sy] = [width / 512, height / 512];
   const s = Math.min(sx, sy);
   const body: Ellipse = { cx: width / 2 + u(-8, 8) * sx, cy: height / 2 + u(-4, 12) * sy, ax: u(190, 215) * sx, ay: u(150, 175) * sy };
   const bodyGrey = u(95, 135);
+  return { u, sx, sy, s, body, bodyGrey };
+}
+
+/** The spine behind the body's centre, and its grey. */
+export function drawSpine(u: (lo: number, hi: number) => number, body: Ellipse, sx: number, sy: number, s: number): { spine: Ellipse; spineGrey: number } {
+  const spineR = u(20, 30) * s;
+  const spine: Ellipse = { cx: body.cx + u(-6, 6) * sx, cy: body.cy + Math.min(u(105, 130) * sy, body.ay - spineR - 10 * sy), ax: spineR, ay: spineR };
+  return { spine, spineGrey: u(160, 240) };
+}
+
+export function phantomVolume(options: { seed: number; width?: number; height?: number; depth?: number }): PhantomVolume {
+  const { seed, width = 512, height = 512, depth = 32 } = options;
+  checkSize('phantomVolume', { width, height, depth });
+  const random = seededRandom(seed);
+  const { u, sx, sy, s, body, bodyGrey } = drawBody(random, width, height);
   const lungs = [-1, 1].map((side) => ({
     shape: { cx: body.cx + side * u(70, 90) * sx, cy: body.cy + u(-30, -10) * sy, ax: u(55, 72) * sx, ay: u(85, 110) * sy },
     grey: u(20, 60),
   }));
-  const spineR = u(20, 30) * s;
-  const spine: Ellipse = { cx: body.cx + u(-6, 6) * sx, cy: body.cy + Math.min(u(105, 130) * sy, body.ay - spineR - 10 * sy), ax: spineR, ay: spineR };
-  const spineGrey = u(160, 240);
+  const { spine, spineGrey } = drawSpine(u, body, sx, sy, s);
 
   // The tumour: 1..3 ellipsoids, the later ones centred inside the first so the union is connected.
   const lung = lungs[random() < 0.5 ? 0 : 1].shape;
