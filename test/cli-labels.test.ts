@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { mem3d, type Run } from './_lib/cli-run.ts';
 import type { Networks } from '../src/cli/networks.ts';
 import { segmentCommand } from '../src/cli/segment.ts';
 import type { MemorySlot, SliceMemoryNetwork } from '../src/session/memory.ts';
@@ -120,18 +120,6 @@ async function segment(argv: string[], calls = { twoD: 0, memory: 0 }) {
   return { code, log: log.join('\n'), calls };
 }
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function mem3d(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { log: (m) => out.push(m), error: (m) => err.push(m) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** A refused run: the exit code, one line on stderr matching `message`, nothing on the GPU. */
 function refused(r: Run, code: number, message: RegExp, what: string): void {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { mem3d, type Run } from './_lib/cli-run.ts';
 import { writeSafetensors } from '../src/io/safetensors-node.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { serializeNifti } from '../src/volume/nifti.ts';
@@ -18,18 +18,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const EXAMPLE = join(ROOT, 'examples/phantom/image.nii.gz'); // 128 x 128 x 10
 const POINTS = '40,50;60,50;50,40;50,60';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function mem3d(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { log: (m) => out.push(m), error: (m) => err.push(m) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 function spawn(...argv: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/mem3d.mjs'), ...argv], { cwd: ROOT, encoding: 'utf8' });
