@@ -274,6 +274,37 @@ test('robot rounds: volume-wise Dice and IoU per round, and the quality score ag
   assert.ok(Math.abs(rounds[0].qualityIoU.r! - 1) < 1e-12, `quality equals IoU: r = ${rounds[0].qualityIoU.r}`);
 });
 
+test('robot rounds: strategies going on from a shared round 1 (snapshot, restore, fromRound 2) get what separate runs get', async () => {
+  const [W, H, D] = [4, 4, 7];
+  const n = W * H;
+  const size = [2, 5, 9, 12, 9, 6, 3];
+  const truth = new Uint8Array(n * D);
+  for (let z = 0; z < D; z++) for (let i = 0; i < size[z]; i++) truth[z * n + i] = 1;
+  // Predictions and qualities vary with the slice, so the strategies pick different slices.
+  const predicted = (z: number) => [6, 4, 8, 8, 7, 9, 5][z];
+  const fresh = () => {
+    const net = new ScriptedMemory((z) => ({ foreground: Float32Array.from({ length: n }, (_, i) => (i < predicted(z) ? 0.97 - 0.05 * z : 0.02 * z)), quality: ((z * 5) % 7) / 7 }));
+    const robotSegmenter: SliceSegmenter = { segment: async (image) => truth.slice(image.data[0] * n, (image.data[0] + 1) * n) };
+    return new Interactive3DSession(null, scriptedStack(W, H, D), { segmenter: robotSegmenter, memory: net }, { qualityMinPixels: 0 });
+  };
+  const strip = (rs: { seconds: number }[]) => rs.map(({ seconds, ...r }) => r);
+  const shared = fresh();
+  const first = await runRobotRounds(shared, truth, { rounds: 1, strategy: 'quality', seed: 3 });
+  const afterFirst = shared.snapshot();
+  const picked = new Set<number>();
+  for (const strategy of ['quality', 'uncertainty', 'oracle', 'random'] as const) {
+    const alone = await runRobotRounds(fresh(), truth, { rounds: 4, strategy, seed: 3 });
+    shared.restore(afterFirst);
+    const later = await runRobotRounds(shared, truth, { rounds: 4, fromRound: 2, strategy, seed: 3 });
+    assert.equal(strip([...first, ...later]), strip(alone), strategy);
+    assert.is(later[0].round, 2);
+    picked.add(later[0].slice);
+  }
+  assert.ok(picked.size > 1, `the strategies pick different round-2 slices: ${[...picked]}`);
+  const refused = await runRobotRounds(fresh(), truth, { rounds: 2, fromRound: 0, strategy: 'quality' }).then(() => null, (e: Error) => e.message);
+  assert.match(refused ?? 'accepted', /fromRound must be a positive integer/);
+});
+
 test('metrics: Dice, IoU and Pearson on hand-computed cases', () => {
   assert.equal(overlap([1, 1, 0, 0], [1, 0, 1, 0]), { dice: 0.5, iou: 1 / 3 });
   assert.equal(overlap([1, 1, 1, 0], [1, 1, 1, 0]), { dice: 1, iou: 1 });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InteractionKind } from '../interaction/encode.ts';
 import { createCliRuntime } from './runtime.ts';
-import { runRobotRounds, type RoundResult } from '../session/evaluate.ts';
+import { runRobotRounds, type RobotOptions, type RoundResult } from '../session/evaluate.ts';
 import { dicePlotSvg } from '../session/plot.ts';
 import type { SliceStack, Strategy } from '../session/session.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
@@ -18,7 +18,7 @@ import { VolumeError } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
 
-const STRATEGIES: Strategy[] = ['quality', 'oracle', 'random'];
+const STRATEGIES: Strategy[] = ['quality', 'uncertainty', 'oracle', 'random'];
 const OUTPUT_FILES = ['eval.json', 'dice.svg'];
 
 interface CaseResult {
@@ -46,20 +46,27 @@ async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies
     const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
     try {
       const results: CaseResult[] = [];
+      const robot = (strategy: Strategy, fromRound: number, toRound: number): RobotOptions => ({
+        rounds: toRound,
+        fromRound,
+        strategy,
+        kind,
+        seed,
+        onProgress: (msg) => io.error(`  ${msg}`),
+        onRound: (x) => io.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)}, ` +
+          `quality vs IoU r ${x.qualityIoU.r === null ? 'n/a' : x.qualityIoU.r.toFixed(3)} over ${x.qualityIoU.slices} slices (${x.seconds.toFixed(1)} s)`),
+      });
       for (const c of cases()) {
+        // Round 1 (the largest slice) is the same for every strategy: run once, then each strategy goes on from it.
+        io.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), round 1 (every strategy's):`);
+        const session = newSession(rt, c.stack, networks);
+        const first = await runRobotRounds(session, c.groundTruth, robot(strategies[0], 1, 1));
+        const afterFirst = session.snapshot();
         for (const strategy of strategies) {
-          io.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), strategy ${strategy}:`);
-          const session = newSession(rt, c.stack, networks);
-          const r = await runRobotRounds(session, c.groundTruth, {
-            rounds,
-            strategy,
-            kind,
-            seed,
-            onProgress: (msg) => io.error(`  ${msg}`),
-            onRound: (x) => io.log(`  round ${x.round}: slice ${x.slice} (2D Dice ${x.sliceDice.toFixed(4)}), volume Dice ${x.dice.toFixed(4)}, IoU ${x.iou.toFixed(4)}, ` +
-              `quality vs IoU r ${x.qualityIoU.r === null ? 'n/a' : x.qualityIoU.r.toFixed(3)} over ${x.qualityIoU.slices} slices (${x.seconds.toFixed(1)} s)`),
-          });
-          results.push({ name: c.name, strategy, rounds: r });
+          io.log(`${c.name}, strategy ${strategy}:`);
+          session.restore(afterFirst);
+          const later = await runRobotRounds(session, c.groundTruth, robot(strategy, 2, rounds));
+          results.push({ name: c.name, strategy, rounds: [...first, ...later] });
         }
       }
       return results;
@@ -132,7 +139,8 @@ Runs the robot user on every case of a Mem3D PNG-slice dataset (ImageSetsNN/<spl
 TaskNN_origin/<case>/<k>.png, TaskNN_mask/<case>/<k>.png): round 1 annotates the slice
 where the object is largest with extreme points, each later round the slice the strategy
 recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
-<out>/dice.svg. --strategy all compares quality, oracle and random (the paper's Table 2).
+<out>/dice.svg. --strategy all compares quality, uncertainty, oracle and random (the paper's
+Table 2); round 1 (the largest slice) is run once and shared by them.
 Every case is decoded before the networks load. Slices and points in eval.json are voxel
 indices: slice k is <k>.png, a point a,b is row a, column b of that PNG.
 

@@ -34,6 +34,12 @@ export interface RobotOptions {
   /** The robot's interaction kind; default extreme points (the bundled network's). */
   kind?: InteractionKind;
   seed?: number;
+  /**
+   * The first round to run (default 1): rounds before it were run on this session
+   * already. Round 1 does not depend on the strategy, so strategies can share it
+   * (snapshot after round 1, restore, go on from round 2) with the same results.
+   */
+  fromRound?: number;
   onRound?: (r: RoundResult) => void;
   onProgress?: (msg: string) => void;
   signal?: AbortSignal;
@@ -50,7 +56,9 @@ export async function runRobotRounds(session: Interactive3DSession, groundTruth:
   if (areas.every((a) => a === 0)) throw new RangeError('runRobotRounds: the ground truth is empty; there is no object to segment');
 
   const results: RoundResult[] = [];
-  for (let round = 1; round <= options.rounds; round++) {
+  const fromRound = options.fromRound ?? 1;
+  if (!(Number.isInteger(fromRound) && fromRound >= 1)) throw new RangeError(`runRobotRounds: fromRound must be a positive integer, got ${fromRound}`);
+  for (let round = fromRound; round <= options.rounds; round++) {
     const t0 = performance.now();
     const slice = round === 1 ? areas.indexOf(Math.max(...areas)) : session.rankSlices(options.strategy, { groundTruth, seed: seed + round }).find((z) => areas[z] > 0);
     if (slice === undefined) break; // every slice with an object is annotated
