@@ -1,10 +1,16 @@
-// Space-time memory read (kernels/memory_read.wgsl): softmax attention of the query
-// key over every memory position, fused so the M x Q affinity matrix never exists.
+// Space-time memory read: softmax attention of the query key over every memory
+// position, fused so the M x Q affinity matrix never exists. Two kernels:
+//   flat     - kernels/memory_read.wgsl: any adapter; workgroup-memory reductions.
+//   subgroup - kernels/memory_read_subgroup.wgsl: adapters with `subgroups`; shuffle
+//              reductions, and the memory split across workgroups (plus a combine
+//              pass) when the queries alone give too few workgroups for the adapter.
+// planMemoryRead is the rule that picks the kernel, its tiles and the split.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
+import { isCpuAdapter } from './conv2d-variants.ts';
 
-/** Tile configuration (override constants of memory_read.wgsl). */
+/** Tile configuration (override constants of memory_read*.wgsl). */
 export interface MemoryReadTiles {
   /** Thread rows (over queries) and columns (over channels); TQ * TC threads. */
   TQ: number;
@@ -19,14 +25,53 @@ export interface MemoryReadTiles {
 
 // Tuned on lavapipe (Q 1024, M 5120, Dk 128, Dv 512): large register tiles win there,
 // at 12 KiB of workgroup memory. Not tuned on a discrete GPU, where Q = 1024 makes
-// only 128 workgroups of 64 threads; smaller register tiles may suit it better.
+// only 128 workgroups of 64 threads: the subgroup kernel splits memory to fill it.
 export const DEFAULT_TILES: MemoryReadTiles = { TQ: 1, TC: 64, QPT: 8, CPT: 8, BM: 64, DKT: 32 };
 
+/** Tile sets the benchmark (bench/gpu-kernels.ts) compares on GPUs; DEFAULT_TILES is 'q8c8'. */
+export const MEMORY_READ_TILE_SETS = {
+  q8c8: DEFAULT_TILES,
+  /** 128 threads, 16 queries x 256 channels: twice the queries per key tile, two channel blocks at Dv 512. */
+  q16c4: { TQ: 2, TC: 64, QPT: 8, CPT: 4, BM: 64, DKT: 32 },
+  /** 128 threads, 16 queries x 512 channels (4 x 16 registers): one channel block at Dv 512. */
+  q16c16: { TQ: 4, TC: 32, QPT: 4, CPT: 16, BM: 64, DKT: 32 },
+  /** 64 threads, 4 queries x 512 channels: small register tile, 4x the workgroups of q8c8 per query. */
+  q4c8: { TQ: 1, TC: 64, QPT: 4, CPT: 8, BM: 64, DKT: 32 },
+} as const satisfies Record<string, MemoryReadTiles>;
+
+export type MemoryReadPath = 'flat' | 'subgroup';
+
+/**
+ * Workgroups the split aims for: a discrete GPU holds several workgroups on each of
+ * its ~100 compute units; a CPU driver runs one per core, so a few suffice there.
+ */
+export const GPU_TARGET_WORKGROUPS = 1024;
+export const CPU_TARGET_WORKGROUPS = 8;
+/** Memory tiles (of BM positions) each split keeps at least, so its query-tile loads and the combine pass stay small next to its work. */
+export const MIN_TILES_PER_SPLIT = 4;
+
 const { MAX_ACC, MAX_CPT, MAX_BQ, COPY_WG } = WGSL_CONSTANTS.memory_read;
+const { COMBINE_WG } = WGSL_CONSTANTS.memory_read_subgroup;
 
 export interface MemoryReadOptions {
   label?: string;
   tiles?: MemoryReadTiles;
+  /** Kernel: default 'subgroup' where the adapter has `subgroups`, else 'flat' (see planMemoryRead). */
+  path?: MemoryReadPath;
+  /** Memory splits (subgroup path only); default from the rule. */
+  splits?: number;
+}
+
+/** What memoryRead runs for a shape on this runtime. */
+export interface MemoryReadPlan {
+  path: MemoryReadPath;
+  tiles: MemoryReadTiles;
+  /** Workgroups along memory; 1 = no combine pass. */
+  splits: number;
+  /** Memory positions per split (a multiple of BM). */
+  chunk: number;
+  /** Lanes a shuffle butterfly reduces (subgroup path): min(threads per softmax row, subgroupMinSize). */
+  sgr: number;
 }
 
 const fmt = (t: Tensor): string => `[${t.shape.join(', ')}]`;
@@ -37,7 +82,7 @@ function checkF32(name: string, role: string, t: Tensor): void {
   if (t.shape.length < 1) throw new RangeError(`${name}: ${role} must have at least one dimension, got a scalar`);
 }
 
-function checkTiles(rt: Runtime, name: string, t: MemoryReadTiles): void {
+function checkTiles(rt: Runtime, name: string, t: MemoryReadTiles, sgr: number | null): void {
   const pow2 = (n: number): boolean => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
   const bq = t.TQ * t.QPT;
   const wg = t.TQ * t.TC;
@@ -47,11 +92,45 @@ function checkTiles(rt: Runtime, name: string, t: MemoryReadTiles): void {
   }
   const limits = rt.device.limits;
   if (wg > limits.maxComputeInvocationsPerWorkgroup) throw new RangeError(`${name}: TQ*TC = ${wg} threads, over this adapter's ${limits.maxComputeInvocationsPerWorkgroup}`);
-  const shared = 4 * (bq * t.DKT + t.BM * (t.DKT + 1) + bq * t.BM + wg + 3 * bq);
+  // The reduction scratch: one float per thread (flat), one per shuffle group (subgroup).
+  const scratch = sgr === null ? wg : wg / sgr;
+  const shared = 4 * (bq * t.DKT + t.BM * (t.DKT + 1) + bq * t.BM + scratch + 3 * bq);
   if (shared > limits.maxComputeWorkgroupStorageSize) {
     throw new RangeError(`${name}: tiles need ${shared} bytes of workgroup memory, over this adapter's ${limits.maxComputeWorkgroupStorageSize}: ${JSON.stringify(t)}`);
   }
   if (wg % bq !== 0 || !pow2(wg / bq)) throw new RangeError(`${name}: TQ*TC / (TQ*QPT) must be a power of two (threads per softmax row): ${JSON.stringify(t)}`);
+}
+
+/**
+ * The rule. Kernel: 'subgroup' where the adapter has `subgroups` (shuffles replace the
+ * reduction barriers), else 'flat'. Split (subgroup path only): enough memory splits
+ * that queryBlocks * channelBlocks * splits reaches the adapter's target workgroups
+ * (GPU_TARGET_WORKGROUPS, or CPU_TARGET_WORKGROUPS on CPU drivers), each split keeping
+ * at least MIN_TILES_PER_SPLIT memory tiles. Options override each part.
+ */
+export function planMemoryRead(rt: Runtime, q: number, m: number, dv: number, opts: MemoryReadOptions = {}, name = 'memoryRead'): MemoryReadPlan {
+  const hasSubgroups = rt.hasFeature('subgroups');
+  const path = opts.path ?? (hasSubgroups ? 'subgroup' : 'flat');
+  if (path !== 'flat' && path !== 'subgroup') throw new RangeError(`${name}: path must be 'flat' or 'subgroup', got ${JSON.stringify(path)}`);
+  if (path === 'subgroup' && !hasSubgroups) throw new Error(`${name}: the subgroup memory read needs the WebGPU feature 'subgroups', which this adapter does not offer`);
+  if (path === 'flat' && opts.splits !== undefined && opts.splits !== 1) throw new RangeError(`${name}: the flat memory read does not split memory (splits ${opts.splits}); use path 'subgroup'`);
+  const tiles = opts.tiles ?? DEFAULT_TILES;
+  const r = (tiles.TQ * tiles.TC) / (tiles.TQ * tiles.QPT);
+  // WebGPU guarantees subgroups of at least 4 lanes where the adapter reports no minimum.
+  const sgr = path === 'subgroup' ? Math.min(r, rt.adapter.subgroupMinSize || 4) : 0;
+  checkTiles(rt, name, tiles, path === 'subgroup' ? Math.max(1, sgr) : null);
+  const tilesM = Math.ceil(m / tiles.BM);
+  let splits = 1;
+  if (opts.splits !== undefined) {
+    if (!Number.isInteger(opts.splits) || opts.splits < 1) throw new RangeError(`${name}: splits must be a positive integer, got ${opts.splits}`);
+    splits = Math.min(opts.splits, tilesM);
+  } else if (path === 'subgroup') {
+    const base = Math.ceil(q / (tiles.TQ * tiles.QPT)) * Math.ceil(dv / (tiles.TC * tiles.CPT));
+    const target = isCpuAdapter(rt) ? CPU_TARGET_WORKGROUPS : GPU_TARGET_WORKGROUPS;
+    splits = Math.max(1, Math.min(Math.ceil(target / base), Math.floor(tilesM / MIN_TILES_PER_SPLIT)));
+  }
+  const chunk = Math.ceil(tilesM / splits) * tiles.BM;
+  return { path, tiles, splits: Math.ceil(m / chunk), chunk, sgr };
 }
 
 /**
@@ -79,25 +158,43 @@ export function memoryRead(rt: Runtime, memoryKeys: Tensor, memoryValues: Tensor
   const q = queryKey.size / dk;
   if (q === 0) throw new RangeError(`${name}: query is empty (${shapes})`);
 
-  const tiles = opts.tiles ?? DEFAULT_TILES;
-  checkTiles(rt, name, tiles);
+  const plan = planMemoryRead(rt, q, m, dv, opts, name);
+  const { tiles, splits } = plan;
   const bq = tiles.TQ * tiles.QPT;
   const bc = tiles.TC * tiles.CPT;
   const queryBlocks = Math.ceil(q / bq);
   const channelBlocks = Math.ceil(dv / bc);
-  if (channelBlocks > 65535) throw new RangeError(`${name}: ${dv} value channels need ${channelBlocks} channel blocks, over 65535 (${shapes})`);
+  if (channelBlocks * splits > 65535) throw new RangeError(`${name}: ${dv} value channels need ${channelBlocks} channel blocks x ${splits} splits, over 65535 (${shapes})`);
 
   const out = rt.empty(qs.length === 4 ? [1, qs[1], qs[2], dv] : [q, dv], 'f32', name);
   const [gx, gy] = grid1d(queryBlocks);
-  rt.dispatch({
-    kernel: 'memory_read',
-    label: name,
-    constants: { ...tiles },
-    bindings: [memoryKeys, memoryValues, queryKey, out],
-    uniforms: { numQueries: q, numMemory: m, keyDim: dk, valueDim: dv, queryBlocks, scale: 1 / Math.sqrt(dk) },
-    // Scores and the weighted sum (the exps are few next to them); every operand read once, the result written once.
-    cost: { flop: 2 * q * m * (dk + dv), bytes: memoryKeys.byteLength + memoryValues.byteLength + queryKey.byteLength + out.byteLength },
-    workgroups: [gx, gy, channelBlocks],
+  const uniforms = { numQueries: q, numMemory: m, keyDim: dk, valueDim: dv, queryBlocks, scale: 1 / Math.sqrt(dk) };
+  // Scores and the weighted sum (the exps are few next to them); every operand read once, the result written once.
+  const cost = { flop: 2 * q * m * (dk + dv), bytes: memoryKeys.byteLength + memoryValues.byteLength + queryKey.byteLength + out.byteLength };
+  if (plan.path === 'flat') {
+    rt.dispatch({ kernel: 'memory_read', label: name, constants: { ...tiles }, bindings: [memoryKeys, memoryValues, queryKey, out], uniforms, cost, workgroups: [gx, gy, channelBlocks] });
+    return out;
+  }
+  const constants = { ...tiles, SGR: plan.sgr };
+  const subgroupUniforms = { ...uniforms, channelBlocks, splits, chunk: plan.chunk };
+  rt.scope(() => {
+    if (splits === 1) {
+      // Nothing is written to stats with one split, but the binding must exist (and may not alias out).
+      const unused = rt.empty([4], 'f32', `${name} stats (unused)`);
+      rt.dispatch({ kernel: 'memory_read_subgroup', label: name, constants, bindings: [memoryKeys, memoryValues, queryKey, out, unused], uniforms: subgroupUniforms, cost, workgroups: [gx, gy, channelBlocks] });
+      return;
+    }
+    const partial = rt.empty([splits, q, dv], 'f32', `${name} partial`);
+    const stats = rt.empty([splits, q, 2], 'f32', `${name} stats`);
+    rt.dispatch({
+      kernel: 'memory_read_subgroup', label: `${name} split`, constants, bindings: [memoryKeys, memoryValues, queryKey, partial, stats], uniforms: subgroupUniforms,
+      cost: { flop: cost.flop, bytes: cost.bytes - out.byteLength + partial.byteLength + stats.byteLength }, workgroups: [gx, gy, channelBlocks * splits],
+    });
+    rt.dispatch({
+      kernel: 'memory_read_subgroup', entryPoint: 'combine', label: `${name} combine`, bindings: [partial, stats, out],
+      uniforms: { count: q * dv, numQueries: q, valueDim: dv, splits },
+      cost: { flop: 4 * splits * q * dv, bytes: partial.byteLength + stats.byteLength + out.byteLength }, workgroups: grid1d(Math.ceil((q * dv) / COMBINE_WG)),
+    });
   });
   return out;
 }

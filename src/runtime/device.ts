@@ -40,6 +40,9 @@ export interface AdapterSummary {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
   maxComputeWorkgroupStorageSize: number;
+  /** The adapter's smallest and largest subgroup sizes (0 when it does not report them, e.g. without `subgroups`). */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export interface AcquiredDevice {
@@ -85,7 +88,7 @@ export async function acquireDevice(options: { powerPreference?: GPUPowerPrefere
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'mem3d' });
-  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const info = (adapter.info ?? {}) as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   return {
     adapter,
     device,
@@ -98,6 +101,8 @@ export async function acquireDevice(options: { powerPreference?: GPUPowerPrefere
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,
       maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+      subgroupMinSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMinSize ?? 0) : 0,
+      subgroupMaxSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMaxSize ?? 0) : 0,
     },
   };
 }
