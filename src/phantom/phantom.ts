@@ -207,8 +207,11 @@ async function main(): Promise<void> {
   console.log(`wrote ${vol.depth} slice(s) of ${vol.width}x${vol.height} to ${values.out}`);
 }
 
-// Run as a script (not when imported, nor in browsers, which have no process).
-if (typeof process !== 'undefined' && process.argv[1] && decodeURIComponent(new URL(import.meta.url).pathname) === process.argv[1]) {
+// Run as a script (not when imported, nor in browsers, which have no process). The
+// file name is checked too: inside an esbuild bundle every module's import.meta.url
+// is the bundle's, which is argv[1] when the bundle runs.
+const scriptPath = typeof process !== 'undefined' ? process.argv[1] : undefined;
+if (scriptPath && /phantom\.[cm]?[jt]s$/.test(scriptPath) && decodeURIComponent(new URL(import.meta.url).pathname) === scriptPath) {
   main().catch((e: unknown) => {
     console.error((e as Error).message);
     process.exit(1);

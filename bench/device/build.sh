@@ -1,0 +1,28 @@
+#!/bin/bash
+# Prepares .device-carry/ for a run on a GPU machine (../shared/device/README.md):
+# node + Dawn + Vulkan loader (pack.sh), esbuild bundles of the benchmark and
+# conformance entry points, and the reference files they read (synth-v1 weights,
+# conformance tensors). The trained weights (123 MB) cannot travel within the 64 MiB
+# limit, so everything here runs on synth-v1 weights: speed does not depend on values.
+#   bash bench/device/build.sh [/path/to/shared]     then: device run, carry .device-carry,
+#   command: bash .device-carry/suite.sh             (bench/device/suite.sh)
+set -euo pipefail
+ROOT=$(git rev-parse --show-toplevel)
+SHARED=${1:-$ROOT/../shared}
+D="$ROOT/.device-carry"
+cd "$ROOT"
+bash "$SHARED/device/pack.sh" >/dev/null
+npm run -s gen
+mkdir -p "$D/app" "$D/ref"
+rm -f "$D"/app/*.mjs
+for entry in test/selfcheck.ts src/cli/conformance.ts bench/memnet.ts bench/iog.ts bench/step-profile.ts bench/round.ts bench/kernels.ts ${EXTRA_ENTRIES:-}; do
+  # tfjs-core require()s node builtins: give the ESM bundle a require.
+  npx esbuild "$entry" --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
+    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
+    --outfile="$D/app/$(basename "$entry" .ts).mjs"
+done
+R="$SHARED/reference"
+cp "$R"/{qamn,iog}_manifest.json "$R"/{qamn,iog}_small.safetensors "$R"/qamn_ref{1,2}.safetensors "$R"/iog_ref.safetensors \
+   "$R"/phantom_{0,1,2}.png "$R"/phantom_mask_0.png "$R"/torch_reference_log.json "$D/ref/"
+cp "$ROOT/bench/device/suite.sh" "$D/suite.sh"
+du -sh "$D" "$D"/*

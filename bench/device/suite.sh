@@ -1,0 +1,30 @@
+#!/bin/bash
+# Runs on the GPU machine from the project root: bash .device-carry/suite.sh [quick|full]
+# Every step has its own time limit and log under $OUT, so one failure costs one step.
+# Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 bash .device-carry/suite.sh
+C="$(cd "$(dirname "$0")" && pwd)"
+OUT=${OUT:-/tmp/device-out}; mkdir -p "$OUT"
+SIZE=${SIZE:-512}; DEPTH=${DEPTH:-100}; MODE=${1:-quick}
+NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
+REF="$C/ref"
+step() { # step NAME SECONDS ARGS...: node bundle run, log to $OUT/NAME.log
+  local name=$1 limit=$2; shift 2
+  local t0=$(date +%s.%N)
+  timeout "$limit" $NODE "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  printf '%-18s rc=%-3s %6.1f s\n' "$name" "$rc" "$(echo "$(date +%s.%N) - $t0" | bc)" | tee -a "$OUT/summary.txt"
+  grep -v '^Warning: maxDynamic' "$OUT/$name.log" | tail -n "${TAILN:-25}"
+}
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
+step selfcheck 90 "$C/app/selfcheck.mjs"
+step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/conf-qamn.json"
+step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$OUT/conf-iog.json"
+step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$OUT/memnet.json"
+step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/iog.json"
+step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/round.json"
+if [ "$MODE" = full ]; then
+  step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$OUT/profile.json"
+  step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$OUT/kernels.json"
+  step round-tuned 300 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --reference "$REF" --json "$OUT/round-tuned.json"
+fi
+cat "$OUT/summary.txt"
