@@ -11,7 +11,7 @@ ROOT=$(git rev-parse --show-toplevel)
 SHARED=${1:-$ROOT/../shared}
 D="$ROOT/.device-carry"
 cd "$ROOT"
-bash "$SHARED/device/pack.sh" >/dev/null
+[ -n "${SKIP_PACK:-}" ] || bash "$SHARED/device/pack.sh" >/dev/null   # SKIP_PACK=1: node/Dawn/debs already there
 npm run -s gen
 mkdir -p "$D/app" "$D/ref"
 rm -f "$D"/app/*.mjs
