@@ -9,10 +9,11 @@ NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
 REF="$C/ref"
 step() { # step NAME SECONDS ARGS...: node bundle run, log to $OUT/NAME.log
   local name=$1 limit=$2; shift 2
-  local t0=$(date +%s.%N)
+  local t0=$(date +%s%N)
   timeout "$limit" $NODE "$@" > "$OUT/$name.log" 2>&1
   local rc=$?
-  printf '%-18s rc=%-3s %6.1f s\n' "$name" "$rc" "$(echo "$(date +%s.%N) - $t0" | bc)" | tee -a "$OUT/summary.txt"
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))   # no bc on the GPU machine
+  printf '%-18s rc=%-3s %6d ms\n' "$name" "$rc" "$ms" | tee -a "$OUT/summary.txt"
   grep -v '^Warning: maxDynamic' "$OUT/$name.log" | tail -n "${TAILN:-25}"
 }
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
@@ -28,3 +29,5 @@ if [ "$MODE" = full ]; then
   step round-tuned 300 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --reference "$REF" --json "$OUT/round-tuned.json"
 fi
 cat "$OUT/summary.txt"
+# At most 8 files come back from $OUT: one archive holds every log and JSON.
+(cd "$OUT" && tar czf results.tgz --exclude results.tgz . && find . -type f ! -name results.tgz -delete)
