@@ -75,7 +75,7 @@ function runFile(file: string, live: boolean): Promise<Outcome> {
   const t0 = performance.now();
   if (live) console.log(`\n=== ${file}`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', '--import', './test/_lib/dawn-polling.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', ...(values.full ? { MEM3D_TEST_TIER: 'full' } : {}) } });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/_lib/report-cpu.ts', '--import', './test/_lib/dawn-polling.ts', file], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', MEM3D_TUNING_CACHE: 'off', ...(values.full ? { MEM3D_TEST_TIER: 'full' } : {}) } });
     let output = '';
     const take = (chunk: Buffer, stream: NodeJS.WriteStream) => {
       output += chunk.toString();

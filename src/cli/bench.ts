@@ -51,7 +51,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     const image = createVolume({ dims: [size, size, depth], data: v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
     const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
     printPlan(io, plan);
-    const rt = await createCliRuntime();
+    const rt = await createCliRuntime(io);
     try {
       io.log(`adapter: ${rt.describe()}`);
       const networks = loadNetworks(rt, plan);

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   // IOG on synth-v1 moves 13-31% with f16 weights (README): no useful bound; STM is not measured.
   if (precision === 'f16' && model !== 'qamn') fail(`--weights-precision f16 has tolerances for qamn only, not ${model}`);
 
-  const rt = await createCliRuntime();
+  const rt = await createCliRuntime(console);
   console.log(`adapter: ${rt.describe()}`);
   const t0 = performance.now();
   const progress = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${msg}`);

@@ -40,7 +40,7 @@ export interface EvalDeps {
 
 async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies: Strategy[], rounds: number, plan: WeightsPlan, seed: number, kind: InteractionKind, deps: EvalDeps): Promise<CaseResult[]> {
   printPlan(io, plan);
-  const rt = await createCliRuntime();
+  const rt = await createCliRuntime(io);
   try {
     io.error(`adapter: ${rt.describe()}`);
     const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);

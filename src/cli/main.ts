@@ -26,6 +26,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'seconds per interactive round on a 512x512x100 phantom volume',
     run: async (argv, io) => (await import('./bench.ts')).benchCommand(argv, io),
   },
+  tune: {
+    summary: 'time the conv2d variants on this adapter and cache the fastest for every command',
+    run: async (argv, io) => (await import('./tune.ts')).tuneCommand(argv, io),
+  },
   convert: {
     summary: 'PyTorch checkpoint (.pth) -> sharded safetensors, checked against a network',
     run: async (argv, io) => (await import('./convert.ts')).convertCommand(argv, io),

@@ -166,7 +166,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     printPlan(io, plan);
     io.log(`intensity: ${mapping === 'raw' ? 'raw 8-bit voxels' : mapping.kind === 'window' ? `CT window level ${mapping.level}, width ${mapping.width}` : 'per-slice min-max'}`);
     const stack = volumeStack(volume, axis, mapping);
-    const rt = await (deps.createRuntime ?? createCliRuntime)();
+    const rt = await (deps.createRuntime ?? (() => createCliRuntime(io)))();
     try {
       io.error(`adapter: ${rt.describe()}`);
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
