@@ -34,12 +34,12 @@ function refused(r: Run, code: number, message: RegExp, what: string): void {
   assert.not.match(r.err + r.out, /adapter:/, `${what}: refused before the GPU`);
 }
 
-const COMMANDS = ['demo', 'segment', 'eval', 'bench', 'convert'];
+const COMMANDS = ['demo', 'segment', 'eval', 'bench', 'tune', 'convert'];
 
 test('no command lists the commands (exit 2); --help exits 0; every command has --help', async () => {
   const none = await mem3d();
   assert.is(none.code, 2);
-  assert.match(none.out, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*convert/s);
+  assert.match(none.out, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*tune.*\n.*convert/s);
   assert.is((await mem3d('--help')).code, 0);
   for (const cmd of COMMANDS) {
     const r = await mem3d(cmd, '--help');
@@ -49,7 +49,7 @@ test('no command lists the commands (exit 2); --help exits 0; every command has 
 });
 
 test('every network command lists --memory-weights, its default and --slice-layout', async () => {
-  for (const cmd of ['demo', 'segment', 'eval', 'bench']) {
+  for (const cmd of ['demo', 'segment', 'eval', 'bench', 'tune']) {
     const r = await mem3d(cmd, '--help');
     assert.match(r.out, /--memory-weights/, cmd);
     assert.match(r.out, /Default: the QAMN trained\s+on synthetic phantoms \(weights\/qamn-phantom\), for phantoms only/, cmd);
