@@ -11,8 +11,9 @@ import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { createVolume, diagonalAffine } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
+import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
-const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json]
+const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json] [--profile]
 
 Seconds per interactive round (quality strategy) on a generated size x size x depth
 phantom volume, stored as the bundled example is (the file's first axis is x).
@@ -21,7 +22,8 @@ phantom volume, stored as the bundled example is (the file's first axis is x).
   --depth N            slices (default 100)
   --rounds N           rounds (default 2)
   --json FILE          also write the timings as JSON
-  --overwrite          replace --json if it exists (refused otherwise)
+  --overwrite          replace --json (and --profile-json) if it exists (refused otherwise)
+${PROFILE_HELP}
 ${WEIGHTS_HELP}`;
 
 export function benchCommand(argv: string[], io: ConsoleLike = console): Promise<number> {
@@ -32,6 +34,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
       rounds: { type: 'string', default: '2' },
       json: { type: 'string' },
       overwrite: { type: 'boolean', default: false },
+      ...PROFILE_OPTIONS,
       ...WEIGHTS_OPTIONS,
     });
     if (values.help) {
@@ -43,7 +46,9 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     if (size % 16 !== 0) throw new UsageError(`--size must be a multiple of 16, got ${size}`);
     const depth = integer('depth', values.depth, 2)!;
     const rounds = integer('rounds', values.rounds, 1)!;
-    if (values.json !== undefined) checkOutputFile(values.json, { inputs: values['memory-weights'] ? [values['memory-weights']] : [], overwrite: values.overwrite! });
+    const inputs = values['memory-weights'] ? [values['memory-weights']] : [];
+    if (values.json !== undefined) checkOutputFile(values.json, { inputs, overwrite: values.overwrite! });
+    const profile = profileRequest(values, { inputs, overwrite: values.overwrite! }, values.json !== undefined ? [values.json] : []);
     const plan = planWeights(values);
 
     const v = phantomVolume({ seed: 11, width: size, height: size, depth });
@@ -54,10 +59,11 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     const rt = await createCliRuntime(io);
     try {
       io.log(`adapter: ${rt.describe()}`);
+      checkProfilable(rt, profile);
       const networks = loadNetworks(rt, plan);
       try {
         const session = newSession(rt, volumeStack(image, 'axial', 'raw'), networks);
-        const results = await runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: 'quality', onProgress: (m) => io.error(m) });
+        const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: 'quality', onProgress: (m) => io.error(m) }));
         for (const r of results) io.log(`round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(2)} s`);
         const result = { adapter: rt.describe(), size, depth, rounds: results.map((r) => ({ round: r.round, slice: r.slice, seconds: r.seconds })) };
         if (values.json !== undefined) writeFileAtomic(values.json, JSON.stringify(result, null, 2) + '\n');

@@ -20,6 +20,7 @@ import type { Volume } from '../volume/volume.ts';
 import { decimal, integer, parse, runCommand, UsageError, voxelPoints, type ConsoleLike } from './args.ts';
 import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
 import { ProgressBar } from './progress.ts';
+import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
 const USAGE = `usage: mem3d segment <volume.nii|.nii.gz> --slice N --points a,b;a,b;a,b;a,b --out <mask.nii.gz>
        mem3d segment <volume.nii|.nii.gz> --object NAME:SLICE:POINTS [--object ...] [--labels <in.nii.gz>] --out <labels.nii.gz>
@@ -66,6 +67,7 @@ Refining the tumour of an earlier label map on slice 50 (writes a new map):
                        for a uint8 volume under the phantom weights (the grey levels they were
                        trained on), else minmax
   --window L,W         a CT window level,width instead
+${PROFILE_HELP}
 ${WEIGHTS_HELP}`;
 
 const AXES: AxisName[] = ['axial', 'coronal', 'sagittal'];
@@ -99,6 +101,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       axis: { type: 'string', default: 'axial' },
       intensity: { type: 'string' },
       window: { type: 'string' },
+      ...PROFILE_OPTIONS,
       ...WEIGHTS_OPTIONS,
     });
     if (values.help) {
@@ -144,6 +147,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     const inputs = [input, ...(labelsIn !== undefined ? labelMapInputs(labelsIn) : []), ...(values['memory-weights'] ? [values['memory-weights']] : [])];
     if (multi) checkLabelMapOutput(out, { inputs, overwrite: values.overwrite! });
     else checkOutputFile(out, { inputs, overwrite: values.overwrite! });
+    const profile = profileRequest(values, { inputs, overwrite: values.overwrite! }, multi ? [out, labelSidecarPath(out)] : [out]);
     const plan = planWeights(values);
 
     const volume = readNifti(input);
@@ -169,12 +173,13 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
     const rt = await (deps.createRuntime ?? (() => createCliRuntime(io)))();
     try {
       io.error(`adapter: ${rt.describe()}`);
+      checkProfilable(rt, profile);
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
         const session = newSession(rt, stack, networks);
         const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, t0: performance.now() };
-        if (single) await segmentOne(session, single, run);
-        else await segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run);
+        await profiled(rt, profile, io, () =>
+          single ? segmentOne(session, single, run) : segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run));
       } finally {
         networks.dispose();
       }
