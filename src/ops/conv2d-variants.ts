@@ -4,6 +4,7 @@
 // choice keyed by adapter), else a fixed rule: the barrier-free direct kernel on CPU
 // rasterisers, the tiled shared-memory GEMM on GPUs.
 import type { Runtime } from '../runtime/runtime.ts';
+import type { Conv2dGpu } from './conv2d-gpu.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
 export interface Conv2dTile {
@@ -43,10 +44,12 @@ export interface Conv2dDirect {
   DCN4: number;
 }
 
-export type Conv2dVariant = { kind: 'tiled'; tile: Conv2dTile } | { kind: 'direct'; direct: Conv2dDirect };
+export type Conv2dVariant = { kind: 'tiled'; tile: Conv2dTile } | { kind: 'direct'; direct: Conv2dDirect } | { kind: 'gpu'; gpu: Conv2dGpu };
 
 const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
 const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind: 'direct', direct: { DWG, DP, DCN4 } });
+// Discrete-GPU kernel (kernels/conv2d_gpu.wgsl, src/ops/conv2d-gpu.ts): double-buffered, split-K when the output is small.
+const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: true } });
 
 /**
  * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
@@ -65,6 +68,10 @@ export const CONV2D_VARIANTS = {
   'direct-p1c16': direct(64, 1, 4),
   'direct-p2c4': direct(64, 2, 1),
   'direct-p2c8': direct(64, 2, 2),
+  'gpu-128x128': gpu(8, 2),
+  'gpu-128x64': gpu(8, 1),
+  'gpu-64x128': gpu(4, 2),
+  'gpu-64x64': gpu(4, 1),
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;

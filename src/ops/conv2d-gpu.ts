@@ -1,0 +1,116 @@
+// The discrete-GPU conv2d variants (kernels/conv2d_gpu.wgsl): double-buffered
+// register-prefetch implicit GEMM with split-K for outputs too small to fill a GPU.
+// conv2d (conv2d.ts) validates shapes and builds the uniforms and epilogue; this file
+// checks the tile, chooses the split and dispatches main (and reduce when split).
+import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
+import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
+import type { UniformValues } from '../runtime/uniforms.ts';
+import { conv2dF16Source } from './conv2d-f16.ts';
+
+/** Tile of the GPU kernel; see its override constants. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
+export interface Conv2dGpu {
+  TM: number;
+  TN4: number;
+  WGX: number;
+  WGY: number;
+  BK: number;
+  /** Split K across workgroups when the output tiles are too few for the adapter (false: never). */
+  splitK: boolean;
+}
+
+/**
+ * Workgroups split-K aims for: two per multiprocessor of a large discrete GPU (an H100
+ * or H200 has 132); a CPU driver runs one workgroup per core, so a few suffice there.
+ */
+export const GPU_CONV_TARGET_WORKGROUPS = 264;
+export const CPU_CONV_TARGET_WORKGROUPS = 8;
+/** K-slices (of BK) each split keeps at least, so the partial sums' traffic stays small next to its work. */
+export const MIN_K_TILES_PER_SPLIT = 8;
+
+const { MAX_SLOTS, MAX_TM, REDUCE_WG } = WGSL_CONSTANTS.conv2d_gpu;
+
+export const gpuTileExtent = (t: Conv2dGpu): [number, number] => [t.TM * t.WGY, 4 * t.WGX * t.TN4];
+
+/** Returns the tile's [BM, BN] after checking the kernel's assumptions about it against the device. */
+export function checkGpuTile(name: string, t: Conv2dGpu, limits: GPUSupportedLimits): [number, number] {
+  const [BM, BN] = gpuTileExtent(t);
+  const wg = t.WGX * t.WGY;
+  const aSlots = Math.ceil(((t.BK / 4) * BM) / wg);
+  const bSlots = Math.ceil((t.BK * BN) / 4 / wg);
+  const shared = 2 * t.BK * (BM + BN) * 4;
+  const ok =
+    [t.TM, t.TN4, t.WGX, t.WGY, t.BK].every((d) => Number.isInteger(d) && d > 0) &&
+    t.TM <= MAX_TM && [1, 2].includes(t.TN4) && t.TM * t.TN4 <= 32 && t.BK % 4 === 0 && t.WGX % t.TM === 0 &&
+    aSlots <= MAX_SLOTS && bSlots <= MAX_SLOTS &&
+    wg <= limits.maxComputeInvocationsPerWorkgroup && t.WGX <= limits.maxComputeWorkgroupSizeX && t.WGY <= limits.maxComputeWorkgroupSizeY &&
+    shared <= limits.maxComputeWorkgroupStorageSize;
+  if (!ok) {
+    throw new RangeError(
+      `${name}: unsupported GPU conv tile ${JSON.stringify(t)} (need TM <= ${MAX_TM} dividing WGX, TN4 1|2, TM*TN4 <= 32, BK % 4 == 0, ` +
+        `at most ${MAX_SLOTS} load slots per thread, ${wg} threads and ${shared} bytes of workgroup memory within the device's limits)`,
+    );
+  }
+  return [BM, BN];
+}
+
+/** How many K-splits the GPU kernel uses for an M x Cout output with reduction length K. */
+export function conv2dGpuSplits(t: Conv2dGpu, M: number, Cout: number, K: number, targetWorkgroups: number): { splits: number; kTilesPerSplit: number } {
+  const [BM, BN] = gpuTileExtent(t);
+  const kTiles = Math.ceil(K / t.BK);
+  const tiles = Math.ceil(M / BM) * Math.ceil(Cout / BN);
+  let splits = 1;
+  if (t.splitK) splits = Math.max(1, Math.min(Math.ceil(targetWorkgroups / tiles), Math.floor(kTiles / MIN_K_TILES_PER_SPLIT)));
+  const kTilesPerSplit = Math.ceil(kTiles / splits);
+  // Rounding up may leave the last splits empty: drop them.
+  return { splits: Math.ceil(kTiles / kTilesPerSplit), kTilesPerSplit };
+}
+
+let f16Registered = false;
+const F16_KERNEL = 'conv2d_gpu_f16';
+
+export interface Conv2dGpuCall {
+  precision: 'f32' | 'f16';
+  /** x, weight, bias, residual (or x), out: conv2d.ts's bindings. */
+  bindings: [Tensor, Tensor, Tensor, Tensor, Tensor];
+  /** conv2d.ts's uniforms (H, W, ..., coutPad4). */
+  uniforms: UniformValues & { M: number; Cout: number; K: number; coutPad4: number };
+  epilogue: { VEC4_IN: boolean; VEC4_OUT: boolean; HAS_RESIDUAL: boolean; RELU: boolean };
+  cost: { flop: number; bytes: number };
+  /** CPU drivers aim split-K at fewer workgroups. */
+  cpuAdapter: boolean;
+}
+
+export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call: Conv2dGpuCall): void {
+  const [BM, BN] = checkGpuTile(name, t, rt.device.limits);
+  const { M, Cout, K, coutPad4 } = call.uniforms;
+  const target = call.cpuAdapter ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS;
+  const { splits, kTilesPerSplit } = conv2dGpuSplits(t, M, Cout, K, target);
+  const nBlocks = Math.ceil(Cout / BN);
+  if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
+  let kernel = 'conv2d_gpu';
+  if (call.precision === 'f16') {
+    if (!f16Registered) registerKernel(F16_KERNEL, conv2dF16Source(kernelEntry('conv2d_gpu').source));
+    f16Registered = true;
+    kernel = F16_KERNEL;
+  }
+  const { TM, TN4, WGX, WGY, BK } = t;
+  const constants = { TM, TN4, WGX, WGY, BK, ...call.epilogue };
+  const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
+  const [gy, gz] = grid1d(Math.ceil(M / BM));
+  rt.scope(() => {
+    // One split writes the output itself; the partial binding must still exist (and not alias out).
+    const partial = rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
+    const bindings = [...call.bindings, partial];
+    const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
+    rt.dispatch({ kernel, label: name, constants, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
+    if (splits > 1) {
+      rt.dispatch({
+        kernel, entryPoint: 'reduce', label: `${name} split-K reduce`, constants: call.epilogue, bindings, uniforms,
+        cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
+        workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
+      });
+    }
+  });
+}
