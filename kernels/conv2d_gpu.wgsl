@@ -7,9 +7,10 @@
 //   K-slice t+1 are issued before the multiply-adds of slice t and stored to the other
 //   buffer after them, so memory latency hides behind arithmetic and each slice costs
 //   one barrier instead of two.
-// - A is staged as vec4 over 4 reduction indices of one pixel (As[kg][m]), so the
-//   gather stores whole vec4s and the inner loop reads TM vec4s of A and TN4 vec4s
-//   of W per 4 reduction steps; the inner loop is fully unrolled (BK is a constant).
+// - Accumulators are 16 named vec4 variables, not an array: no compiler can demote them
+//   to local memory for want of unrolling (an indexed array stays in registers only if
+//   every loop around its uses is unrolled). The reduction loop is left rolled; its body
+//   is straight-line: 2 vec4 loads of A (8 pixels), TN4 of W, TM*TN4 vec4 multiply-adds.
 // - Split-K for layers whose output is too small to fill a GPU (ResNet's res4/res5 at
 //   512x512: 3x3 512->512 on 16x16 gives 8 tiles of 128x128 for 132 multiprocessors):
 //   workgroup x = split * nBlocks + channel block reads only K-slices
@@ -20,7 +21,7 @@
 // Workgroup WGX x WGY; thread (tx, ty) owns pixels [ty*TM, ty*TM + TM) and channel
 // groups tx + WGX*j (j < TN4) of the BM x BN tile, as in conv2d.wgsl.
 
-override TM: u32 = 8u;             // output pixels per thread, <= 16, dividing WGX
+override TM: u32 = 8u;             // output pixels per thread: 4 or 8, dividing WGX
 override TN4: u32 = 2u;            // vec4 channel groups per thread: 1 or 2
 override WGX: u32 = 16u;
 override WGY: u32 = 16u;
@@ -34,14 +35,13 @@ override BM: u32 = TM * WGY;
 override BN: u32 = 4u * WGX * TN4;
 override WG: u32 = WGX * WGY;
 override KG: u32 = BK / 4u;             // vec4 groups of reduction indices per slice
-override A_TILE: u32 = KG * BM;         // vec4 slots: As[kg * BM + m]
+override A_TILE: u32 = BK * BM / 4u;    // vec4 slots: As[k * BM/4 + m/4][m % 4]
 override B_TILE: u32 = BK * BN / 4u;    // vec4 slots: Bs[k * BN/4 + n/4]
 // The op checks WGX % TM == 0 (so WG % BM == 0: each thread gathers A for one fixed
 // pixel) and that both slot counts are at most MAX_SLOTS.
 override A_SLOTS: u32 = (A_TILE + WG - 1u) / WG;
 override B_SLOTS: u32 = (B_TILE + WG - 1u) / WG;
 const MAX_SLOTS: u32 = 8u;
-const MAX_TM: u32 = 16u;
 
 struct Params {
   H: u32, W: u32, Cin: u32, CinPad: u32, KW: u32,
@@ -125,7 +125,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   var aReg: array<vec4f, MAX_SLOTS>;
   var bReg: array<vec4f, MAX_SLOTS>;
-  var acc: array<vec4f, 32>;  // acc[j * TM + i]: pixel ty*TM + i, channel group j
+  // cJI: pixel ty*TM + I, channel group tx + WGX*J (J < TN4, I < TM; the rest stay unused).
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0); var c02 = vec4f(0.0); var c03 = vec4f(0.0);
+  var c04 = vec4f(0.0); var c05 = vec4f(0.0); var c06 = vec4f(0.0); var c07 = vec4f(0.0);
+  var c10 = vec4f(0.0); var c11 = vec4f(0.0); var c12 = vec4f(0.0); var c13 = vec4f(0.0);
+  var c14 = vec4f(0.0); var c15 = vec4f(0.0); var c16 = vec4f(0.0); var c17 = vec4f(0.0);
 
   // Pass kt fetches slice kt into registers, multiplies slice kt - 1 (buffer 1 - buf),
   // then stores slice kt into buffer buf: ktEnd - ktBegin + 1 passes, one barrier each.
@@ -152,25 +156,36 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
     // Multiply-adds of slice kt - 1 (in buffer 1 - buf) while the loads above are in flight.
     if (kt > ktBegin) {
-      let aBase = (1u - buf) * A_TILE;
-      let bBase = (1u - buf) * B_TILE;
-      // The opaque bound (K > 0 always) keeps compilers from unrolling this loop as well as
-      // the ones inside it: a quarter of the code, and CPU drivers compile it several times faster.
-      for (var kg = 0u; kg < min(KG, p.K); kg++) {
-        var a: array<vec4f, MAX_TM>;
-        for (var i = 0u; i < TM; i++) { a[i] = As[aBase + kg * BM + tid.y * TM + i]; }
-        for (var kk = 0u; kk < 4u; kk++) {
-          for (var j = 0u; j < TN4; j++) {
-            let b = Bs[bBase + (4u * kg + kk) * (BN / 4u) + tid.x + WGX * j];
-            for (var i = 0u; i < TM; i++) { acc[j * TM + i] += a[i][kk] * b; }
-          }
+      let aBase = (1u - buf) * A_TILE + tid.y * (TM / 4u);
+      let bBase = (1u - buf) * B_TILE + tid.x;
+      // The opaque bound (K > 0 always) keeps compilers from unrolling: CPU drivers
+      // compile several times faster, and a GPU loses one branch per 64 multiply-adds.
+      for (var k = 0u; k < min(BK, p.K); k++) {
+        let lo = As[aBase + k * (BM / 4u)];
+        var hi = vec4f(0.0);
+        if (TM > 4u) { hi = As[aBase + k * (BM / 4u) + 1u]; }
+        let b0 = Bs[bBase + k * (BN / 4u)];
+        c00 += lo.x * b0; c01 += lo.y * b0; c02 += lo.z * b0; c03 += lo.w * b0;
+        if (TM > 4u) { c04 += hi.x * b0; c05 += hi.y * b0; c06 += hi.z * b0; c07 += hi.w * b0; }
+        if (TN4 > 1u) {
+          let b1 = Bs[bBase + k * (BN / 4u) + WGX];
+          c10 += lo.x * b1; c11 += lo.y * b1; c12 += lo.z * b1; c13 += lo.w * b1;
+          if (TM > 4u) { c14 += hi.x * b1; c15 += hi.y * b1; c16 += hi.z * b1; c17 += hi.w * b1; }
         }
       }
     }
     if (kt < ktEnd) {
       for (var s = 0u; s < A_SLOTS; s++) {
         let kg = lid / BM + s * (WG / BM);
-        if (kg < KG) { As[buf * A_TILE + kg * BM + aRow] = aReg[s]; }
+        if (kg < KG) {
+          // Four reduction indices of pixel aRow: one component in each of 4 rows.
+          let at = buf * A_TILE + 4u * kg * (BM / 4u) + aRow / 4u;
+          let c = aRow % 4u;
+          As[at][c] = aReg[s].x;
+          As[at + BM / 4u][c] = aReg[s].y;
+          As[at + BM / 2u][c] = aReg[s].z;
+          As[at + 3u * BM / 4u][c] = aReg[s].w;
+        }
       }
       for (var s = 0u; s < B_SLOTS; s++) {
         let e = lid + s * WG;
@@ -182,14 +197,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     workgroupBarrier();
   }
 
-  // One store site inside a loop compilers cannot unroll, picking the accumulator by
-  // constant indices (as conv2d.wgsl): unrolled store sites multiply the code, which
-  // CPU drivers compile for seconds; on a GPU the selects cost nothing next to the GEMM.
+  // One store site inside a loop compilers cannot unroll, picking the accumulator by a
+  // switch (as conv2d.wgsl does by selects): unrolled store sites multiply the code, which
+  // CPU drivers compile for seconds; on a GPU the switch costs nothing next to the GEMM.
   let single = p.splits == 1u;
   for (var e = 0u; e < min(TM * TN4, p.M + TM * TN4); e++) {
-    var v = acc[0];
-    for (var q = 1u; q < TM * TN4; q++) {
-      if (q == e) { v = acc[q]; }
+    var v = c00;
+    switch ((e / TM) * 8u + e % TM) {
+      case 1u: { v = c01; } case 2u: { v = c02; } case 3u: { v = c03; } case 4u: { v = c04; }
+      case 5u: { v = c05; } case 6u: { v = c06; } case 7u: { v = c07; } case 8u: { v = c10; }
+      case 9u: { v = c11; } case 10u: { v = c12; } case 11u: { v = c13; } case 12u: { v = c14; }
+      case 13u: { v = c15; } case 14u: { v = c16; } case 15u: { v = c17; } default: {}
     }
     let m = m0 + tid.y * TM + e % TM;
     let co = n0 + 4u * (tid.x + WGX * (e / TM));

@@ -29,7 +29,7 @@ export const CPU_CONV_TARGET_WORKGROUPS = 8;
 /** K-slices (of BK) each split keeps at least, so the partial sums' traffic stays small next to its work. */
 export const MIN_K_TILES_PER_SPLIT = 8;
 
-const { MAX_SLOTS, MAX_TM, REDUCE_WG } = WGSL_CONSTANTS.conv2d_gpu;
+const { MAX_SLOTS, REDUCE_WG } = WGSL_CONSTANTS.conv2d_gpu;
 
 export const gpuTileExtent = (t: Conv2dGpu): [number, number] => [t.TM * t.WGY, 4 * t.WGX * t.TN4];
 
@@ -42,13 +42,13 @@ export function checkGpuTile(name: string, t: Conv2dGpu, limits: GPUSupportedLim
   const shared = 2 * t.BK * (BM + BN) * 4;
   const ok =
     [t.TM, t.TN4, t.WGX, t.WGY, t.BK].every((d) => Number.isInteger(d) && d > 0) &&
-    t.TM <= MAX_TM && [1, 2].includes(t.TN4) && t.TM * t.TN4 <= 32 && t.BK % 4 === 0 && t.WGX % t.TM === 0 &&
+    [4, 8].includes(t.TM) && [1, 2].includes(t.TN4) && t.BK % 4 === 0 && t.WGX % t.TM === 0 &&
     aSlots <= MAX_SLOTS && bSlots <= MAX_SLOTS &&
     wg <= limits.maxComputeInvocationsPerWorkgroup && t.WGX <= limits.maxComputeWorkgroupSizeX && t.WGY <= limits.maxComputeWorkgroupSizeY &&
     shared <= limits.maxComputeWorkgroupStorageSize;
   if (!ok) {
     throw new RangeError(
-      `${name}: unsupported GPU conv tile ${JSON.stringify(t)} (need TM <= ${MAX_TM} dividing WGX, TN4 1|2, TM*TN4 <= 32, BK % 4 == 0, ` +
+      `${name}: unsupported GPU conv tile ${JSON.stringify(t)} (need TM 4|8 dividing WGX, TN4 1|2, BK % 4 == 0, ` +
         `at most ${MAX_SLOTS} load slots per thread, ${wg} threads and ${shared} bytes of workgroup memory within the device's limits)`,
     );
   }
