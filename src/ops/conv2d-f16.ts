@@ -2,8 +2,9 @@
 // half precision. The source is derived from conv2d.wgsl (one kernel body to keep,
 // not two) by putting `enable f16;` on top and swapping the two lines that declare
 // and read the weights; activations, bias and accumulation stay f32. The variant is
-// a separate shader module, so adapters without shader-f16 never compile it.
-import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
+// a separate shader module, so adapters without shader-f16 never compile it. It is a
+// derived kernel (runtime/kernels.ts), built on first use by dispatch or warmup().
+import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 export type WeightPrecision = 'f32' | 'f16';
@@ -28,14 +29,7 @@ export function conv2dF16Source(f32Source: string): string {
   return `enable f16;\n${parts[0]}${F16_WEIGHTS}${parts[1]}`;
 }
 
-let registered = false;
-
-/** Registers 'conv2d_f16' with the runtime's kernels (once per process). */
-export function registerConv2dF16(): void {
-  if (registered) return;
-  registerKernel(CONV2D_F16_KERNEL, conv2dF16Source(kernelEntry('conv2d').source));
-  registered = true;
-}
+defineDerivedKernel(CONV2D_F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d').source));
 
 export function checkWeightPrecision(what: string, precision: unknown): WeightPrecision {
   if (precision !== 'f32' && precision !== 'f16') throw new RangeError(`${what}: weight precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);

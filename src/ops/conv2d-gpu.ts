@@ -4,7 +4,7 @@
 // checks the tile, chooses the split and dispatches main (and reduce when split).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
+import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 import type { UniformValues } from '../runtime/uniforms.ts';
 import { conv2dF16Source } from './conv2d-f16.ts';
@@ -67,8 +67,9 @@ export function conv2dGpuSplits(t: Conv2dGpu, M: number, Cout: number, K: number
   return { splits: Math.ceil(kTiles / kTilesPerSplit), kTilesPerSplit };
 }
 
-let f16Registered = false;
+// f16 weights: the same derivation as conv2d_f16 (conv2d-f16.ts).
 const F16_KERNEL = 'conv2d_gpu_f16';
+defineDerivedKernel(F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d_gpu').source));
 
 export interface Conv2dGpuCall {
   precision: 'f32' | 'f16';
@@ -89,12 +90,7 @@ export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call:
   const { splits, kTilesPerSplit } = conv2dGpuSplits(t, M, Cout, K, target);
   const nBlocks = Math.ceil(Cout / BN);
   if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
-  let kernel = 'conv2d_gpu';
-  if (call.precision === 'f16') {
-    if (!f16Registered) registerKernel(F16_KERNEL, conv2dF16Source(kernelEntry('conv2d_gpu').source));
-    f16Registered = true;
-    kernel = F16_KERNEL;
-  }
+  const kernel = call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu';
   const { TM, TN4, WGX, WGY, BK } = t;
   const constants = { TM, TN4, WGX, WGY, BK, ...call.epilogue };
   const uniforms = { ...call.uniforms, splits, kTilesPerSplit };

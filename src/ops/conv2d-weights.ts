@@ -7,7 +7,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { encodeF16 } from '../io/float16.ts';
-import { assertF16Weights, checkWeightPrecision, registerConv2dF16, type WeightPrecision } from './conv2d-f16.ts';
+import { assertF16Weights, checkWeightPrecision, type WeightPrecision } from './conv2d-f16.ts';
 
 export interface BatchNormParams {
   weight: Float32Array;
@@ -131,7 +131,6 @@ export function prepareConv2d(rt: Runtime, spec: Conv2dWeightSpec, precision: We
   let w: Tensor;
   if (precision === 'f16') {
     const bits = roundConv2dWeightsF16(weight, label);
-    registerConv2dF16();
     w = rt.upload(shape, bits, 'f16', `${label}.weight`);
   } else {
     w = rt.upload(shape, weight, 'f32', `${label}.weight`);

@@ -4,7 +4,7 @@
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
-import { CONV2D_F16_KERNEL, registerConv2dF16 } from './conv2d-f16.ts';
+import { CONV2D_F16_KERNEL } from './conv2d-f16.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
@@ -133,7 +133,6 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
       ? variantByName(name, opts.variant)
       : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision }));
   const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
-  if (kernel === CONV2D_F16_KERNEL) registerConv2dF16();
   const uniforms = {
     H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
     strideH: sH, strideW: sW, dilH: dH, dilW: dW, padH: pH, padW: pW,
