@@ -2,17 +2,19 @@
 // and what pasting its output back needs. 4-channel kinds (extreme points,
 // scribbles) gain a zero fifth channel with `channels: 5`, as the original's hybrid
 // network (train_hybrid.py / CVC_hybrid.py) is fed them; inside-outside and two
-// points are 5-channel only. Guidance channels per kind:
-//   extreme-points  [image x3, extreme-point heatmap]           crop: points + 50 px
-//   scribble        [image x3, scribble 0 / 255]                crop: scribble + 50 px
-//   inside-outside  [image x3, inside point, box corners]       crop: box + 30 px
+// points are 5-channel only. Guidance channels per kind (crop relax: the original's
+// pixels at 512x512, scaled with the frame, src/interaction/relax.ts):
+//   extreme-points  [image x3, extreme-point heatmap]           crop: points + 50 px at 512
+//   scribble        [image x3, scribble 0 / 255]                crop: scribble + 50 px at 512
+//   inside-outside  [image x3, inside point, box corners]       crop: box + 30 px at 512
 //                   [image x3, box corners, zeros]  (no inside point: the hybrid's box mode)
 //   two-points      [image x3, first point, second point]       the whole slice
 import type { Point } from './crop.ts';
-import { extremePointInput, INPUT_SIZE, maskFromLogits, pasteProbability, type NetworkInput } from './extreme-points.ts';
-import { insideOutsideInput } from './inside-outside.ts';
+import { checkImage, DEXTR_RELAX, extremePointInput, INPUT_SIZE, maskFromLogits, pasteProbability, type NetworkInput } from './extreme-points.ts';
+import { insideOutsideInput, IOG_RELAX } from './inside-outside.ts';
+import { frameRelax } from './relax.ts';
 import type { Plane } from './resample.ts';
-import { scribbleInput } from './scribble.ts';
+import { SCRIBBLE_RELAX, scribbleInput } from './scribble.ts';
 import { twoPointsInput } from './two-points.ts';
 
 export type Interaction =
@@ -35,6 +37,19 @@ export interface EncodeOptions {
   channels?: 4 | 5;
   size?: number;
   sigma?: number;
+  /**
+   * The crop's context around the marks, in slice pixels; default: the kind's original
+   * relax (512x512 pixels) scaled with the frame (frameRelax). Two points use the whole slice.
+   */
+  relax?: number;
+}
+
+/** The original's crop relax per kind, in pixels of a 512x512 slice (two points: no crop). */
+export const RELAX_AT_512 = { 'extreme-points': DEXTR_RELAX, scribble: SCRIBBLE_RELAX, 'inside-outside': IOG_RELAX } as const;
+
+/** The relax encodeInteraction uses for `kind` on a width x height slice by default. */
+export function defaultRelax(kind: keyof typeof RELAX_AT_512, width: number, height: number): number {
+  return frameRelax(RELAX_AT_512[kind], width, height);
 }
 
 function withZeroChannel(input: NetworkInput): NetworkInput {
@@ -46,18 +61,21 @@ function withZeroChannel(input: NetworkInput): NetworkInput {
 
 /** The network input for an interaction on a grey slice (0..255), with the bbox to paste into. */
 export function encodeInteraction(image: Plane, interaction: Interaction, options: EncodeOptions = {}): EncodedInteraction {
+  checkImage('encodeInteraction', image);
   const { size = INPUT_SIZE, sigma } = options;
   const common = sigma === undefined ? { size } : { size, sigma };
+  if (options.relax !== undefined && !(Number.isInteger(options.relax) && options.relax >= 0)) throw new RangeError(`encodeInteraction: relax must be an integer >= 0 (slice pixels), got ${options.relax}`);
+  const relax = (kind: keyof typeof RELAX_AT_512) => options.relax ?? defaultRelax(kind, image.width, image.height);
   let input: NetworkInput;
   switch (interaction.kind) {
     case 'extreme-points':
-      input = extremePointInput(image, interaction.points, common);
+      input = extremePointInput(image, interaction.points, { ...common, relax: relax('extreme-points') });
       break;
     case 'scribble':
-      input = scribbleInput(image, interaction.scribble, { size });
+      input = scribbleInput(image, interaction.scribble, { size, relax: relax('scribble') });
       break;
     case 'inside-outside':
-      input = insideOutsideInput(image, interaction, common);
+      input = insideOutsideInput(image, interaction, { ...common, relax: relax('inside-outside') });
       break;
     case 'two-points':
       input = twoPointsInput(image, interaction.points, common);

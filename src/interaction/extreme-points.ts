@@ -1,12 +1,14 @@
 // The extreme-point (DEXTR) interaction of Mem3D's 2D round: four clicks on the
 // object's left-, right-, top- and bottom-most pixels. The slice is cropped around
-// them with 50 px of context (zero padded), resized to 512x512 (cv2.INTER_LINEAR),
+// them with 50 px of context (zero padded; DEXTR's 50 px at 512x512: encodeInteraction
+// scales it with the frame, src/interaction/relax.ts), resized to 512x512 (cv2.INTER_LINEAR),
 // and a fourth channel holds the points' Gaussian heatmap (sigma 10, 0..255). The
 // network's sigmoid is pasted back with crop2fullmask and thresholded at 0.8.
 import { bboxOfPoints, bboxSize, crop2fullmask, cropPlane, pointToCrop, threshold, type BBox, type Point } from './crop.ts';
 import { DEFAULT_SIGMA, gaussianMax, rescaleTo255 } from './heatmap.ts';
 import { resizeLinearCV, type Plane } from './resample.ts';
 
+/** DEXTR's crop relax, in pixels of the 512x512 slices it was made for (src/interaction/relax.ts). */
 export const DEXTR_RELAX = 50;
 export const DEXTR_THRESHOLD = 0.8;
 export const INPUT_SIZE = 512;
@@ -65,7 +67,8 @@ export function checkClicks(op: string, points: readonly Point[], width: number,
 
 /**
  * The 4-channel input for four extreme-point clicks in slice pixels: bbox = the
- * points' box grown by `relax`, points mapped into the crop as DEXTR's demo does
+ * points' box grown by `relax` (default DEXTR's 50 px, as the original at 512x512;
+ * encodeInteraction passes it scaled with the frame), points mapped into the crop as DEXTR's demo does
  * (floor(size * (p - bbox_min) / crop_size)).
  */
 export function extremePointInput(image: Plane, clicks: readonly Point[], options: { relax?: number; size?: number; sigma?: number } = {}): NetworkInput & { points: Point[] } {

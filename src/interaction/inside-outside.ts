@@ -19,6 +19,7 @@ import { assembleInput, checkClicks, checkImage, INPUT_SIZE, type NetworkInput }
 import { DEFAULT_SIGMA, gaussianMax, rescaleJointlyTo255 } from './heatmap.ts';
 import type { Plane } from './resample.ts';
 
+/** IOG's crop relax, in pixels of a 512x512 slice; encodeInteraction scales it with the frame (src/interaction/relax.ts). */
 export const IOG_RELAX = 30;
 export const IOG_PAD = 10;
 

@@ -9,6 +9,7 @@ import { bboxOfMask, bboxSize, cropPlane, type Point } from './crop.ts';
 import { assembleInput, checkImage, INPUT_SIZE, type NetworkInput } from './extreme-points.ts';
 import { resizeLinearCV, type Plane } from './resample.ts';
 
+/** The scribble crop's relax, in pixels of a 512x512 slice; encodeInteraction scales it with the frame (src/interaction/relax.ts). */
 export const SCRIBBLE_RELAX = 50;
 export const SCRIBBLE_VALUE = 255;
 

@@ -27,11 +27,13 @@ export class IOGSliceSegmenter implements SliceSegmenter {
   /**
    * `inputSize`: the crop's side at the network input, 512 as trained. Smaller
    * multiples of 16 run faster on CPU drivers and in tests, at some accuracy cost;
-   * the network's output is 512x512 either way.
+   * the network's output is 512x512 either way. `relax`: the crop's context around
+   * the marks in slice pixels; default the original's 512x512 relax scaled with the
+   * frame (src/interaction/relax.ts).
    */
   readonly layout: SliceLayout;
 
-  constructor(private readonly rt: Runtime, private readonly net: IOGNetwork, private readonly inputSize = INPUT_SIZE, layout?: SliceLayout) {
+  constructor(private readonly rt: Runtime, private readonly net: IOGNetwork, private readonly inputSize = INPUT_SIZE, layout?: SliceLayout, private readonly relax?: number) {
     this.layout = layout ?? (net as { sliceLayout?: SliceLayout }).sliceLayout ?? ENGINE_SLICE_LAYOUT;
   }
 
@@ -45,7 +47,7 @@ export class IOGSliceSegmenter implements SliceSegmenter {
   private async segmentInNetworkLayout(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
     const channels = this.net.inputChannels;
     if (channels !== 4 && channels !== 5) throw new Error(`IOG network with ${channels} input channels: expected 4 or 5`);
-    const encoded = encodeInteraction(image, interaction, { channels, size: this.inputSize });
+    const encoded = encodeInteraction(image, interaction, { channels, size: this.inputSize, ...(this.relax === undefined ? {} : { relax: this.relax }) });
     const t = this.rt.upload([1, encoded.size, encoded.size, encoded.channels], encoded.data, 'f32', `iog input (${interaction.kind})`);
     const out = this.net.forward(t, { coarse: false });
     t.dispose();
