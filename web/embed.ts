@@ -25,8 +25,9 @@ import { pixelFromVoxel, type SliceLayout, type VoxelPoint } from '../src/volume
 import { decodeLabelMap, encodeLabelMap, stackLabels, unstackLabels, type LabelArray, type Rgb } from '../src/volume/label-map.ts';
 import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
+import { checkWeightPrecision, type WeightPrecision } from '../src/ops/conv2d-f16.ts';
 
-export type { PropagationProgress, SliceState, Structure, DownloadProgress, Volume, VoxelPoint, IntensityMapping, Rgb };
+export type { PropagationProgress, SliceState, Structure, DownloadProgress, Volume, VoxelPoint, IntensityMapping, Rgb, WeightPrecision };
 /** What every call throws once the GPU device is gone; `recover()` moves the work onto a new one. */
 export { DeviceLostError };
 export { createVolume, getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
@@ -90,6 +91,13 @@ export interface SegmenterOptions {
   memoryWeights?: 'qamn-phantom' | 'synth-v1';
   /** Loads the networks instead of the shipped weights (other weights, tests); the segmenter owns and disposes them. */
   loadNetworks?: (rt: Runtime) => Promise<SegmenterNetworks>;
+  /**
+   * The shipped networks' conv weights on the GPU: 'f32' (default) or 'f16', half the
+   * weight memory (QAMN 347 -> 178 MiB, IOG 227 -> 114 MiB) with f32 arithmetic, on
+   * adapters with 'shader-f16' (refused before any download elsewhere). With
+   * loadNetworks, pass it to MemoryNetwork.load / IOGNetwork.load there instead.
+   */
+  weightPrecision?: WeightPrecision;
 }
 
 export interface LoadVolumeOptions {
@@ -123,7 +131,7 @@ export type Segmenter = Awaited<ReturnType<typeof createSegmenter>>;
 
 async function shippedNetworks(rt: Runtime, options: SegmenterOptions): Promise<SegmenterNetworks> {
   if (!options.weightsBaseUrl) throw new Error('createSegmenter: weightsBaseUrl (the URL serving weights/) or loadNetworks is needed');
-  const load = { cacheName: options.cacheName };
+  const load = { cacheName: options.cacheName, weightPrecision: options.weightPrecision };
   const weights = options.memoryWeights ?? 'qamn-phantom';
   const loadMemory = weights === 'synth-v1' ? loadSynthQAMNWeb : loadQAMNPhantomWeb;
   const memory = await loadMemory(rt, options.weightsBaseUrl, { ...load, onProgress: (p) => options.onProgress?.({ ...p, stage: 'memory network' }) });
@@ -142,6 +150,10 @@ export async function createSegmenter(options: SegmenterOptions) {
   if (!(Number.isInteger(cropSize) && cropSize >= 32 && cropSize % 16 === 0)) throw new RangeError(`createSegmenter: cropSize ${cropSize} must be a multiple of 16, at least 32`);
   const memoryWeights = options.loadNetworks ? null : (options.memoryWeights ?? 'qamn-phantom');
   if (memoryWeights && !(memoryWeights in SHIPPED_MEMORY_WEIGHTS)) throw new RangeError(`createSegmenter: memoryWeights '${memoryWeights}' is not one of ${Object.keys(SHIPPED_MEMORY_WEIGHTS).join(', ')}`);
+  if (options.weightPrecision !== undefined) {
+    checkWeightPrecision('createSegmenter', options.weightPrecision);
+    if (options.loadNetworks) throw new RangeError('createSegmenter: weightPrecision applies to the shipped weights; with loadNetworks, pass it to the networks\' load() there');
+  }
   const loadNetworks = options.loadNetworks ?? ((r: Runtime) => shippedNetworks(r, options));
   /** Networks on `rt`; a runtime made here is destroyed if they fail to load. */
   const loadOn = async (rt: Runtime, ownsRuntime: boolean): Promise<SegmenterNetworks> => {

@@ -5,6 +5,7 @@
 import { fetchShardedSafetensors, parseSafetensors } from '../io/safetensors.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import { assertF16Weights, checkWeightPrecision, type WeightPrecision } from '../ops/conv2d-f16.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { safetensorsWeightSource, synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
 
@@ -24,6 +25,8 @@ export interface WebLoadOptions {
   onProgress?: (p: DownloadProgress) => void;
   /** Cache Storage name; null skips the cache (also skipped where `caches` is missing: non-secure contexts). */
   cacheName?: string | null;
+  /** Conv weights on the GPU as 'f16' (half the memory; needs shader-f16) or 'f32' (default). */
+  weightPrecision?: WeightPrecision;
 }
 
 export const WEIGHTS_CACHE = 'mem3d-weights-v1';
@@ -81,6 +84,11 @@ async function readWithProgress(res: Response, onChunk: (n: number) => void): Pr
 const join = (base: string, path: string) => `${base.replace(/\/?$/, '/')}${path}`;
 
 /** A sharded checkpoint `<dir>/<indexName>`: the index, then every shard it names (progress counts the shards). */
+/** Refuses a bad or unsupported weight precision before anything is downloaded. */
+function checkPrecision(rt: Runtime, what: string, options: WebLoadOptions): void {
+  if (checkWeightPrecision(what, options.weightPrecision ?? 'f32') === 'f16') assertF16Weights(rt, what);
+}
+
 async function fetchShardedCheckpoint(dir: string, indexName: string, options: WebLoadOptions) {
   const [indexBytes] = await fetchAllCached([join(dir, indexName)], { ...options, onProgress: undefined });
   const index = JSON.parse(new TextDecoder().decode(indexBytes)) as { weight_map: Record<string, string> };
@@ -92,8 +100,9 @@ async function fetchShardedCheckpoint(dir: string, indexName: string, options: W
 
 /** The shipped int8 IOG network (`<base>/iog-phantom/`). */
 export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<IOGNetwork> {
+  checkPrecision(rt, 'loadIOGWeb', options);
   const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'iog-phantom/'), 'iog.safetensors.index.json', options);
-  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT });
+  return IOGNetwork.load(rt, safetensorsWeightSource(reader), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT, weightPrecision: options.weightPrecision });
 }
 
 /**
@@ -101,14 +110,16 @@ export async function loadIOGWeb(rt: Runtime, weightsBaseUrl: string, options: W
  * network: for phantoms only (say so with PHANTOM_WEIGHTS_NOTICE).
  */
 export async function loadQAMNPhantomWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<MemoryNetwork> {
+  checkPrecision(rt, 'loadQAMNPhantomWeb', options);
   const reader = await fetchShardedCheckpoint(join(weightsBaseUrl, 'qamn-phantom/'), 'qamn.safetensors.index.json', options);
-  return MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout });
+  return MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout, weightPrecision: options.weightPrecision });
 }
 
 /** The shipped synth-v1 QAMN (`<base>/qamn-synth-v1/`): untrained, so callers must say its masks mean nothing. */
 export async function loadSynthQAMNWeb(rt: Runtime, weightsBaseUrl: string, options: WebLoadOptions = {}): Promise<MemoryNetwork> {
+  checkPrecision(rt, 'loadSynthQAMNWeb', options);
   const dir = join(weightsBaseUrl, 'qamn-synth-v1/');
   const [manifest, small] = await fetchAllCached([join(dir, 'qamn_manifest.json'), join(dir, 'qamn_small.safetensors')], options);
   const source = synthWeightSource(JSON.parse(new TextDecoder().decode(manifest)) as SynthManifest, parseSafetensors(small, 'qamn_small.safetensors'));
-  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['synth-v1'].sliceLayout });
+  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: SHIPPED_MEMORY_WEIGHTS['synth-v1'].sliceLayout, weightPrecision: options.weightPrecision });
 }
