@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { create, globals } from 'webgpu';
 import { CONV2D_TILES, chooseConv2dTile, conv2d, prepareConv2d, type Conv2dTile } from '../src/ops/conv2d.ts';
-import { grid1d, Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
+import { grid1d } from '../src/runtime/runtime.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
 import { registerKernel } from '../src/runtime/kernels.ts';
 import { uniform } from '../test/_lib/random.ts';
@@ -33,7 +34,7 @@ const LAYERS: Layer[] = [
   { name: '3x3 64->64 @128x128', cin: 64, cout: 64, k: 3, hw: 128 },
 ];
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 
 interface Rung { name: string; run: () => Promise<void> }

@@ -11,7 +11,7 @@
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createCliRuntime } from '../src/cli/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -31,7 +31,7 @@ const reps = Number(values.reps);
 const BATCH_MS = 25;
 const MAX_BATCH = 50;
 
-const rt = await createCliRuntime();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}; subgroup sizes ${rt.adapter.subgroupMinSize}-${rt.adapter.subgroupMaxSize}`);
 const profiling = rt.hasFeature('timestamp-query');
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];

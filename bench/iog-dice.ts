@@ -9,7 +9,7 @@ import { robotInteraction } from '../src/interaction/robot.ts';
 import { dice } from '../src/eval/metrics.ts';
 import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
 import { phantomSlice } from '../src/phantom/phantom.ts';
 
@@ -23,7 +23,7 @@ const { values } = parseArgs({
 });
 const seeds = Array.from({ length: Number(values.slices) }, (_, i) => Number(values['first-seed']) + i);
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const net = IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(values.weights!)));
 const rows: { seed: number; dice: number; tumourPixels: number; ms: number }[] = [];

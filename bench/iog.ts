@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -23,7 +23,7 @@ const { values } = parseArgs({
 const [size, channels, reps] = [Number(values.size), Number(values.channels), Number(values.reps)];
 const MiB = 1024 * 1024;
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${values.reference}/iog_manifest.json`, 'utf8')) as SynthManifest;
 const net = IOGNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/iog_small.safetensors`)), { inputChannels: channels });

@@ -9,13 +9,13 @@ import { parseArgs } from 'node:util';
 import { conv2d, prepareConv2d } from '../src/ops/conv2d.ts';
 import { memoryRead } from '../src/ops/memory-read.ts';
 import { formatProfile, type ProfileReport } from '../src/runtime/profiler.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { initPeer, timeMs } from './peer-tfjs.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, json: { type: 'string' }, quick: { type: 'boolean' }, profile: { type: 'boolean' } } });
 const reps = Number(values.reps);
 const tf = await initPeer();
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);

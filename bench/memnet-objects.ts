@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -23,7 +23,7 @@ const counts = values.objects!.split(',').map(Number);
 const reps = Number(values.reps);
 const dir = new URL('../weights/qamn-synth-v1/', import.meta.url).pathname;
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${dir}qamn_manifest.json`, 'utf8')) as SynthManifest;
 const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${dir}qamn_small.safetensors`)), { variant: 'qamn' });

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry, type Variant } from '../src/networks/mem3d/memory-network.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -25,7 +25,7 @@ const reps = Number(values.reps);
 const variant = values.variant as Variant;
 const MiB = 1024 * 1024;
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${values.reference}/${variant}_manifest.json`, 'utf8')) as SynthManifest;
 const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/${variant}_small.safetensors`)), { variant });

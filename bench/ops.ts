@@ -6,7 +6,7 @@
 // with the float64 reference (slow for perf shapes: seconds of CPU per case).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { casesOf, checkCase, type Tier } from '../test/_lib/op-cases/index.ts';
 
 const { values } = parseArgs({
@@ -23,7 +23,7 @@ if (!['perf', 'smoke', 'unit', 'big', 'all'].includes(values.tier!)) throw new E
 const cases = casesOf(values.op ?? null, tiers);
 const reps = Number(values.reps);
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}; ${cases.length} case(s), median of ${reps}`);
 
 interface Row { op: string; case: string; ms: number; gflops: number | null; check?: string }

@@ -15,7 +15,7 @@ import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
 import type { PipelineSpec } from '../src/runtime/pipelines.ts';
 import { formatProfile } from '../src/runtime/profiler.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -33,7 +33,7 @@ const { values } = parseArgs({
 });
 const size = Number(values.size);
 const reps = Number(values.reps);
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const store = fileTuningStore();
 if (values.autotune) console.log(`conv2d choices loaded from the tuning cache: ${await loadConv2dChoices(rt, store)}`);

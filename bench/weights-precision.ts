@@ -10,7 +10,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { conv2d, prepareConv2d, type WeightPrecision } from '../src/ops/conv2d.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -27,7 +27,7 @@ const PRECISIONS: WeightPrecision[] = ['f32', 'f16'];
 const MiB = 2 ** 20;
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const ref = values.reference;
 const source = (model: string) => {
