@@ -7,7 +7,7 @@
 //   npx tsx bench/conv2d-variants.ts [--reps 3] [--layers 0,1] [--variants direct-p2c8,large]
 import { parseArgs } from 'node:util';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, layers: { type: 'string' }, variants: { type: 'string' } } });
 const reps = Number(values.reps);
@@ -21,7 +21,7 @@ const LAYERS = [
 ];
 const layers = values.layers ? values.layers.split(',').map((i) => LAYERS[Number(i)]) : LAYERS;
 const names = (values.variants ? values.variants.split(',') : Object.keys(CONV2D_VARIANTS)) as Conv2dVariantName[];
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);

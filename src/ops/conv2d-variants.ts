@@ -1,9 +1,11 @@
 // The implementations conv2d can run (kernels/conv2d.wgsl entry points and their
 // override shapes) and which one runs for a shape: a per-adapter tuned table when
 // one is installed (src/ops/conv2d-autotune.ts times the variants and caches the
-// choice keyed by adapter), else a fixed rule: the barrier-free direct kernel on CPU
-// rasterisers, the tiled shared-memory GEMM on GPUs.
+// choice keyed by adapter), else a fixed rule: the subgroup CPU kernel on CPU
+// rasterisers that have subgroups of 8 or more (lavapipe), the tiled shared-memory
+// GEMM on GPUs and on other CPU drivers.
 import type { Runtime } from '../runtime/runtime.ts';
+import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import type { Conv2dGpu } from './conv2d-gpu.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
@@ -44,12 +46,18 @@ export interface Conv2dDirect {
   DCN4: number;
 }
 
-export type Conv2dVariant = { kind: 'tiled'; tile: Conv2dTile } | { kind: 'direct'; direct: Conv2dDirect } | { kind: 'gpu'; gpu: Conv2dGpu };
+export type Conv2dVariant =
+  | { kind: 'tiled'; tile: Conv2dTile }
+  | { kind: 'direct'; direct: Conv2dDirect }
+  | { kind: 'gpu'; gpu: Conv2dGpu }
+  | { kind: 'cpu'; cpu: Conv2dCpu };
 
 const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
 const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind: 'direct', direct: { DWG, DP, DCN4 } });
 // Discrete-GPU kernel (kernels/conv2d_gpu.wgsl, src/ops/conv2d-gpu.ts): double-buffered, split-K when the output is small.
 const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: true } });
+// CPU-driver kernel (kernels/conv2d_cpu.wgsl, src/ops/conv2d-cpu.ts): registers per pixel, weights spread by subgroupBroadcast.
+const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
 
 /**
  * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
@@ -72,6 +80,9 @@ export const CONV2D_VARIANTS = {
   'gpu-128x64': gpu(8, 1),
   'gpu-64x128': gpu(4, 2),
   'gpu-64x64': gpu(4, 1),
+  'cpu-p1c16': cpu(1, 4),
+  'cpu-p2c16': cpu(2, 4),
+  'cpu-p1c32': cpu(1, 8),
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
@@ -114,13 +125,15 @@ export function isCpuAdapter(rt: Runtime): boolean {
 }
 
 /**
- * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers: the same
- * tiles by Cout but never the small tile, whose only purpose is to give a GPU more
- * workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large tile's 0.28 in a
- * QAMN step (issue 16). The direct variants measured no better than the tiles on
- * lavapipe (bench/RESULTS.md), so they are left to the autotuner.
+ * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers with subgroups
+ * of 8 or more (lavapipe): the CPU kernel, which beat every tile and direct shape on
+ * lavapipe (bench/RESULTS.md, issue 16). Other CPU drivers (SwiftShader's subgroups
+ * are 4 wide): the tiles by Cout but never the small tile, whose only purpose is to
+ * give a GPU more workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large
+ * tile's 0.28 in a QAMN step (issue 16).
  */
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return 'cpu-p1c16';
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
   const t = chooseConv2dTile(s.M, s.Cout);
   return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;

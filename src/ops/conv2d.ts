@@ -5,6 +5,7 @@ import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 import { CONV2D_F16_KERNEL } from './conv2d-f16.ts';
+import { dispatchConv2dCpu } from './conv2d-cpu.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
@@ -151,6 +152,8 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     const [BM, BN] = checkTile(name, variant.tile, rt.device.limits);
     const [gy, gz] = grid1d(Math.ceil(M / BM));
     rt.dispatch({ kernel, label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
+  } else if (variant.kind === 'cpu') {
+    dispatchConv2dCpu(rt, name, variant.cpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost });
   } else if (variant.kind === 'gpu') {
     dispatchConv2dGpu(rt, name, variant.gpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost, cpuAdapter: isCpuAdapter(rt) });
   } else {

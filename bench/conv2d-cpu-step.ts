@@ -1,0 +1,83 @@
+// The QAMN step with the CPU-driver conv kernel against the rule it replaced, in one
+// process: steps alternate between the two conv choices (every shape class of the
+// step installed as a tuned choice: 'tiles' = narrow / medium / large by Cout, the
+// fixed rule on CPU drivers before issue 16's CPU kernel; 'cpu' = the CPU kernel
+// variant given), wall and process CPU time per step (lavapipe's threads run in the
+// process), medians. Results in bench/RESULTS.md.
+//   npx tsx bench/conv2d-cpu-step.ts [--size 128] [--memory 5] [--reps 3] [--cpu-variant cpu-p1c16]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readSafetensors } from '../src/io/safetensors-node.ts';
+import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
+import { CONV2D_VARIANTS, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
+import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '128' },
+    memory: { type: 'string', default: '5' },
+    reps: { type: 'string', default: '3' },
+    'cpu-variant': { type: 'string', default: 'cpu-p1c16' },
+    reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
+  },
+});
+const size = Number(values.size);
+const reps = Number(values.reps);
+const cpuVariant = values['cpu-variant'] as Conv2dVariantName;
+if (CONV2D_VARIANTS[cpuVariant]?.kind !== 'cpu') throw new RangeError(`--cpu-variant: '${cpuVariant}' is not a CPU conv variant`);
+
+const rt = await createBenchRuntime();
+console.log(`adapter: ${rt.describe()}`);
+const manifest = JSON.parse(readFileSync(`${values.reference}/qamn_manifest.json`, 'utf8')) as SynthManifest;
+const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/qamn_small.safetensors`)), { variant: 'qamn' });
+const frame = rt.upload([1, size, size, 3], Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.001)));
+const mask = rt.upload([1, size, size, 1], Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0)));
+const memory: MemoryEntry[] = [];
+for (let i = 0; i < Number(values.memory) - 1; i++) memory.push(net.memorize(frame, mask));
+await rt.sync();
+
+async function step(): Promise<[number, number]> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const entry = net.memorize(frame, mask);
+  const out = net.segment(frame, [...memory, entry]);
+  await (out.quality ?? out.probability).read();
+  const c = process.cpuUsage(c0);
+  out.dispose();
+  entry.dispose();
+  return [performance.now() - t0, (c.user + c.system) / 1000];
+}
+
+// The first step (fixed rule) records the step's shape classes and compiles its pipelines.
+await step();
+const shapes = [...untunedConv2dShapes(rt)];
+const tiles = (cout: number): Conv2dVariantName => (cout <= 16 ? 'narrow' : cout <= 64 ? 'medium' : 'large');
+const rules: Record<string, Map<string, Conv2dVariantName>> = {
+  tiles: new Map(shapes.map(([cls, s]) => [cls, tiles(s.Cout)])),
+  cpu: new Map(shapes.map(([cls]) => [cls, cpuVariant])),
+};
+console.log(`${shapes.length} conv shape classes; QAMN ${size}x${size}, ${values.memory} memory frames`);
+const times: Record<string, [number, number][]> = { tiles: [], cpu: [] };
+for (const name of Object.keys(rules)) {
+  installConv2dChoices(rt, rules[name]);
+  await step(); // compiles this rule's pipelines
+}
+for (let r = 0; r < reps; r++) {
+  for (const name of Object.keys(rules)) {
+    installConv2dChoices(rt, rules[name]);
+    times[name].push(await step());
+  }
+}
+const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+for (const name of Object.keys(rules)) {
+  const wall = median(times[name].map((t) => t[0]));
+  const cpu = median(times[name].map((t) => t[1]));
+  console.log(`${name.padEnd(6)} step wall ${wall.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[0].toFixed(0)).join(', ')})   CPU ${cpu.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[1].toFixed(0)).join(', ')})`);
+}
+const ratio = (i: 0 | 1) => median(times.tiles.map((t) => t[i])) / median(times.cpu.map((t) => t[i]));
+console.log(`tiles / cpu: wall ${ratio(0).toFixed(2)}x, CPU ${ratio(1).toFixed(2)}x`);
+for (const m of memory) m.dispose();
+net.dispose();
+rt.destroy();
+process.exit(0);

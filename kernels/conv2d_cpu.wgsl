@@ -1,0 +1,250 @@
+// Conv2d for CPU Vulkan drivers (lavapipe's llvmpipe) on adapters with `subgroups`:
+// the implicit GEMM of kernels/conv2d.wgsl (same Params, bindings, weight layout
+// [K, CoutPad] and epilogue; read its header first), shaped for how llvmpipe runs a
+// compute shader. It compiles the shader for one SIMD chunk of 8 invocations (AVX2:
+// one lane each) and walks a workgroup chunk by chunk on one core. Measured there
+// (bench/RESULTS.md, issue 16): arithmetic on per-lane registers is cheap; a storage
+// load whose address is not a compile-time constant costs a per-lane loop with a
+// bounds check per component (about 30 FMAs' worth for a vec4), whether or not the
+// address is the same for every lane (llvmpipe proves uniformity only for constants),
+// and adjacent vec4 loads merge into one such loop; subgroupBroadcast with a constant
+// lane is a register shuffle. So:
+//
+//   - an invocation owns PX output pixels (WG apart) and 4*CB4 output channels, all
+//     accumulated in named vec4s (16 or 32 floats per pixel: registers, not memory);
+//   - per 16 reduction rows (16 input channels of one tap), each pixel's channels
+//     come in as 4 adjacent vec4 loads (one merged per-lane load), and the 16 x 4*CB4
+//     weights are loaded once per subgroup, spread over its 8 lanes (lane j holds
+//     rows 2j and 2j+1), then handed to every lane by subgroupBroadcast: 8 lanes
+//     share one load instead of each repeating it;
+//   - no workgroup memory and no barriers.
+//
+// The row loop below is written out (subgroupBroadcast takes a constant lane): row
+// ci + r comes from lane r / 2 (its first row for even r, second for odd) and meets
+// x channel ci + r, component r % 4 of the r / 4-th vec4.
+//
+// Needs subgroups of at least 8 invocations (lanes 8.. of a wider subgroup load rows
+// nobody reads); the op checks the adapter's subgroupMinSize. Rows past this tap's
+// CinPad channels belong to the next tap (or are clamped at K - 1) and meet x = 0, and
+// channels past Cout read other columns and are never stored.
+enable subgroups;
+
+override WG: u32 = 64u;            // invocations per workgroup (a multiple of the subgroup size)
+override PX: u32 = 1u;             // output pixels per invocation: 1 or 2
+override CB4: u32 = 4u;            // vec4 output-channel groups per invocation: 4 or 8
+override VEC4_IN: bool = false;    // Cin % 4 == 0: x loads as vec4
+override VEC4_OUT: bool = false;   // Cout, outChannels, outOffset all % 4 == 0
+override HAS_RESIDUAL: bool = false;
+override RELU: bool = false;
+
+struct Params {
+  H: u32, W: u32, Cin: u32, CinPad: u32, KW: u32,
+  OH: u32, OW: u32, Cout: u32, K: u32,
+  strideH: u32, strideW: u32, dilH: u32, dilW: u32,
+  padH: i32, padW: i32, M: u32,
+  outChannels: u32, outOffset: u32, coutPad4: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<vec4f>;
+// Weights are read only through loadW; the f16-weight kernel conv2d_cpu_f16 swaps these
+// two lines (src/ops/conv2d-f16.ts, as for conv2d.wgsl).
+@group(0) @binding(1) var<storage, read> w: array<vec4f>;
+fn loadW(i: u32) -> vec4f { return w[i]; }
+@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(3) var<storage, read> residual: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+// Epilogue for pixel m, channels [co, co + 4); the caller checks m < M and co < Cout.
+fn store(m: u32, co: u32, acc: vec4f) {
+  var v = acc + bias[co >> 2u];
+  if (VEC4_OUT) {
+    if (HAS_RESIDUAL) { v += residual[(m * p.Cout + co) >> 2u]; }
+    if (RELU) { v = max(v, vec4f(0.0)); }
+    out[(m * p.outChannels + p.outOffset + co) >> 2u] = v;
+  } else {
+    for (var j = 0u; j < min(4u, p.Cout - co); j++) {
+      var s = v[j];
+      if (HAS_RESIDUAL) {
+        let r = m * p.Cout + co + j;
+        s += residual[r >> 2u][r & 3u];
+      }
+      if (RELU) { s = max(s, 0.0); }
+      let o = m * p.outChannels + p.outOffset + co + j;
+      out[o >> 2u][o & 3u] = s;
+    }
+  }
+}
+
+// An output pixel's top-left input position and its image's first pixel; pixels past
+// M start far outside the image, so every tap reads zeros.
+struct Pixel { ih0: i32, iw0: i32, base: u32 }
+
+fn pixelAt(m: u32) -> Pixel {
+  let ohn = m / p.OW;
+  let ih0 = select(i32((ohn % p.OH) * p.strideH) - p.padH, -0x40000000, m >= p.M);
+  return Pixel(ih0, i32((m % p.OW) * p.strideW) - p.padW, (ohn / p.OH) * p.H * p.W);
+}
+
+// The flat x index of channel 0 of tap (kh, kw) for a pixel, and whether the tap lies
+// inside the image (padding reads zeros).
+struct Tap { i: u32, ok: bool }
+
+fn tapAt(q: Pixel, kh: u32, kw: u32) -> Tap {
+  let ih = q.ih0 + i32(kh * p.dilH);
+  let iw = q.iw0 + i32(kw * p.dilW);
+  let ok = ih >= 0 && ih < i32(p.H) && iw >= 0 && iw < i32(p.W);
+  return Tap(select(0u, (q.base + u32(ih) * p.W + u32(iw)) * p.Cin, ok), ok);
+}
+
+struct X16 { v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f }
+
+// Channels [ci, ci + 16) of a tap, zero past Cin and for padding. Channels past Cin
+// must read nothing rather than the next pixel's (Inf * 0 is NaN).
+fn loadX16(t: Tap, ci: u32) -> X16 {
+  if (VEC4_IN) {
+    // Four adjacent vec4 loads (the driver merges them), masked after loading.
+    let i = (t.i + ci) >> 2u;
+    let v0 = x[i]; let v1 = x[i + 1u]; let v2 = x[i + 2u]; let v3 = x[i + 3u];
+    let z = vec4f(0.0);
+    return X16(select(z, v0, t.ok), select(z, v1, t.ok && ci + 4u < p.Cin),
+               select(z, v2, t.ok && ci + 8u < p.Cin), select(z, v3, t.ok && ci + 12u < p.Cin));
+  }
+  var v = array<vec4f, 4>();
+  for (var e = 0u; e < 16u; e++) {
+    let g = t.i + ci + e;
+    if (t.ok && ci + e < p.Cin) { v[e >> 2u][e & 3u] = x[g >> 2u][g & 3u]; }
+  }
+  return X16(v[0], v[1], v[2], v[3]);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let mA = (wid.y + wid.z * nwg.y) * WG * PX + lid;
+  let mB = mA + WG;
+  let qa = pixelAt(mA);
+  let qb = pixelAt(select(mA, mB, PX == 2u));
+  let g0 = wid.x * CB4;   // first vec4 channel group of this workgroup
+  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
+  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
+  var d4 = vec4f(0.0); var d5 = vec4f(0.0); var d6 = vec4f(0.0); var d7 = vec4f(0.0);
+  let taps = p.K / p.CinPad;
+  let lastRow = p.K - 1u;
+  for (var r = 0u; r < taps; r++) {
+    let kh = r / p.KW;
+    let kw = r % p.KW;
+    let ta = tapAt(qa, kh, kw);
+    let tb = tapAt(qb, kh, kw);
+    for (var ci = 0u; ci < p.CinPad; ci += 16u) {
+      let xa = loadX16(ta, ci);
+      var xb: X16;
+      if (PX == 2u) { xb = loadX16(tb, ci); }
+      let row = r * p.CinPad + ci + 2u * lane;
+      let ra = min(row, lastRow) * p.coutPad4 + g0;
+      let rb = min(row + 1u, lastRow) * p.coutPad4 + g0;
+      let wa0 = loadW(ra); let wa1 = loadW(ra + 1u); let wa2 = loadW(ra + 2u); let wa3 = loadW(ra + 3u);
+      let wb0 = loadW(rb); let wb1 = loadW(rb + 1u); let wb2 = loadW(rb + 2u); let wb3 = loadW(rb + 3u);
+      var wa4: vec4f; var wa5: vec4f; var wa6: vec4f; var wa7: vec4f;
+      var wb4: vec4f; var wb5: vec4f; var wb6: vec4f; var wb7: vec4f;
+      if (CB4 == 8u) {
+        wa4 = loadW(ra + 4u); wa5 = loadW(ra + 5u); wa6 = loadW(ra + 6u); wa7 = loadW(ra + 7u);
+        wb4 = loadW(rb + 4u); wb5 = loadW(rb + 5u); wb6 = loadW(rb + 6u); wb7 = loadW(rb + 7u);
+      }
+      var s: f32;
+      var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
+      var b4: vec4f; var b5: vec4f; var b6: vec4f; var b7: vec4f;
+      // row ci + 0: lane 0's first row
+      b0 = subgroupBroadcast(wa0, 0u); b1 = subgroupBroadcast(wa1, 0u); b2 = subgroupBroadcast(wa2, 0u); b3 = subgroupBroadcast(wa3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 0u); b5 = subgroupBroadcast(wa5, 0u); b6 = subgroupBroadcast(wa6, 0u); b7 = subgroupBroadcast(wa7, 0u); }
+      s = xa.v0.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v0.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 1: lane 0's second row
+      b0 = subgroupBroadcast(wb0, 0u); b1 = subgroupBroadcast(wb1, 0u); b2 = subgroupBroadcast(wb2, 0u); b3 = subgroupBroadcast(wb3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 0u); b5 = subgroupBroadcast(wb5, 0u); b6 = subgroupBroadcast(wb6, 0u); b7 = subgroupBroadcast(wb7, 0u); }
+      s = xa.v0.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v0.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 2: lane 1's first row
+      b0 = subgroupBroadcast(wa0, 1u); b1 = subgroupBroadcast(wa1, 1u); b2 = subgroupBroadcast(wa2, 1u); b3 = subgroupBroadcast(wa3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 1u); b5 = subgroupBroadcast(wa5, 1u); b6 = subgroupBroadcast(wa6, 1u); b7 = subgroupBroadcast(wa7, 1u); }
+      s = xa.v0.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v0.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 3: lane 1's second row
+      b0 = subgroupBroadcast(wb0, 1u); b1 = subgroupBroadcast(wb1, 1u); b2 = subgroupBroadcast(wb2, 1u); b3 = subgroupBroadcast(wb3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 1u); b5 = subgroupBroadcast(wb5, 1u); b6 = subgroupBroadcast(wb6, 1u); b7 = subgroupBroadcast(wb7, 1u); }
+      s = xa.v0.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v0.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 4: lane 2's first row
+      b0 = subgroupBroadcast(wa0, 2u); b1 = subgroupBroadcast(wa1, 2u); b2 = subgroupBroadcast(wa2, 2u); b3 = subgroupBroadcast(wa3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 2u); b5 = subgroupBroadcast(wa5, 2u); b6 = subgroupBroadcast(wa6, 2u); b7 = subgroupBroadcast(wa7, 2u); }
+      s = xa.v1.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v1.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 5: lane 2's second row
+      b0 = subgroupBroadcast(wb0, 2u); b1 = subgroupBroadcast(wb1, 2u); b2 = subgroupBroadcast(wb2, 2u); b3 = subgroupBroadcast(wb3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 2u); b5 = subgroupBroadcast(wb5, 2u); b6 = subgroupBroadcast(wb6, 2u); b7 = subgroupBroadcast(wb7, 2u); }
+      s = xa.v1.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v1.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 6: lane 3's first row
+      b0 = subgroupBroadcast(wa0, 3u); b1 = subgroupBroadcast(wa1, 3u); b2 = subgroupBroadcast(wa2, 3u); b3 = subgroupBroadcast(wa3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 3u); b5 = subgroupBroadcast(wa5, 3u); b6 = subgroupBroadcast(wa6, 3u); b7 = subgroupBroadcast(wa7, 3u); }
+      s = xa.v1.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v1.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 7: lane 3's second row
+      b0 = subgroupBroadcast(wb0, 3u); b1 = subgroupBroadcast(wb1, 3u); b2 = subgroupBroadcast(wb2, 3u); b3 = subgroupBroadcast(wb3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 3u); b5 = subgroupBroadcast(wb5, 3u); b6 = subgroupBroadcast(wb6, 3u); b7 = subgroupBroadcast(wb7, 3u); }
+      s = xa.v1.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v1.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 8: lane 4's first row
+      b0 = subgroupBroadcast(wa0, 4u); b1 = subgroupBroadcast(wa1, 4u); b2 = subgroupBroadcast(wa2, 4u); b3 = subgroupBroadcast(wa3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 4u); b5 = subgroupBroadcast(wa5, 4u); b6 = subgroupBroadcast(wa6, 4u); b7 = subgroupBroadcast(wa7, 4u); }
+      s = xa.v2.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v2.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 9: lane 4's second row
+      b0 = subgroupBroadcast(wb0, 4u); b1 = subgroupBroadcast(wb1, 4u); b2 = subgroupBroadcast(wb2, 4u); b3 = subgroupBroadcast(wb3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 4u); b5 = subgroupBroadcast(wb5, 4u); b6 = subgroupBroadcast(wb6, 4u); b7 = subgroupBroadcast(wb7, 4u); }
+      s = xa.v2.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v2.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 10: lane 5's first row
+      b0 = subgroupBroadcast(wa0, 5u); b1 = subgroupBroadcast(wa1, 5u); b2 = subgroupBroadcast(wa2, 5u); b3 = subgroupBroadcast(wa3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 5u); b5 = subgroupBroadcast(wa5, 5u); b6 = subgroupBroadcast(wa6, 5u); b7 = subgroupBroadcast(wa7, 5u); }
+      s = xa.v2.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v2.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 11: lane 5's second row
+      b0 = subgroupBroadcast(wb0, 5u); b1 = subgroupBroadcast(wb1, 5u); b2 = subgroupBroadcast(wb2, 5u); b3 = subgroupBroadcast(wb3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 5u); b5 = subgroupBroadcast(wb5, 5u); b6 = subgroupBroadcast(wb6, 5u); b7 = subgroupBroadcast(wb7, 5u); }
+      s = xa.v2.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v2.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 12: lane 6's first row
+      b0 = subgroupBroadcast(wa0, 6u); b1 = subgroupBroadcast(wa1, 6u); b2 = subgroupBroadcast(wa2, 6u); b3 = subgroupBroadcast(wa3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 6u); b5 = subgroupBroadcast(wa5, 6u); b6 = subgroupBroadcast(wa6, 6u); b7 = subgroupBroadcast(wa7, 6u); }
+      s = xa.v3.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v3.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 13: lane 6's second row
+      b0 = subgroupBroadcast(wb0, 6u); b1 = subgroupBroadcast(wb1, 6u); b2 = subgroupBroadcast(wb2, 6u); b3 = subgroupBroadcast(wb3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 6u); b5 = subgroupBroadcast(wb5, 6u); b6 = subgroupBroadcast(wb6, 6u); b7 = subgroupBroadcast(wb7, 6u); }
+      s = xa.v3.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v3.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 14: lane 7's first row
+      b0 = subgroupBroadcast(wa0, 7u); b1 = subgroupBroadcast(wa1, 7u); b2 = subgroupBroadcast(wa2, 7u); b3 = subgroupBroadcast(wa3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 7u); b5 = subgroupBroadcast(wa5, 7u); b6 = subgroupBroadcast(wa6, 7u); b7 = subgroupBroadcast(wa7, 7u); }
+      s = xa.v3.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v3.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      // row ci + 15: lane 7's second row
+      b0 = subgroupBroadcast(wb0, 7u); b1 = subgroupBroadcast(wb1, 7u); b2 = subgroupBroadcast(wb2, 7u); b3 = subgroupBroadcast(wb3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 7u); b5 = subgroupBroadcast(wb5, 7u); b6 = subgroupBroadcast(wb6, 7u); b7 = subgroupBroadcast(wb7, 7u); }
+      s = xa.v3.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+      if (PX == 2u) { s = xb.v3.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+
+    }
+  }
+  let co = 4u * g0;
+  if (mA < p.M) {
+    if (co < p.Cout) { store(mA, co, a0); }
+    if (co + 4u < p.Cout) { store(mA, co + 4u, a1); }
+    if (co + 8u < p.Cout) { store(mA, co + 8u, a2); }
+    if (co + 12u < p.Cout) { store(mA, co + 12u, a3); }
+    if (CB4 == 8u) {
+      if (co + 16u < p.Cout) { store(mA, co + 16u, a4); }
+      if (co + 20u < p.Cout) { store(mA, co + 20u, a5); }
+      if (co + 24u < p.Cout) { store(mA, co + 24u, a6); }
+      if (co + 28u < p.Cout) { store(mA, co + 28u, a7); }
+    }
+  }
+  if (PX == 2u && mB < p.M) {
+    if (co < p.Cout) { store(mB, co, d0); }
+    if (co + 4u < p.Cout) { store(mB, co + 4u, d1); }
+    if (co + 8u < p.Cout) { store(mB, co + 8u, d2); }
+    if (co + 12u < p.Cout) { store(mB, co + 12u, d3); }
+    if (CB4 == 8u) {
+      if (co + 16u < p.Cout) { store(mB, co + 16u, d4); }
+      if (co + 20u < p.Cout) { store(mB, co + 20u, d5); }
+      if (co + 24u < p.Cout) { store(mB, co + 24u, d6); }
+      if (co + 28u < p.Cout) { store(mB, co + 28u, d7); }
+    }
+  }
+}

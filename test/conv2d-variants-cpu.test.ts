@@ -1,0 +1,137 @@
+// The CPU-driver conv2d variants (kernels/conv2d_cpu.wgsl; 'cpu-*' in CONV2D_VARIANTS,
+// which test/conv2d-variants.test.ts also runs on its shapes) against the float64
+// reference where this kernel has its own edges: input channels in blocks of 16 with
+// a 4-channel tail (the rows past a tap's channels belong to the next tap and must meet
+// x = 0), Cin not a multiple of 4 (scalar x loads), Cout not a multiple of the 16 or 32
+// channels an invocation owns, M not a multiple of the 64 or 128 pixels a workgroup
+// owns, stride / padding / dilation, N = 2, residual + ReLU, a channel-window output,
+// f16 weights; the adapter and shape checks and the fixed rule.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
+import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, isCpuAdapter, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { checkCpuShape, conv2dCpuSupported, CPU_CONV_MIN_SUBGROUP } from '../src/ops/conv2d-cpu.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { uniform } from './_lib/random.ts';
+import { assertClose } from './_lib/tolerance.ts';
+import { conv2dRef } from './cpu/conv2d.ts';
+
+type Shape4 = [number, number, number, number];
+type Pair = [number, number];
+interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
+
+const CPU_VARIANTS = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'cpu');
+
+const CASES: Case[] = [
+  { name: 'Cin 36 (two blocks of 16 + 4), Cout 70, 3x3 pad 1 on 9x7 (M 63), residual + ReLU', x: [1, 9, 7, 36], w: [70, 36, 3, 3], padding: [1, 1], residual: true, relu: true },
+  { name: 'Cin 18 (scalar loads, pads to 20), Cout 40, 3x3/2 pad 1 on 13x11, N 2', x: [2, 13, 11, 18], w: [40, 18, 3, 3], stride: [2, 2], padding: [1, 1] },
+  { name: 'Cin 16, Cout 33, 3x5 dilation 2, stride (2, 1), padding (2, 3) on 12x15', x: [1, 12, 15, 16], w: [33, 16, 3, 5], stride: [2, 1], padding: [2, 3], dilation: [2, 2], relu: true },
+  { name: 'Cin 64, Cout 24, 1x1 on 17x9 (M 153)', x: [1, 17, 9, 64], w: [24, 64, 1, 1] },
+  { name: 'Cin 3, Cout 16, 7x7/2 pad 3 on 19x21 (a stem)', x: [1, 19, 21, 3], w: [16, 3, 7, 7], stride: [2, 2], padding: [3, 3] },
+];
+
+function requireCpuKernel(rt: Awaited<ReturnType<typeof testRuntime>>): void {
+  assert.ok(conv2dCpuSupported(rt), `this adapter (${rt.describe()}) lacks subgroups of ${CPU_CONV_MIN_SUBGROUP}; the CPU conv cases need them`);
+}
+
+test('the CPU variants are registered', () => {
+  assert.equal(CPU_VARIANTS, ['cpu-p1c16', 'cpu-p2c16', 'cpu-p1c32']);
+});
+
+for (const c of CASES) {
+  test(`cpu conv variants: ${c.name}`, async () => {
+    const rt = await testRuntime();
+    requireCpuKernel(rt);
+    const [O, I, KH, KW] = c.w;
+    const stride = c.stride ?? [1, 1];
+    const padding = c.padding ?? [0, 0];
+    const dilation = c.dilation ?? [1, 1];
+    const xs = uniform(c.x.reduce((a, b) => a * b), 41);
+    const ws = uniform(O * I * KH * KW, 42);
+    const bias = uniform(O, 43);
+    const base = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation });
+    const res = c.residual ? uniform(base.out.length, 44) : undefined;
+    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation, residual: res, relu: c.relu });
+    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias });
+    const x = rt.upload(c.x, xs);
+    const r = res ? rt.upload(ref.shape, res) : undefined;
+    for (const variant of CPU_VARIANTS) {
+      const y = conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: c.relu, variant });
+      assert.equal(y.shape, ref.shape);
+      assertClose(await y.read(), ref.out, { k: KH * KW * I, label: `${variant}: ${c.name}` });
+      y.dispose();
+    }
+    x.dispose();
+    r?.dispose();
+    w.dispose();
+  });
+}
+
+test('cpu conv variants write a channel window at a vec4-aligned offset and leave the rest', async () => {
+  const rt = await testRuntime();
+  requireCpuKernel(rt);
+  const xShape: Shape4 = [1, 6, 5, 20];
+  const xs = uniform(6 * 5 * 20, 51);
+  const ws = uniform(20 * 20 * 9, 52);
+  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [20, 20, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const w = prepareConv2d(rt, { weight: ws, shape: [20, 20, 3, 3] });
+  const x = rt.upload(xShape, xs);
+  for (const variant of CPU_VARIANTS) {
+    const before = uniform(30 * 28, 53, 5, 6);
+    const out = rt.upload([1, 6, 5, 28], before);
+    conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 4 }, variant });
+    const got = await out.read();
+    const window = new Float32Array(ref.out.length);
+    for (let p = 0; p < 30; p++) {
+      for (let ch = 0; ch < 28; ch++) {
+        const v = got[p * 28 + ch];
+        if (ch >= 4 && ch < 24) window[p * 20 + ch - 4] = v;
+        else if (v !== before[p * 28 + ch]) assert.unreachable(`${variant}: pixel ${p} channel ${ch} changed`);
+      }
+    }
+    assertClose(window, ref.out, { k: 180, label: `${variant} window` });
+    out.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+test('cpu conv variants, f16 weights: f32 accuracy against the f16-rounded weights', async () => {
+  const rt = await testRuntime();
+  requireCpuKernel(rt);
+  assert.ok(rt.hasFeature('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the f16 case needs it`);
+  const xShape: Shape4 = [1, 7, 6, 36];
+  const wShape: Shape4 = [40, 36, 3, 3];
+  const xs = uniform(7 * 6 * 36, 61);
+  const ws = uniform(40 * 36 * 9, 62);
+  const wh = Float32Array.from(encodeF16(ws), f16BitsToF32);
+  const ref = conv2dRef({ x: xs, xShape, weight: wh, wShape, stride: [1, 1], padding: [1, 1], dilation: [1, 1], relu: true });
+  const w = prepareConv2d(rt, { weight: ws, shape: wShape }, 'f16');
+  const x = rt.upload(xShape, xs);
+  for (const variant of ['cpu-p1c16', 'cpu-p1c32'] as const) {
+    const y = conv2d(rt, x, w, { padding: 1, relu: true, variant });
+    assertClose(await y.read(), ref.out, { k: 9 * 36, label: `${variant} f16` });
+    y.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+test('the CPU conv shape check refuses what the kernel cannot run', async () => {
+  const rt = await testRuntime();
+  requireCpuKernel(rt);
+  checkCpuShape('ok', rt, { WG: 64, PX: 2, CB4: 8 });
+  assert.throws(() => checkCpuShape('px', rt, { WG: 64, PX: 3, CB4: 4 }), /unsupported CPU conv shape/);
+  assert.throws(() => checkCpuShape('cb4', rt, { WG: 64, PX: 1, CB4: 6 }), /unsupported CPU conv shape/);
+  assert.throws(() => checkCpuShape('wg', rt, { WG: rt.adapter.subgroupMaxSize + 1, PX: 1, CB4: 4 }), /multiple of the subgroup size/);
+});
+
+test('the fixed rule picks the CPU kernel on CPU drivers with subgroups of 8, a tile elsewhere', async () => {
+  const rt = await testRuntime();
+  const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
+  const pick = defaultConv2dVariant(rt, shape);
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) assert.equal(pick, 'cpu-p1c16');
+  else assert.equal(CONV2D_VARIANTS[pick].kind, 'tiled');
+});
+
+test.run();
