@@ -1,4 +1,4 @@
-// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--json out.json]
+// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--json out.json]
 // Seconds per interactive round (quality strategy) on a generated size x size x depth
 // phantom, like `mem3d bench`, but with the reference's synth-v1 weights for both
 // networks (timing does not depend on values), so it runs from the 2 MB reference
@@ -15,7 +15,7 @@ import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 import { runRobotRounds } from '../src/session/evaluate.ts';
 import { GpuSliceMemory } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     depth: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '2' },
     autotune: { type: 'boolean' },
+    'tune-budget-s': { type: 'string', default: '60' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
@@ -39,7 +40,7 @@ const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const store = fileTuningStore();
 if (values.autotune) console.log(`conv2d choices from the tuning cache: ${await loadConv2dChoices(rt, store)}`);
@@ -67,7 +68,7 @@ async function pass(label: string) {
 const results = [...(await pass('first')), ...(await pass('second'))];
 if (values.autotune) {
   const a0 = performance.now();
-  const tuned = await autotuneConv2d(rt, { store, budgetMs: 60_000, onProgress: (m) => console.log(`  ${m}`) });
+  const tuned = await autotuneConv2d(rt, { store, budgetMs: Number(values['tune-budget-s']) * 1000, onProgress: (m) => console.log(`  ${m}`) });
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned')));
 }
