@@ -5,23 +5,24 @@
 // one lane each) and walks a workgroup chunk by chunk on one core. Measured there
 // (bench/RESULTS.md, issue 16): arithmetic on per-lane registers is cheap; a storage
 // load whose address is not a compile-time constant costs a per-lane loop with a
-// bounds check per component (about 30 FMAs' worth for a vec4), whether or not the
+// bounds check per component (a vec4 costs about as much as 40 vec4 multiply-adds), whether or not the
 // address is the same for every lane (llvmpipe proves uniformity only for constants),
 // and adjacent vec4 loads merge into one such loop; subgroupBroadcast with a constant
 // lane is a register shuffle. So:
 //
 //   - an invocation owns PX output pixels (WG apart) and 4*CB4 output channels, all
-//     accumulated in named vec4s (16 or 32 floats per pixel: registers, not memory);
+//     accumulated in named vec4s (an indexed array would live in memory);
 //   - per 16 reduction rows (16 input channels of one tap), each pixel's channels
-//     come in as 4 adjacent vec4 loads (one merged per-lane load), and the 16 x 4*CB4
-//     weights are loaded once per subgroup, spread over its 8 lanes (lane j holds
-//     rows 2j and 2j+1), then handed to every lane by subgroupBroadcast: 8 lanes
-//     share one load instead of each repeating it;
+//     come in as 4 adjacent vec4 loads (one merged per-lane load), and the weights
+//     are loaded 8 rows x 4*CB4 channels at a time, once per subgroup, spread over its
+//     8 lanes (lane j holds one row), then handed to every lane by subgroupBroadcast:
+//     8 lanes share one load instead of each repeating it (8 rows rather than 16 at a
+//     time keep fewer values live: 1.1x faster, bench/RESULTS.md);
 //   - no workgroup memory and no barriers.
 //
 // The row loop below is written out (subgroupBroadcast takes a constant lane): row
-// ci + r comes from lane r / 2 (its first row for even r, second for odd) and meets
-// x channel ci + r, component r % 4 of the r / 4-th vec4.
+// ci + 8h + j comes from lane j of block h and meets x channel ci + 8h + j, component
+// (8h + j) % 4 of the (8h + j) / 4-th vec4.
 //
 // Needs subgroups of at least 8 invocations (lanes 8.. of a wider subgroup load rows
 // nobody reads); the op checks the adapter's subgroupMinSize. Rows past this tap's
@@ -141,85 +142,69 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let xa = loadX16(ta, ci);
       var xb: X16;
       if (PX == 2u) { xb = loadX16(tb, ci); }
-      let row = r * p.CinPad + ci + 2u * lane;
-      let ra = min(row, lastRow) * p.coutPad4 + g0;
-      let rb = min(row + 1u, lastRow) * p.coutPad4 + g0;
-      let wa0 = loadW(ra); let wa1 = loadW(ra + 1u); let wa2 = loadW(ra + 2u); let wa3 = loadW(ra + 3u);
-      let wb0 = loadW(rb); let wb1 = loadW(rb + 1u); let wb2 = loadW(rb + 2u); let wb3 = loadW(rb + 3u);
-      var wa4: vec4f; var wa5: vec4f; var wa6: vec4f; var wa7: vec4f;
-      var wb4: vec4f; var wb5: vec4f; var wb6: vec4f; var wb7: vec4f;
-      if (CB4 == 8u) {
-        wa4 = loadW(ra + 4u); wa5 = loadW(ra + 5u); wa6 = loadW(ra + 6u); wa7 = loadW(ra + 7u);
-        wb4 = loadW(rb + 4u); wb5 = loadW(rb + 5u); wb6 = loadW(rb + 6u); wb7 = loadW(rb + 7u);
-      }
       var s: f32;
       var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;
       var b4: vec4f; var b5: vec4f; var b6: vec4f; var b7: vec4f;
-      // row ci + 0: lane 0's first row
-      b0 = subgroupBroadcast(wa0, 0u); b1 = subgroupBroadcast(wa1, 0u); b2 = subgroupBroadcast(wa2, 0u); b3 = subgroupBroadcast(wa3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 0u); b5 = subgroupBroadcast(wa5, 0u); b6 = subgroupBroadcast(wa6, 0u); b7 = subgroupBroadcast(wa7, 0u); }
-      s = xa.v0.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v0.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 1: lane 0's second row
-      b0 = subgroupBroadcast(wb0, 0u); b1 = subgroupBroadcast(wb1, 0u); b2 = subgroupBroadcast(wb2, 0u); b3 = subgroupBroadcast(wb3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 0u); b5 = subgroupBroadcast(wb5, 0u); b6 = subgroupBroadcast(wb6, 0u); b7 = subgroupBroadcast(wb7, 0u); }
-      s = xa.v0.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v0.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 2: lane 1's first row
-      b0 = subgroupBroadcast(wa0, 1u); b1 = subgroupBroadcast(wa1, 1u); b2 = subgroupBroadcast(wa2, 1u); b3 = subgroupBroadcast(wa3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 1u); b5 = subgroupBroadcast(wa5, 1u); b6 = subgroupBroadcast(wa6, 1u); b7 = subgroupBroadcast(wa7, 1u); }
-      s = xa.v0.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v0.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 3: lane 1's second row
-      b0 = subgroupBroadcast(wb0, 1u); b1 = subgroupBroadcast(wb1, 1u); b2 = subgroupBroadcast(wb2, 1u); b3 = subgroupBroadcast(wb3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 1u); b5 = subgroupBroadcast(wb5, 1u); b6 = subgroupBroadcast(wb6, 1u); b7 = subgroupBroadcast(wb7, 1u); }
-      s = xa.v0.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v0.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 4: lane 2's first row
-      b0 = subgroupBroadcast(wa0, 2u); b1 = subgroupBroadcast(wa1, 2u); b2 = subgroupBroadcast(wa2, 2u); b3 = subgroupBroadcast(wa3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 2u); b5 = subgroupBroadcast(wa5, 2u); b6 = subgroupBroadcast(wa6, 2u); b7 = subgroupBroadcast(wa7, 2u); }
-      s = xa.v1.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v1.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 5: lane 2's second row
-      b0 = subgroupBroadcast(wb0, 2u); b1 = subgroupBroadcast(wb1, 2u); b2 = subgroupBroadcast(wb2, 2u); b3 = subgroupBroadcast(wb3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 2u); b5 = subgroupBroadcast(wb5, 2u); b6 = subgroupBroadcast(wb6, 2u); b7 = subgroupBroadcast(wb7, 2u); }
-      s = xa.v1.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v1.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 6: lane 3's first row
-      b0 = subgroupBroadcast(wa0, 3u); b1 = subgroupBroadcast(wa1, 3u); b2 = subgroupBroadcast(wa2, 3u); b3 = subgroupBroadcast(wa3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 3u); b5 = subgroupBroadcast(wa5, 3u); b6 = subgroupBroadcast(wa6, 3u); b7 = subgroupBroadcast(wa7, 3u); }
-      s = xa.v1.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v1.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 7: lane 3's second row
-      b0 = subgroupBroadcast(wb0, 3u); b1 = subgroupBroadcast(wb1, 3u); b2 = subgroupBroadcast(wb2, 3u); b3 = subgroupBroadcast(wb3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 3u); b5 = subgroupBroadcast(wb5, 3u); b6 = subgroupBroadcast(wb6, 3u); b7 = subgroupBroadcast(wb7, 3u); }
-      s = xa.v1.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v1.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 8: lane 4's first row
-      b0 = subgroupBroadcast(wa0, 4u); b1 = subgroupBroadcast(wa1, 4u); b2 = subgroupBroadcast(wa2, 4u); b3 = subgroupBroadcast(wa3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 4u); b5 = subgroupBroadcast(wa5, 4u); b6 = subgroupBroadcast(wa6, 4u); b7 = subgroupBroadcast(wa7, 4u); }
-      s = xa.v2.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v2.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 9: lane 4's second row
-      b0 = subgroupBroadcast(wb0, 4u); b1 = subgroupBroadcast(wb1, 4u); b2 = subgroupBroadcast(wb2, 4u); b3 = subgroupBroadcast(wb3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 4u); b5 = subgroupBroadcast(wb5, 4u); b6 = subgroupBroadcast(wb6, 4u); b7 = subgroupBroadcast(wb7, 4u); }
-      s = xa.v2.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v2.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 10: lane 5's first row
-      b0 = subgroupBroadcast(wa0, 5u); b1 = subgroupBroadcast(wa1, 5u); b2 = subgroupBroadcast(wa2, 5u); b3 = subgroupBroadcast(wa3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 5u); b5 = subgroupBroadcast(wa5, 5u); b6 = subgroupBroadcast(wa6, 5u); b7 = subgroupBroadcast(wa7, 5u); }
-      s = xa.v2.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v2.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 11: lane 5's second row
-      b0 = subgroupBroadcast(wb0, 5u); b1 = subgroupBroadcast(wb1, 5u); b2 = subgroupBroadcast(wb2, 5u); b3 = subgroupBroadcast(wb3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 5u); b5 = subgroupBroadcast(wb5, 5u); b6 = subgroupBroadcast(wb6, 5u); b7 = subgroupBroadcast(wb7, 5u); }
-      s = xa.v2.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v2.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 12: lane 6's first row
-      b0 = subgroupBroadcast(wa0, 6u); b1 = subgroupBroadcast(wa1, 6u); b2 = subgroupBroadcast(wa2, 6u); b3 = subgroupBroadcast(wa3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 6u); b5 = subgroupBroadcast(wa5, 6u); b6 = subgroupBroadcast(wa6, 6u); b7 = subgroupBroadcast(wa7, 6u); }
-      s = xa.v3.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v3.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 13: lane 6's second row
-      b0 = subgroupBroadcast(wb0, 6u); b1 = subgroupBroadcast(wb1, 6u); b2 = subgroupBroadcast(wb2, 6u); b3 = subgroupBroadcast(wb3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 6u); b5 = subgroupBroadcast(wb5, 6u); b6 = subgroupBroadcast(wb6, 6u); b7 = subgroupBroadcast(wb7, 6u); }
-      s = xa.v3.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v3.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 14: lane 7's first row
-      b0 = subgroupBroadcast(wa0, 7u); b1 = subgroupBroadcast(wa1, 7u); b2 = subgroupBroadcast(wa2, 7u); b3 = subgroupBroadcast(wa3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(wa4, 7u); b5 = subgroupBroadcast(wa5, 7u); b6 = subgroupBroadcast(wa6, 7u); b7 = subgroupBroadcast(wa7, 7u); }
-      s = xa.v3.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v3.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-      // row ci + 15: lane 7's second row
-      b0 = subgroupBroadcast(wb0, 7u); b1 = subgroupBroadcast(wb1, 7u); b2 = subgroupBroadcast(wb2, 7u); b3 = subgroupBroadcast(wb3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(wb4, 7u); b5 = subgroupBroadcast(wb5, 7u); b6 = subgroupBroadcast(wb6, 7u); b7 = subgroupBroadcast(wb7, 7u); }
-      s = xa.v3.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
-      if (PX == 2u) { s = xb.v3.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
-
+      { // rows ci + 0 + j, j < 8: lane j loads row ci + 0 + j (past K: clamped, x = 0 there)
+        let wi = min(r * p.CinPad + ci + lane, lastRow) * p.coutPad4 + g0;
+        let w0 = loadW(wi); let w1 = loadW(wi + 1u); let w2 = loadW(wi + 2u); let w3 = loadW(wi + 3u);
+        var w4: vec4f; var w5: vec4f; var w6: vec4f; var w7: vec4f;
+        if (CB4 == 8u) { w4 = loadW(wi + 4u); w5 = loadW(wi + 5u); w6 = loadW(wi + 6u); w7 = loadW(wi + 7u); }
+        b0 = subgroupBroadcast(w0, 0u); b1 = subgroupBroadcast(w1, 0u); b2 = subgroupBroadcast(w2, 0u); b3 = subgroupBroadcast(w3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 0u); b5 = subgroupBroadcast(w5, 0u); b6 = subgroupBroadcast(w6, 0u); b7 = subgroupBroadcast(w7, 0u); }
+        s = xa.v0.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v0.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 1u); b1 = subgroupBroadcast(w1, 1u); b2 = subgroupBroadcast(w2, 1u); b3 = subgroupBroadcast(w3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 1u); b5 = subgroupBroadcast(w5, 1u); b6 = subgroupBroadcast(w6, 1u); b7 = subgroupBroadcast(w7, 1u); }
+        s = xa.v0.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v0.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 2u); b1 = subgroupBroadcast(w1, 2u); b2 = subgroupBroadcast(w2, 2u); b3 = subgroupBroadcast(w3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 2u); b5 = subgroupBroadcast(w5, 2u); b6 = subgroupBroadcast(w6, 2u); b7 = subgroupBroadcast(w7, 2u); }
+        s = xa.v0.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v0.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 3u); b1 = subgroupBroadcast(w1, 3u); b2 = subgroupBroadcast(w2, 3u); b3 = subgroupBroadcast(w3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 3u); b5 = subgroupBroadcast(w5, 3u); b6 = subgroupBroadcast(w6, 3u); b7 = subgroupBroadcast(w7, 3u); }
+        s = xa.v0.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v0.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 4u); b1 = subgroupBroadcast(w1, 4u); b2 = subgroupBroadcast(w2, 4u); b3 = subgroupBroadcast(w3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 4u); b5 = subgroupBroadcast(w5, 4u); b6 = subgroupBroadcast(w6, 4u); b7 = subgroupBroadcast(w7, 4u); }
+        s = xa.v1.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v1.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 5u); b1 = subgroupBroadcast(w1, 5u); b2 = subgroupBroadcast(w2, 5u); b3 = subgroupBroadcast(w3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 5u); b5 = subgroupBroadcast(w5, 5u); b6 = subgroupBroadcast(w6, 5u); b7 = subgroupBroadcast(w7, 5u); }
+        s = xa.v1.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v1.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 6u); b1 = subgroupBroadcast(w1, 6u); b2 = subgroupBroadcast(w2, 6u); b3 = subgroupBroadcast(w3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 6u); b5 = subgroupBroadcast(w5, 6u); b6 = subgroupBroadcast(w6, 6u); b7 = subgroupBroadcast(w7, 6u); }
+        s = xa.v1.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v1.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 7u); b1 = subgroupBroadcast(w1, 7u); b2 = subgroupBroadcast(w2, 7u); b3 = subgroupBroadcast(w3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 7u); b5 = subgroupBroadcast(w5, 7u); b6 = subgroupBroadcast(w6, 7u); b7 = subgroupBroadcast(w7, 7u); }
+        s = xa.v1.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v1.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      }
+      { // rows ci + 8 + j, j < 8: lane j loads row ci + 8 + j (past K: clamped, x = 0 there)
+        let wi = min(r * p.CinPad + ci + 8u + lane, lastRow) * p.coutPad4 + g0;
+        let w0 = loadW(wi); let w1 = loadW(wi + 1u); let w2 = loadW(wi + 2u); let w3 = loadW(wi + 3u);
+        var w4: vec4f; var w5: vec4f; var w6: vec4f; var w7: vec4f;
+        if (CB4 == 8u) { w4 = loadW(wi + 4u); w5 = loadW(wi + 5u); w6 = loadW(wi + 6u); w7 = loadW(wi + 7u); }
+        b0 = subgroupBroadcast(w0, 0u); b1 = subgroupBroadcast(w1, 0u); b2 = subgroupBroadcast(w2, 0u); b3 = subgroupBroadcast(w3, 0u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 0u); b5 = subgroupBroadcast(w5, 0u); b6 = subgroupBroadcast(w6, 0u); b7 = subgroupBroadcast(w7, 0u); }
+        s = xa.v2.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v2.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 1u); b1 = subgroupBroadcast(w1, 1u); b2 = subgroupBroadcast(w2, 1u); b3 = subgroupBroadcast(w3, 1u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 1u); b5 = subgroupBroadcast(w5, 1u); b6 = subgroupBroadcast(w6, 1u); b7 = subgroupBroadcast(w7, 1u); }
+        s = xa.v2.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v2.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 2u); b1 = subgroupBroadcast(w1, 2u); b2 = subgroupBroadcast(w2, 2u); b3 = subgroupBroadcast(w3, 2u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 2u); b5 = subgroupBroadcast(w5, 2u); b6 = subgroupBroadcast(w6, 2u); b7 = subgroupBroadcast(w7, 2u); }
+        s = xa.v2.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v2.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 3u); b1 = subgroupBroadcast(w1, 3u); b2 = subgroupBroadcast(w2, 3u); b3 = subgroupBroadcast(w3, 3u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 3u); b5 = subgroupBroadcast(w5, 3u); b6 = subgroupBroadcast(w6, 3u); b7 = subgroupBroadcast(w7, 3u); }
+        s = xa.v2.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v2.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 4u); b1 = subgroupBroadcast(w1, 4u); b2 = subgroupBroadcast(w2, 4u); b3 = subgroupBroadcast(w3, 4u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 4u); b5 = subgroupBroadcast(w5, 4u); b6 = subgroupBroadcast(w6, 4u); b7 = subgroupBroadcast(w7, 4u); }
+        s = xa.v3.x; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v3.x; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 5u); b1 = subgroupBroadcast(w1, 5u); b2 = subgroupBroadcast(w2, 5u); b3 = subgroupBroadcast(w3, 5u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 5u); b5 = subgroupBroadcast(w5, 5u); b6 = subgroupBroadcast(w6, 5u); b7 = subgroupBroadcast(w7, 5u); }
+        s = xa.v3.y; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v3.y; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 6u); b1 = subgroupBroadcast(w1, 6u); b2 = subgroupBroadcast(w2, 6u); b3 = subgroupBroadcast(w3, 6u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 6u); b5 = subgroupBroadcast(w5, 6u); b6 = subgroupBroadcast(w6, 6u); b7 = subgroupBroadcast(w7, 6u); }
+        s = xa.v3.z; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v3.z; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+        b0 = subgroupBroadcast(w0, 7u); b1 = subgroupBroadcast(w1, 7u); b2 = subgroupBroadcast(w2, 7u); b3 = subgroupBroadcast(w3, 7u); if (CB4 == 8u) { b4 = subgroupBroadcast(w4, 7u); b5 = subgroupBroadcast(w5, 7u); b6 = subgroupBroadcast(w6, 7u); b7 = subgroupBroadcast(w7, 7u); }
+        s = xa.v3.w; a0 += s * b0; a1 += s * b1; a2 += s * b2; a3 += s * b3; if (CB4 == 8u) { a4 += s * b4; a5 += s * b5; a6 += s * b6; a7 += s * b7; }
+        if (PX == 2u) { s = xb.v3.w; d0 += s * b0; d1 += s * b1; d2 += s * b2; d3 += s * b3; if (CB4 == 8u) { d4 += s * b4; d5 += s * b5; d6 += s * b6; d7 += s * b7; } }
+      }
     }
   }
   let co = 4u * g0;

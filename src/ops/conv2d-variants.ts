@@ -82,7 +82,7 @@ export const CONV2D_VARIANTS = {
   'gpu-64x64': gpu(4, 1),
   'cpu-p1c16': cpu(1, 4),
   'cpu-p2c16': cpu(2, 4),
-  'cpu-p1c32': cpu(1, 8),
+  'cpu-p2c32': cpu(2, 8),
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
@@ -127,13 +127,14 @@ export function isCpuAdapter(rt: Runtime): boolean {
 /**
  * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers with subgroups
  * of 8 or more (lavapipe): the CPU kernel, which beat every tile and direct shape on
- * lavapipe (bench/RESULTS.md, issue 16). Other CPU drivers (SwiftShader's subgroups
+ * lavapipe (bench/RESULTS.md, issue 16), in its largest shape (2 pixels x 32 channels
+ * per invocation) unless Cout <= 16 (heads), where 32 channels would be mostly waste. Other CPU drivers (SwiftShader's subgroups
  * are 4 wide): the tiles by Cout but never the small tile, whose only purpose is to
  * give a GPU more workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large
  * tile's 0.28 in a QAMN step (issue 16).
  */
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return 'cpu-p1c16';
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'cpu-p1c16' : 'cpu-p2c32';
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
   const t = chooseConv2dTile(s.M, s.Cout);
   return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;
