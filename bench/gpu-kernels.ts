@@ -4,7 +4,10 @@
 // per dispatch from wall time (a batch of dispatches per sync, sized to about
 // BATCH_MS, so submit and readback overheads vanish on a fast GPU), and from
 // timestamp queries (GPU time of the kernels alone) where the adapter has them. No
-// peers and no files: it bundles with esbuild for a GPU machine (bench/device/).
+// peers and no files: it bundles with esbuild for a GPU machine (bench/device/). Each
+// variant's output is also read back once and compared with the case's first variant
+// (max |difference| / max |first|): a cross-check of the kernels on an adapter the
+// tests never ran on.
 //   npx tsx bench/gpu-kernels.ts [--only memory|conv] [--reps 5] [--cases 0,3] [--layers 0,4]
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
@@ -38,11 +41,24 @@ const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 const pick = <T>(all: T[], list: string | undefined): T[] => (list ? list.split(',').map((i) => all[Number(i)]) : all);
 
-interface Row { op: string; case: string; variant: string; detail: string; gflop: number; firstMs: number; ms: number; gflops: number; gpuMs: number | null; gpuGflops: number | null }
+interface Row { op: string; case: string; variant: string; detail: string; gflop: number; firstMs: number; ms: number; gflops: number; gpuMs: number | null; gpuGflops: number | null; relDiff: number }
 const rows: Row[] = [];
 
 /** Times each variant's dispatch (`run` returns the output, disposed here), interleaved; prints and records a row per variant. */
-async function timeVariants(op: string, caseName: string, gflop: number, variants: { name: string; detail: string; run: () => { dispose(): void } }[]): Promise<void> {
+type Output = { read(): Promise<ArrayLike<number>>; dispose(): void };
+
+/** max |a - ref| / max |ref|. */
+function relDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return Number.isFinite(diff) ? diff / Math.max(scale, 1e-30) : Infinity;
+}
+
+async function timeVariants(op: string, caseName: string, gflop: number, variants: { name: string; detail: string; run: () => Output }[]): Promise<void> {
   const first = new Map<string, number>();
   const batch = new Map<string, number>();
   for (const v of variants) {
@@ -74,14 +90,23 @@ async function timeVariants(op: string, caseName: string, gflop: number, variant
       gpu.set(v.name, (await rt.stopProfiling()).gpuMs / n);
     }
   }
-  console.log(`\n${op} ${caseName} (${gflop.toFixed(2)} GFLOP)`);
+  const diffs = new Map<string, number>();
+  let reference: ArrayLike<number> | null = null;
+  for (const v of variants) {
+    const y = v.run();
+    const got = await y.read();
+    y.dispose();
+    reference ??= got;
+    diffs.set(v.name, relDiff(got, reference));
+  }
+  console.log(`\n${op} ${caseName} (${gflop.toFixed(2)} GFLOP; diff: max |out - ${variants[0].name}'s| / max |${variants[0].name}'s|)`);
   for (const v of variants) {
     const ms = median(times.get(v.name)!);
     const gpuMs = gpu.get(v.name) ?? null;
-    const row: Row = { op, case: caseName, variant: v.name, detail: v.detail, gflop, firstMs: first.get(v.name)!, ms, gflops: gflop / (ms / 1000), gpuMs, gpuGflops: gpuMs === null ? null : gflop / (gpuMs / 1000) };
+    const row: Row = { op, case: caseName, variant: v.name, detail: v.detail, gflop, firstMs: first.get(v.name)!, ms, gflops: gflop / (ms / 1000), gpuMs, gpuGflops: gpuMs === null ? null : gflop / (gpuMs / 1000), relDiff: diffs.get(v.name)! };
     rows.push(row);
     const gpuText = gpuMs === null ? '' : `   gpu ${gpuMs.toFixed(3).padStart(9)} ms ${row.gpuGflops!.toFixed(1).padStart(8)} GFLOP/s`;
-    console.log(`  ${v.name.padEnd(22)} first ${row.firstMs.toFixed(1).padStart(8)} ms   median ${ms.toFixed(3).padStart(9)} ms ${row.gflops.toFixed(1).padStart(8)} GFLOP/s${gpuText}   ${v.detail}`);
+    console.log(`  ${v.name.padEnd(22)} first ${row.firstMs.toFixed(1).padStart(8)} ms   median ${ms.toFixed(3).padStart(9)} ms ${row.gflops.toFixed(1).padStart(8)} GFLOP/s${gpuText}   diff ${row.relDiff.toExponential(1)}   ${v.detail}`);
   }
 }
 
