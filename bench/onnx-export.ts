@@ -28,6 +28,18 @@ export interface ConvOptions {
   residual?: V;
 }
 
+/**
+ * Input channels of an exported conv: counts above 4 that are not a multiple of 4 are
+ * zero-padded to one (a Pad of the input, zero weight columns; the same sums). The
+ * reason is a peer's bug: onnxruntime-web 1.30's WebGPU Conv returned wrong values on
+ * Dawn/lavapipe for 3x3 convs with 6, 9 or 1026 input channels (QAMN's quality head
+ * has 1026) while 1-5, 7, 10-14 and multiples of 4 were right (bench/RESULTS.md). Our
+ * kernels pad Cin to 4 the same way; FLOP counts use the real channels.
+ */
+function exportedChannels(cin: number): number {
+  return cin > 4 && cin % 4 !== 0 ? Math.ceil(cin / 4) * 4 : cin;
+}
+
 function field<T>(obj: unknown, name: string, owner: string): T {
   const v = (obj as Record<string, unknown> | null)?.[name];
   if (v === undefined) throw new Error(`onnx-export: ${owner} has no field '${name}' (the module changed; update bench/onnx-export.ts)`);
@@ -56,10 +68,12 @@ export class Exporter {
     if (w.precision !== 'f32') throw new Error(`onnx-export: conv '${w.label}' holds ${w.precision} weights; load the network with f32 weights`);
     const mat = (await w.weight.read()) as Float32Array;
     const bias = (await w.bias.read()) as Float32Array;
-    const { cout: O, cin: I, kh: KH, kw: KW, cinPad: IP } = w;
+    const { cout: O, cin, kh: KH, kw: KW, cinPad: IP } = w;
+    const I = exportedChannels(cin);
     const CP = bias.length;
+    // Input channels past `cin` (see exportedChannels) get zero weights.
     const oihw = new Float32Array(O * I * KH * KW);
-    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) for (let y = 0; y < KH; y++) for (let x = 0; x < KW; x++) oihw[((o * I + i) * KH + y) * KW + x] = mat[((y * KW + x) * IP + i) * CP + o];
+    for (let o = 0; o < O; o++) for (let i = 0; i < cin; i++) for (let y = 0; y < KH; y++) for (let x = 0; x < KW; x++) oihw[((o * I + i) * KH + y) * KW + x] = mat[((y * KW + x) * IP + i) * CP + o];
     const names = { w: this.g.initializer([O, I, KH, KW], oihw, `${w.label}.weight`), b: this.g.initializer([O], bias.slice(0, O), `${w.label}.bias`) };
     this.convs.set(w, names);
     return names;
@@ -70,9 +84,11 @@ export class Exporter {
     const [s, p, d] = [o.stride ?? 1, o.padding ?? 0, o.dilation ?? 1];
     if (x.shape[1] !== w.cin) throw new Error(`onnx-export: conv '${w.label}' takes ${w.cin} channels, the input has ${x.shape[1]}`);
     const { w: W, b } = await this.convWeights(w);
+    const extra = exportedChannels(w.cin) - w.cin;
+    const input = extra ? this.g.node('Pad', [x.name, this.g.ints([0, 0, 0, 0, 0, extra, 0, 0])]) : x.name;
     const out = (n: number, k: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
     let y: V = {
-      name: this.g.node('Conv', [x.name, W, b], { kernel_shape: [w.kh, w.kw], strides: [s, s], pads: [p, p, p, p], dilations: [d, d] }),
+      name: this.g.node('Conv', [input, W, b], { kernel_shape: [w.kh, w.kw], strides: [s, s], pads: [p, p, p, p], dilations: [d, d] }),
       shape: [x.shape[0], w.cout, out(x.shape[2], w.kh), out(x.shape[3], w.kw)],
     };
     this.flops += 2 * y.shape[1] * y.shape[2] * y.shape[3] * w.cin * w.kh * w.kw;
@@ -231,10 +247,11 @@ function softAggregation(e: Exporter, logits: V): { ps: V; qualityInput: V } {
   return { ps, qualityInput: e.concat([argmax, max]) };
 }
 
-async function qualityHead(e: Exporter, r4: V, qualityInput: V, q: unknown): Promise<V> {
+async function qualityHead(e: Exporter, r4: V, qualityInput: V, q: unknown, taps: Record<string, V>): Promise<V> {
   const x = e.concat([r4, e.resize(qualityInput, [r4.shape[2], r4.shape[3]], false)]);
   const r5 = await resLayer(e, await e.conv(x, field(q, 'conv1', 'QualityHead'), { padding: 1 }), field(q, 'res5', 'QualityHead'));
   const fc = await e.linear(e.adaptiveAvgPool(r5, 1), field(q, 'fc', 'QualityHead'), 'relu');
+  Object.assign(taps, { tap_quality_in: x, tap_r5: r5, tap_fc: fc });
   return e.linear(fc, field(q, 'fc2', 'QualityHead'), 'sigmoid');
 }
 
@@ -242,9 +259,10 @@ async function qualityHead(e: Exporter, r4: V, qualityInput: V, q: unknown): Pro
  * One QAMN propagation step as bench/memnet.ts times it: memorize(frame, mask), then
  * segment(frame) against `previous` memorized frames plus the new one, with the quality head.
  * Inputs: frame [1, 3, H, W], mask [1, 1, H, W], mem_keys [128, previous*h*w], mem_values
- * [512, previous*h*w] (STM's channels-first memory; h = H/16). Outputs: ps [1, 1, H, W], quality [1, 1].
+ * [512, previous*h*w] (STM's channels-first memory; h = H/16). Outputs: ps [1, 1, H, W], quality [1, 1];
+ * with `taps`, also intermediates (tap_*) for locating a disagreement between runtimes.
  */
-export async function exportQamnStep(net: MemoryNetwork, size: number, previous: number): Promise<{ model: Uint8Array; graph: OnnxGraph; gflop: number }> {
+export async function exportQamnStep(net: MemoryNetwork, size: number, previous: number, opts: { taps?: boolean } = {}): Promise<{ model: Uint8Array; graph: OnnxGraph; gflop: number }> {
   if (net.variant !== 'qamn') throw new Error('onnx-export: the QAMN step needs the qamn variant');
   const e = new Exporter(`qamn step ${size}x${size}, ${previous + 1} memory frames`);
   const g = e.g;
@@ -275,8 +293,11 @@ export async function exportQamnStep(net: MemoryNetwork, size: number, previous:
   const read = e.reshape({ name: g.node('Gemm', [values.name, p], { transB: 1 }), shape: [512, h * h] }, [1, 512, h, h]);
   const logits = await decoder(e, e.concat([read, qValue]), r3, r2, [size, size], kv('Decoder'));
   const { ps, qualityInput } = softAggregation(e, logits);
+  const taps: Record<string, V> = { tap_r4: r4, tap_key: qKey, tap_read: read, tap_logits: logits };
+  const quality = await qualityHead(e, r4, qualityInput, kv('quality'), taps);
+  if (opts.taps) for (const [name, v] of Object.entries(taps)) e.output(v, name);
   e.output(ps, 'ps');
-  e.output(await qualityHead(e, r4, qualityInput, kv('quality')), 'quality');
+  e.output(quality, 'quality');
   return { model: g.toBytes(), graph: g, gflop: e.flops / 1e9 };
 }
 

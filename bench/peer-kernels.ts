@@ -32,7 +32,11 @@ export interface Peers {
   ortNode: ((model: Uint8Array) => Promise<PeerSession>) | null;
 }
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+/** Uniform-looking values in [-0.5, 0.5) (the classic sin hash): sums over many terms do not cancel as a plain sinusoid's do. */
+const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => {
+  const s = Math.sin(i * 12.9898 + seed * 78.233) * 43758.5453;
+  return s - Math.floor(s) - 0.5;
+});
 
 /** [1, H, W, C] -> [1, C, H, W] and back. */
 export function nhwcToNchw(x: Float32Array, h: number, w: number, c: number): Float32Array {
