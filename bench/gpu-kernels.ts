@@ -12,10 +12,12 @@
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
+// Conv variants: names in CONV2D_VARIANTS; a gpu-* name with ':nosplit' runs it without split-K.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
-import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 
@@ -168,15 +170,26 @@ const CONV_LAYERS = [
 ];
 
 async function benchConv(rt: Runtime): Promise<void> {
-  const names = (values['conv-variants'] ? values['conv-variants'].split(',') : Object.keys(CONV2D_VARIANTS)) as Conv2dVariantName[];
-  for (const n of names) if (!Object.hasOwn(CONV2D_VARIANTS, n)) throw new Error(`--conv-variants: unknown '${n}' (${Object.keys(CONV2D_VARIANTS).join(', ')})`);
+  const specs = values['conv-variants'] ? values['conv-variants'].split(',') : Object.keys(CONV2D_VARIANTS);
+  const variantOf = (spec: string): Conv2dVariant => {
+    const [name, mod] = spec.split(':');
+    if (!Object.hasOwn(CONV2D_VARIANTS, name)) throw new Error(`--conv-variants: unknown '${name}' (${Object.keys(CONV2D_VARIANTS).join(', ')})`);
+    const v = CONV2D_VARIANTS[name as Conv2dVariantName];
+    if (mod === undefined) return v;
+    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* variants take ':nosplit'`);
+    return { kind: 'gpu', gpu: { ...v.gpu, splitK: false } };
+  };
   for (const l of pick(CONV_LAYERS, values.layers)) {
     const pad = (l.k - 1) / 2;
     const oh = Math.floor((l.h + 2 * pad - l.k) / l.stride) + 1;
     const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
     const x = rt.upload([1, l.h, l.h, l.cin], rand(l.h * l.h * l.cin, 1));
     const def = defaultConv2dVariant(rt, { KH: l.k, KW: l.k, M: oh * oh, Cin: l.cin, Cout: l.cout });
-    const variants = names.map((v) => ({ name: v, detail: v === def ? '(fixed rule)' : '', run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant: v, label: `${l.name} ${v}` }) }));
+    const variants = specs.map((spec) => {
+      const variant = variantOf(spec);
+      const detail = spec === def ? '(fixed rule)' : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU` : '';
+      return { name: spec, detail, run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant, label: `${l.name} ${spec}` }) };
+    });
     await timeVariants('conv2d', l.name, (2 * oh * oh * l.cout * l.cin * l.k * l.k) / 1e9, variants);
     x.dispose();
     w.dispose();
