@@ -1,15 +1,16 @@
 // The QAMN step with the CPU-driver conv kernel against the rule it replaced, in one
-// process: steps alternate between the two conv choices (every shape class of the
-// step installed as a tuned choice: 'tiles' = narrow / medium / large by Cout, the
-// fixed rule on CPU drivers before issue 16's CPU kernel; 'cpu' = the CPU kernel
-// variant given), wall and process CPU time per step (lavapipe's threads run in the
-// process), medians. Results in bench/RESULTS.md.
-//   npx tsx bench/conv2d-cpu-step.ts [--size 128] [--memory 5] [--reps 3] [--cpu-variant cpu-p1c16]
+// process: steps alternate between two conv choices, each installed as the tuned
+// choice of every shape class of the step: 'tiles' = narrow / medium / large by Cout
+// (the fixed rule on CPU drivers before issue 16's CPU kernel) and 'rule' = today's
+// fixed rule (defaultConv2dVariant), or with --cpu-variant that variant everywhere.
+// Wall and process CPU time per step (lavapipe's threads run in the process; Dawn
+// polls on a timer), medians. Results in bench/RESULTS.md.
+//   npx tsx bench/conv2d-cpu-step.ts [--size 128] [--memory 5] [--reps 3] [--cpu-variant cpu-p2c32]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
-import { CONV2D_VARIANTS, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
+import { CONV2D_VARIANTS, defaultConv2dVariant, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
@@ -18,14 +19,14 @@ const { values } = parseArgs({
     size: { type: 'string', default: '128' },
     memory: { type: 'string', default: '5' },
     reps: { type: 'string', default: '3' },
-    'cpu-variant': { type: 'string', default: 'cpu-p1c16' },
+    'cpu-variant': { type: 'string' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
   },
 });
 const size = Number(values.size);
 const reps = Number(values.reps);
-const cpuVariant = values['cpu-variant'] as Conv2dVariantName;
-if (CONV2D_VARIANTS[cpuVariant]?.kind !== 'cpu') throw new RangeError(`--cpu-variant: '${cpuVariant}' is not a CPU conv variant`);
+const cpuVariant = values['cpu-variant'] as Conv2dVariantName | undefined;
+if (cpuVariant && CONV2D_VARIANTS[cpuVariant]?.kind !== 'cpu') throw new RangeError(`--cpu-variant: '${cpuVariant}' is not a CPU conv variant`);
 
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
@@ -55,10 +56,10 @@ const shapes = [...untunedConv2dShapes(rt)];
 const tiles = (cout: number): Conv2dVariantName => (cout <= 16 ? 'narrow' : cout <= 64 ? 'medium' : 'large');
 const rules: Record<string, Map<string, Conv2dVariantName>> = {
   tiles: new Map(shapes.map(([cls, s]) => [cls, tiles(s.Cout)])),
-  cpu: new Map(shapes.map(([cls]) => [cls, cpuVariant])),
+  rule: new Map(shapes.map(([cls, s]) => [cls, cpuVariant ?? defaultConv2dVariant(rt, s)])),
 };
 console.log(`${shapes.length} conv shape classes; QAMN ${size}x${size}, ${values.memory} memory frames`);
-const times: Record<string, [number, number][]> = { tiles: [], cpu: [] };
+const times: Record<string, [number, number][]> = { tiles: [], rule: [] };
 for (const name of Object.keys(rules)) {
   installConv2dChoices(rt, rules[name]);
   await step(); // compiles this rule's pipelines
@@ -75,8 +76,9 @@ for (const name of Object.keys(rules)) {
   const cpu = median(times[name].map((t) => t[1]));
   console.log(`${name.padEnd(6)} step wall ${wall.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[0].toFixed(0)).join(', ')})   CPU ${cpu.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[1].toFixed(0)).join(', ')})`);
 }
-const ratio = (i: 0 | 1) => median(times.tiles.map((t) => t[i])) / median(times.cpu.map((t) => t[i]));
-console.log(`tiles / cpu: wall ${ratio(0).toFixed(2)}x, CPU ${ratio(1).toFixed(2)}x`);
+const ratio = (i: 0 | 1) => median(times.tiles.map((t) => t[i])) / median(times.rule.map((t) => t[i]));
+console.log(`tiles / ${cpuVariant ?? 'rule'}: wall ${ratio(0).toFixed(2)}x, CPU ${ratio(1).toFixed(2)}x`);
+console.log(`rule: ${[...new Set(rules.rule.values())].join(', ')}`);
 for (const m of memory) m.dispose();
 net.dispose();
 rt.destroy();

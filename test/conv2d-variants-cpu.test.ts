@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
-import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, isCpuAdapter, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, CPU_CONV_SMALL_M, defaultConv2dVariant, isCpuAdapter, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { checkCpuShape, conv2dCpuSupported, CPU_CONV_MIN_SUBGROUP } from '../src/ops/conv2d-cpu.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
@@ -126,12 +126,11 @@ test('the CPU conv shape check refuses what the kernel cannot run', async () => 
   assert.throws(() => checkCpuShape('wg', rt, { WG: rt.adapter.subgroupMaxSize + 1, PX: 1, CB4: 4 }), /multiple of the subgroup size/);
 });
 
-test('the fixed rule picks the CPU kernel on CPU drivers with subgroups of 8, a tile elsewhere', async () => {
+test('the fixed rule on CPU drivers with subgroups of 8: the CPU kernel by output size, the direct one for heads; tiles elsewhere', async () => {
   const rt = await testRuntime();
   const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
-  const head = { ...shape, Cout: 2 };
-  const picks = [defaultConv2dVariant(rt, shape), defaultConv2dVariant(rt, head)];
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) assert.equal(picks, ['cpu-p2c32', 'cpu-p1c16']);
+  const picks = [shape, { ...shape, M: CPU_CONV_SMALL_M - 1 }, { ...shape, Cout: 16 }].map((s) => defaultConv2dVariant(rt, s));
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) assert.equal(picks, ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
   else assert.ok(picks.every((v) => CONV2D_VARIANTS[v].kind === 'tiled'), picks.join(', '));
 });
 

@@ -128,13 +128,18 @@ export function isCpuAdapter(rt: Runtime): boolean {
  * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers with subgroups
  * of 8 or more (lavapipe): the CPU kernel, which beat every tile and direct shape on
  * lavapipe (bench/RESULTS.md, issue 16), in its largest shape (2 pixels x 32 channels
- * per invocation) unless Cout <= 16 (heads), where 32 channels would be mostly waste. Other CPU drivers (SwiftShader's subgroups
+ * per invocation, 128 pixels per workgroup) unless the output has fewer than
+ * CPU_CONV_SMALL_M pixels (1 x 16: 1.7x faster on 8x8), or Cout <= 16 (heads), where
+ * the direct kernel's 4-channel workgroups waste least (2.4x the CPU kernel on Cout 2). Other CPU drivers (SwiftShader's subgroups
  * are 4 wide): the tiles by Cout but never the small tile, whose only purpose is to
  * give a GPU more workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large
  * tile's 0.28 in a QAMN step (issue 16).
  */
+/** Below this many output pixels the fixed rule gives the CPU kernel 64-pixel workgroups instead of 128. */
+export const CPU_CONV_SMALL_M = 256;
+
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'cpu-p1c16' : 'cpu-p2c32';
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32';
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
   const t = chooseConv2dTile(s.M, s.Cout);
   return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;
