@@ -12,8 +12,9 @@
 //            memory; suits GPUs (reuse through workgroup memory).
 //   direct - no workgroup memory and no barriers: a thread owns DP pixels, and all
 //            threads of a workgroup share DCN4 vec4 channel groups, so weight reads
-//            are workgroup-uniform (scalar loads + broadcasts on CPU rasterisers
-//            such as lavapipe, where barriers and shared memory are costly).
+//            are workgroup-uniform (meant as scalar loads + broadcasts on CPU
+//            rasterisers; lavapipe's llvmpipe proves uniformity only for constant
+//            addresses and runs them per lane: kernels/conv2d_cpu.wgsl is its kernel).
 // Epilogue: + bias, + residual (HAS_RESIDUAL), then ReLU (RELU): ResNet's order.
 // The result may go to channels [outOffset, outOffset + Cout) of a tensor with
 // outChannels channels, so concatenation (ASPP, PSP) needs no copy.
