@@ -57,7 +57,12 @@ export async function initOrtWeb(): Promise<OrtWeb> {
 }
 
 export async function initOrtNode(): Promise<OrtNode> {
-  ortNode ??= await import('onnxruntime-node');
+  try {
+    ortNode ??= await import('onnxruntime-node');
+  } catch (e) {
+    // A bundle carried to another machine has no native addon next to it.
+    throw new Error(`onnxruntime-node cannot be loaded (${e instanceof Error ? e.message.split('\n')[0] : e}); leave ort-node out of --peers`);
+  }
   return ortNode;
 }
 

@@ -8,12 +8,24 @@
 // contender r mod n) and the table gives medians. Each peer's output is compared with
 // ours (max abs difference, relative to max |ours|) so a broken peer cannot post a fast
 // number: a mismatch is flagged in the table.
+//
+// For a machine without the repo (the GPU machine, ../shared/device/README.md): bundle it
+// (tfjs's Node build calls require, hence the banner) and put ort-web's WebAssembly next
+// to the bundle, where ort-web looks for it (import.meta.url); ort-node is native, so it
+// stays out (--peers ours,tfjs,ort-web):
+//   npx esbuild bench/peers.ts --bundle --platform=node --format=esm --external:webgpu \
+//     --external:onnxruntime-node --outfile=.device-carry/peers.mjs \
+//     "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
+//   cp node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.{mjs,wasm} .device-carry/
+// Sizes: bundle 2.0 MB, asyncify.mjs 53 KB, asyncify.wasm 26.8 MB (3.8 MB as .xz: `xz -k`,
+// then `xz -dk` on the machine before running), plus --reference (the manifests and
+// *_small.safetensors, 2 MB) and the `webgpu` package.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { KERNEL_CASES, kernelCase, type BenchCase, type Peers } from './peer-kernels.ts';
 import { NETWORK_CASES, networkCase } from './peer-networks.ts';
-import { initOrtWeb, ortNodeSession, ortWebSession } from './peer-ort.ts';
+import { initOrtNode, initOrtWeb, ortNodeSession, ortWebSession } from './peer-ort.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +50,7 @@ if (!(reps >= 1)) throw new Error('--reps must be at least 1');
 // Peers that install navigator.gpu go first, so that our runtime finds the same Dawn instance.
 const tf = on.has('tfjs') ? await (await import('./peer-tfjs.ts')).initPeer() : null;
 if (on.has('ort-web')) await initOrtWeb();
+if (on.has('ort-node')) await initOrtNode(); // fails here, with the fix in the message, where the addon is missing
 const rt = await Runtime.create();
 const threads = values['cpu-threads'] ? Number(values['cpu-threads']) : undefined;
 const peers: Peers = {
