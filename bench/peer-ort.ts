@@ -58,7 +58,9 @@ export async function initOrtWeb(): Promise<OrtWeb> {
 
 export async function initOrtNode(): Promise<OrtNode> {
   try {
-    ortNode ??= await import('onnxruntime-node');
+    // A computed name: bundlers leave the native addon out (no --external needed) and load it at run time.
+    const name = 'onnxruntime-node';
+    ortNode ??= (await import(/* @vite-ignore */ name)) as OrtNode;
   } catch (e) {
     // A bundle carried to another machine has no native addon next to it.
     throw new Error(`onnxruntime-node cannot be loaded (${e instanceof Error ? e.message.split('\n')[0] : e}); leave ort-node out of --peers`);

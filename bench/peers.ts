@@ -11,10 +11,10 @@
 //
 // For a machine without the repo (the GPU machine, ../shared/device/README.md): bundle it
 // (tfjs's Node build calls require, hence the banner) and put ort-web's WebAssembly next
-// to the bundle, where ort-web looks for it (import.meta.url); ort-node is native, so it
-// stays out (--peers ours,tfjs,ort-web):
+// to the bundle, where ort-web looks for it (import.meta.url); ort-node is native and is
+// not bundled (leave it out with --peers ours,tfjs,ort-web where it is not installed):
 //   npx esbuild bench/peers.ts --bundle --platform=node --format=esm --external:webgpu \
-//     --external:onnxruntime-node --outfile=.device-carry/peers.mjs \
+//     --outfile=.device-carry/peers.mjs \
 //     "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
 //   cp node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.{mjs,wasm} .device-carry/
 // Sizes: bundle 2.0 MB, asyncify.mjs 53 KB, asyncify.wasm 26.8 MB (3.8 MB as .xz: `xz -k`,
