@@ -6,7 +6,7 @@
 // GEMM on GPUs and on other CPU drivers.
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
-import type { Conv2dGpu } from './conv2d-gpu.ts';
+import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
 export interface Conv2dTile {
@@ -125,7 +125,9 @@ export function isCpuAdapter(rt: Runtime): boolean {
 }
 
 /**
- * The fixed rule (autotuning off). GPUs: chooseConv2dTile. CPU drivers with subgroups
+ * The fixed rule (autotuning off). GPUs: the gpu-64x128 kernel for outputs of fewer
+ * than GPU_KERNEL_BELOW_LARGE_TILES large tiles (where it fits the device), else
+ * chooseConv2dTile. CPU drivers with subgroups
  * of 8 or more (lavapipe): the CPU kernel, which beat every tile and direct shape on
  * lavapipe (bench/RESULTS.md, issue 16), in its largest shape (2 pixels x 32 channels
  * per invocation, 128 pixels per workgroup) unless the output has fewer than
@@ -138,9 +140,33 @@ export function isCpuAdapter(rt: Runtime): boolean {
 /** Below this many output pixels the fixed rule gives the CPU kernel 64-pixel workgroups instead of 128. */
 export const CPU_CONV_SMALL_M = 256;
 
+/**
+ * GPUs: below this many 128x128 output tiles the discrete-GPU kernel (split-K, double
+ * buffered) takes over from the tiled one. On an H200 (bench/RESULTS.md, autotuning all
+ * 54 shape classes of a 512x512 round) `gpu-64x128` or another gpu-* tile won every class
+ * with fewer than 128 large tiles (3x3 1024->256 at 32x32: 1.6 ms against 9.0 for
+ * `large`, 3.7 for `small`) and `large`/`medium` every class with 128 or more (3x3
+ * 256->256 at 128x128: 4.5 ms against 4.7).
+ */
+export const GPU_KERNEL_BELOW_LARGE_TILES = 128;
+
+/** Whether a gpu-* variant fits this device (its workgroup memory and size limits). */
+function gpuVariantFits(rt: Runtime, name: 'gpu-64x128'): boolean {
+  const v = CONV2D_VARIANTS[name];
+  if (v.kind !== 'gpu') return false;
+  try {
+    checkGpuTile(name, v.gpu, rt.device.limits);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
   if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32';
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
+  const largeTiles = Math.ceil(s.M / 128) * Math.ceil(s.Cout / 128);
+  if (s.Cout > 16 && largeTiles < GPU_KERNEL_BELOW_LARGE_TILES && gpuVariantFits(rt, 'gpu-64x128')) return 'gpu-64x128';
   const t = chooseConv2dTile(s.M, s.Cout);
   return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;
 }
