@@ -15,6 +15,7 @@ import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
+import { channelWindow } from './_lib/channel-window.ts';
 
 type Shape4 = [number, number, number, number];
 type Pair = [number, number];
@@ -81,14 +82,7 @@ test('cpu conv variants write a channel window at a vec4-aligned offset and leav
     const out = rt.upload([1, 6, 5, 28], before);
     conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 4 }, variant });
     const got = await out.read();
-    const window = new Float32Array(ref.out.length);
-    for (let p = 0; p < 30; p++) {
-      for (let ch = 0; ch < 28; ch++) {
-        const v = got[p * 28 + ch];
-        if (ch >= 4 && ch < 24) window[p * 20 + ch - 4] = v;
-        else if (v !== before[p * 28 + ch]) assert.unreachable(`${variant}: pixel ${p} channel ${ch} changed`);
-      }
-    }
+    const window = channelWindow(got, before, { pixels: 30, channels: 28, offset: 4, count: 20, label: variant });
     assertClose(window, ref.out, { k: 180, label: `${variant} window` });
     out.dispose();
   }

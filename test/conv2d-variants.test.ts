@@ -12,6 +12,7 @@ import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
+import { channelWindow } from './_lib/channel-window.ts';
 
 type Shape4 = [number, number, number, number];
 type Pair = [number, number];
@@ -79,14 +80,7 @@ test('every conv2d variant writes a channel window (scalar stores) and leaves th
     const out = rt.upload([1, 6, 5, 10], before);
     conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 5 }, variant });
     const got = await out.read();
-    const window = new Float32Array(ref.out.length);
-    for (let p = 0; p < 30; p++) {
-      for (let ch = 0; ch < 10; ch++) {
-        const v = got[p * 10 + ch];
-        if (ch >= 5 && ch < 8) window[p * 3 + ch - 5] = v;
-        else if (v !== before[p * 10 + ch]) assert.unreachable(`${variant}: pixel ${p} channel ${ch} changed`);
-      }
-    }
+    const window = channelWindow(got, before, { pixels: 30, channels: 10, offset: 5, count: 3, label: variant });
     assertClose(window, ref.out, { k: 54, label: `${variant} window` });
     out.dispose();
   }
