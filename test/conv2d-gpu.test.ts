@@ -15,10 +15,10 @@ import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
+import { channelWindow } from './_lib/channel-window.ts';
+import { convCaseOnGpu, type ConvCase, type Pair, type Shape4 } from './_lib/conv-case.ts';
 
-type Shape4 = [number, number, number, number];
-type Pair = [number, number];
-interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pair; dilation?: Pair; residual?: boolean; relu?: boolean; variants?: string[] }
+interface Case extends ConvCase { variants?: string[] }
 
 const GPU_VARIANTS = Object.entries(CONV2D_VARIANTS).filter(([, v]) => v.kind === 'gpu') as [string, Conv2dVariant & { kind: 'gpu' }][];
 
@@ -45,31 +45,19 @@ const CASES: Case[] = [
 for (const c of CASES) {
   test(`gpu variants, split K: ${c.name}`, async () => {
     const rt = await testRuntime();
-    const [O, I, KH, KW] = c.w;
-    const g = geometry(c);
-    const xs = uniform(c.x.reduce((a, b) => a * b), 41);
-    const ws = uniform(O * I * KH * KW, 42);
-    const bias = uniform(O, 43);
-    const base = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, ...g });
-    const res = c.residual ? uniform(base.out.length, 44) : undefined;
-    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, ...g, residual: res, relu: c.relu });
-    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias });
-    const x = rt.upload(c.x, xs);
-    const r = res ? rt.upload(ref.shape, res) : undefined;
+    const k = convCaseOnGpu(rt, c, 41);
     for (const [name, v] of GPU_VARIANTS.filter(([n]) => !c.variants || c.variants.includes(n))) {
       for (const splitK of [true, false]) {
         const variant: Conv2dVariant = { kind: 'gpu', gpu: { ...v.gpu, splitK } };
         const splits = splitsFor(rt, c, variant.gpu);
         if (splitK) assert.ok(splits > 1, `${name}: the case must split K (got ${splits} split)`);
-        const y = conv2d(rt, x, w, { ...g, residual: r, relu: c.relu, variant });
-        assert.equal(y.shape, ref.shape);
-        assertClose(await y.read(), ref.out, { k: KH * KW * I, label: `${name} (${splits} splits): ${c.name}` });
+        const y = conv2d(rt, k.x, k.w, { ...k.options, variant });
+        assert.equal(y.shape, k.ref.shape);
+        assertClose(await y.read(), k.ref.out, { k: k.k, label: `${name} (${splits} splits): ${c.name}` });
         y.dispose();
       }
     }
-    x.dispose();
-    r?.dispose();
-    w.dispose();
+    k.dispose();
   });
 }
 
@@ -87,14 +75,7 @@ test('gpu variants, split K: a channel-window output (scalar stores) leaves the 
     const out = rt.upload([1, 4, 3, 10], before);
     conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 5 }, variant: name as keyof typeof CONV2D_VARIANTS });
     const got = await out.read();
-    const window = new Float32Array(ref.out.length);
-    for (let p = 0; p < 12; p++) {
-      for (let ch = 0; ch < 10; ch++) {
-        const val = got[p * 10 + ch];
-        if (ch >= 5 && ch < 8) window[p * 3 + ch - 5] = val;
-        else if (val !== before[p * 10 + ch]) assert.unreachable(`${name}: pixel ${p} channel ${ch} changed`);
-      }
-    }
+    const window = channelWindow(got, before, { pixels: 12, channels: 10, offset: 5, count: 3, label: name });
     assertClose(window, ref.out, { k: 9 * 70, label: `${name} window` });
     out.dispose();
   }

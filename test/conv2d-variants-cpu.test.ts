@@ -16,14 +16,12 @@ import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
 import { channelWindow } from './_lib/channel-window.ts';
+import { convCaseOnGpu, type ConvCase, type Shape4 } from './_lib/conv-case.ts';
 
-type Shape4 = [number, number, number, number];
-type Pair = [number, number];
-interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
 
 const CPU_VARIANTS = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'cpu');
 
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { name: 'Cin 36 (two blocks of 16 + 4), Cout 70, 3x3 pad 1 on 9x7 (M 63), residual + ReLU', x: [1, 9, 7, 36], w: [70, 36, 3, 3], padding: [1, 1], residual: true, relu: true },
   { name: 'Cin 18 (scalar loads, pads to 20), Cout 40, 3x3/2 pad 1 on 13x11, N 2', x: [2, 13, 11, 18], w: [40, 18, 3, 3], stride: [2, 2], padding: [1, 1] },
   { name: 'Cin 16, Cout 33, 3x5 dilation 2, stride (2, 1), padding (2, 3) on 12x15', x: [1, 12, 15, 16], w: [33, 16, 3, 5], stride: [2, 1], padding: [2, 3], dilation: [2, 2], relu: true },
@@ -43,28 +41,14 @@ for (const c of CASES) {
   test(`cpu conv variants: ${c.name}`, async () => {
     const rt = await testRuntime();
     requireCpuKernel(rt);
-    const [O, I, KH, KW] = c.w;
-    const stride = c.stride ?? [1, 1];
-    const padding = c.padding ?? [0, 0];
-    const dilation = c.dilation ?? [1, 1];
-    const xs = uniform(c.x.reduce((a, b) => a * b), 41);
-    const ws = uniform(O * I * KH * KW, 42);
-    const bias = uniform(O, 43);
-    const base = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation });
-    const res = c.residual ? uniform(base.out.length, 44) : undefined;
-    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation, residual: res, relu: c.relu });
-    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias });
-    const x = rt.upload(c.x, xs);
-    const r = res ? rt.upload(ref.shape, res) : undefined;
+    const k = convCaseOnGpu(rt, c, 41);
     for (const variant of CPU_VARIANTS) {
-      const y = conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: c.relu, variant });
-      assert.equal(y.shape, ref.shape);
-      assertClose(await y.read(), ref.out, { k: KH * KW * I, label: `${variant}: ${c.name}` });
+      const y = conv2d(rt, k.x, k.w, { ...k.options, variant });
+      assert.equal(y.shape, k.ref.shape);
+      assertClose(await y.read(), k.ref.out, { k: k.k, label: `${variant}: ${c.name}` });
       y.dispose();
     }
-    x.dispose();
-    r?.dispose();
-    w.dispose();
+    k.dispose();
   });
 }
 

@@ -13,12 +13,10 @@ import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
 import { channelWindow } from './_lib/channel-window.ts';
+import { convCaseOnGpu, type ConvCase, type Shape4 } from './_lib/conv-case.ts';
 
-type Shape4 = [number, number, number, number];
-type Pair = [number, number];
-interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
 
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { name: 'Cin 5 (padded to 8), Cout 7, 3x3/2 pad 1 on 13x11', x: [1, 13, 11, 5], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1], relu: true },
   { name: 'Cin 20, Cout 70, N 2, residual + ReLU', x: [2, 9, 7, 20], w: [70, 20, 3, 3], padding: [1, 1], residual: true, relu: true },
   { name: 'Cin 10 (the 1026 tail), Cout 3, 1x1 on 17x9', x: [1, 17, 9, 10], w: [3, 10, 1, 1] },
@@ -40,29 +38,16 @@ function refusedHere(rt: Runtime, variant: Conv2dVariantName, run: () => unknown
 for (const c of CASES) {
   test(`every conv2d variant: ${c.name}`, async () => {
     const rt = await testRuntime();
-    const [O, I, KH, KW] = c.w;
-    const stride = c.stride ?? [1, 1];
-    const padding = c.padding ?? [0, 0];
-    const dilation = c.dilation ?? [1, 1];
-    const xs = uniform(c.x.reduce((a, b) => a * b), 11);
-    const ws = uniform(O * I * KH * KW, 12);
-    const bias = uniform(O, 13);
-    const base = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation });
-    const res = c.residual ? uniform(base.out.length, 14) : undefined;
-    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape: c.w, bias, stride, padding, dilation, residual: res, relu: c.relu });
-    const w = prepareConv2d(rt, { weight: ws, shape: c.w, bias });
-    const x = rt.upload(c.x, xs);
-    const r = res ? rt.upload(ref.shape, res) : undefined;
+    const k = convCaseOnGpu(rt, c, 11);
+    const { stride, padding, dilation } = k.options;
     for (const variant of NAMES) {
-      if (refusedHere(rt, variant, () => conv2d(rt, x, w, { stride, padding, dilation, variant }))) continue;
-      const y = conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: c.relu, variant });
-      assert.equal(y.shape, ref.shape);
-      assertClose(await y.read(), ref.out, { k: KH * KW * I, label: `${variant}: ${c.name}` });
+      if (refusedHere(rt, variant, () => conv2d(rt, k.x, k.w, { stride, padding, dilation, variant }))) continue;
+      const y = conv2d(rt, k.x, k.w, { ...k.options, variant });
+      assert.equal(y.shape, k.ref.shape);
+      assertClose(await y.read(), k.ref.out, { k: k.k, label: `${variant}: ${c.name}` });
       y.dispose();
     }
-    x.dispose();
-    r?.dispose();
-    w.dispose();
+    k.dispose();
   });
 }
 
