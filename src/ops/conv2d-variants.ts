@@ -2,8 +2,9 @@
 // override shapes) and which one runs for a shape: a per-adapter tuned table when
 // one is installed (src/ops/conv2d-autotune.ts times the variants and caches the
 // choice keyed by adapter), else a fixed rule: the subgroup CPU kernel on CPU
-// rasterisers that have subgroups of 8 or more (lavapipe), the tiled shared-memory
-// GEMM on GPUs and on other CPU drivers.
+// rasterisers that have subgroups of 8 or more (lavapipe), on GPUs the split-K GPU
+// kernel for small outputs and the tiled shared-memory GEMM for the rest, the tiles
+// on other CPU drivers.
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
@@ -150,23 +151,29 @@ export const CPU_CONV_SMALL_M = 256;
  */
 export const GPU_KERNEL_BELOW_LARGE_TILES = 128;
 
-/** Whether a gpu-* variant fits this device (its workgroup memory and size limits). */
-function gpuVariantFits(rt: Runtime, name: 'gpu-64x128'): boolean {
-  const v = CONV2D_VARIANTS[name];
-  if (v.kind !== 'gpu') return false;
-  try {
-    checkGpuTile(name, v.gpu, rt.device.limits);
-    return true;
-  } catch {
-    return false;
+/** Whether gpu-64x128 fits each runtime's device (workgroup memory and size limits), decided once: the rule runs at every conv. */
+const gpuKernelFits = new WeakMap<Runtime, boolean>();
+function gpuKernelFitsDevice(rt: Runtime): boolean {
+  let fits = gpuKernelFits.get(rt);
+  if (fits === undefined) {
+    const v = CONV2D_VARIANTS['gpu-64x128'];
+    try {
+      if (v.kind === 'gpu') checkGpuTile('gpu-64x128', v.gpu, rt.device.limits); // throws when it does not fit
+      fits = v.kind === 'gpu';
+    } catch {
+      fits = false;
+    }
+    gpuKernelFits.set(rt, fits);
   }
+  return fits;
 }
 
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
   if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32';
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
-  const largeTiles = Math.ceil(s.M / 128) * Math.ceil(s.Cout / 128);
-  if (s.Cout > 16 && largeTiles < GPU_KERNEL_BELOW_LARGE_TILES && gpuVariantFits(rt, 'gpu-64x128')) return 'gpu-64x128';
+  const [BM, BN] = tileExtent(CONV2D_TILES.large);
+  const largeTiles = Math.ceil(s.M / BM) * Math.ceil(s.Cout / BN);
+  if (s.Cout > 16 && largeTiles < GPU_KERNEL_BELOW_LARGE_TILES && gpuKernelFitsDevice(rt)) return 'gpu-64x128';
   const t = chooseConv2dTile(s.M, s.Cout);
   return (Object.keys(CONV2D_TILES) as (keyof typeof CONV2D_TILES)[]).find((k) => CONV2D_TILES[k] === t)!;
 }
