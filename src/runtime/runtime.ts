@@ -171,29 +171,51 @@ export class Runtime implements TensorOwner {
   }
 
   async read<D extends DType>(t: Tensor<D>): Promise<TypedArrayOf<D>> {
-    t.assertLive('read');
-    this.assertAlive(`read '${t.label}'`);
-    const bytes = t.byteLength;
-    const words = Math.ceil(bytes / 4) * 4; // copies move whole 4-byte words (odd f16 counts)
-    const staging = this.device.createBuffer({ size: Math.max(4, words), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `readback ${t.label}` });
+    return (await this.readMany([t]))[0] as TypedArrayOf<D>;
+  }
+
+  /**
+   * Several tensors in one readback: one staging buffer, one submission and one wait,
+   * where a read each would wait for the GPU once per tensor (a step's mask and its
+   * quality score).
+   */
+  async readMany(ts: readonly Tensor[]): Promise<TypedArrayOf<DType>[]> {
+    if (ts.length === 0) return [];
+    for (const t of ts) t.assertLive('read');
+    this.assertAlive(`read ${ts.map((t) => `'${t.label}'`).join(', ')}`);
+    // Copies move whole 4-byte words (odd f16 counts); each tensor starts on a word.
+    const offsets: number[] = [];
+    let words = 0;
+    for (const t of ts) {
+      offsets.push(words);
+      words += Math.ceil(t.byteLength / 4) * 4;
+    }
+    const label = ts.map((t) => t.label).join(', ');
+    const staging = this.device.createBuffer({ size: Math.max(4, words), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `readback ${label}` });
     this.ensureEncoder();
     this.endPass();
-    if (bytes > 0) this.encoder!.copyBufferToBuffer(t.buffer, 0, staging, 0, words);
-    this.batchKernels.push(`readback(${t.label})`);
+    ts.forEach((t, i) => {
+      const bytes = Math.ceil(t.byteLength / 4) * 4;
+      if (bytes > 0) this.encoder!.copyBufferToBuffer(t.buffer, 0, staging, offsets[i], bytes);
+    });
+    this.batchKernels.push(`readback(${label})`);
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       await this.sync();
-      if (await this.lostSoon()) this.assertAlive(`read '${t.label}'`);
+      if (await this.lostSoon()) this.assertAlive(`read ${label}`);
       throw e;
     }
     await this.sync();
-    const copy = staging.getMappedRange(0, words).slice(0, bytes);
+    const mapped = staging.getMappedRange(0, Math.max(4, words));
+    const out = ts.map((t, i) => {
+      const copy = mapped.slice(offsets[i], offsets[i] + t.byteLength);
+      return t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : t.dtype === 'f16' ? new Uint16Array(copy) : new Uint32Array(copy);
+    });
     staging.unmap();
     staging.destroy();
-    const typed = t.dtype === 'f32' ? new Float32Array(copy) : t.dtype === 'i32' ? new Int32Array(copy) : t.dtype === 'f16' ? new Uint16Array(copy) : new Uint32Array(copy);
-    return typed as TypedArrayOf<D>;
+    return out;
   }
 
   // ---- kernels ----------------------------------------------------------------

@@ -2,7 +2,8 @@
 // score out, on plain arrays. The GPU network sits behind GpuSliceMemory; tests script
 // the interface and record every call (test/session-scripted.test.ts).
 import { MemoryNetwork, type MemoryEntry } from '../networks/mem3d/memory-network.ts';
-import { preprocessFrame } from '../networks/mem3d/preprocess.ts';
+import { frameTable } from '../networks/mem3d/preprocess.ts';
+import { greyFrame } from '../ops/frame.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { SliceLayout } from '../volume/layout.ts';
 import type { SliceImage } from './slice-segmenter.ts';
@@ -48,23 +49,30 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 
   memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
     const f = this.frame(frame);
-    const m = this.rt.upload([1, f.shape[1], f.shape[2], 1], pad(mask, frame.width, frame.height, f.shape[2], f.shape[1]), 'f32', 'memory mask');
     try {
-      return this.net.memorize(f, m);
+      const m = this.rt.upload([1, f.shape[1], f.shape[2], 1], pad(mask, frame.width, frame.height, f.shape[2], f.shape[1]), 'f32', 'memory mask');
+      try {
+        return this.net.memorize(f, m);
+      } finally {
+        m.dispose();
+      }
     } finally {
       f.dispose();
-      m.dispose();
     }
   }
 
   async segment(frame: SliceImage, memory: readonly MemoryEntry[]): Promise<{ foreground: Float32Array; quality: number | null }> {
     const f = this.frame(frame);
-    const result = this.net.segment(f, memory);
-    f.dispose();
+    let result;
     try {
-      const padded = (await result.foreground.read()) as Float32Array;
-      const quality = result.quality ? (await result.quality.read())[0] : null;
-      return { foreground: crop(padded, f.shape[2], frame.width, frame.height), quality };
+      result = this.net.segment(f, memory);
+    } finally {
+      f.dispose();
+    }
+    try {
+      // One readback for the mask and the score.
+      const [padded, quality] = await this.rt.readMany(result.quality ? [result.foreground, result.quality] : [result.foreground]);
+      return { foreground: crop(padded as Float32Array, f.shape[2], frame.width, frame.height), quality: quality ? quality[0] : null };
     } finally {
       result.dispose();
     }
@@ -83,31 +91,35 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     }
     try {
       const pw = f.shape[2];
-      const objects = [];
-      for (const o of result.objects) {
-        const probability = crop((await o.probability.read()) as Float32Array, pw, frame.width, frame.height);
-        const foreground = crop((await o.foreground.read()) as Float32Array, pw, frame.width, frame.height);
-        objects.push({ probability, foreground, quality: o.quality ? (await o.quality.read())[0] : null });
-      }
+      const tensors = result.objects.flatMap((o) => (o.quality ? [o.probability, o.foreground, o.quality] : [o.probability, o.foreground]));
+      const values = await this.rt.readMany(tensors);
+      let next = 0;
+      const objects = result.objects.map((o) => {
+        const probability = crop(values[next++] as Float32Array, pw, frame.width, frame.height);
+        const foreground = crop(values[next++] as Float32Array, pw, frame.width, frame.height);
+        return { probability, foreground, quality: o.quality ? values[next++][0] : null };
+      });
       return { objects };
     } finally {
       result.dispose();
     }
   }
 
+  /** The network's frame, preprocessed and padded on the GPU from the slice's bytes. */
   private frame(image: SliceImage) {
-    const [h, w] = [paddedSide(image.height), paddedSide(image.width)];
-    const grey = pad(image.data, image.width, image.height, w, h);
-    return this.rt.upload([1, h, w, 3], preprocessFrame(grey, h, w), 'f32', 'memory-network frame');
+    const size = { width: image.width, height: image.height };
+    return greyFrame(this.rt, image.data, size, { width: paddedSide(image.width), height: paddedSide(image.height) }, FRAME_TABLE);
   }
 }
+
+const FRAME_TABLE = frameTable();
 
 /** The memory network needs sides that are multiples of 16, at least 32. */
 const paddedSide = (n: number) => Math.max(32, Math.ceil(n / 16) * 16);
 
-function pad<T extends Uint8Array | Float32Array>(src: T, width: number, height: number, pw: number, ph: number): T {
+function pad(src: Float32Array, width: number, height: number, pw: number, ph: number): Float32Array {
   if (pw === width && ph === height) return src;
-  const out = new (src.constructor as { new (n: number): T })(pw * ph);
+  const out = new Float32Array(pw * ph);
   for (let y = 0; y < height; y++) out.set(src.subarray(y * width, (y + 1) * width), y * pw);
   return out;
 }

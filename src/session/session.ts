@@ -170,6 +170,8 @@ interface StepResult {
   probability: Float32Array;
   foreground: Float32Array;
   quality: number | null;
+  /** The foreground in the memory network's layout: what the next step memorizes (no transpose back and forth). */
+  memoryMask: Float32Array;
 }
 
 export class Interactive3DSession {
@@ -672,37 +674,41 @@ export class Interactive3DSession {
   private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
     interface Live {
       kept: MemorySlot[];
+      /** The slice memorized next and its mask in the network's layout. */
       prev: { z: number; mask: Float32Array };
       k: number;
     }
     const live = new Map<Run, Live>();
+    // Slice z's network frame serves its own step and, as the previous slice, the next one's memorize.
+    let lastFrame: { z: number; frame: SliceImage } | null = null;
+    const frameOf = (z: number) => (lastFrame?.z === z ? lastFrame : (lastFrame = { z, frame: this.networkFrame(z) })).frame;
     try {
       for (const z of sweep.slices) {
         throwIfAborted(signal);
         const active = sweep.runs.filter((r) => r.slices.includes(z));
         const states = active.map((run) => {
           let st = live.get(run);
-          if (!st) live.set(run, (st = { kept: [], prev: { z: run.from, mask: Float32Array.from(this.fixedMask(run.structure, run.from)) }, k: 0 }));
+          if (!st) live.set(run, (st = { kept: [], prev: { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) }, k: 0 }));
           return st;
         });
         const entries: MemorySlot[] = [];
         let results: StepResult[];
         try {
           const memories = states.map((st) => {
-            const entry = this.memory.memorize(this.networkFrame(st.prev.z), this.toNetwork(st.prev.mask));
+            const entry = this.memory.memorize(frameOf(st.prev.z), st.prev.mask);
             entries.push(entry);
             const memory = [...st.kept, entry];
             // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
             if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entry);
             return memory;
           });
-          results = await this.segmentStep(z, memories);
+          results = await this.segmentStep(frameOf(z), memories);
         } finally {
           for (const [i, entry] of entries.entries()) if (!states[i].kept.includes(entry)) entry.dispose();
         }
         active.forEach((run, i) => {
           this.store(run.structure, z, results[i]);
-          states[i].prev = { z, mask: results[i].foreground };
+          states[i].prev = { z, mask: results[i].memoryMask };
           if (run.slices[run.slices.length - 1] === z) {
             for (const e of states[i].kept) e.dispose();
             live.delete(run);
@@ -722,17 +728,16 @@ export class Interactive3DSession {
    * and Soft_aggregation on the CPU (the decoder reads each object's memory on its own,
    * so this is the joint step with the query encoder run once per object).
    */
-  private async segmentStep(z: number, memories: MemorySlot[][]): Promise<StepResult[]> {
-    const frame = this.networkFrame(z);
+  private async segmentStep(frame: SliceImage, memories: MemorySlot[][]): Promise<StepResult[]> {
     if (memories.length === 1) {
       const r = await this.memory.segment(frame, memories[0]);
       const foreground = this.fromNetwork(r.foreground);
-      return [{ probability: foreground, foreground, quality: r.quality }];
+      return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
     }
     if (this.memory.segmentObjects) {
       const { objects } = await this.memory.segmentObjects(frame, memories);
       if (objects.length !== memories.length) throw new RangeError(`memory network returned ${objects.length} objects for ${memories.length}`);
-      return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality }));
+      return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality, memoryMask: o.foreground }));
     }
     const alone: { probability: Float32Array; quality: number | null }[] = [];
     for (const m of memories) {
@@ -740,7 +745,7 @@ export class Interactive3DSession {
       alone.push({ probability: this.fromNetwork(r.foreground), quality: r.quality });
     }
     const foregrounds = softAggregate(alone.map((a) => a.probability));
-    return alone.map((a, k) => ({ probability: a.probability, foreground: foregrounds[k], quality: a.quality }));
+    return alone.map((a, k) => ({ probability: a.probability, foreground: foregrounds[k], quality: a.quality, memoryMask: this.toNetwork(foregrounds[k]) }));
   }
 
   /** Stores the structure's probability, the quality (by the original's rule) and the certainty of slice z. */

@@ -31,7 +31,7 @@ export interface PreparedCase {
 }
 
 export interface OpCase {
-  /** The op family, as the bench filter names it: conv2d, elementwise, pool, resize, channels, linear, memoryRead, softAggregation. */
+  /** The op family, as the bench filter names it: conv2d, elementwise, pool, resize, channels, linear, memoryRead, softAggregation, frame. */
   op: string;
   name: string;
   tier: Tier;

@@ -7,6 +7,7 @@ import type { OpCase, Tier } from './case.ts';
 import { CHANNELS_CASES } from './channels.ts';
 import { CONV2D_CASES } from './conv2d.ts';
 import { ELEMENTWISE_CASES } from './elementwise.ts';
+import { FRAME_CASES } from './frame.ts';
 import { LINEAR_CASES } from './linear.ts';
 import { MEMORY_READ_CASES } from './memory-read.ts';
 import { POOL_CASES } from './pool.ts';
@@ -24,6 +25,7 @@ export const OP_CASES: readonly OpCase[] = [
   ...CHANNELS_CASES,
   ...LINEAR_CASES,
   ...SOFT_AGGREGATION_CASES,
+  ...FRAME_CASES,
 ];
 
 export const OPS: readonly string[] = [...new Set(OP_CASES.map((c) => c.op))];

@@ -1,0 +1,87 @@
+// npx tsx bench/host-step.ts [--size 512] [--depth 40] [--reps 3] [--json out.json]
+// The host side of a propagation step, on any adapter: a session propagates a
+// size x size x depth phantom with the real GpuSliceMemory in front of a stand-in
+// network that does next to no GPU work (its "segmentation" is the memorized mask), so
+// what is left is what the session and the adapter do per slice around the network:
+// frame preparation and uploads, readbacks, layout transposes, storing the result and
+// the label map. On the H200 this work was about half of a round (bench/RESULTS.md).
+// Reports wall ms per slice and the main thread's busy ms per slice (event-loop
+// utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle).
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { MemoryEntry, type MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
+import { relu } from '../src/ops/elementwise.ts';
+import { phantomVolume } from '../src/phantom/phantom.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
+import type { Tensor } from '../src/runtime/tensor.ts';
+import { GpuSliceMemory } from '../src/session/memory.ts';
+import { Interactive3DSession } from '../src/session/session.ts';
+import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
+import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '512' },
+    depth: { type: 'string', default: '40' },
+    reps: { type: 'string', default: '3' },
+    json: { type: 'string' },
+  },
+});
+const [size, depth, reps] = [Number(values.size), Number(values.depth), Number(values.reps)];
+if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3) throw new RangeError('host-step: --size, --reps positive integers, --depth >= 3');
+
+/** MemoryNetwork's interface as GpuSliceMemory calls it, with one elementwise kernel per call. */
+class StandInNetwork {
+  readonly sliceLayout = 'rows-second-axis' as const;
+  constructor(private readonly rt: Runtime) {}
+
+  memorize(frame: Tensor, mask: Tensor): MemoryEntry {
+    frame.assertLive('memorize');
+    return this.rt.keep(new MemoryEntry(relu(this.rt, mask), relu(this.rt, mask), [mask.shape[1], mask.shape[2]]));
+  }
+
+  segment(frame: Tensor, memory: readonly MemoryEntry[]): SegmentResult {
+    frame.assertLive('segment');
+    const last = memory[memory.length - 1];
+    const foreground = relu(this.rt, last.key);
+    const quality = this.rt.upload([1, 1], [0.5], 'f32', 'quality');
+    return { probability: foreground, logits: foreground, foreground, quality, dispose: () => [foreground, quality].forEach((t) => t.dispose()) };
+  }
+}
+
+const rt = await createBenchRuntime();
+console.log(`adapter: ${rt.describe()}`);
+const v = phantomVolume({ seed: 11, width: size, height: size, depth });
+const spacing = [v.spacing.x, v.spacing.y, v.spacing.z] as const;
+const image = createVolume({ dims: [size, size, depth], data: v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
+const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
+const truth = stackMask(mask, 'axial');
+const z0 = Math.floor(depth / 2);
+const pixels = size * size;
+
+const runs: { wallMs: number; busyMs: number }[] = [];
+for (let rep = 0; rep <= reps; rep++) {
+  const memory = new GpuSliceMemory(rt, new StandInNetwork(rt) as unknown as MemoryNetwork);
+  const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
+    segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
+    memory,
+  }, { memoryLayout: 'rows-second-axis' });
+  session.setSliceMask(z0, truth.subarray(z0 * pixels, (z0 + 1) * pixels));
+  await rt.sync();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  await session.propagate();
+  const wallMs = performance.now() - t0;
+  const elu = performance.eventLoopUtilization(elu0);
+  const steps = depth - 1;
+  if (rep === 0) continue; // the first pass compiles the kernels
+  runs.push({ wallMs: wallMs / steps, busyMs: elu.active / steps });
+  console.log(`pass ${rep}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy per slice (${steps} steps)`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = { adapter: rt.describe(), size, depth, wallMsPerSlice: median(runs.map((r) => r.wallMs)), busyMsPerSlice: median(runs.map((r) => r.busyMs)), runs };
+console.log(`median per slice at ${size}x${size}: ${summary.wallMsPerSlice.toFixed(2)} ms wall, ${summary.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
+if (values.json) writeFileSync(values.json, JSON.stringify(summary, null, 2) + '\n');
+rt.destroy();

@@ -1,0 +1,54 @@
+// 8-bit grey slices to a network's channels-last float input on the GPU
+// (kernels/frame.wgsl): a lookup table per grey level, zero-level padding to the
+// network's frame size. The upload is the slice's bytes, a twelfth of the f32 frame
+// the CPU path sends, and nothing needs a NaN scan: every value comes from the table.
+import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+
+const WORKGROUP_SIZE = 256;
+
+export interface GreyFrameSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * grey: width * height bytes, row-major. table: 256 * C values, entries [C g, C g + C)
+ * grey level g's channels (3 KB for C = 3: uploaded with each frame rather than cached,
+ * so nothing outlives the call). Returns [1, out.height, out.width, C]; pixels past the
+ * slice (right and bottom padding) take level 0.
+ */
+export function greyFrame(rt: Runtime, grey: Uint8Array, size: GreyFrameSize, out: GreyFrameSize, table: Float32Array): Tensor {
+  const { width, height } = size;
+  if (![width, height, out.width, out.height].every((v) => Number.isInteger(v) && v > 0)) {
+    throw new RangeError(`greyFrame: sizes must be positive integers, got ${width}x${height} -> ${out.width}x${out.height}`);
+  }
+  if (grey.length !== width * height) throw new RangeError(`greyFrame: ${grey.length} bytes for a ${width}x${height} slice`);
+  if (out.width < width || out.height < height) throw new RangeError(`greyFrame: output ${out.width}x${out.height} is smaller than the slice ${width}x${height}`);
+  if (table.length === 0 || table.length % 256 !== 0) throw new RangeError(`greyFrame: the table must hold 256 * C values, got ${table.length}`);
+  const bad = table.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new RangeError(`greyFrame: table entry ${bad} is not finite`);
+  const channels = table.length / 256;
+  return rt.scope(() => {
+    const levels = rt.upload([256, channels], table, 'f32', 'grey level table');
+    const words = rt.upload([Math.ceil(grey.length / 4)], packBytes(grey), 'u32', 'grey slice');
+    const frame = rt.empty([1, out.height, out.width, channels], 'f32', 'grey frame');
+    rt.dispatch({
+      kernel: 'frame',
+      label: 'greyFrame',
+      constants: { CHANNELS: channels, WORKGROUP_SIZE },
+      bindings: [words, levels, frame],
+      uniforms: { width, height, outWidth: out.width, outHeight: out.height },
+      workgroups: grid1d(Math.ceil((out.width * out.height) / WORKGROUP_SIZE)),
+    });
+    return frame;
+  });
+}
+
+/** The bytes as little-endian u32 words, the last one zero-filled; a view when already aligned. */
+function packBytes(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  const copy = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+  copy.set(bytes);
+  return new Uint32Array(copy.buffer);
+}

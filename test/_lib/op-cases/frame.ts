@@ -1,0 +1,48 @@
+// Grey-frame cases (kernels/frame.wgsl): slice sizes that are not multiples of 4 bytes,
+// padding on the right and bottom, a one-channel table, and a slice whose bytes do not
+// start on a 4-byte boundary (the op copies them into words).
+import { frameTable } from '../../../src/networks/mem3d/preprocess.ts';
+import { greyFrame } from '../../../src/ops/frame.ts';
+import { greyFrameRef, imagenetLevel } from '../../cpu/frame.ts';
+import { rng } from '../random.ts';
+import type { OpCase, Tier } from './case.ts';
+
+function randomGrey(n: number, seed: number, offset: number): Uint8Array {
+  const r = rng(seed);
+  const buffer = new Uint8Array(n + offset);
+  for (let i = 0; i < buffer.length; i++) buffer[i] = Math.floor(256 * r());
+  return buffer.subarray(offset);
+}
+
+function frameCase(width: number, height: number, outWidth: number, outHeight: number, tier: Tier, opts: { channels?: 1 | 3; offset?: number } = {}): OpCase {
+  const channels = opts.channels ?? 3;
+  const offset = opts.offset ?? 0;
+  return {
+    op: 'frame',
+    name: `frame ${width}x${height} -> ${outWidth}x${outHeight}, ${channels} channel${channels > 1 ? 's' : ''}${offset ? `, bytes at offset ${offset}` : ''}`,
+    tier,
+    prepare(rt) {
+      const grey = randomGrey(width * height, width * 131 + height, offset);
+      // One channel: a random table, so a wrong level or channel cannot pass by symmetry.
+      const random = rng(7);
+      const table = channels === 3 ? frameTable() : Float32Array.from({ length: 256 }, () => 4 * random() - 2);
+      const level = channels === 3 ? imagenetLevel : (g: number) => table[g];
+      return {
+        run: () => greyFrame(rt, grey, { width, height }, { width: outWidth, height: outHeight }, table),
+        // Three f32 roundings (g / 255, - mean, / std) against the exact value.
+        expected: () => ({ shape: [1, outHeight, outWidth, channels], data: greyFrameRef(grey, width, height, outWidth, outHeight, level, channels), opts: { factor: 4 } }),
+        dispose: () => {},
+      };
+    },
+  };
+}
+
+export const FRAME_CASES: OpCase[] = [
+  frameCase(13, 11, 32, 32, 'smoke'),
+  frameCase(1, 1, 1, 1, 'unit'),
+  frameCase(37, 23, 48, 32, 'unit'),
+  frameCase(64, 48, 64, 48, 'unit'),
+  frameCase(29, 31, 29, 33, 'unit', { offset: 3 }),
+  frameCase(17, 9, 20, 9, 'unit', { channels: 1 }),
+  frameCase(512, 512, 512, 512, 'perf'),
+];
