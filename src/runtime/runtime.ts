@@ -200,14 +200,14 @@ export class Runtime implements TensorOwner {
     });
     this.batchKernels.push(`readback(${label})`);
     this.flush();
-    try {
-      await staging.mapAsync(GPUMapMode.READ);
-    } catch (e) {
-      await this.sync();
+    // The mapping and the batch's error checks wait for the same GPU work: one wait for both.
+    const [mapping, checks] = await Promise.allSettled([staging.mapAsync(GPUMapMode.READ), this.sync()]);
+    if (checks.status === 'rejected' || mapping.status === 'rejected') {
+      staging.destroy();
+      if (checks.status === 'rejected') throw checks.reason;
       if (await this.lostSoon()) this.assertAlive(`read ${label}`);
-      throw e;
+      throw (mapping as PromiseRejectedResult).reason;
     }
-    await this.sync();
     const mapped = staging.getMappedRange(0, Math.max(4, words));
     const out = ts.map((t, i) => {
       const copy = mapped.slice(offsets[i], offsets[i] + t.byteLength);
