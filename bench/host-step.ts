@@ -6,7 +6,12 @@
 // frame preparation and uploads, readbacks, layout transposes, storing the result and
 // the label map. On the H200 this work was about half of a round (bench/RESULTS.md).
 // Reports wall ms per slice and the main thread's busy ms per slice (event-loop
-// utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle).
+// utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle), for
+// the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
+// read back; GpuSliceMemory's segmentAhead) and 'step' (the same network behind
+// memorize / segment only: each step read back before the next is queued).
+// --work N makes the stand-in run N extra elementwise passes over a 4M-value tensor per
+// step, a GPU load for the pipelining to hide.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +20,7 @@ import { relu } from '../src/ops/elementwise.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
-import { GpuSliceMemory } from '../src/session/memory.ts';
+import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
@@ -26,16 +31,22 @@ const { values } = parseArgs({
     size: { type: 'string', default: '512' },
     depth: { type: 'string', default: '40' },
     reps: { type: 'string', default: '3' },
+    work: { type: 'string', default: '0' },
     json: { type: 'string' },
   },
 });
-const [size, depth, reps] = [Number(values.size), Number(values.depth), Number(values.reps)];
-if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3) throw new RangeError('host-step: --size, --reps positive integers, --depth >= 3');
+const [size, depth, reps, work] = [Number(values.size), Number(values.depth), Number(values.reps), Number(values.work)];
+if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3 || !(Number.isInteger(work) && work >= 0)) {
+  throw new RangeError('host-step: --size, --reps positive integers, --depth >= 3, --work >= 0');
+}
 
 /** MemoryNetwork's interface as GpuSliceMemory calls it, with one elementwise kernel per call. */
 class StandInNetwork {
   readonly sliceLayout = 'rows-second-axis' as const;
-  constructor(private readonly rt: Runtime) {}
+  private readonly load: Tensor;
+  constructor(private readonly rt: Runtime) {
+    this.load = rt.keep(rt.upload([1 << 22], new Float32Array(1 << 22)));
+  }
 
   memorize(frame: Tensor, mask: Tensor): MemoryEntry {
     frame.assertLive('memorize');
@@ -45,6 +56,7 @@ class StandInNetwork {
   segment(frame: Tensor, memory: readonly MemoryEntry[]): SegmentResult {
     frame.assertLive('segment');
     const last = memory[memory.length - 1];
+    for (let i = 0; i < work; i++) relu(this.rt, this.load).dispose();
     const foreground = relu(this.rt, last.key);
     const quality = this.rt.upload([1, 1], [0.5], 'f32', 'quality');
     return { probability: foreground, logits: foreground, foreground, quality, dispose: () => [foreground, quality].forEach((t) => t.dispose()) };
@@ -61,9 +73,17 @@ const truth = stackMask(mask, 'axial');
 const z0 = Math.floor(depth / 2);
 const pixels = size * size;
 
-const runs: { wallMs: number; busyMs: number }[] = [];
-for (let rep = 0; rep <= reps; rep++) {
-  const memory = new GpuSliceMemory(rt, new StandInNetwork(rt) as unknown as MemoryNetwork);
+type Mode = 'ahead' | 'step';
+const gpuMemory = new GpuSliceMemory(rt, new StandInNetwork(rt) as unknown as MemoryNetwork);
+// The same network without segmentAhead / memorizeHeld: the session reads each step back first.
+const stepByStep: SliceMemoryNetwork = {
+  sliceLayout: gpuMemory.sliceLayout,
+  memorize: (frame, mask) => gpuMemory.memorize(frame, mask),
+  segment: (frame, memory) => gpuMemory.segment(frame, memory as MemoryEntry[]),
+};
+const runs: { mode: Mode; wallMs: number; busyMs: number }[] = [];
+for (let rep = 0; rep <= reps; rep++) for (const mode of ['ahead', 'step'] as const) {
+  const memory = mode === 'ahead' ? gpuMemory : stepByStep;
   const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
     segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
     memory,
@@ -77,11 +97,14 @@ for (let rep = 0; rep <= reps; rep++) {
   const elu = performance.eventLoopUtilization(elu0);
   const steps = depth - 1;
   if (rep === 0) continue; // the first pass compiles the kernels
-  runs.push({ wallMs: wallMs / steps, busyMs: elu.active / steps });
-  console.log(`pass ${rep}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy per slice (${steps} steps)`);
+  runs.push({ mode, wallMs: wallMs / steps, busyMs: elu.active / steps });
+  console.log(`pass ${rep} ${mode}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy per slice (${steps} steps)`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = { adapter: rt.describe(), size, depth, wallMsPerSlice: median(runs.map((r) => r.wallMs)), busyMsPerSlice: median(runs.map((r) => r.busyMs)), runs };
-console.log(`median per slice at ${size}x${size}: ${summary.wallMsPerSlice.toFixed(2)} ms wall, ${summary.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
-if (values.json) writeFileSync(values.json, JSON.stringify(summary, null, 2) + '\n');
+const summary = Object.fromEntries((['ahead', 'step'] as const).map((mode) => {
+  const mine = runs.filter((r) => r.mode === mode);
+  return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
+}));
+for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { frameTable, IMAGENET_MEAN, IMAGENET_STD, preprocessFrame } from '../src/networks/mem3d/preprocess.ts';
-import { greyFrame } from '../src/ops/frame.ts';
+import { greyFrame, zeroOutside } from '../src/ops/frame.ts';
 import { imagenetLevel } from './cpu/frame.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { rng } from './_lib/random.ts';
@@ -49,6 +49,16 @@ test('greyFrame refuses bad sizes and tables before touching the GPU', async () 
   const nan = frameTable();
   nan[7] = NaN;
   assert.throws(() => greyFrame(rt, grey, { width: 4, height: 3 }, { width: 4, height: 3 }, nan), /table entry 7 is not finite/);
+});
+
+test('zeroOutside refuses windows larger than the image and non-NHWC tensors', async () => {
+  const rt = await testRuntime();
+  const t = rt.upload([1, 4, 6, 1], new Float32Array(24));
+  assert.throws(() => zeroOutside(rt, t, { width: 7, height: 4 }), /window 7x4 must lie within the 6x4 image/);
+  const flat = rt.upload([24], new Float32Array(24));
+  assert.throws(() => zeroOutside(rt, flat, { width: 1, height: 1 }), /NHWC/);
+  t.dispose();
+  flat.dispose();
 });
 
 test.run();

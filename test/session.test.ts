@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
@@ -40,13 +41,13 @@ class ScriptedSegmenter implements SliceSegmenter {
 const CLICK: Interaction = { kind: 'extreme-points', points: [{ x: 14, y: 18 }, { x: 26, y: 18 }, { x: 20, y: 12 }, { x: 20, y: 24 }] };
 let net: MemoryNetwork | null = null;
 
-async function session(): Promise<Interactive3DSession> {
+async function session(memory?: (net: MemoryNetwork) => SliceMemoryNetwork): Promise<Interactive3DSession> {
   const rt = await testRuntime();
   if (!net) {
     const manifest = JSON.parse(readFileSync(`${REF}qamn_manifest.json`, 'utf8')) as SynthManifest;
     net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${REF}qamn_small.safetensors`)), { variant: 'qamn' });
   }
-  return new Interactive3DSession(rt, stack, { segmenter: new ScriptedSegmenter(), memory: net });
+  return new Interactive3DSession(rt, stack, { segmenter: new ScriptedSegmenter(), memory: memory ? memory(net) : net });
 }
 
 test('every slice gets a mask and a quality; the annotated slice keeps its 2D result', async () => {
@@ -68,6 +69,31 @@ test('every slice gets a mask and a quality; the annotated slice keeps its 2D re
   await s.propagate();
   assert.equal([1, 2].map((z) => s.state(z).source), ['propagated', 'propagated']);
   assert.is(rt.memoryStats().liveBytes, before, 'propagation leaves no tensor behind');
+});
+
+test('the pipelined path (step ahead, masks held on the GPU with the padding zeroed) gives the step-by-step numbers bit for bit', async () => {
+  const rt = await testRuntime();
+  let ahead = 0;
+  const pipelined = await session((n) => {
+    const m = new GpuSliceMemory(rt, n);
+    const segmentAhead = m.segmentAhead.bind(m);
+    m.segmentAhead = (frame, memory) => (ahead++, segmentAhead(frame, memory));
+    return m;
+  });
+  // The same GPU network behind memorize / segment only: every mask read back, cropped, padded and uploaded again.
+  const stepwise = await session((n) => {
+    const m = new GpuSliceMemory(rt, n);
+    return { memorize: (f, mask) => m.memorize(f, mask), segment: (f, memory) => m.segment(f, memory as Parameters<typeof m.segment>[1]) };
+  });
+  const before = rt.memoryStats().liveBytes;
+  for (const s of [pipelined, stepwise]) {
+    s.setSliceMask(3, Uint8Array.from(stack.slice(3), (v) => (v > 128 ? 1 : 0)));
+    await s.propagate();
+  }
+  assert.is(ahead, D - 1, 'the pipelined session queued every step ahead');
+  assert.equal(pipelined.snapshot().state, stepwise.snapshot().state, 'probabilities, qualities and certainties');
+  assert.equal(pipelined.volumeMask(), stepwise.volumeMask());
+  assert.is(rt.memoryStats().liveBytes, before, 'no held mask or memory entry left behind');
 });
 
 test.after(() => net?.dispose());

@@ -1,7 +1,9 @@
-// 8-bit grey slices to a network's channels-last float input on the GPU
-// (kernels/frame.wgsl): a lookup table per grey level, zero-level padding to the
-// network's frame size. The upload is the slice's bytes, a twelfth of the f32 frame
-// the CPU path sends, and nothing needs a NaN scan: every value comes from the table.
+// Network inputs made on the GPU. greyFrame: 8-bit grey slices to a network's
+// channels-last float input (kernels/frame.wgsl), a lookup table per grey level and
+// zero-level padding to the network's frame size: the upload is the slice's bytes, a
+// twelfth of the f32 frame the CPU path sends, and needs no NaN scan (every value comes
+// from the table). zeroOutside: a padded network output made a padded input again
+// (kernels/window.wgsl), so a mask can go from one step to the next without a readback.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 
@@ -51,4 +53,29 @@ function packBytes(bytes: Uint8Array): Uint32Array {
   const copy = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
   copy.set(bytes);
   return new Uint32Array(copy.buffer);
+}
+
+/**
+ * x [N, H, W, C] with every value outside rows [0, height) and columns [0, width) set
+ * to 0 (kernels/window.wgsl): a network output at a padded size made a padded input again.
+ */
+export function zeroOutside(rt: Runtime, x: Tensor, size: GreyFrameSize): Tensor {
+  x.assertLive('zeroOutside');
+  if (x.dtype !== 'f32' || x.shape.length !== 4) throw new RangeError(`zeroOutside: expects an f32 NHWC tensor, got ${x.dtype} [${x.shape.join(', ')}]`);
+  const [, outHeight, outWidth, channels] = x.shape;
+  const { width, height } = size;
+  if (![width, height].every((v) => Number.isInteger(v) && v >= 0) || width > outWidth || height > outHeight) {
+    throw new RangeError(`zeroOutside: window ${width}x${height} must lie within the ${outWidth}x${outHeight} image`);
+  }
+  const out = rt.empty(x.shape, 'f32', 'zeroOutside');
+  if (x.size === 0) return out;
+  rt.dispatch({
+    kernel: 'window',
+    label: 'zeroOutside',
+    constants: { WORKGROUP_SIZE },
+    bindings: [x, out],
+    uniforms: { count: x.size, channels, width, height, outWidth, outHeight },
+    workgroups: grid1d(Math.ceil(x.size / WORKGROUP_SIZE)),
+  });
+  return out;
 }

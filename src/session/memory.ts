@@ -1,9 +1,10 @@
 // The memory network as the session uses it: slices and masks in, a mask and a quality
 // score out, on plain arrays. The GPU network sits behind GpuSliceMemory; tests script
 // the interface and record every call (test/session-scripted.test.ts).
-import { MemoryNetwork, type MemoryEntry } from '../networks/mem3d/memory-network.ts';
+import { MemoryNetwork, type MemoryEntry, type SegmentResult } from '../networks/mem3d/memory-network.ts';
 import { frameTable } from '../networks/mem3d/preprocess.ts';
-import { greyFrame } from '../ops/frame.ts';
+import { greyFrame, zeroOutside } from '../ops/frame.ts';
+import type { Tensor } from '../runtime/tensor.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { SliceLayout } from '../volume/layout.ts';
 import type { SliceImage } from './slice-segmenter.ts';
@@ -13,13 +14,20 @@ export interface MemorySlot {
   dispose(): void;
 }
 
+/** A step's foreground kept where the network runs, for the next step's memorizeHeld; dispose() may be called more than once. */
+export interface HeldMask {
+  dispose(): void;
+}
+
+export type StepOutput = { foreground: Float32Array; quality: number | null };
+
 export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   /** The layout the network's weights were trained with; the session transposes at this boundary when it differs. */
   readonly sliceLayout?: SliceLayout;
   /** Memorizes a slice with its object probability (width * height, row-major; 0 / 1 for an annotated slice). */
   memorize(frame: SliceImage, mask: Float32Array): Slot;
   /** The object probability of `frame` read from `memory`, and the quality head's score (null without one). */
-  segment(frame: SliceImage, memory: readonly Slot[]): Promise<{ foreground: Float32Array; quality: number | null }>;
+  segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput>;
   /**
    * Several objects on one frame at once, the original's multi-object step: memories[k] is object k's
    * own memory (its keys / values only). Per object: `probability`, the decoder's ps_k (width * height);
@@ -29,6 +37,16 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
    * With one object it returns exactly segment()'s numbers. Optional: a session falls back to
    * segment() per object without it.
    */
+  /**
+   * Optional, with memorizeHeld (both or neither): segment() that returns as soon as the
+   * step is queued, its result to come, and the foreground held by the network for
+   * memorizeHeld(). The session then queues step t + 1 before it reads step t back and
+   * stores it, so a GPU never waits for the host between slices. The numbers are those
+   * of segment() and memorize() with the foreground read back.
+   */
+  segmentAhead?(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: HeldMask };
+  /** memorize() of a mask held by segmentAhead (the held mask stays the caller's to dispose). */
+  memorizeHeld?(frame: SliceImage, held: HeldMask): Slot;
   segmentObjects?(
     frame: SliceImage,
     memories: readonly (readonly Slot[])[],
@@ -61,18 +79,48 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     }
   }
 
-  async segment(frame: SliceImage, memory: readonly MemoryEntry[]): Promise<{ foreground: Float32Array; quality: number | null }> {
-    const f = this.frame(frame);
-    let result;
+  async segment(frame: SliceImage, memory: readonly MemoryEntry[]): Promise<StepOutput> {
+    return this.readStep(frame, this.segmentQueued(frame, memory));
+  }
+
+  segmentAhead(frame: SliceImage, memory: readonly MemoryEntry[]): { result: Promise<StepOutput>; held: HeldMask } {
+    const result = this.segmentQueued(frame, memory);
+    let held: GpuHeldMask;
     try {
-      result = this.net.segment(f, memory);
+      // The original pads masks with zeros: the output's padding goes back to 0.
+      held = new GpuHeldMask(this.rt.keep(zeroOutside(this.rt, result.foreground, frame)));
+    } catch (e) {
+      result.dispose();
+      throw e;
+    }
+    return { result: this.readStep(frame, result), held };
+  }
+
+  memorizeHeld(frame: SliceImage, held: HeldMask): MemoryEntry {
+    if (!(held instanceof GpuHeldMask) || held.disposed) throw new TypeError('memorizeHeld: the mask must come from this memory network\'s segmentAhead and be live');
+    const f = this.frame(frame);
+    try {
+      return this.net.memorize(f, held.mask);
     } finally {
       f.dispose();
     }
+  }
+
+  /** The step's GPU work, queued. */
+  private segmentQueued(frame: SliceImage, memory: readonly MemoryEntry[]) {
+    const f = this.frame(frame);
     try {
-      // One readback for the mask and the score.
+      return this.net.segment(f, memory);
+    } finally {
+      f.dispose();
+    }
+  }
+
+  /** Reads a queued step back (mask and score in one readback; the readback is submitted before this returns) and releases it. */
+  private async readStep(frame: SliceImage, result: SegmentResult): Promise<StepOutput> {
+    try {
       const [padded, quality] = await this.rt.readMany(result.quality ? [result.foreground, result.quality] : [result.foreground]);
-      return { foreground: crop(padded as Float32Array, f.shape[2], frame.width, frame.height), quality: quality ? quality[0] : null };
+      return { foreground: crop(padded as Float32Array, result.foreground.shape[2], frame.width, frame.height), quality: quality ? quality[0] : null };
     } finally {
       result.dispose();
     }
@@ -113,6 +161,18 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 }
 
 const FRAME_TABLE = frameTable();
+
+class GpuHeldMask implements HeldMask {
+  constructor(readonly mask: Tensor) {}
+
+  get disposed(): boolean {
+    return this.mask.disposed;
+  }
+
+  dispose(): void {
+    if (!this.mask.disposed) this.mask.dispose();
+  }
+}
 
 /** The memory network needs sides that are multiples of 16, at least 32. */
 const paddedSide = (n: number) => Math.max(32, Math.ceil(n / 16) * 16);

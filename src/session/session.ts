@@ -49,7 +49,7 @@ import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
-import { asSliceMemory, type MemorySlot, type SliceMemoryNetwork } from './memory.ts';
+import { asSliceMemory, type HeldMask, type MemorySlot, type SliceMemoryNetwork, type StepOutput } from './memory.ts';
 import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 import {
@@ -672,6 +672,10 @@ export class Interactive3DSession {
   }
 
   private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
+    const { segmentAhead, memorizeHeld } = this.memory;
+    if (sweep.runs.length === 1 && segmentAhead && memorizeHeld) {
+      return this.propagateRunAhead(sweep.runs[0], { segmentAhead: segmentAhead.bind(this.memory), memorizeHeld: memorizeHeld.bind(this.memory) }, tick, signal);
+    }
     interface Live {
       kept: MemorySlot[];
       /** The slice memorized next and its mask in the network's layout. */
@@ -679,9 +683,7 @@ export class Interactive3DSession {
       k: number;
     }
     const live = new Map<Run, Live>();
-    // Slice z's network frame serves its own step and, as the previous slice, the next one's memorize.
-    let lastFrame: { z: number; frame: SliceImage } | null = null;
-    const frameOf = (z: number) => (lastFrame?.z === z ? lastFrame : (lastFrame = { z, frame: this.networkFrame(z) })).frame;
+    const frameOf = this.networkFrames();
     try {
       for (const z of sweep.slices) {
         throwIfAborted(signal);
@@ -719,6 +721,62 @@ export class Interactive3DSession {
       }
     } finally {
       for (const st of live.values()) for (const e of st.kept) e.dispose();
+    }
+  }
+
+  /**
+   * One structure's run with the next step queued ahead: step z + 1, which memorizes
+   * slice z's mask straight from the network's device, is queued before step z is read
+   * back and stored, so the host's work on a slice overlaps the network's on the next.
+   * The same memory rule, calls and numbers as propagateSweep with one structure.
+   */
+  private async propagateRunAhead(
+    run: Run,
+    net: Required<Pick<SliceMemoryNetwork, 'segmentAhead' | 'memorizeHeld'>>,
+    tick: (z: number, structures: number[]) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const frameOf = this.networkFrames();
+    const finish = async (step: { z: number; result: Promise<StepOutput> }) => {
+      const r = await step.result;
+      const foreground = this.fromNetwork(r.foreground);
+      this.store(run.structure, step.z, { probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground });
+      this.relabel([step.z]);
+      tick(step.z, [run.structure]);
+    };
+    const kept: MemorySlot[] = [];
+    let k = 0;
+    // The slice memorized next: the run's annotated slice (an array), then each step's held mask.
+    let prev: { z: number; mask: Float32Array | HeldMask } = { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) };
+    let pending: { z: number; result: Promise<StepOutput> } | null = null;
+    try {
+      for (const z of run.slices) {
+        throwIfAborted(signal);
+        const entry = prev.mask instanceof Float32Array ? this.memory.memorize(frameOf(prev.z), prev.mask) : net.memorizeHeld(frameOf(prev.z), prev.mask);
+        if (!(prev.mask instanceof Float32Array)) prev.mask.dispose();
+        const memory = [...kept, entry];
+        // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
+        if (k++ % this.opts.memoryEvery === 0) kept.push(entry);
+        let step;
+        try {
+          step = net.segmentAhead(frameOf(z), memory);
+        } finally {
+          if (!kept.includes(entry)) entry.dispose();
+        }
+        // Awaited below or drained in `finally`: never an unhandled rejection while the previous step finishes.
+        step.result.catch(() => {});
+        const previous = pending;
+        pending = { z, result: step.result };
+        prev = { z, mask: step.held };
+        if (previous) await finish(previous);
+      }
+      const last = pending;
+      pending = null;
+      if (last) await finish(last);
+    } finally {
+      if (pending) await pending.result.catch(() => {});
+      if (!(prev.mask instanceof Float32Array)) prev.mask.dispose();
+      for (const e of kept) e.dispose();
     }
   }
 
@@ -770,6 +828,12 @@ export class Interactive3DSession {
       certainty: objectish ? sure / objectish : null,
       qualityScore: quality,
     };
+  }
+
+  /** networkFrame with the last slice remembered: slice z's frame serves its own step and, as the previous slice, the next one's memorize. */
+  private networkFrames(): (z: number) => SliceImage {
+    let last: { z: number; frame: SliceImage } | null = null;
+    return (z) => (last?.z === z ? last : (last = { z, frame: this.networkFrame(z) })).frame;
   }
 
   /** Slice z as the memory network takes it (its layout). */

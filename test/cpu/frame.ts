@@ -20,3 +20,20 @@ export function imagenetLevel(g: number, c: number): number {
   const std = [0.229, 0.224, 0.225];
   return (g / 255 - mean[c]) / std[c];
 }
+
+/** Float64 reference for kernels/window.wgsl: x [N, H, W, C] with values outside the width x height window zeroed. */
+export function zeroOutsideRef(x: ArrayLike<number>, shape: readonly number[], width: number, height: number): Float64Array {
+  const [n, h, w, c] = shape;
+  const out = new Float64Array(x.length);
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let xx = 0; xx < w; xx++) {
+        for (let k = 0; k < c; k++) {
+          const i = ((b * h + y) * w + xx) * c + k;
+          out[i] = y < height && xx < width ? x[i] : 0;
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,11 +1,12 @@
 // Grey-frame cases (kernels/frame.wgsl): slice sizes that are not multiples of 4 bytes,
 // padding on the right and bottom, a one-channel table, and a slice whose bytes do not
-// start on a 4-byte boundary (the op copies them into words).
+// start on a 4-byte boundary (the op copies them into words). Window cases
+// (kernels/window.wgsl): odd sizes, several channels and images, empty and full windows.
 import { frameTable } from '../../../src/networks/mem3d/preprocess.ts';
-import { greyFrame } from '../../../src/ops/frame.ts';
-import { greyFrameRef, imagenetLevel } from '../../cpu/frame.ts';
-import { rng } from '../random.ts';
-import type { OpCase, Tier } from './case.ts';
+import { greyFrame, zeroOutside } from '../../../src/ops/frame.ts';
+import { greyFrameRef, imagenetLevel, zeroOutsideRef } from '../../cpu/frame.ts';
+import { rng, uniform } from '../random.ts';
+import { count, inputs, type OpCase, type Tier } from './case.ts';
 
 function randomGrey(n: number, seed: number, offset: number): Uint8Array {
   const r = rng(seed);
@@ -37,7 +38,29 @@ function frameCase(width: number, height: number, outWidth: number, outHeight: n
   };
 }
 
+function windowCase(shape: number[], width: number, height: number, tier: Tier): OpCase {
+  return {
+    op: 'frame',
+    name: `zeroOutside [${shape}] window ${width}x${height}`,
+    tier,
+    prepare(rt) {
+      const x = uniform(count(shape), shape.length + width, -3, 3);
+      const io = inputs(rt);
+      const t = io.upload(shape, x);
+      return {
+        run: () => zeroOutside(rt, t, { width, height }),
+        expected: () => ({ shape, data: zeroOutsideRef(x, shape, width, height), opts: { factor: 0 } }),
+        dispose: () => io.dispose(),
+      };
+    },
+  };
+}
+
 export const FRAME_CASES: OpCase[] = [
+  windowCase([1, 32, 48, 1], 45, 27, 'smoke'),
+  windowCase([2, 7, 9, 3], 5, 6, 'unit'),
+  windowCase([1, 5, 5, 2], 0, 5, 'unit'),
+  windowCase([1, 5, 7, 1], 7, 5, 'unit'),
   frameCase(13, 11, 32, 32, 'smoke'),
   frameCase(1, 1, 1, 1, 'unit'),
   frameCase(37, 23, 48, 32, 'unit'),

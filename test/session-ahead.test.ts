@@ -1,0 +1,172 @@
+// The session's pipelined path (propagateRunAhead: step z + 1 queued, memorizing slice
+// z's mask where the network holds it, before step z is read back and stored) against
+// its step-by-step path, with a scripted CPU network whose output depends on every mask
+// it memorized: the same memory rule, memorized masks and results bit for bit, the step
+// ahead really queued first, and failures and cancels that release everything.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HeldMask, MemorySlot, SliceMemoryNetwork, StepOutput } from '../src/session/memory.ts';
+import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
+import type { SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
+import type { SliceLayout } from '../src/volume/layout.ts';
+
+const [W, H, D] = [5, 3, 13];
+const N = W * H;
+
+/** Pixel (0, 0) of slice z holds z (it stays put under a transpose); the rest is a pattern. */
+const stack: SliceStack = { width: W, height: H, depth: D, slice: (z) => Uint8Array.from({ length: N }, (_, i) => (i === 0 ? z : 100 + ((i * 7) % 13))) };
+
+interface Slot extends MemorySlot {
+  slice: number;
+  mask: Float32Array;
+  disposed: boolean;
+}
+
+class Held implements HeldMask {
+  disposed = false;
+  constructor(readonly mask: Float32Array) {}
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
+/** Its answer for a slice mixes the slice's pixels with every memorized mask, so a wrong or missing mask shows. */
+function answer(frame: SliceImage, memory: readonly Slot[]): StepOutput {
+  const z = frame.data[0];
+  const foreground = Float32Array.from({ length: frame.data.length }, (_, i) => {
+    let s = (frame.data[i] * 0.013 + z * 0.07) % 1;
+    for (const m of memory) s = (s + 0.61 * m.mask[i] + 0.01 * m.slice) % 1;
+    return s;
+  });
+  return { foreground, quality: 0.3 + z / 100 };
+}
+
+class ScriptedMemory implements SliceMemoryNetwork<Slot> {
+  readonly memorized: Slot[] = [];
+  readonly held: Held[] = [];
+  readonly log: string[] = [];
+  /** Called as each step is queued (segment or segmentAhead), with its slice. */
+  onQueue: (z: number) => void = () => {};
+  /** Makes slice z's result fail. */
+  failAt: number | null = null;
+  constructor(readonly sliceLayout?: SliceLayout) {}
+
+  memorize(frame: SliceImage, mask: Float32Array): Slot {
+    const slot: Slot = { slice: frame.data[0], mask: Float32Array.from(mask), disposed: false, dispose: () => void (slot.disposed = true) };
+    this.memorized.push(slot);
+    this.log.push(`memorize ${slot.slice}`);
+    return slot;
+  }
+
+  async segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput> {
+    return this.segmentAhead(frame, memory).result;
+  }
+
+  segmentAhead(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: Held } {
+    assert.ok(memory.every((m) => !m.disposed), 'a step got a disposed memory slot');
+    const z = frame.data[0];
+    this.log.push(`segment ${z} [${memory.map((m) => m.slice)}]`);
+    this.onQueue(z);
+    const out = answer(frame, memory);
+    const held = new Held(out.foreground);
+    this.held.push(held);
+    // A real network answers later: resolve after a timer, as a readback does.
+    const result = new Promise<StepOutput>((resolve, reject) => setTimeout(() => (z === this.failAt ? reject(new Error(`step ${z} failed`)) : resolve(out)), 1));
+    return { result, held };
+  }
+
+  memorizeHeld(frame: SliceImage, held: HeldMask): Slot {
+    assert.ok(held instanceof Held && !held.disposed, 'memorizeHeld got a disposed or foreign mask');
+    return this.memorize(frame, (held as Held).mask);
+  }
+}
+
+/** The same network behind memorize / segment only: the session reads every step back before the next. */
+function stepByStep(net: ScriptedMemory): SliceMemoryNetwork<Slot> {
+  return { sliceLayout: net.sliceLayout, memorize: (f, m) => net.memorize(f, m), segment: (f, m) => net.segment(f, m) };
+}
+
+const NO_2D: SliceSegmenter = { segment: async () => assert.unreachable('the 2D network is not used here') as never };
+const session = (memory: SliceMemoryNetwork<Slot>) => new Interactive3DSession(null, stack, { segmenter: NO_2D, memory }, { memoryLayout: 'rows-second-axis' });
+const annotation = Uint8Array.from({ length: N }, (_, i) => (i % 3 === 0 ? 1 : 0));
+
+test('ahead and step by step: the same memory rule, memorized masks and results, bit for bit (transposed network layout)', async () => {
+  const runs = [];
+  for (const ahead of [true, false]) {
+    const net = new ScriptedMemory('rows-second-axis');
+    const s = session(ahead ? net : stepByStep(net));
+    s.setSliceMask(4, annotation);
+    const progress: number[] = [];
+    await s.propagate({ onProgress: (p) => progress.push(p.slice) });
+    runs.push({
+      log: net.log,
+      masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
+      states: Array.from({ length: D }, (_, z) => s.state(z)),
+      labels: Array.from(s.volumeMask()),
+      progress,
+      leftover: net.memorized.filter((m) => !m.disposed).length,
+    });
+  }
+  const [ahead, step] = runs;
+  assert.equal(ahead.log, step.log, 'the same calls, in order');
+  assert.equal(ahead.masks, step.masks, 'the same memorized masks');
+  assert.equal(ahead.states, step.states);
+  assert.equal(ahead.labels, step.labels);
+  assert.equal(ahead.progress, step.progress);
+  assert.equal(ahead.progress, [3, 2, 1, 0, 5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.is(ahead.leftover, 0, 'every memory slot released');
+  assert.ok(ahead.states.every((st, z) => z === 4 || st.source === 'propagated'));
+});
+
+test('ahead: step z + 1 is queued before step z is stored, and every held mask is released', async () => {
+  const net = new ScriptedMemory('rows-second-axis');
+  const s = session(net);
+  s.setSliceMask(0, annotation);
+  const storedWhenQueued: Record<number, string> = {};
+  net.onQueue = (z) => {
+    if (z > 1) storedWhenQueued[z] = s.state(z - 1).source;
+  };
+  await s.propagate();
+  assert.ok(Object.keys(storedWhenQueued).length === D - 2);
+  for (const [z, source] of Object.entries(storedWhenQueued)) assert.is(source, 'empty', `slice ${Number(z) - 1} not yet stored when step ${z} was queued`);
+  assert.is(net.held.length, D - 1);
+  assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+});
+
+test('ahead: a failing step rejects propagate with its error, stores nothing after it, releases every slot and held mask, and leaves no unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const net = new ScriptedMemory('rows-second-axis');
+    net.failAt = 7;
+    const s = session(net);
+    s.setSliceMask(4, annotation);
+    let error: unknown = null;
+    await s.propagate().catch((e) => (error = e));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.match(String(error), /step 7 failed/);
+    assert.is(s.state(6).source, 'propagated', 'slices before the failure are kept');
+    for (const z of [7, 8]) assert.is(s.state(z).source, 'empty', `slice ${z}`);
+    assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
+    assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('ahead: a cancel mid-run restores the session and releases everything', async () => {
+  const net = new ScriptedMemory('rows-second-axis');
+  const s = session(net);
+  s.setSliceMask(4, annotation);
+  const controller = new AbortController();
+  let error: unknown = null;
+  await s.propagate({ signal: controller.signal, onProgress: (p) => p.done === 2 && controller.abort() }).catch((e) => (error = e));
+  assert.is((error as Error)?.name, 'AbortError');
+  for (let z = 0; z < D; z++) assert.is(s.state(z).source, z === 4 ? 'annotated' : 'empty', `slice ${z}`);
+  assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
+  assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+});
+
+test.run();
