@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dCpuSupported } from '../src/ops/conv2d-cpu.ts';
+import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
@@ -28,8 +29,15 @@ const CASES: ConvCase[] = [
 const NAMES = Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[];
 
 // The CPU kernel needs subgroups of at least 8 (SwiftShader's are 4): there conv2d must
-// refuse it with a plain message, which is what such an adapter checks instead.
-function refusedHere(rt: Runtime, variant: Conv2dVariantName, run: () => unknown): boolean {
+// refuse it with a plain message, which is what such an adapter checks instead. The
+// Winograd kernel also runs 3x3 stride-1 convs only: elsewhere conv2d must refuse it
+// with a RangeError naming what the conv lacks.
+function refusedHere(rt: Runtime, variant: Conv2dVariantName, run: () => unknown, conv: { KH: number; KW: number; stride?: readonly [number, number] }): boolean {
+  if (CONV2D_VARIANTS[variant].kind === 'winograd') {
+    const why = winogradIneligible(rt, { ...conv, stride: conv.stride ?? [1, 1] });
+    if (why) assert.throws(run, (e: Error) => e instanceof RangeError && e.message.includes(`Winograd conv variant needs ${why}`));
+    return why !== null;
+  }
   if (CONV2D_VARIANTS[variant].kind !== 'cpu' || conv2dCpuSupported(rt)) return false;
   assert.throws(run, /needs the 'subgroups' feature with subgroups of at least 8/);
   return true;
@@ -41,7 +49,7 @@ for (const c of CASES) {
     const k = convCaseOnGpu(rt, c, 11);
     const { stride, padding, dilation } = k.options;
     for (const variant of NAMES) {
-      if (refusedHere(rt, variant, () => conv2d(rt, k.x, k.w, { stride, padding, dilation, variant }))) continue;
+      if (refusedHere(rt, variant, () => conv2d(rt, k.x, k.w, { stride, padding, dilation, variant }), { KH: c.w[2], KW: c.w[3], stride })) continue;
       const y = conv2d(rt, k.x, k.w, { ...k.options, variant });
       assert.equal(y.shape, k.ref.shape);
       assertClose(await y.read(), k.ref.out, { k: k.k, label: `${variant}: ${c.name}` });
@@ -60,7 +68,7 @@ test('every conv2d variant writes a channel window (scalar stores) and leaves th
   const w = prepareConv2d(rt, { weight: ws, shape: [3, 6, 3, 3] });
   const x = rt.upload(xShape, xs);
   for (const variant of NAMES) {
-    if (refusedHere(rt, variant, () => conv2d(rt, x, w, { padding: 1, variant }))) continue;
+    if (refusedHere(rt, variant, () => conv2d(rt, x, w, { padding: 1, variant }), { KH: 3, KW: 3 })) continue;
     const before = uniform(6 * 5 * 10, 23, 5, 6);
     const out = rt.upload([1, 6, 5, 10], before);
     conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 5 }, variant });
@@ -87,7 +95,7 @@ test('every conv2d variant keeps a non-finite input inside its receptive field (
   const x = rt.upload(xShape, xs);
   const keep = (_: number, i: number): boolean => Math.floor(i / 8) !== hot;
   for (const variant of NAMES) {
-    if (refusedHere(rt, variant, () => conv2d(rt, x, w, { variant }))) continue;
+    if (refusedHere(rt, variant, () => conv2d(rt, x, w, { variant }), { KH: 1, KW: 1 })) continue;
     const y = conv2d(rt, x, w, { variant });
     const got = await y.read();
     assertClose(got.filter(keep), ref.out.filter(keep), { k: 5, label: `${variant}: other pixels` });

@@ -10,6 +10,7 @@ import { adapterKey, type TuningStore } from '../runtime/autotune.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2d, prepareConv2d } from './conv2d.ts';
 import { conv2dCpuSupported } from './conv2d-cpu.ts';
+import { winogradIneligible } from './conv2d-winograd.ts';
 import {
   CONV2D_VARIANTS, conv2dShapeClass, installedConv2dChoices, installConv2dChoices, isCpuAdapter, untunedConv2dShapes,
   type Conv2dShape, type Conv2dVariantName,
@@ -21,7 +22,8 @@ const TABLE = 'conv2d';
 export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName[] {
   const narrow: Conv2dVariantName[] = s.Cout <= 16 ? ['narrow', 'direct-p1c4'] : [];
   const subgroupCpu: Conv2dVariantName[] = conv2dCpuSupported(rt) ? ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32'] : [];
-  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, 'large', 'medium', 'direct-p2c4', 'direct-p1c8', ...narrow])];
+  const winograd: Conv2dVariantName[] = winogradIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1] }) ? [] : ['wino-t1c16', 'wino-t2c16'];
+  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, 'large', 'medium', 'direct-p2c4', 'direct-p1c8', ...narrow])];
   return [...new Set<Conv2dVariantName>(['large', 'medium', 'small', 'gpu-128x128', 'gpu-128x64', 'gpu-64x128', 'gpu-64x64', ...narrow])];
 }
 
@@ -57,16 +59,18 @@ export interface Conv2dTuneResult {
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
 async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number): Promise<[Conv2dVariantName, number][]> {
-  // A square input with about M output pixels ('same' padding), random data.
+  // A square input with about M output pixels (no padding) at the shape's stride, random data.
   const side = Math.max(1, Math.round(Math.sqrt(s.M)));
+  const [sH, sW] = s.stride ?? [1, 1];
+  const [h, w] = [(side - 1) * sH + s.KH, (side - 1) * sW + s.KW];
   const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
-  const w = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' }, s.weights ?? 'f32');
-  const x = rt.upload([1, side + s.KH - 1, side + s.KW - 1, s.Cin], rand((side + s.KH - 1) * (side + s.KW - 1) * s.Cin, 1), 'f32', 'autotune x');
+  const weights = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' }, s.weights ?? 'f32');
+  const x = rt.upload([1, h, w, s.Cin], rand(h * w * s.Cin, 1), 'f32', 'autotune x');
   const runs = new Map<Conv2dVariantName, number[]>(names.map((n) => [n, []]));
   try {
     const once = async (variant: Conv2dVariantName): Promise<number> => {
       const t0 = performance.now();
-      const y = conv2d(rt, x, w, { variant });
+      const y = conv2d(rt, x, weights, { stride: [sH, sW], variant });
       await rt.sync();
       y.dispose();
       return performance.now() - t0;
@@ -75,7 +79,7 @@ async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantNam
     for (let r = 0; r < reps; r++) for (const n of names) runs.get(n)!.push(await once(n));
   } finally {
     x.dispose();
-    w.dispose();
+    weights.dispose();
   }
   return names.map((n) => [n, median(runs.get(n)!)] as [Conv2dVariantName, number]).sort((a, b) => a[1] - b[1]);
 }

@@ -8,6 +8,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
+import type { Conv2dWinograd } from './conv2d-winograd.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
 export interface Conv2dTile {
@@ -51,7 +52,8 @@ export type Conv2dVariant =
   | { kind: 'tiled'; tile: Conv2dTile }
   | { kind: 'direct'; direct: Conv2dDirect }
   | { kind: 'gpu'; gpu: Conv2dGpu }
-  | { kind: 'cpu'; cpu: Conv2dCpu };
+  | { kind: 'cpu'; cpu: Conv2dCpu }
+  | { kind: 'winograd'; winograd: Conv2dWinograd };
 
 const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
 const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind: 'direct', direct: { DWG, DP, DCN4 } });
@@ -59,6 +61,8 @@ const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind
 const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: true } });
 // CPU-driver kernel (kernels/conv2d_cpu.wgsl, src/ops/conv2d-cpu.ts): registers per pixel, weights spread by subgroupBroadcast.
 const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
+// Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
+const wino = (TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG: 64, TILES } });
 
 /**
  * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
@@ -84,6 +88,8 @@ export const CONV2D_VARIANTS = {
   'cpu-p1c16': cpu(1, 4),
   'cpu-p2c16': cpu(2, 4),
   'cpu-p2c32': cpu(2, 8),
+  'wino-t1c16': wino(1),
+  'wino-t2c16': wino(2),
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
@@ -108,6 +114,8 @@ export interface Conv2dShape {
   Cout: number;
   /** Weight storage; f16 weights run the conv2d_f16 kernel, tuned apart. Default f32. */
   weights?: 'f32' | 'f16';
+  /** Default [1, 1]; strided convs are tuned apart (the Winograd variants run stride 1 only). */
+  stride?: readonly [number, number];
 }
 
 /**
@@ -116,7 +124,8 @@ export interface Conv2dShape {
  */
 export function conv2dShapeClass(s: Conv2dShape): string {
   const p2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}`;
+  const [sH, sW] = s.stride ?? [1, 1];
+  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}`;
 }
 
 /** A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers are costly there. */

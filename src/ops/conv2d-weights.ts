@@ -28,6 +28,8 @@ export interface Conv2dWeightSpec {
 
 export class Conv2dWeights {
   private released = false;
+  /** Tensors derived from these weights on first use (conv2d-winograd.ts's transformed weights), disposed with them. */
+  private readonly derivedTensors = new Map<string, Tensor>();
 
   constructor(
     readonly cout: number,
@@ -59,11 +61,26 @@ export class Conv2dWeights {
     if (this.released) throw new Error(`${what}: conv2d weights '${this.label}' were already disposed`);
   }
 
+  /** The tensor derived from these weights under `key`, if one was made. */
+  derivedTensor(key: string): Tensor | undefined {
+    this.assertLive(`conv2d weights '${this.label}' ${key}`);
+    return this.derivedTensors.get(key);
+  }
+
+  /** Keeps `t` as the tensor derived under `key` (out of every runtime scope), disposed with these weights. */
+  keepDerived(key: string, t: Tensor): void {
+    this.assertLive(`conv2d weights '${this.label}' ${key}`);
+    if (this.derivedTensors.has(key)) throw new Error(`conv2d weights '${this.label}': a tensor derived as '${key}' exists already`);
+    this.derivedTensors.set(key, t);
+  }
+
   dispose(): void {
     if (this.released) return;
     this.released = true;
     this.weight.dispose();
     this.bias.dispose();
+    for (const t of this.derivedTensors.values()) t.dispose();
+    this.derivedTensors.clear();
   }
 }
 

@@ -7,6 +7,7 @@ import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 import { CONV2D_F16_KERNEL } from './conv2d-f16.ts';
 import { dispatchConv2dCpu } from './conv2d-cpu.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
+import { dispatchConv2dWinograd } from './conv2d-winograd.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
   type Conv2dDirect, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
@@ -132,7 +133,7 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     ? { kind: 'tiled', tile: opts.tile }
     : typeof opts.variant === 'string'
       ? variantByName(name, opts.variant)
-      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision }));
+      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW] }));
   const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
   const uniforms = {
     H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
@@ -154,6 +155,11 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     rt.dispatch({ kernel, label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
   } else if (variant.kind === 'cpu') {
     dispatchConv2dCpu(rt, name, variant.cpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost });
+  } else if (variant.kind === 'winograd') {
+    dispatchConv2dWinograd(rt, name, variant.winograd, {
+      x, weights: w, residual: res, out, window: { outChannels, outOffset }, epilogue, cost,
+      shape: { N, H, W, Cin, OH, OW, Cout, dil: [dH, dW], pad: [pH, pW], stride: [sH, sW] },
+    });
   } else if (variant.kind === 'gpu') {
     dispatchConv2dGpu(rt, name, variant.gpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost, cpuAdapter: isCpuAdapter(rt) });
   } else {

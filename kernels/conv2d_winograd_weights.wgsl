@@ -1,0 +1,46 @@
+// The transformed weights of the Winograd F(2x2, 3x3) conv (kernels/conv2d_winograd.wgsl):
+// U = G g G^T for every (input channel, 4 output channels) of a 3x3 conv's prepared
+// weights ([9 * CinPad, CoutPad], rows ordered kh, kw, ci; kernels/conv2d.wgsl), written
+// as rows ((blk * 16 + 4i + j) * 8 + c) of CoutPad channels, input channel 8 blk + c,
+// in f32 whatever the source precision. Rows for channels past CinPad (Cin rounded up
+// to 8) are zero. Computed in f32 from the stored weights, once per Conv2dWeights.
+//
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+@group(0) @binding(0) var<storage, read_write> u: array<vec4f>;
+// Weights are read only through loadW; the f16-weight kernel conv2d_winograd_weights_f16
+// swaps these two lines (src/ops/conv2d-f16.ts, as for conv2d.wgsl).
+@group(0) @binding(1) var<storage, read> w: array<vec4f>;
+fn loadW(i: u32) -> vec4f { return w[i]; }
+
+struct Params { CinPad: u32, coutPad4: u32, rows: u32 }
+@group(0) @binding(2) var<uniform> p: Params;
+
+const WG: u32 = 64u;
+
+// G applied to a column (a, b, c) of three vec4s: the 4 rows of the transform.
+fn rowT(a: vec4f, b: vec4f, c: vec4f) -> array<vec4f, 4> {
+  return array<vec4f, 4>(a, 0.5 * (a + b + c), 0.5 * (a - b + c), c);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // One invocation per (input channel ci < 8 * blocks, vec4 output group co4).
+  let idx = (wid.x + wid.y * nwg.x) * WG + lid;
+  let co4 = idx % p.coutPad4;
+  let ci = idx / p.coutPad4;
+  if (ci >= p.rows) { return; }
+  var g: array<vec4f, 9>;
+  if (ci < p.CinPad) {
+    for (var t = 0u; t < 9u; t++) { g[t] = loadW((t * p.CinPad + ci) * p.coutPad4 + co4); }
+  }
+  // r_kw[i] = (G g)[i][kw]: G applied to column kw of g (g[3 kh + kw]).
+  let r0 = rowT(g[0], g[3], g[6]);
+  let r1 = rowT(g[1], g[4], g[7]);
+  let r2 = rowT(g[2], g[5], g[8]);
+  let blk = ci / 8u;
+  let c = ci % 8u;
+  for (var i = 0u; i < 4u; i++) {
+    let u4 = rowT(r0[i], r1[i], r2[i]);
+    for (var j = 0u; j < 4u; j++) { u[((blk * 16u + 4u * i + j) * 8u + c) * p.coutPad4 + co4] = u4[j]; }
+  }
+}

@@ -1,0 +1,114 @@
+// The Winograd F(2x2, 3x3) conv2d variants for CPU drivers (kernels/conv2d_winograd.wgsl):
+// 3x3 kernels, stride 1, any dilation and padding, on adapters with subgroups of at
+// least 8 (lavapipe). conv2d (conv2d.ts) validates shapes and builds the epilogue; this
+// file checks eligibility, derives the transformed weights U = G g G^T on the GPU the
+// first time a Conv2dWeights object runs this way (kept with it: 16/9 of the f32 3x3
+// weight matrix, rows padded to 8 input channels; for f16 weights 32/9 of what they
+// take), and dispatches the kernel. Accumulation is f32, U is f32 whatever the weights'
+// precision.
+import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import type { Tensor } from '../runtime/tensor.ts';
+import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
+import { conv2dCpuSupported, CPU_CONV_MIN_SUBGROUP } from './conv2d-cpu.ts';
+import { conv2dF16Source } from './conv2d-f16.ts';
+import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
+
+/** Shape of the Winograd kernel; see its override constants. */
+export interface Conv2dWinograd {
+  /** Invocations per workgroup (a multiple of the subgroup size). */
+  WG: number;
+  /** 2x2 output tiles per invocation (16 output channels each): 1 or 2. */
+  TILES: number;
+}
+
+/** Output channels per invocation (the kernel's four vec4 groups). */
+const CHANNELS = 16;
+
+/** Input channels per step of the kernel (and the padding of U's rows). */
+const BLOCK = 8;
+const WEIGHTS_KERNEL = 'conv2d_winograd_weights';
+const WEIGHTS_KERNEL_F16 = 'conv2d_winograd_weights_f16';
+const WEIGHTS_WG = 64;
+defineDerivedKernel(WEIGHTS_KERNEL_F16, () => conv2dF16Source(kernelEntry(WEIGHTS_KERNEL).source));
+
+/** What decides whether a conv can run as Winograd F(2x2, 3x3). */
+export interface WinogradShape {
+  KH: number;
+  KW: number;
+  stride: readonly [number, number];
+}
+
+/** Why this conv cannot run the Winograd kernel on this runtime, or null when it can. */
+export function winogradIneligible(rt: Runtime, s: WinogradShape): string | null {
+  if (!conv2dCpuSupported(rt)) {
+    return `the 'subgroups' feature with subgroups of at least ${CPU_CONV_MIN_SUBGROUP} (this adapter: ${rt.adapter.subgroupMinSize || 'none'})`;
+  }
+  if (s.KH !== 3 || s.KW !== 3) return `a 3x3 kernel (this conv: ${s.KH}x${s.KW})`;
+  if (s.stride[0] !== 1 || s.stride[1] !== 1) return `stride 1 (this conv: ${s.stride.join(',')})`;
+  return null;
+}
+
+function checkShape(name: string, rt: Runtime, c: Conv2dWinograd, s: WinogradShape): void {
+  const why = winogradIneligible(rt, s);
+  if (why) throw new RangeError(`${name}: the Winograd conv variant needs ${why}; use another variant`);
+  const limits = rt.device.limits;
+  const ok =
+    Number.isInteger(c.WG) && c.WG > 0 && c.WG % rt.adapter.subgroupMaxSize === 0 && [1, 2].includes(c.TILES) &&
+    c.WG <= limits.maxComputeInvocationsPerWorkgroup && c.WG <= limits.maxComputeWorkgroupSizeX;
+  if (!ok) {
+    throw new RangeError(`${name}: unsupported Winograd conv shape ${JSON.stringify(c)} (need TILES 1|2, CB4 2|4, WG a multiple of the subgroup size ${rt.adapter.subgroupMaxSize} within the device's limits)`);
+  }
+}
+
+/** U = G g G^T of 3x3 weights: [ceil(Cin / 8) * 128, CoutPad] f32, derived on first use and kept with the weights. */
+export function winogradWeights(rt: Runtime, w: Conv2dWeights): Tensor {
+  const cached = w.derivedTensor('winograd');
+  if (cached) return cached;
+  const blocks = Math.ceil(w.cin / BLOCK);
+  const coutPad4 = padTo4(w.cout) / 4;
+  const rows = blocks * BLOCK;
+  const u = rt.empty([blocks * 16 * BLOCK, 4 * coutPad4], 'f32', `${w.label}.winograd`);
+  const before = rt.dispatchCount;
+  const [gx, gy] = grid1d(Math.ceil((rows * coutPad4) / WEIGHTS_WG));
+  rt.dispatch({
+    kernel: w.precision === 'f16' ? WEIGHTS_KERNEL_F16 : WEIGHTS_KERNEL, label: `${w.label} winograd weights`,
+    bindings: [u, w.weight], uniforms: { CinPad: w.cinPad, coutPad4, rows }, workgroups: [gx, gy],
+    cost: { flop: rows * coutPad4 * 4 * 80, bytes: w.weight.byteLength + u.byteLength },
+  });
+  // Inside Runtime.warmupFrom dispatches are only recorded and U stays empty: not kept
+  // then (the recording's scope releases it), so the first real run derives it.
+  if (rt.dispatchCount > before) w.keepDerived('winograd', rt.keep(u));
+  return u;
+}
+
+export interface Conv2dWinogradCall {
+  x: Tensor;
+  weights: Conv2dWeights;
+  residual: Tensor | undefined;
+  out: Tensor;
+  shape: { N: number; H: number; W: number; Cin: number; OH: number; OW: number; Cout: number; dil: [number, number]; pad: [number, number]; stride: [number, number] };
+  window: { outChannels: number; outOffset: number };
+  epilogue: { VEC4_IN: boolean; VEC4_OUT: boolean; HAS_RESIDUAL: boolean; RELU: boolean };
+  cost: { flop: number; bytes: number };
+}
+
+export function dispatchConv2dWinograd(rt: Runtime, name: string, c: Conv2dWinograd, call: Conv2dWinogradCall): void {
+  const s = call.shape;
+  checkShape(name, rt, c, { KH: call.weights.kh, KW: call.weights.kw, stride: s.stride });
+  const u = winogradWeights(rt, call.weights);
+  const [dH, dW] = s.dil;
+  // Tile rows: ceil(OH / 2 dH) pairs of rows in each of the dH phases (rows dH apart); likewise columns.
+  const tilesH = Math.ceil(s.OH / (2 * dH)) * dH;
+  const tilesW = Math.ceil(s.OW / (2 * dW)) * dW;
+  const tiles = s.N * tilesH * tilesW;
+  const [gy, gz] = grid1d(Math.ceil(tiles / (c.WG * c.TILES)));
+  rt.dispatch({
+    kernel: 'conv2d_winograd', label: name, constants: { ...c, ...call.epilogue },
+    bindings: [call.x, u, call.weights.bias, call.residual ?? call.x, call.out],
+    uniforms: {
+      H: s.H, W: s.W, Cin: s.Cin, OH: s.OH, OW: s.OW, Cout: s.Cout, dilH: dH, dilW: dW, padH: s.pad[0], padW: s.pad[1],
+      tilesH, tilesW, tiles, blocks: Math.ceil(s.Cin / BLOCK), ...call.window, coutPad4: padTo4(s.Cout) / 4,
+    },
+    cost: call.cost, workgroups: [Math.ceil(s.Cout / CHANNELS), gy, gz],
+  });
+}

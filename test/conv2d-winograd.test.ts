@@ -1,0 +1,205 @@
+// The Winograd F(2x2, 3x3) conv2d variants (kernels/conv2d_winograd.wgsl; 'wino-*' in
+// CONV2D_VARIANTS, which the every-variant tests also run where they are eligible)
+// against the float64 reference where this kernel has its own edges: odd output sizes
+// (tiles straddle the bottom and right edges), dilation (tiles on the dil-subsampled
+// grid), padding 0 / 1 / 2, Cin not a multiple of 4 or 8 (U rows past Cin, scalar x
+// loads), Cout not a multiple of the 8-32 channels an invocation owns, N = 2, more tiles
+// than one workgroup, residual + ReLU, a channel window, f16 weights; weights derived
+// once and freed with the weights; ineligible shapes refused.
+//
+// Tolerance: Winograd F(2,3) in f32 rounds in the transforms as well as in the sums.
+// Each output is A^T (sum over ci of (B^T d B) . (G g G^T)) A. The transforms add
+// values up: per dimension B^T's rows sum 2 inputs, A^T's rows 3 products (|.| at most
+// 2 and 3 times the largest), and G's rows have absolute sums up to 1.5, so the values
+// rounded are up to (2 * 3 * 1.5)^2 = 81 times the |x| |w| products a direct conv rounds,
+// in the worst case; cancellation then brings the result back to the direct conv's size.
+// As rounding errors add like a random walk, we allow sqrt(81) = 9 times the direct
+// conv's bound on the same scale: max |err| <= 8 eps32 sqrt(9 Cin) * 9 S, with S the
+// largest sum over (ci, kh, kw) of |x| |w| of any output plus |bias| + |residual| (the
+// scale a direct conv's error is proportional to; >= max |ref|).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
+import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { conv2dCpuSupported } from '../src/ops/conv2d-cpu.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { uniform } from './_lib/random.ts';
+import { assertClose } from './_lib/tolerance.ts';
+import { conv2dRef } from './cpu/conv2d.ts';
+import { channelWindow } from './_lib/channel-window.ts';
+import type { Shape4, Pair } from './_lib/conv-case.ts';
+
+const WINO = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'winograd');
+
+interface Case { name: string; x: Shape4; cout: number; padding: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
+
+const CASES: Case[] = [
+  { name: 'Cin 16, Cout 32, pad 1 on 9x7 (odd: tiles straddle both edges)', x: [1, 9, 7, 16], cout: 32, padding: [1, 1] },
+  { name: 'Cin 20 (8 + 8 + 4), Cout 40, pad 0 on 8x11 (valid: OH 6, OW 9)', x: [1, 8, 11, 20], cout: 40, padding: [0, 0], relu: true },
+  { name: 'Cin 6 (scalar loads), Cout 13, pad 1 on 5x6, N 2, residual + ReLU', x: [2, 5, 6, 6], cout: 13, padding: [1, 1], residual: true, relu: true },
+  { name: 'Cin 12, Cout 36, dilation 2, pad 2 on 13x10 (phases of odd length)', x: [1, 13, 10, 12], cout: 36, padding: [2, 2], dilation: [2, 2] },
+  { name: 'Cin 9, Cout 8, dilation (3, 2), pad (3, 1) on 11x9', x: [1, 11, 9, 9], cout: 8, padding: [3, 1], dilation: [3, 2] },
+  { name: 'Cin 32, Cout 70, pad 1 on 21x19 (more tiles than a workgroup)', x: [1, 21, 19, 32], cout: 70, padding: [1, 1], residual: true },
+  { name: 'Cin 1, Cout 1, pad 1 on 3x3', x: [1, 3, 3, 1], cout: 1, padding: [1, 1] },
+];
+
+/** The largest sum of |x| |w| over the products of one output: the scale of its rounding error. */
+function absScale(xs: Float32Array, xShape: Shape4, ws: Float32Array, wShape: Shape4, padding: Pair, dilation: Pair): number {
+  const ref = conv2dRef({ x: xs.map(Math.abs), xShape, weight: ws.map(Math.abs), wShape, stride: [1, 1], padding, dilation });
+  return ref.out.reduce((a, b) => Math.max(a, b), 0);
+}
+
+/** Winograd's tolerance: 9x a direct conv's for the same K, on the |x| |w| scale (header). */
+const winoClose = (got: ArrayLike<number>, want: ArrayLike<number>, k: number, scale: number, label: string) =>
+  assertClose(got, want, { k, scale: 9 * scale, label });
+
+function requireSubgroups(rt: Awaited<ReturnType<typeof testRuntime>>): void {
+  assert.ok(conv2dCpuSupported(rt), `this adapter (${rt.describe()}) lacks subgroups of 8; the Winograd cases need them`);
+}
+
+test('the Winograd variants are registered', () => {
+  assert.equal(WINO, ['wino-t1c16', 'wino-t2c16']);
+});
+
+for (const c of CASES) {
+  test(`winograd conv: ${c.name}`, async () => {
+    const rt = await testRuntime();
+    requireSubgroups(rt);
+    const cin = c.x[3];
+    const wShape: Shape4 = [c.cout, cin, 3, 3];
+    const dilation = c.dilation ?? [1, 1];
+    const xs = uniform(c.x.reduce((a, b) => a * b), 71);
+    const ws = uniform(c.cout * cin * 9, 72);
+    const bias = uniform(c.cout, 73);
+    const plain = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape, bias, stride: [1, 1], padding: c.padding, dilation });
+    const res = c.residual ? uniform(plain.out.length, 74) : undefined;
+    const ref = conv2dRef({ x: xs, xShape: c.x, weight: ws, wShape, bias, stride: [1, 1], padding: c.padding, dilation, residual: res, relu: c.relu });
+    const scale = absScale(xs, c.x, ws, wShape, c.padding, dilation) + 2; // + |bias| + |residual| <= 1 each
+    const w = prepareConv2d(rt, { weight: ws, shape: wShape, bias });
+    const x = rt.upload(c.x, xs);
+    const residual = res ? rt.upload(ref.shape, res) : undefined;
+    for (const variant of WINO) {
+      const y = conv2d(rt, x, w, { padding: c.padding, dilation, residual, relu: c.relu, variant });
+      assert.equal(y.shape, ref.shape);
+      winoClose(await y.read(), ref.out, 9 * cin, scale, `${variant}: ${c.name}`);
+      y.dispose();
+    }
+    x.dispose();
+    residual?.dispose();
+    w.dispose();
+  });
+}
+
+test('winograd conv writes a channel window (scalar and vec4 stores) and leaves the rest', async () => {
+  const rt = await testRuntime();
+  requireSubgroups(rt);
+  for (const [cout, offset, channels] of [[6, 3, 11], [20, 4, 28]]) {
+    const xShape: Shape4 = [1, 7, 5, 10];
+    const xs = uniform(7 * 5 * 10, 81);
+    const ws = uniform(cout * 10 * 9, 82);
+    const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [cout, 10, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+    const scale = absScale(xs, xShape, ws, [cout, 10, 3, 3], [1, 1], [1, 1]);
+    const w = prepareConv2d(rt, { weight: ws, shape: [cout, 10, 3, 3] });
+    const x = rt.upload(xShape, xs);
+    for (const variant of WINO) {
+      const before = uniform(35 * channels, 83, 5, 6);
+      const out = rt.upload([1, 7, 5, channels], before);
+      conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: offset }, variant });
+      const window = channelWindow(await out.read(), before, { pixels: 35, channels, offset, count: cout, label: variant });
+      winoClose(window, ref.out, 90, scale, `${variant} window Cout ${cout}`);
+      out.dispose();
+    }
+    x.dispose();
+    w.dispose();
+  }
+});
+
+test('winograd conv, f16 weights: transformed in f32 from the f16-rounded weights', async () => {
+  const rt = await testRuntime();
+  requireSubgroups(rt);
+  assert.ok(rt.hasFeature('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the f16 case needs it`);
+  const xShape: Shape4 = [1, 7, 6, 20];
+  const wShape: Shape4 = [24, 20, 3, 3];
+  const xs = uniform(7 * 6 * 20, 91);
+  const ws = uniform(24 * 20 * 9, 92);
+  const wh = Float32Array.from(encodeF16(ws), f16BitsToF32);
+  const ref = conv2dRef({ x: xs, xShape, weight: wh, wShape, stride: [1, 1], padding: [1, 1], dilation: [1, 1], relu: true });
+  const scale = absScale(xs, xShape, wh, wShape, [1, 1], [1, 1]);
+  const w = prepareConv2d(rt, { weight: ws, shape: wShape }, 'f16');
+  const x = rt.upload(xShape, xs);
+  for (const variant of WINO) {
+    const y = conv2d(rt, x, w, { padding: 1, relu: true, variant });
+    winoClose(await y.read(), ref.out, 180, scale, `${variant} f16`);
+    y.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+// The transforms only add and subtract (never multiply by a zero coefficient), so an
+// Inf input reaches only the outputs whose 3x3 window holds it, even in tiles that also
+// hold other outputs (Inf - Inf inside the tile must not leak to them as NaN).
+test('winograd conv keeps a non-finite input inside its receptive field', async () => {
+  const rt = await testRuntime();
+  requireSubgroups(rt);
+  const xShape: Shape4 = [1, 7, 7, 8];
+  const xs = uniform(7 * 7 * 8, 121);
+  const hot = [3, 4]; // row 3 (patch row 3 of tile row 0, row 1 of tile row 2), column 4
+  xs[(hot[0] * 7 + hot[1]) * 8 + 2] = Infinity;
+  const ws = uniform(8 * 8 * 9, 122);
+  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [8, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const finite = uniform(7 * 7 * 8, 121);
+  const scale = absScale(finite, xShape, ws, [8, 8, 3, 3], [1, 1], [1, 1]);
+  const w = prepareConv2d(rt, { weight: ws, shape: [8, 8, 3, 3] });
+  const x = rt.upload(xShape, xs);
+  const outside = (_: number, i: number): boolean => {
+    const p = Math.floor(i / 8);
+    return Math.abs(Math.floor(p / 7) - hot[0]) > 1 || Math.abs((p % 7) - hot[1]) > 1;
+  };
+  for (const variant of WINO) {
+    const y = conv2d(rt, x, w, { padding: 1, variant });
+    const got = await y.read();
+    winoClose(got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs away from the Inf`);
+    assert.ok(got.filter((_, i) => !outside(_, i)).some((v) => !Number.isFinite(v)), `${variant}: the Inf reaches its own outputs`);
+    y.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+test('winograd weights: derived once per weights object, outside scopes, freed with the weights', async () => {
+  const rt = await testRuntime();
+  requireSubgroups(rt);
+  const w = prepareConv2d(rt, { weight: uniform(8 * 8 * 9, 101), shape: [8, 8, 3, 3] });
+  const x = rt.upload([1, 4, 4, 8], uniform(128, 102));
+  const dispatches = rt.dispatchCount;
+  rt.scope(() => conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' }).dispose());
+  assert.is(rt.dispatchCount - dispatches, 2, 'first use: transform + conv');
+  const u = w.derivedTensor('winograd');
+  assert.ok(u && !u.disposed, 'U outlives the scope it was made in');
+  conv2d(rt, x, w, { padding: 1, variant: 'wino-t2c16' }).dispose();
+  assert.is(rt.dispatchCount - dispatches, 3, 'later uses: the conv only');
+  await rt.sync();
+  w.dispose();
+  assert.ok(u.disposed, 'U is disposed with the weights');
+  x.dispose();
+});
+
+test('winograd conv refuses what it cannot run, with a plain message', async () => {
+  const rt = await testRuntime();
+  const x = rt.upload([1, 6, 6, 4], uniform(144, 111));
+  const w3 = prepareConv2d(rt, { weight: uniform(4 * 4 * 9, 112), shape: [4, 4, 3, 3] });
+  const w1 = prepareConv2d(rt, { weight: uniform(16, 113), shape: [4, 4, 1, 1] });
+  const w5 = prepareConv2d(rt, { weight: uniform(4 * 4 * 15, 114), shape: [4, 4, 3, 5] });
+  if (conv2dCpuSupported(rt)) {
+    assert.throws(() => conv2d(rt, x, w3, { stride: 2, padding: 1, variant: 'wino-t1c16' }), (e: Error) => e instanceof RangeError && /needs stride 1 \(this conv: 2,2\)/.test(e.message));
+    assert.throws(() => conv2d(rt, x, w1, { variant: 'wino-t1c16' }), (e: Error) => e instanceof RangeError && /needs a 3x3 kernel \(this conv: 1x1\)/.test(e.message));
+    assert.throws(() => conv2d(rt, x, w5, { variant: 'wino-t2c16' }), /needs a 3x3 kernel \(this conv: 3x5\)/);
+    assert.throws(() => conv2d(rt, x, w3, { variant: { kind: 'winograd', winograd: { WG: 64, TILES: 3 } } }), /unsupported Winograd conv shape/);
+  } else {
+    assert.throws(() => conv2d(rt, x, w3, { padding: 1, variant: 'wino-t1c16' }), /needs the 'subgroups' feature with subgroups of at least 8/);
+  }
+  for (const t of [x, w3, w1, w5]) t.dispose();
+});
+
+test.run();
