@@ -2,6 +2,11 @@
 // after the commands that used it have been submitted: queue.writeBuffer runs
 // ahead of commands still being encoded, so handing the buffer out earlier could
 // overwrite data a pending dispatch has yet to read.
+//
+// Of the free buffers of a class, the oldest (first created) goes out first: which
+// buffer an allocation gets then depends on the set of free buffers, not on the order
+// they were released in, so a network step that repeats the previous one's allocations
+// gets the same buffers, and the runtime's cached bind groups (bind-groups.ts) match.
 
 /** Rounds a byte size up to a size class: powers of two and their 1.5x midpoints, at least 256 B. */
 export function sizeClass(bytes: number): number {
@@ -11,7 +16,10 @@ export function sizeClass(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Free buffers per size class, newest first: pop() takes the oldest. */
   private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly age = new WeakMap<GPUBuffer, number>();
+  private created = 0;
   private pendingRelease: GPUBuffer[] = [];
   private liveBytes = 0;
   private pooledBytes = 0;
@@ -28,7 +36,9 @@ export class BufferPool {
       reused.label = label;
       return this.track(reused);
     }
-    return this.track(this.device.createBuffer({ size, usage: this.usage, label }));
+    const b = this.device.createBuffer({ size, usage: this.usage, label });
+    this.age.set(b, this.created++);
+    return this.track(b);
   }
 
   /** Returns a buffer; it is reusable after the next submit. */
@@ -41,7 +51,10 @@ export class BufferPool {
   onSubmitted(): void {
     for (const b of this.pendingRelease) {
       const list = this.free.get(b.size) ?? [];
-      list.push(b);
+      const age = this.age.get(b)!;
+      let at = list.length;
+      while (at > 0 && this.age.get(list[at - 1])! < age) at--;
+      list.splice(at, 0, b);
       this.free.set(b.size, list);
       this.pooledBytes += b.size;
     }

@@ -7,6 +7,7 @@
 // 0..n-1 in the order the op passes them, the uniform struct `Params` at binding n.
 
 import { acquireDevice, describeAdapter, type AdapterSummary } from './device.ts';
+import { BindGroupCache } from './bind-groups.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ScopeStack } from './scope.ts';
 import { Tensor, bytesPerElement, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
@@ -73,7 +74,8 @@ export function grid1d(count: number): [number, number] {
 export class Runtime implements TensorOwner {
   readonly pool: BufferPool;
   private readonly scopes = new ScopeStack();
-  private readonly uniformPool: BufferPool;
+  /** Bind groups with their uniform buffers, reused across dispatches (bind-groups.ts). */
+  readonly bindGroups: BindGroupCache;
   /** Compiled pipelines; `rt.pipelines.specs()` lists them for a later warmup(). */
   readonly pipelines: PipelineCache;
   private profiler: Profiler | null = null;
@@ -93,7 +95,7 @@ export class Runtime implements TensorOwner {
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 96;
     this.pipelines = new PipelineCache(device);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    this.uniformPool = new BufferPool(device, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.bindGroups = new BindGroupCache(device);
     device.lost.then((info) => {
       this.lost ??= { reason: String(info.reason), message: info.message };
     });
@@ -231,15 +233,11 @@ export class Runtime implements TensorOwner {
       return;
     }
     const pipeline = this.pipelines.get(call.kernel, call.entryPoint ?? 'main', call.constants ?? {}, (key) => this.batchKernels.push(`compile ${key}`));
-    const ubuf = this.uniformPool.acquire(uniformBytes.byteLength, `${label} params`);
-    this.device.queue.writeBuffer(ubuf, 0, uniformBytes);
-    const entries: GPUBindGroupEntry[] = call.bindings.map((b, i) => {
+    const buffers = call.bindings.map((b) => {
       if (b instanceof Tensor) b.assertLive(label);
-      return { binding: i, resource: { buffer: b instanceof Tensor ? b.buffer : b } };
+      return b instanceof Tensor ? b.buffer : b;
     });
-    entries.push({ binding: call.bindings.length, resource: { buffer: ubuf } });
-    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
-    this.uniformPool.release(ubuf);
+    const bindGroup = this.bindGroups.get(pipeline, buffers, uniformBytes, label);
     const pass = this.profiler ? this.profiledPass(label, call) : this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -256,7 +254,7 @@ export class Runtime implements TensorOwner {
     if (!this.encoder) {
       // Nothing encoded is pending, so released buffers are already safe to reuse.
       this.pool.onSubmitted();
-      this.uniformPool.onSubmitted();
+      this.bindGroups.onSubmitted();
       return;
     }
     this.endPass();
@@ -265,7 +263,7 @@ export class Runtime implements TensorOwner {
     this.encoder = null;
     this.submitCount++;
     this.pool.onSubmitted();
-    this.uniformPool.onSubmitted();
+    this.bindGroups.onSubmitted();
     this.closeErrorScope(this.batchKernels);
     this.lastKernels = this.batchKernels;
     this.batchKernels = [];
@@ -307,7 +305,6 @@ export class Runtime implements TensorOwner {
   destroy(): void {
     this.lost ??= { reason: 'destroyed', message: 'Runtime.destroy() was called' };
     this.pool.trim();
-    this.uniformPool.trim();
     this.device.destroy();
   }
 
