@@ -1,8 +1,10 @@
 // The QAMN step with the CPU-driver conv kernel against the rule it replaced, in one
 // process: steps alternate between two conv choices, each installed as the tuned
 // choice of every shape class of the step: 'tiles' = narrow / medium / large by Cout
-// (the fixed rule on CPU drivers before issue 16's CPU kernel) and 'rule' = today's
-// fixed rule (defaultConv2dVariant), or with --cpu-variant that variant everywhere.
+// (the fixed rule on CPU drivers before issue 16's CPU kernel), 'direct' = the CPU
+// kernels' rule before the Winograd variants (cpu-p2c32, cpu-p1c16 below 256 pixels,
+// direct-p2c4 for Cout <= 16) and 'rule' = today's fixed rule (defaultConv2dVariant),
+// or with --cpu-variant that variant everywhere.
 // Wall and process CPU time per step (lavapipe's threads run in the process; Dawn
 // polls on a timer), medians. Results in bench/RESULTS.md.
 //   npx tsx bench/conv2d-cpu-step.ts [--size 128] [--memory 5] [--reps 3] [--cpu-variant cpu-p2c32]
@@ -10,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
-import { CONV2D_VARIANTS, defaultConv2dVariant, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
+import { CONV2D_VARIANTS, CPU_CONV_SMALL_M, defaultConv2dVariant, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
@@ -26,7 +28,7 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const reps = Number(values.reps);
 const cpuVariant = values['cpu-variant'] as Conv2dVariantName | undefined;
-if (cpuVariant && CONV2D_VARIANTS[cpuVariant]?.kind !== 'cpu') throw new RangeError(`--cpu-variant: '${cpuVariant}' is not a CPU conv variant`);
+if (cpuVariant && !['cpu', 'winograd'].includes(CONV2D_VARIANTS[cpuVariant]?.kind)) throw new RangeError(`--cpu-variant: '${cpuVariant}' is not a CPU conv variant`);
 
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
@@ -54,15 +56,20 @@ async function step(): Promise<[number, number]> {
 await step();
 const shapes = [...untunedConv2dShapes(rt)];
 const tiles = (cout: number): Conv2dVariantName => (cout <= 16 ? 'narrow' : cout <= 64 ? 'medium' : 'large');
+const direct = (cout: number, m: number): Conv2dVariantName => (cout <= 16 ? 'direct-p2c4' : m < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32');
 const rules: Record<string, Map<string, Conv2dVariantName>> = {
   tiles: new Map(shapes.map(([cls, s]) => [cls, tiles(s.Cout)])),
+  direct: new Map(shapes.map(([cls, s]) => [cls, direct(s.Cout, s.M)])),
   rule: new Map(shapes.map(([cls, s]) => [cls, cpuVariant ?? defaultConv2dVariant(rt, s)])),
 };
 console.log(`${shapes.length} conv shape classes; QAMN ${size}x${size}, ${values.memory} memory frames`);
-const times: Record<string, [number, number][]> = { tiles: [], rule: [] };
+const times: Record<string, [number, number][]> = { tiles: [], direct: [], rule: [] };
 for (const name of Object.keys(rules)) {
   installConv2dChoices(rt, rules[name]);
-  await step(); // compiles this rule's pipelines
+  const before = rt.memoryStats().liveBytes;
+  const t0 = performance.now();
+  await step(); // compiles this rule's pipelines (and derives the Winograd weights it uses)
+  console.log(`${name}: first step ${(performance.now() - t0).toFixed(0)} ms, live memory +${((rt.memoryStats().liveBytes - before) / 2 ** 20).toFixed(1)} MiB`);
 }
 for (let r = 0; r < reps; r++) {
   for (const name of Object.keys(rules)) {
@@ -76,8 +83,8 @@ for (const name of Object.keys(rules)) {
   const cpu = median(times[name].map((t) => t[1]));
   console.log(`${name.padEnd(6)} step wall ${wall.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[0].toFixed(0)).join(', ')})   CPU ${cpu.toFixed(0).padStart(7)} ms (${times[name].map((t) => t[1].toFixed(0)).join(', ')})`);
 }
-const ratio = (i: 0 | 1) => median(times.tiles.map((t) => t[i])) / median(times.rule.map((t) => t[i]));
-console.log(`tiles / ${cpuVariant ?? 'rule'}: wall ${ratio(0).toFixed(2)}x, CPU ${ratio(1).toFixed(2)}x`);
+const ratio = (from: string, i: 0 | 1) => median(times[from].map((t) => t[i])) / median(times.rule.map((t) => t[i]));
+for (const from of ['tiles', 'direct']) console.log(`${from} / ${cpuVariant ?? 'rule'}: wall ${ratio(from, 0).toFixed(2)}x, CPU ${ratio(from, 1).toFixed(2)}x`);
 console.log(`rule: ${[...new Set(rules.rule.values())].join(', ')}`);
 for (const m of memory) m.dispose();
 net.dispose();

@@ -3,10 +3,13 @@
 // GFLOP/s, each awaited to completion. On a CPU adapter the process's CPU time
 // (lavapipe's threads run in it) is reported too: on a shared machine it measures
 // the work a variant needs where wall time measures the neighbours. What the fixed rule and the autotuner choose
-// from; results in bench/RESULTS.md.
+// from; results in bench/RESULTS.md. GFLOP are always the direct conv's 2 * multiply-adds,
+// also for the Winograd variants (which do 2.25x fewer): rates compare time for the same layer.
+// Variants that cannot run a layer (Winograd on 1x1) are left out of its table.
 //   npx tsx bench/conv2d-variants.ts [--reps 3] [--layers 0,1] [--variants direct-p2c8,large]
 import { parseArgs } from 'node:util';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, layers: { type: 'string' }, variants: { type: 'string' } } });
@@ -18,15 +21,20 @@ const LAYERS = [
   { name: '3x3 1026->256 @32 (quality conv1, Cin % 4 = 2)', h: 32, w: 32, cin: 1026, cout: 256, k: 3 },
   { name: '3x3 256->2 @32 (head)', h: 32, w: 32, cin: 256, cout: 2, k: 3 },
   { name: '3x3 512->256 @8 (small M)', h: 8, w: 8, cin: 512, cout: 256, k: 3 },
+  { name: '3x3 256->256 @16 (M 256)', h: 16, w: 16, cin: 256, cout: 256, k: 3 },
+  { name: '3x3 1024->256 @32 dilation 2 (QAMN ASPP at 512)', h: 32, w: 32, cin: 1024, cout: 256, k: 3, dil: 2 },
+  { name: '3x3 1024->256 @32 dilation 8 (QAMN ASPP at 512)', h: 32, w: 32, cin: 1024, cout: 256, k: 3, dil: 8 },
 ];
 const layers = values.layers ? values.layers.split(',').map((i) => LAYERS[Number(i)]) : LAYERS;
-const names = (values.variants ? values.variants.split(',') : Object.keys(CONV2D_VARIANTS)) as Conv2dVariantName[];
+const allNames = (values.variants ? values.variants.split(',') : Object.keys(CONV2D_VARIANTS)) as Conv2dVariantName[];
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 
 for (const l of layers) {
+  const dil = l.dil ?? 1;
+  const names = allNames.filter((v) => CONV2D_VARIANTS[v].kind !== 'winograd' || !winogradIneligible(rt, { KH: l.k, KW: l.k, stride: [1, 1] }));
   const flop = 2 * l.h * l.w * l.cout * l.cin * l.k * l.k;
   const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
   const x = rt.upload([1, l.h, l.w, l.cin], rand(l.h * l.w * l.cin, 1));
@@ -34,7 +42,7 @@ for (const l of layers) {
   const run = async (variant: Conv2dVariantName): Promise<number> => {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const y = conv2d(rt, x, w, { padding: (l.k - 1) / 2, variant });
+    const y = conv2d(rt, x, w, { padding: (dil * (l.k - 1)) / 2, dilation: dil, variant });
     await y.read();
     const c = process.cpuUsage(c0);
     cpu.get(variant)!.push((c.user + c.system) / 1000);

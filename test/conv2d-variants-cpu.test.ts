@@ -106,7 +106,7 @@ test('the CPU conv shape check refuses what the kernel cannot run', async () => 
 
 test('the fixed rule on CPU drivers with subgroups of 8: the CPU kernel by output size, the direct one for heads; tiles elsewhere', async () => {
   const rt = await testRuntime();
-  const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
+  const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256, stride: [2, 2] as const }; // 3x3 stride 1: Winograd (test/conv2d-winograd.test.ts)
   const picks = [shape, { ...shape, M: CPU_CONV_SMALL_M - 1 }, { ...shape, Cout: 16 }].map((s) => defaultConv2dVariant(rt, s));
   if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) assert.equal(picks, ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
   else if (isCpuAdapter(rt)) assert.ok(picks.every((v) => CONV2D_VARIANTS[v].kind === 'tiled'), picks.join(', '));

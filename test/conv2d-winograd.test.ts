@@ -20,8 +20,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
-import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import {
+  CONV2D_VARIANTS, conv2d, defaultConv2dVariant, isCpuAdapter, prepareConv2d, WINOGRAD_MIN_FILL, WINOGRAD_MIN_M, WINOGRAD_TWO_TILES_M, type Conv2dVariantName,
+} from '../src/ops/conv2d.ts';
 import { conv2dCpuSupported } from '../src/ops/conv2d-cpu.ts';
+import { winogradTiles } from '../src/ops/conv2d-winograd.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
@@ -39,7 +42,7 @@ const CASES: Case[] = [
   { name: 'Cin 6 (scalar loads), Cout 13, pad 1 on 5x6, N 2, residual + ReLU', x: [2, 5, 6, 6], cout: 13, padding: [1, 1], residual: true, relu: true },
   { name: 'Cin 12, Cout 36, dilation 2, pad 2 on 13x10 (phases of odd length)', x: [1, 13, 10, 12], cout: 36, padding: [2, 2], dilation: [2, 2] },
   { name: 'Cin 9, Cout 8, dilation (3, 2), pad (3, 1) on 11x9', x: [1, 11, 9, 9], cout: 8, padding: [3, 1], dilation: [3, 2] },
-  { name: 'Cin 32, Cout 70, pad 1 on 21x19 (more tiles than a workgroup)', x: [1, 21, 19, 32], cout: 70, padding: [1, 1], residual: true },
+  { name: 'Cin 32, Cout 70, pad 1 on 27x21 (154 tiles: more than a workgroup of either variant)', x: [1, 27, 21, 32], cout: 70, padding: [1, 1], residual: true },
   { name: 'Cin 1, Cout 1, pad 1 on 3x3', x: [1, 3, 3, 1], cout: 1, padding: [1, 1] },
 ];
 
@@ -200,6 +203,32 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
     assert.throws(() => conv2d(rt, x, w3, { padding: 1, variant: 'wino-t1c16' }), /needs the 'subgroups' feature with subgroups of at least 8/);
   }
   for (const t of [x, w3, w1, w5]) t.dispose();
+});
+
+test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride-1 convs from WINOGRAD_MIN_M pixels, Cin % 4 == 0, Cout > 16, f32 weights', async () => {
+  const rt = await testRuntime();
+  const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
+  const pick = (s: Partial<typeof shape> & { stride?: readonly [number, number]; weights?: 'f16'; winogradFill?: number }) => defaultConv2dVariant(rt, { ...shape, ...s });
+  if (!(isCpuAdapter(rt) && conv2dCpuSupported(rt))) {
+    assert.not.ok(String(pick({})).startsWith('wino'), 'Winograd only on CPU drivers with subgroups of 8');
+    return;
+  }
+  assert.is(pick({}), 'wino-t2c16');
+  assert.is(pick({ M: WINOGRAD_TWO_TILES_M }), 'wino-t2c16');
+  assert.is(pick({ M: WINOGRAD_TWO_TILES_M - 1 }), 'wino-t1c16');
+  assert.is(pick({ M: WINOGRAD_MIN_M }), 'wino-t1c16');
+  assert.is(pick({ M: WINOGRAD_MIN_M - 1 }), 'cpu-p1c16');
+  assert.is(pick({ stride: [2, 2] }), 'cpu-p2c32');
+  assert.is(pick({ stride: [1, 2] }), 'cpu-p2c32');
+  assert.is(pick({ KH: 1, KW: 1 }), 'cpu-p2c32');
+  assert.is(pick({ Cin: 1026 }), 'cpu-p2c32');
+  assert.is(pick({ Cout: 16 }), 'direct-p2c4');
+  assert.is(pick({ weights: 'f16' }), 'cpu-p2c32');
+  assert.is(pick({ winogradFill: WINOGRAD_MIN_FILL }), 'wino-t2c16');
+  assert.is(pick({ winogradFill: 0.25 }), 'cpu-p2c32'); // dilation 8 on 8x8: one output per tile
+  assert.is(winogradTiles(8, 8, 8, 8).fill, 0.25);
+  assert.is(winogradTiles(7, 9, 1, 1).fill, 63 / 80);
+  assert.is(winogradTiles(32, 32, 8, 8).fill, 1);
 });
 
 test.run();

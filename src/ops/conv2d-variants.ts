@@ -1,8 +1,9 @@
 // The implementations conv2d can run (kernels/conv2d.wgsl entry points and their
 // override shapes) and which one runs for a shape: a per-adapter tuned table when
 // one is installed (src/ops/conv2d-autotune.ts times the variants and caches the
-// choice keyed by adapter), else a fixed rule: the subgroup CPU kernel on CPU
-// rasterisers that have subgroups of 8 or more (lavapipe), on GPUs the split-K GPU
+// choice keyed by adapter), else a fixed rule: the subgroup CPU kernels on CPU
+// rasterisers that have subgroups of 8 or more (lavapipe; Winograd for most 3x3 stride-1
+// convs, the direct CPU kernel for the rest), on GPUs the split-K GPU
 // kernel for small outputs and the tiled shared-memory GEMM for the rest, the tiles
 // on other CPU drivers.
 import type { Runtime } from '../runtime/runtime.ts';
@@ -62,7 +63,7 @@ const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { T
 // CPU-driver kernel (kernels/conv2d_cpu.wgsl, src/ops/conv2d-cpu.ts): registers per pixel, weights spread by subgroupBroadcast.
 const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
 // Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
-const wino = (TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG: 64, TILES } });
+const wino = (WG: number, TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG, TILES } });
 
 /**
  * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
@@ -88,8 +89,9 @@ export const CONV2D_VARIANTS = {
   'cpu-p1c16': cpu(1, 4),
   'cpu-p2c16': cpu(2, 4),
   'cpu-p2c32': cpu(2, 8),
-  'wino-t1c16': wino(1),
-  'wino-t2c16': wino(2),
+  // 16-invocation workgroups: an 8x8 output has 16 tiles (1.4x faster than 64 there, the same at 32x32).
+  'wino-t1c16': wino(16, 1),
+  'wino-t2c16': wino(64, 2),
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
@@ -116,6 +118,8 @@ export interface Conv2dShape {
   weights?: 'f32' | 'f16';
   /** Default [1, 1]; strided convs are tuned apart (the Winograd variants run stride 1 only). */
   stride?: readonly [number, number];
+  /** Share of Winograd tile outputs inside the output (conv2d-winograd.ts winogradTiles; default 1): the fixed rule skips Winograd where much is wasted. */
+  winogradFill?: number;
 }
 
 /**
@@ -142,7 +146,8 @@ export function isCpuAdapter(rt: Runtime): boolean {
  * lavapipe (bench/RESULTS.md, issue 16), in its largest shape (2 pixels x 32 channels
  * per invocation, 128 pixels per workgroup) unless the output has fewer than
  * CPU_CONV_SMALL_M pixels (1 x 16: 1.7x faster on 8x8), or Cout <= 16 (heads), where
- * the direct kernel's 4-channel workgroups waste least (2.4x the CPU kernel on Cout 2). Other CPU drivers (SwiftShader's subgroups
+ * the direct kernel's 4-channel workgroups waste least (2.4x the CPU kernel on Cout 2);
+ * Winograd before both where WINOGRAD_MIN_M says. Other CPU drivers (SwiftShader's subgroups
  * are 4 wide): the tiles by Cout but never the small tile, whose only purpose is to
  * give a GPU more workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large
  * tile's 0.28 in a QAMN step (issue 16).
@@ -177,8 +182,32 @@ function gpuKernelFitsDevice(rt: Runtime): boolean {
   return fits;
 }
 
+/**
+ * CPU drivers with subgroups of 8 or more: 3x3 stride-1 convs with at least
+ * WINOGRAD_MIN_M output pixels, Cin % 4 == 0, Cout > 16, f32 weights and at least
+ * WINOGRAD_MIN_FILL of the tiles' outputs inside the output run Winograd F(2x2, 3x3):
+ * one tile per invocation in 16-invocation workgroups, two tiles per invocation from
+ * WINOGRAD_TWO_TILES_M pixels on. On lavapipe (bench/RESULTS.md, issue 16) wino-t2c16
+ * ran 1.4-1.8x cpu-p2c32 from 1024 pixels on and wino-t1c16 1.2-1.4x the best direct
+ * shape at 64 and 256 pixels (where two tiles per invocation leave lanes idle); both
+ * lost with Cin % 4 != 0 (unaligned input loads). A tile with one output in four (a
+ * dilation-8 conv on 8x8) costs 2.9x the direct kernel. f16 weights keep the direct
+ * kernel: U is f32, 3.6x the memory those weights take.
+ */
+export const WINOGRAD_MIN_M = 64;
+export const WINOGRAD_TWO_TILES_M = 1024;
+export const WINOGRAD_MIN_FILL = 0.75;
+
+function winogradRule(s: Conv2dShape): Conv2dVariantName | null {
+  const [sH, sW] = s.stride ?? [1, 1];
+  const eligible =
+    s.KH === 3 && s.KW === 3 && sH === 1 && sW === 1 && s.Cin % 4 === 0 && s.Cout > 16 && s.weights !== 'f16' && (s.winogradFill ?? 1) >= WINOGRAD_MIN_FILL;
+  if (!eligible || s.M < WINOGRAD_MIN_M) return null;
+  return s.M < WINOGRAD_TWO_TILES_M ? 'wino-t1c16' : 'wino-t2c16';
+}
+
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32';
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : (winogradRule(s) ?? (s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32'));
   if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
   const [BM, BN] = tileExtent(CONV2D_TILES.large);
   const largeTiles = Math.ceil(s.M / BM) * Math.ceil(s.Cout / BN);

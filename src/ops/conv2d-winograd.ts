@@ -81,6 +81,17 @@ export function winogradWeights(rt: Runtime, w: Conv2dWeights): Tensor {
   return u;
 }
 
+/**
+ * The 2x2 tiles covering an OH x OW output at dilation (dH, dW): ceil(OH / 2 dH) pairs of
+ * rows in each of the dH phases (rows dH apart), likewise columns; and `fill`, the
+ * share of the tiles' 4 outputs that lie inside the output (the rest is work wasted).
+ */
+export function winogradTiles(OH: number, OW: number, dH: number, dW: number): { tilesH: number; tilesW: number; fill: number } {
+  const tilesH = Math.ceil(OH / (2 * dH)) * dH;
+  const tilesW = Math.ceil(OW / (2 * dW)) * dW;
+  return { tilesH, tilesW, fill: (OH * OW) / (4 * tilesH * tilesW) };
+}
+
 export interface Conv2dWinogradCall {
   x: Tensor;
   weights: Conv2dWeights;
@@ -97,9 +108,7 @@ export function dispatchConv2dWinograd(rt: Runtime, name: string, c: Conv2dWinog
   checkShape(name, rt, c, { KH: call.weights.kh, KW: call.weights.kw, stride: s.stride });
   const u = winogradWeights(rt, call.weights);
   const [dH, dW] = s.dil;
-  // Tile rows: ceil(OH / 2 dH) pairs of rows in each of the dH phases (rows dH apart); likewise columns.
-  const tilesH = Math.ceil(s.OH / (2 * dH)) * dH;
-  const tilesW = Math.ceil(s.OW / (2 * dW)) * dW;
+  const { tilesH, tilesW } = winogradTiles(s.OH, s.OW, dH, dW);
   const tiles = s.N * tilesH * tilesW;
   const [gy, gz] = grid1d(Math.ceil(tiles / (c.WG * c.TILES)));
   rt.dispatch({

@@ -7,7 +7,7 @@ import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 import { CONV2D_F16_KERNEL } from './conv2d-f16.ts';
 import { dispatchConv2dCpu } from './conv2d-cpu.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
-import { dispatchConv2dWinograd } from './conv2d-winograd.ts';
+import { dispatchConv2dWinograd, winogradTiles } from './conv2d-winograd.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
   type Conv2dDirect, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
@@ -133,7 +133,7 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     ? { kind: 'tiled', tile: opts.tile }
     : typeof opts.variant === 'string'
       ? variantByName(name, opts.variant)
-      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW] }));
+      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW], winogradFill: winogradTiles(OH, OW, dH, dW).fill }));
   const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
   const uniforms = {
     H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
