@@ -23,6 +23,7 @@ step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$OUT/conf-i
 step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$OUT/memnet.json"
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/iog.json"
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$OUT/host-step.json"
+step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$OUT/encode-step.json"
 step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/round.json"
 if [ "$MODE" = full ]; then
   step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$OUT/profile.json"
