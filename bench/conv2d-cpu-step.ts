@@ -33,7 +33,9 @@ if (cpuVariant && !['cpu', 'winograd'].includes(CONV2D_VARIANTS[cpuVariant]?.kin
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${values.reference}/qamn_manifest.json`, 'utf8')) as SynthManifest;
+const beforeLoad = rt.memoryStats().liveBytes;
 const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/qamn_small.safetensors`)), { variant: 'qamn' });
+const weightBytes = rt.memoryStats().liveBytes - beforeLoad;
 const frame = rt.upload([1, size, size, 3], Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.001)));
 const mask = rt.upload([1, size, size, 1], Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0)));
 const memory: MemoryEntry[] = [];
@@ -66,10 +68,7 @@ console.log(`${shapes.length} conv shape classes; QAMN ${size}x${size}, ${values
 const times: Record<string, [number, number][]> = { tiles: [], direct: [], rule: [] };
 for (const name of Object.keys(rules)) {
   installConv2dChoices(rt, rules[name]);
-  const before = rt.memoryStats().liveBytes;
-  const t0 = performance.now();
-  await step(); // compiles this rule's pipelines (and derives the Winograd weights it uses)
-  console.log(`${name}: first step ${(performance.now() - t0).toFixed(0)} ms, live memory +${((rt.memoryStats().liveBytes - before) / 2 ** 20).toFixed(1)} MiB`);
+  await step(); // compiles this rule's pipelines
 }
 for (let r = 0; r < reps; r++) {
   for (const name of Object.keys(rules)) {
@@ -87,6 +86,10 @@ const ratio = (from: string, i: 0 | 1) => median(times[from].map((t) => t[i])) /
 for (const from of ['tiles', 'direct']) console.log(`${from} / ${cpuVariant ?? 'rule'}: wall ${ratio(from, 0).toFixed(2)}x, CPU ${ratio(from, 1).toFixed(2)}x`);
 console.log(`rule: ${[...new Set(rules.rule.values())].join(', ')}`);
 for (const m of memory) m.dispose();
+const beforeDispose = rt.memoryStats().liveBytes;
 net.dispose();
+// What disposing the network frees beyond its weights: the Winograd weights derived on the way.
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+console.log(`weights ${mib(weightBytes)} MiB; Winograd weights derived by the steps ${mib(beforeDispose - rt.memoryStats().liveBytes - weightBytes)} MiB`);
 rt.destroy();
 process.exit(0);

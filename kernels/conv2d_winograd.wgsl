@@ -20,8 +20,9 @@
 // Per tile, block and 16 output channels that is 16 x 8 x 4 vec4 multiply-adds and 32
 // pixel loads, against 36 x 8 x 4 and 36 for the same 4 pixels in the direct kernel.
 // Loading all 16 patch positions once per block and keeping M for all 16 positions
-// (4x the accumulators, 4x the unrolled body) ran no faster on lavapipe and took it
-// 20 s of CPU to compile a pipeline instead of 5 (bench/RESULTS.md).
+// (4x the accumulators, 4x the unrolled body) ran at 9-10 GFLOP per CPU-second on
+// lavapipe against this loop's 14, and took 20 s of CPU to compile a pipeline instead
+// of 5 (bench/RESULTS.md).
 //
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
 //
@@ -53,9 +54,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-// Epilogue for pixel m, channels [co, co + 4); the caller checks m and co < Cout. No
-// loops here: a loop per call site, with every accumulator live across it, took
-// llvmpipe 17 s to compile; guarded straight-line code compiles in well under 1 s.
+// Epilogue for pixel m, channels [co, co + 4); the caller checks m and co < Cout.
 fn store(m: u32, co: u32, acc: vec4f) {
   var v = acc + bias[co >> 2u];
   if (VEC4_OUT) {
@@ -119,8 +118,8 @@ fn loadX8(t: Tap, ci: u32) -> X8 {
     return X8(select(z, v0, t.ok), select(z, v1, t.ok && ci + 4u < p.Cin));
   }
   // Cin % 4 != 0: the 8 channels start at any component; three adjacent vec4 loads
-  // (merged) cover them, shifted into place in registers. A scalar load per channel
-  // costs a per-lane loop each (8 per position) and took llvmpipe 40 s to compile.
+  // (merged) cover them, shifted into place in registers, where a scalar load per
+  // channel would cost a per-lane loop each (8 per position).
   let g = t.i + ci;
   let i = g >> 2u;
   let r = g & 3u;
