@@ -188,6 +188,27 @@ test('winograd weights: derived once per weights object, outside scopes, freed w
   x.dispose();
 });
 
+// Runtime.warmupFrom only records dispatches: U made then would stay empty, so it must
+// not be kept; the first real run derives it.
+test('winograd weights: a warm-up recording keeps no (empty) U; the next real run is right', async () => {
+  const rt = await testRuntime();
+  requireSubgroups(rt);
+  const xs = uniform(5 * 6 * 8, 131);
+  const ws = uniform(24 * 8 * 9, 132);
+  const ref = conv2dRef({ x: xs, xShape: [1, 5, 6, 8], weight: ws, wShape: [24, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const w = prepareConv2d(rt, { weight: ws, shape: [24, 8, 3, 3] });
+  const x = rt.upload([1, 5, 6, 8], xs);
+  const live = rt.memoryStats().liveBytes;
+  await rt.warmupFrom(() => conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' }));
+  assert.is(w.derivedTensor('winograd'), undefined, 'nothing kept from the recording');
+  assert.is(rt.memoryStats().liveBytes, live, 'the recording released its U');
+  const y = conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' });
+  winoClose(await y.read(), ref.out, 72, absScale(xs, [1, 5, 6, 8], ws, [24, 8, 3, 3], [1, 1], [1, 1]), 'after warm-up');
+  y.dispose();
+  x.dispose();
+  w.dispose();
+});
+
 test('winograd conv refuses what it cannot run, with a plain message', async () => {
   const rt = await testRuntime();
   const x = rt.upload([1, 6, 6, 4], uniform(144, 111));
