@@ -188,13 +188,16 @@ function gpuKernelFitsDevice(rt: Runtime): boolean {
  * WINOGRAD_MIN_FILL of the tiles' outputs inside the output run Winograd F(2x2, 3x3):
  * one tile per invocation in 16-invocation workgroups, two tiles per invocation from
  * WINOGRAD_TWO_TILES_M pixels on. On lavapipe (bench/RESULTS.md, issue 16) wino-t2c16
- * ran 1.4-1.8x cpu-p2c32 from 1024 pixels on and wino-t1c16 1.2-1.4x the best direct
+ * ran 1.1-1.7x cpu-p2c32 from 1024 pixels on and wino-t1c16 1.25x the best direct
  * shape at 64 and 256 pixels (where two tiles per invocation leave lanes idle); both
  * lost with Cin % 4 != 0 (unaligned input loads). A tile with one output in four (a
- * dilation-8 conv on 8x8) costs 2.9x the direct kernel. f16 weights keep the direct
- * kernel: U is f32, 3.6x the memory those weights take.
+ * dilation-8 conv on 8x8) costs 2.9x the direct kernel. The transformed weights take
+ * 16/9 of the 3x3 weights they come from: from 64 pixels on, a QAMN step at 128x128
+ * derived 251.5 MiB of them (on 347.1 MiB of weights) for a step 3% faster than from
+ * 256 pixels on (51.5 MiB), so the deep 8x8 layers, which hold most weights, keep the
+ * direct kernel. f16 weights keep it too: U is f32, 3.6x the memory those weights take.
  */
-export const WINOGRAD_MIN_M = 64;
+export const WINOGRAD_MIN_M = 256;
 export const WINOGRAD_TWO_TILES_M = 1024;
 export const WINOGRAD_MIN_FILL = 0.75;
 
