@@ -7,7 +7,8 @@
 // ((blk * 16 + 4i + j) * 8 + c) of CoutPad channels, for input channel 8 blk + c and
 // transformed position (i, j).
 //
-// An invocation owns TILES output tiles (WG apart) x 16 output channels. A tile is 2x2
+// An invocation owns TILES output tiles (side by side, sharing two patch columns) x 16
+// output channels. A tile is 2x2
 // output pixels dil apart (standard Winograd on the dil-subsampled grid): pixels
 // (oh + r dilH, ow + c dilW), r, c in {0, 1}, from the 4x4 input patch at
 // (oh - padH + a dilH, ow - padW + b dilW). The transformed rows i = 0..3 run as an
@@ -82,7 +83,8 @@ fn storeOne(m: u32, c: u32, value: f32) {
 
 // Tile t: its top-left output pixel, image and top-left input position. Tile rows run
 // over the dil phases first: row th covers output rows oh and oh + dilH with
-// oh = (th / dilH) * 2 dilH + th % dilH. Tiles past the last start far outside the image.
+// oh = (th / dilH) * 2 dilH + th % dilH; columns likewise, TILES tiles (2 TILES output
+// columns) per step. Tiles past the last start far outside the image.
 struct Tile { oh: u32, ow: u32, n: u32, ih0: i32, iw0: i32, live: bool }
 
 fn tileAt(t: u32) -> Tile {
@@ -90,7 +92,7 @@ fn tileAt(t: u32) -> Tile {
   let r = t / p.tilesW;
   let th = r % p.tilesH;
   let oh = (th / p.dilH) * 2u * p.dilH + th % p.dilH;
-  let ow = (tw / p.dilW) * 2u * p.dilW + tw % p.dilW;
+  let ow = (tw / p.dilW) * 2u * TILES * p.dilW + tw % p.dilW;
   let live = t < p.tiles;
   return Tile(oh, ow, r / p.tilesH, select(-0x40000000, i32(oh) - p.padH, live), i32(ow) - p.padW, live);
 }
@@ -157,9 +159,9 @@ fn storeTile(q: Tile, co: u32, y00: vec4f, y01: vec4f, y10: vec4f, y11: vec4f) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
-  let tA = (wid.y + wid.z * nwg.y) * WG * TILES + lid;
-  let qa = tileAt(tA);
-  let qb = tileAt(select(tA, tA + WG, TILES == 2u));
+  let qa = tileAt((wid.y + wid.z * nwg.y) * WG + lid);
+  // Tile B: the next tile of the same dil phase to the right; its patch shares columns 2, 3 with A's.
+  let qb = Tile(qa.oh, qa.ow + 2u * p.dilW, qa.n, qa.ih0, qa.iw0 + 2 * i32(p.dilW), qa.live);
   let g0 = wid.x * 4u;   // first vec4 channel group of this workgroup (16 channels)
   // Output accumulators y (tile A) and z (tile B): pixel (r, c), channel group k.
   var y00_0 = vec4f(0.0); var y00_1 = vec4f(0.0); var y00_2 = vec4f(0.0); var y00_3 = vec4f(0.0);
@@ -175,10 +177,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let ra = select(select(1u, 2u, i == 2u), 0u, i == 0u);
     let rb = select(select(3u, 1u, i == 2u), 2u, i < 2u);
     let sg = select(-1.0, 1.0, i == 1u);
-    let ta00 = tapAt(qa, ra, 0u); let ta01 = tapAt(qa, ra, 1u); let ta02 = tapAt(qa, ra, 2u); let ta03 = tapAt(qa, ra, 3u);
-    let ta10 = tapAt(qa, rb, 0u); let ta11 = tapAt(qa, rb, 1u); let ta12 = tapAt(qa, rb, 2u); let ta13 = tapAt(qa, rb, 3u);
-    let tb00 = tapAt(qb, ra, 0u); let tb01 = tapAt(qb, ra, 1u); let tb02 = tapAt(qb, ra, 2u); let tb03 = tapAt(qb, ra, 3u);
-    let tb10 = tapAt(qb, rb, 0u); let tb11 = tapAt(qb, rb, 1u); let tb12 = tapAt(qb, rb, 2u); let tb13 = tapAt(qb, rb, 3u);
+    // Patch columns 0..3 are tile A's, 2..5 tile B's.
+    let t00 = tapAt(qa, ra, 0u); let t01 = tapAt(qa, ra, 1u); let t02 = tapAt(qa, ra, 2u); let t03 = tapAt(qa, ra, 3u); let t04 = tapAt(qa, ra, 4u); let t05 = tapAt(qa, ra, 5u);
+    let t10 = tapAt(qa, rb, 0u); let t11 = tapAt(qa, rb, 1u); let t12 = tapAt(qa, rb, 2u); let t13 = tapAt(qa, rb, 3u); let t14 = tapAt(qa, rb, 4u); let t15 = tapAt(qa, rb, 5u);
     // Accumulators m (tile A) and n (tile B): transformed position (i, j), channel group k.
     var m0_0 = vec4f(0.0); var m0_1 = vec4f(0.0); var m0_2 = vec4f(0.0); var m0_3 = vec4f(0.0);
     var m1_0 = vec4f(0.0); var m1_1 = vec4f(0.0); var m1_2 = vec4f(0.0); var m1_3 = vec4f(0.0);
@@ -190,20 +191,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var n3_0 = vec4f(0.0); var n3_1 = vec4f(0.0); var n3_2 = vec4f(0.0); var n3_3 = vec4f(0.0);
     for (var blk = 0u; blk < p.blocks; blk++) {
       let ci = blk * 8u;
-      let d00 = loadX8(ta00, ci); let d01 = loadX8(ta01, ci); let d02 = loadX8(ta02, ci); let d03 = loadX8(ta03, ci);
-      let d10 = loadX8(ta10, ci); let d11 = loadX8(ta11, ci); let d12 = loadX8(ta12, ci); let d13 = loadX8(ta13, ci);
+      let d00 = loadX8(t00, ci); let d01 = loadX8(t01, ci); let d02 = loadX8(t02, ci); let d03 = loadX8(t03, ci);
+      let d10 = loadX8(t10, ci); let d11 = loadX8(t11, ci); let d12 = loadX8(t12, ci); let d13 = loadX8(t13, ci);
       let e0_0 = d00.v0 + sg * d10.v0; let e1_0 = d01.v0 + sg * d11.v0; let e2_0 = d02.v0 + sg * d12.v0; let e3_0 = d03.v0 + sg * d13.v0;
       let va0_0 = e0_0 - e2_0; let va1_0 = e1_0 + e2_0; let va2_0 = e2_0 - e1_0; let va3_0 = e1_0 - e3_0;
       let e0_1 = d00.v1 + sg * d10.v1; let e1_1 = d01.v1 + sg * d11.v1; let e2_1 = d02.v1 + sg * d12.v1; let e3_1 = d03.v1 + sg * d13.v1;
       let va0_1 = e0_1 - e2_1; let va1_1 = e1_1 + e2_1; let va2_1 = e2_1 - e1_1; let va3_1 = e1_1 - e3_1;
       var vb0_0: vec4f; var vb0_1: vec4f; var vb1_0: vec4f; var vb1_1: vec4f; var vb2_0: vec4f; var vb2_1: vec4f; var vb3_0: vec4f; var vb3_1: vec4f;
       if (TILES == 2u) {
-        let d00 = loadX8(tb00, ci); let d01 = loadX8(tb01, ci); let d02 = loadX8(tb02, ci); let d03 = loadX8(tb03, ci);
-        let d10 = loadX8(tb10, ci); let d11 = loadX8(tb11, ci); let d12 = loadX8(tb12, ci); let d13 = loadX8(tb13, ci);
-        let e0_0 = d00.v0 + sg * d10.v0; let e1_0 = d01.v0 + sg * d11.v0; let e2_0 = d02.v0 + sg * d12.v0; let e3_0 = d03.v0 + sg * d13.v0;
-        vb0_0 = e0_0 - e2_0; vb1_0 = e1_0 + e2_0; vb2_0 = e2_0 - e1_0; vb3_0 = e1_0 - e3_0;
-        let e0_1 = d00.v1 + sg * d10.v1; let e1_1 = d01.v1 + sg * d11.v1; let e2_1 = d02.v1 + sg * d12.v1; let e3_1 = d03.v1 + sg * d13.v1;
-        vb0_1 = e0_1 - e2_1; vb1_1 = e1_1 + e2_1; vb2_1 = e2_1 - e1_1; vb3_1 = e1_1 - e3_1;
+        let d04 = loadX8(t04, ci); let d05 = loadX8(t05, ci); let d14 = loadX8(t14, ci); let d15 = loadX8(t15, ci);
+        let e4_0 = d04.v0 + sg * d14.v0; let e5_0 = d05.v0 + sg * d15.v0;
+        vb0_0 = e2_0 - e4_0; vb1_0 = e3_0 + e4_0; vb2_0 = e4_0 - e3_0; vb3_0 = e3_0 - e5_0;
+        let e4_1 = d04.v1 + sg * d14.v1; let e5_1 = d05.v1 + sg * d15.v1;
+        vb0_1 = e2_1 - e4_1; vb1_1 = e3_1 + e4_1; vb2_1 = e4_1 - e3_1; vb3_1 = e3_1 - e5_1;
       }
       { // position (i, 0): lane c loads row c (channel ci + c) of U[i][0], 16 columns
         let wi = ((blk * 16u + 4u * i + 0u) * 8u + lane) * p.coutPad4 + g0;

@@ -108,9 +108,11 @@ export function dispatchConv2dWinograd(rt: Runtime, name: string, c: Conv2dWinog
   checkShape(name, rt, c, { KH: call.weights.kh, KW: call.weights.kw, stride: s.stride });
   const u = winogradWeights(rt, call.weights);
   const [dH, dW] = s.dil;
-  const { tilesH, tilesW } = winogradTiles(s.OH, s.OW, dH, dW);
+  const { tilesH } = winogradTiles(s.OH, s.OW, dH, dW);
+  // An invocation's TILES tiles sit side by side: steps of 2 TILES output columns per dil phase.
+  const tilesW = Math.ceil(s.OW / (2 * c.TILES * dW)) * dW;
   const tiles = s.N * tilesH * tilesW;
-  const [gy, gz] = grid1d(Math.ceil(tiles / (c.WG * c.TILES)));
+  const [gy, gz] = grid1d(Math.ceil(tiles / c.WG));
   rt.dispatch({
     kernel: 'conv2d_winograd', label: name, constants: { ...c, ...call.epilogue },
     bindings: [call.x, u, call.weights.bias, call.residual ?? call.x, call.out],
