@@ -19,7 +19,8 @@
 // to every lane by subgroupBroadcast into M[i][j] (16 channels). After the last block
 // row i of the output transform, A^T[., i] (M[i] A), is added to the tile's 2x2 outputs.
 // Per tile, block and 16 output channels that is 16 x 8 x 4 vec4 multiply-adds and 32
-// pixel loads, against 36 x 8 x 4 and 36 for the same 4 pixels in the direct kernel.
+// pixel loads (24 with two tiles, which share two patch columns), against 36 x 8 x 4
+// and 36 for the same 4 pixels in the direct kernel.
 // Loading all 16 patch positions once per block and keeping M for all 16 positions
 // (4x the accumulators, 4x the unrolled body) ran at 9-10 GFLOP per CPU-second on
 // lavapipe against this loop's 14, and took 20 s of CPU to compile a pipeline instead

@@ -226,7 +226,7 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
   for (const t of [x, w3, w1, w5]) t.dispose();
 });
 
-test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride-1 convs from WINOGRAD_MIN_M pixels, Cin % 4 == 0, Cout > 16, f32 weights', async () => {
+test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride-1 convs from WINOGRAD_MIN_M pixels (Cin % 4 == 0 below WINOGRAD_TWO_TILES_M), Cout > 16, f32 weights', async () => {
   const rt = await testRuntime();
   const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
   const pick = (s: Partial<typeof shape> & { stride?: readonly [number, number]; weights?: 'f16'; winogradFill?: number }) => defaultConv2dVariant(rt, { ...shape, ...s });
@@ -242,7 +242,8 @@ test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride
   assert.is(pick({ stride: [2, 2] }), 'cpu-p2c32');
   assert.is(pick({ stride: [1, 2] }), 'cpu-p2c32');
   assert.is(pick({ KH: 1, KW: 1 }), 'cpu-p2c32');
-  assert.is(pick({ Cin: 1026 }), 'cpu-p2c32');
+  assert.is(pick({ Cin: 1026 }), 'wino-t2c16');
+  assert.is(pick({ Cin: 1026, M: WINOGRAD_TWO_TILES_M - 1 }), 'cpu-p2c32');
   assert.is(pick({ Cout: 16 }), 'direct-p2c4');
   assert.is(pick({ weights: 'f16' }), 'cpu-p2c32');
   assert.is(pick({ winogradFill: WINOGRAD_MIN_FILL }), 'wino-t2c16');

@@ -184,18 +184,19 @@ function gpuKernelFitsDevice(rt: Runtime): boolean {
 
 /**
  * CPU drivers with subgroups of 8 or more: 3x3 stride-1 convs with at least
- * WINOGRAD_MIN_M output pixels, Cin % 4 == 0, Cout > 16, f32 weights and at least
- * WINOGRAD_MIN_FILL of the tiles' outputs inside the output run Winograd F(2x2, 3x3):
- * one tile per invocation in 16-invocation workgroups, two tiles per invocation from
- * WINOGRAD_TWO_TILES_M pixels on. On lavapipe (bench/RESULTS.md, issue 16) wino-t2c16
- * ran 1.1-1.7x cpu-p2c32 from 1024 pixels on and wino-t1c16 1.25x the best direct
- * shape at 64 and 256 pixels (where two tiles per invocation leave lanes idle); both
- * lost with Cin % 4 != 0 (unaligned input loads). A tile with one output in four (a
- * dilation-8 conv on 8x8) costs 2.9x the direct kernel. The transformed weights take
- * 16/9 of the 3x3 weights they come from: from 64 pixels on, a QAMN step at 128x128
- * derived 251.5 MiB of them (on 347.1 MiB of weights) for a step 3% faster than from
- * 256 pixels on (51.5 MiB), so the deep 8x8 layers, which hold most weights, keep the
- * direct kernel. f16 weights keep it too: U is f32, 3.6x the memory those weights take.
+ * WINOGRAD_MIN_M output pixels, Cout > 16, f32 weights and at least WINOGRAD_MIN_FILL of
+ * the tiles' outputs inside the output run Winograd F(2x2, 3x3): two tiles per
+ * invocation from WINOGRAD_TWO_TILES_M pixels on, below that one tile per invocation in
+ * 16-invocation workgroups if Cin % 4 == 0. On lavapipe (bench/RESULTS.md, issue 16)
+ * wino-t2c16 ran 1.4-1.75x cpu-p2c32 from 1024 pixels on (1.37x with Cin % 4 = 2, whose
+ * unaligned patch loads its two tiles share) and wino-t1c16 1.2-1.3x the best direct
+ * shape at 64 and 256 pixels (where two tiles per invocation leave lanes idle), but
+ * 0.88x with Cin % 4 = 2. A tile with one output in four (a dilation-8 conv on 8x8)
+ * costs 2.9x the direct kernel. The transformed weights take 16/9 of the 3x3 weights
+ * they come from: from 64 pixels on, a QAMN step at 128x128 derived 251.5 MiB of them
+ * (on 347.1 MiB of weights) for a step time within run-to-run noise of 256 pixels'
+ * (51.5 MiB), so the deep 8x8 layers, which hold most weights, keep the direct kernel.
+ * f16 weights keep it too: U is f32, 3.6x the memory those weights take.
  */
 export const WINOGRAD_MIN_M = 256;
 export const WINOGRAD_TWO_TILES_M = 1024;
@@ -203,10 +204,10 @@ export const WINOGRAD_MIN_FILL = 0.75;
 
 function winogradRule(s: Conv2dShape): Conv2dVariantName | null {
   const [sH, sW] = s.stride ?? [1, 1];
-  const eligible =
-    s.KH === 3 && s.KW === 3 && sH === 1 && sW === 1 && s.Cin % 4 === 0 && s.Cout > 16 && s.weights !== 'f16' && (s.winogradFill ?? 1) >= WINOGRAD_MIN_FILL;
+  const eligible = s.KH === 3 && s.KW === 3 && sH === 1 && sW === 1 && s.Cout > 16 && s.weights !== 'f16' && (s.winogradFill ?? 1) >= WINOGRAD_MIN_FILL;
   if (!eligible || s.M < WINOGRAD_MIN_M) return null;
-  return s.M < WINOGRAD_TWO_TILES_M ? 'wino-t1c16' : 'wino-t2c16';
+  if (s.M >= WINOGRAD_TWO_TILES_M) return 'wino-t2c16';
+  return s.Cin % 4 === 0 ? 'wino-t1c16' : null;
 }
 
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
