@@ -58,21 +58,26 @@ class ScriptedMemory implements SliceMemoryNetwork<Slot> {
     return slot;
   }
 
-  async segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput> {
-    return this.segmentAhead(frame, memory).result;
+  segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput> {
+    return this.queue(frame, memory).result;
   }
 
   segmentAhead(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: Held } {
+    const { result, out } = this.queue(frame, memory);
+    const held = new Held(out.foreground);
+    this.held.push(held);
+    return { result, held };
+  }
+
+  private queue(frame: SliceImage, memory: readonly Slot[]) {
     assert.ok(memory.every((m) => !m.disposed), 'a step got a disposed memory slot');
     const z = frame.data[0];
     this.log.push(`segment ${z} [${memory.map((m) => m.slice)}]`);
     this.onQueue(z);
     const out = answer(frame, memory);
-    const held = new Held(out.foreground);
-    this.held.push(held);
     // A real network answers later: resolve after a timer, as a readback does.
     const result = new Promise<StepOutput>((resolve, reject) => setTimeout(() => (z === this.failAt ? reject(new Error(`step ${z} failed`)) : resolve(out)), 1));
-    return { result, held };
+    return { result, out };
   }
 
   memorizeHeld(frame: SliceImage, held: HeldMask): Slot {
@@ -167,6 +172,35 @@ test('ahead: a cancel mid-run restores the session and releases everything', asy
   for (let z = 0; z < D; z++) assert.is(s.state(z).source, z === 4 ? 'annotated' : 'empty', `slice ${z}`);
   assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
   assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+});
+
+test('two structures: slices with one structure go ahead, joint slices wait, and the results are the step-by-step ones', async () => {
+  const runs = [];
+  for (const ahead of [true, false]) {
+    const net = new ScriptedMemory('rows-second-axis');
+    const s = session(ahead ? net : stepByStep(net));
+    const lesion = s.addStructure('lesion').id;
+    s.setSliceMask(4, annotation);
+    s.setSliceMask(8, Uint8Array.from({ length: N }, (_, i) => (i % 4 === 1 ? 1 : 0)), { structure: lesion });
+    await s.propagate();
+    runs.push({
+      log: net.log,
+      masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
+      states: [1, lesion].map((structure) => Array.from({ length: D }, (_, z) => s.state(z, structure))),
+      labels: Array.from(s.labelMap()),
+      released: net.memorized.every((m) => m.disposed) && net.held.every((h) => h.disposed),
+      heldMasks: net.held.length,
+    });
+  }
+  const [ahead, step] = runs;
+  assert.equal(ahead.log, step.log, 'the same calls, in order');
+  assert.equal(ahead.masks, step.masks, 'the same memorized masks');
+  assert.equal(ahead.states, step.states);
+  assert.equal(ahead.labels, step.labels);
+  assert.ok(ahead.released && step.released, 'every slot and held mask released');
+  // Upwards: slices 5-8 the organ alone, 9-12 both; downwards: 7-4 the lesion alone, 3-0 both.
+  assert.is(ahead.heldMasks, 8, 'the eight single-structure slices went ahead');
+  assert.is(step.heldMasks, 0);
 });
 
 test.run();

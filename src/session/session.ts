@@ -49,7 +49,7 @@ import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
-import { asSliceMemory, type HeldMask, type MemorySlot, type SliceMemoryNetwork, type StepOutput } from './memory.ts';
+import { asSliceMemory, type HeldMask, type MemorySlot, type SliceMemoryNetwork } from './memory.ts';
 import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 import {
@@ -671,19 +671,47 @@ export class Interactive3DSession {
     return r.mask;
   }
 
+  /**
+   * Walks a sweep's slices. Where the network holds a step's mask for the next memorize
+   * (segmentAhead / memorizeHeld, one structure on the slice), step z + 1 is queued
+   * before step z is read back and stored, so the host's work on a slice overlaps the
+   * network's on the next; otherwise each step is read back before the next memorizes
+   * its mask. The same calls and numbers either way.
+   */
   private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
-    const { segmentAhead, memorizeHeld } = this.memory;
-    if (sweep.runs.length === 1 && segmentAhead && memorizeHeld) {
-      return this.propagateRunAhead(sweep.runs[0], { segmentAhead: segmentAhead.bind(this.memory), memorizeHeld: memorizeHeld.bind(this.memory) }, tick, signal);
-    }
     interface Live {
       kept: MemorySlot[];
-      /** The slice memorized next and its mask in the network's layout. */
-      prev: { z: number; mask: Float32Array };
+      /** The slice memorized next and its mask in the network's layout: an array, a held mask, or null while its step's result is still to come. */
+      prev: { z: number; mask: Float32Array | HeldMask | null };
       k: number;
+    }
+    interface Queued {
+      z: number;
+      active: Run[];
+      states: Live[];
+      results: Promise<StepResult[]>;
     }
     const live = new Map<Run, Live>();
     const frameOf = this.networkFrames();
+    const release = (st: Live) => {
+      if (isHeld(st.prev.mask)) st.prev.mask.dispose();
+      for (const e of st.kept) e.dispose();
+    };
+    const finish = async (step: Queued) => {
+      const results = await step.results;
+      step.active.forEach((run, i) => {
+        const st = step.states[i];
+        this.store(run.structure, step.z, results[i]);
+        if (st.prev.z === step.z && st.prev.mask === null) st.prev.mask = results[i].memoryMask;
+        if (run.slices[run.slices.length - 1] === step.z) {
+          release(st);
+          live.delete(run);
+        }
+      });
+      this.relabel([step.z]);
+      tick(step.z, step.active.map((r) => r.structure));
+    };
+    let pending: Queued | null = null;
     try {
       for (const z of sweep.slices) {
         throwIfAborted(signal);
@@ -693,91 +721,64 @@ export class Interactive3DSession {
           if (!st) live.set(run, (st = { kept: [], prev: { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) }, k: 0 }));
           return st;
         });
+        if (pending && states.some((st) => st.prev.mask === null)) {
+          const previous: Queued = pending;
+          pending = null;
+          await finish(previous);
+          throwIfAborted(signal);
+        }
         const entries: MemorySlot[] = [];
-        let results: StepResult[];
+        // Entries not kept live until their step's result is in (a network may read them until then).
+        const releaseEntries = () => entries.forEach((entry, i) => !states[i].kept.includes(entry) && entry.dispose());
+        let step: { results: Promise<StepResult[]>; held: (HeldMask | null)[] };
         try {
           const memories = states.map((st) => {
-            const entry = this.memory.memorize(frameOf(st.prev.z), st.prev.mask);
+            const { z: from, mask } = st.prev;
+            const entry = isHeld(mask) ? this.memory.memorizeHeld!(frameOf(from), mask) : this.memory.memorize(frameOf(from), mask!);
+            if (isHeld(mask)) mask.dispose();
             entries.push(entry);
             const memory = [...st.kept, entry];
             // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
             if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entry);
             return memory;
           });
-          results = await this.segmentStep(frameOf(z), memories);
-        } finally {
-          for (const [i, entry] of entries.entries()) if (!states[i].kept.includes(entry)) entry.dispose();
+          step = this.queueStep(frameOf(z), memories);
+        } catch (e) {
+          releaseEntries();
+          throw e;
         }
-        active.forEach((run, i) => {
-          this.store(run.structure, z, results[i]);
-          states[i].prev = { z, mask: results[i].memoryMask };
-          if (run.slices[run.slices.length - 1] === z) {
-            for (const e of states[i].kept) e.dispose();
-            live.delete(run);
-          }
-        });
-        this.relabel([z]);
-        tick(z, active.map((r) => r.structure));
+        // Also marks a failure handled: it is awaited below or drained in `finally`, never unhandled meanwhile.
+        step.results.then(releaseEntries, releaseEntries);
+        states.forEach((st, i) => (st.prev = { z, mask: step.held[i] }));
+        const previous: Queued | null = pending;
+        pending = { z, active, states, results: step.results };
+        if (previous) await finish(previous);
       }
+      const last: Queued | null = pending;
+      pending = null;
+      if (last) await finish(last);
     } finally {
-      for (const st of live.values()) for (const e of st.kept) e.dispose();
+      if (pending) await pending.results.catch(() => {});
+      for (const st of live.values()) release(st);
     }
   }
 
   /**
-   * One structure's run with the next step queued ahead: step z + 1, which memorizes
-   * slice z's mask straight from the network's device, is queued before step z is read
-   * back and stored, so the host's work on a slice overlaps the network's on the next.
-   * The same memory rule, calls and numbers as propagateSweep with one structure.
+   * Queues one step. With one structure and a network that holds masks, the step's
+   * mask stays with the network for the next memorize; otherwise `held` is null and
+   * the next memorize waits for the result.
    */
-  private async propagateRunAhead(
-    run: Run,
-    net: Required<Pick<SliceMemoryNetwork, 'segmentAhead' | 'memorizeHeld'>>,
-    tick: (z: number, structures: number[]) => void,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const frameOf = this.networkFrames();
-    const finish = async (step: { z: number; result: Promise<StepOutput> }) => {
-      const r = await step.result;
-      const foreground = this.fromNetwork(r.foreground);
-      this.store(run.structure, step.z, { probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground });
-      this.relabel([step.z]);
-      tick(step.z, [run.structure]);
-    };
-    const kept: MemorySlot[] = [];
-    let k = 0;
-    // The slice memorized next: the run's annotated slice (an array), then each step's held mask.
-    let prev: { z: number; mask: Float32Array | HeldMask } = { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) };
-    let pending: { z: number; result: Promise<StepOutput> } | null = null;
-    try {
-      for (const z of run.slices) {
-        throwIfAborted(signal);
-        const entry = prev.mask instanceof Float32Array ? this.memory.memorize(frameOf(prev.z), prev.mask) : net.memorizeHeld(frameOf(prev.z), prev.mask);
-        if (!(prev.mask instanceof Float32Array)) prev.mask.dispose();
-        const memory = [...kept, entry];
-        // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
-        if (k++ % this.opts.memoryEvery === 0) kept.push(entry);
-        let step;
-        try {
-          step = net.segmentAhead(frameOf(z), memory);
-        } finally {
-          if (!kept.includes(entry)) entry.dispose();
-        }
-        // Awaited below or drained in `finally`: never an unhandled rejection while the previous step finishes.
-        step.result.catch(() => {});
-        const previous = pending;
-        pending = { z, result: step.result };
-        prev = { z, mask: step.held };
-        if (previous) await finish(previous);
-      }
-      const last = pending;
-      pending = null;
-      if (last) await finish(last);
-    } finally {
-      if (pending) await pending.result.catch(() => {});
-      if (!(prev.mask instanceof Float32Array)) prev.mask.dispose();
-      for (const e of kept) e.dispose();
+  private queueStep(frame: SliceImage, memories: MemorySlot[][]): { results: Promise<StepResult[]>; held: (HeldMask | null)[] } {
+    const { segmentAhead, memorizeHeld } = this.memory;
+    if (memories.length === 1 && segmentAhead && memorizeHeld) {
+      const { result, held } = segmentAhead.call(this.memory, frame, memories[0]);
+      const results = result.then((r) => {
+        const foreground = this.fromNetwork(r.foreground);
+        return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
+      });
+      return { results, held: [held] };
     }
+    return { results: this.segmentStep(frame, memories), held: memories.map(() => null) };
   }
 
   /**
@@ -877,6 +878,11 @@ function stateContents(s: SessionState): SnapshotContents {
     }
   }
   return { arrays, references };
+}
+
+/** A mask the network holds (segmentAhead) rather than an array, or the null of a result still to come. */
+function isHeld(mask: Float32Array | HeldMask | null): mask is HeldMask {
+  return mask !== null && !(mask instanceof Float32Array);
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
