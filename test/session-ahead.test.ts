@@ -5,7 +5,7 @@
 // ahead really queued first, and failures and cancels that release everything.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HeldMask, MemorySlot, SliceMemoryNetwork, StepOutput } from '../src/session/memory.ts';
+import type { HeldMask, MemorySlot, ObjectOutput, SliceMemoryNetwork, StepOutput } from '../src/session/memory.ts';
 import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
 import type { SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import type { SliceLayout } from '../src/volume/layout.ts';
@@ -83,6 +83,31 @@ class ScriptedMemory implements SliceMemoryNetwork<Slot> {
   memorizeHeld(frame: SliceImage, held: HeldMask): Slot {
     assert.ok(held instanceof Held && !held.disposed, 'memorizeHeld got a disposed or foreign mask');
     return this.memorize(frame, (held as Held).mask);
+  }
+}
+
+/** With a joint step: each object's answer from its own memory, scaled by its rank (an aggregation stand-in), ahead or not. */
+class JointScriptedMemory extends ScriptedMemory {
+  segmentObjects(frame: SliceImage, memories: readonly (readonly Slot[])[]): Promise<{ objects: ObjectOutput[] }> {
+    return this.queueObjects(frame, memories).result;
+  }
+
+  segmentObjectsAhead(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: Held[] } {
+    const { result, objects } = this.queueObjects(frame, memories);
+    const held = objects.map((o) => new Held(o.foreground));
+    this.held.push(...held);
+    return { result, held };
+  }
+
+  private queueObjects(frame: SliceImage, memories: readonly (readonly Slot[])[]) {
+    this.log.push(`segmentObjects ${frame.data[0]} [${memories.map((m) => `[${m.map((s) => s.slice)}]`)}]`);
+    const objects = memories.map((memory, k) => {
+      assert.ok(memory.every((m) => !m.disposed), 'a joint step got a disposed memory slot');
+      const { foreground: probability, quality } = answer(frame, memory);
+      return { probability, foreground: probability.map((v) => v / (k + 2)), quality };
+    });
+    const result = new Promise<{ objects: ObjectOutput[] }>((resolve) => setTimeout(() => resolve({ objects }), 1));
+    return { result, objects };
   }
 }
 
@@ -201,6 +226,36 @@ test('two structures: slices with one structure go ahead, joint slices wait, and
   // Upwards: slices 5-8 the organ alone, 9-12 both; downwards: 7-4 the lesion alone, 3-0 both.
   assert.is(ahead.heldMasks, 8, 'the eight single-structure slices went ahead');
   assert.is(step.heldMasks, 0);
+});
+
+test('two structures with a joint step that holds its masks: every slice goes ahead, with the step-by-step results', async () => {
+  const runs = [];
+  for (const ahead of [true, false]) {
+    const net = new JointScriptedMemory('rows-second-axis');
+    const memory: SliceMemoryNetwork<Slot> = ahead ? net : { ...stepByStep(net), segmentObjects: (f, m) => net.segmentObjects(f, m) };
+    const s = session(memory);
+    const lesion = s.addStructure('lesion').id;
+    s.setSliceMask(4, annotation);
+    s.setSliceMask(8, Uint8Array.from({ length: N }, (_, i) => (i % 4 === 1 ? 1 : 0)), { structure: lesion });
+    await s.propagate();
+    runs.push({
+      log: net.log,
+      masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
+      states: [1, lesion].map((structure) => Array.from({ length: D }, (_, z) => s.state(z, structure))),
+      labels: Array.from(s.labelMap()),
+      released: net.memorized.every((m) => m.disposed) && net.held.every((h) => h.disposed),
+      heldMasks: net.held.length,
+    });
+  }
+  const [ahead, step] = runs;
+  assert.equal(ahead.log, step.log, 'the same calls, in order');
+  assert.ok(ahead.log.some((l) => l.startsWith('segmentObjects')), 'joint steps ran');
+  assert.equal(ahead.masks, step.masks, 'the same memorized masks');
+  assert.equal(ahead.states, step.states);
+  assert.equal(ahead.labels, step.labels);
+  assert.ok(ahead.released && step.released, 'every slot and held mask released');
+  // 8 single-structure slices and 8 joint slices of two objects.
+  assert.is(ahead.heldMasks, 8 + 2 * 8);
 });
 
 test.run();

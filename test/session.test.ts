@@ -71,28 +71,37 @@ test('every slice gets a mask and a quality; the annotated slice keeps its 2D re
   assert.is(rt.memoryStats().liveBytes, before, 'propagation leaves no tensor behind');
 });
 
-test('the pipelined path (step ahead, masks held on the GPU with the padding zeroed) gives the step-by-step numbers bit for bit', async () => {
+test('the pipelined path (steps ahead, masks held on the GPU with the padding zeroed) gives the step-by-step numbers bit for bit, one structure and joint steps', async () => {
   const rt = await testRuntime();
-  let ahead = 0;
+  const calls = { ahead: 0, objectsAhead: 0 };
   const pipelined = await session((n) => {
     const m = new GpuSliceMemory(rt, n);
-    const segmentAhead = m.segmentAhead.bind(m);
-    m.segmentAhead = (frame, memory) => (ahead++, segmentAhead(frame, memory));
+    const [segmentAhead, segmentObjectsAhead] = [m.segmentAhead.bind(m), m.segmentObjectsAhead.bind(m)];
+    m.segmentAhead = (frame, memory) => (calls.ahead++, segmentAhead(frame, memory));
+    m.segmentObjectsAhead = (frame, memories) => (calls.objectsAhead++, segmentObjectsAhead(frame, memories));
     return m;
   });
-  // The same GPU network behind memorize / segment only: every mask read back, cropped, padded and uploaded again.
+  // The same GPU network behind memorize / segment / segmentObjects only: every mask read back, cropped, padded and uploaded again.
   const stepwise = await session((n) => {
     const m = new GpuSliceMemory(rt, n);
-    return { memorize: (f, mask) => m.memorize(f, mask), segment: (f, memory) => m.segment(f, memory as Parameters<typeof m.segment>[1]) };
+    type Entries = Parameters<typeof m.segment>[1];
+    return {
+      memorize: (f, mask) => m.memorize(f, mask),
+      segment: (f, memory) => m.segment(f, memory as Entries),
+      segmentObjects: (f, memories) => m.segmentObjects(f, memories as Entries[]),
+    };
   });
   const before = rt.memoryStats().liveBytes;
   for (const s of [pipelined, stepwise]) {
+    const ring = s.addStructure('ring').id;
     s.setSliceMask(3, Uint8Array.from(stack.slice(3), (v) => (v > 128 ? 1 : 0)));
+    s.setSliceMask(1, Uint8Array.from(stack.slice(1), (v, i) => (v > 128 && i % W > 20 ? 1 : 0)), { structure: ring });
     await s.propagate();
   }
-  assert.is(ahead, D - 1, 'the pipelined session queued every step ahead');
+  // Upwards the ring alone on 2 and 3, both on 4 and 5; downwards the disc alone on 2 and 1, both on 0.
+  assert.equal(calls, { ahead: 4, objectsAhead: 3 }, 'the pipelined session queued every step ahead');
   assert.equal(pipelined.snapshot().state, stepwise.snapshot().state, 'probabilities, qualities and certainties');
-  assert.equal(pipelined.volumeMask(), stepwise.volumeMask());
+  assert.equal(pipelined.labelMap(), stepwise.labelMap());
   assert.is(rt.memoryStats().liveBytes, before, 'no held mask or memory entry left behind');
 });
 

@@ -1,7 +1,7 @@
 // The memory network as the session uses it: slices and masks in, a mask and a quality
 // score out, on plain arrays. The GPU network sits behind GpuSliceMemory; tests script
 // the interface and record every call (test/session-scripted.test.ts).
-import { MemoryNetwork, type MemoryEntry, type SegmentResult } from '../networks/mem3d/memory-network.ts';
+import { MemoryNetwork, type MemoryEntry, type ObjectsSegmentResult, type SegmentResult } from '../networks/mem3d/memory-network.ts';
 import { frameTable } from '../networks/mem3d/preprocess.ts';
 import { greyFrame, zeroOutside } from '../ops/frame.ts';
 import type { Tensor } from '../runtime/tensor.ts';
@@ -20,6 +20,9 @@ export interface HeldMask {
 }
 
 export type StepOutput = { foreground: Float32Array; quality: number | null };
+
+/** One object of a joint step (segmentObjects). */
+export type ObjectOutput = { probability: Float32Array; foreground: Float32Array; quality: number | null };
 
 export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   /** The layout the network's weights were trained with; the session transposes at this boundary when it differs. */
@@ -47,10 +50,9 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentAhead?(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: HeldMask };
   /** memorize() of a mask held by segmentAhead (the held mask stays the caller's to dispose). */
   memorizeHeld?(frame: SliceImage, held: HeldMask): Slot;
-  segmentObjects?(
-    frame: SliceImage,
-    memories: readonly (readonly Slot[])[],
-  ): Promise<{ objects: { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }>;
+  segmentObjects?(frame: SliceImage, memories: readonly (readonly Slot[])[]): Promise<{ objects: ObjectOutput[] }>;
+  /** Optional, with segmentObjects and memorizeHeld: segmentObjects queued, each object's foreground held (as segmentAhead). */
+  segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
 }
 
 /**
@@ -126,23 +128,40 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     }
   }
 
-  async segmentObjects(
-    frame: SliceImage,
-    memories: readonly (readonly MemoryEntry[])[],
-  ): Promise<{ objects: { probability: Float32Array; foreground: Float32Array; quality: number | null }[] }> {
-    const f = this.frame(frame);
-    let result;
+  async segmentObjects(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]): Promise<{ objects: ObjectOutput[] }> {
+    return this.readObjects(frame, this.segmentObjectsQueued(frame, memories));
+  }
+
+  segmentObjectsAhead(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] } {
+    const result = this.segmentObjectsQueued(frame, memories);
+    const held: GpuHeldMask[] = [];
     try {
-      result = this.net.segmentObjects(f, memories);
+      for (const o of result.objects) held.push(new GpuHeldMask(this.rt.keep(zeroOutside(this.rt, o.foreground, frame))));
+    } catch (e) {
+      for (const h of held) h.dispose();
+      result.dispose();
+      throw e;
+    }
+    return { result: this.readObjects(frame, result), held };
+  }
+
+  private segmentObjectsQueued(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]) {
+    const f = this.frame(frame);
+    try {
+      return this.net.segmentObjects(f, memories);
     } finally {
       f.dispose();
     }
+  }
+
+  /** Reads a queued joint step back in one readback and releases it. */
+  private async readObjects(frame: SliceImage, result: ObjectsSegmentResult): Promise<{ objects: ObjectOutput[] }> {
     try {
-      const pw = f.shape[2];
       const tensors = result.objects.flatMap((o) => (o.quality ? [o.probability, o.foreground, o.quality] : [o.probability, o.foreground]));
       const values = await this.rt.readMany(tensors);
       let next = 0;
       const objects = result.objects.map((o) => {
+        const pw = o.probability.shape[2];
         const probability = crop(values[next++] as Float32Array, pw, frame.width, frame.height);
         const foreground = crop(values[next++] as Float32Array, pw, frame.width, frame.height);
         return { probability, foreground, quality: o.quality ? values[next++][0] : null };

@@ -49,7 +49,7 @@ import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
-import { asSliceMemory, type HeldMask, type MemorySlot, type SliceMemoryNetwork } from './memory.ts';
+import { asSliceMemory, type HeldMask, type MemorySlot, type ObjectOutput, type SliceMemoryNetwork } from './memory.ts';
 import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 import {
@@ -672,8 +672,8 @@ export class Interactive3DSession {
   }
 
   /**
-   * Walks a sweep's slices. Where the network holds a step's mask for the next memorize
-   * (segmentAhead / memorizeHeld, one structure on the slice), step z + 1 is queued
+   * Walks a sweep's slices. Where the network holds a step's masks for the next memorize
+   * (segmentAhead, segmentObjectsAhead for a joint step, and memorizeHeld), step z + 1 is queued
    * before step z is read back and stored, so the host's work on a slice overlaps the
    * network's on the next; otherwise each step is read back before the next memorizes
    * its mask. The same calls and numbers either way.
@@ -764,12 +764,12 @@ export class Interactive3DSession {
   }
 
   /**
-   * Queues one step. With one structure and a network that holds masks, the step's
-   * mask stays with the network for the next memorize; otherwise `held` is null and
-   * the next memorize waits for the result.
+   * Queues one step. With a network that holds masks (segmentAhead, or segmentObjectsAhead
+   * for a joint step), the step's masks stay with the network for the next memorize;
+   * otherwise `held` is null and the next memorize waits for the result.
    */
   private queueStep(frame: SliceImage, memories: MemorySlot[][]): { results: Promise<StepResult[]>; held: (HeldMask | null)[] } {
-    const { segmentAhead, memorizeHeld } = this.memory;
+    const { segmentAhead, segmentObjectsAhead, memorizeHeld } = this.memory;
     if (memories.length === 1 && segmentAhead && memorizeHeld) {
       const { result, held } = segmentAhead.call(this.memory, frame, memories[0]);
       const results = result.then((r) => {
@@ -778,7 +778,22 @@ export class Interactive3DSession {
       });
       return { results, held: [held] };
     }
+    if (memories.length > 1 && segmentObjectsAhead && memorizeHeld) {
+      const { result, held } = segmentObjectsAhead.call(this.memory, frame, memories);
+      if (held.length !== memories.length) {
+        for (const h of held) h.dispose();
+        result.catch(() => {});
+        throw new RangeError(`memory network held ${held.length} masks for ${memories.length} objects`);
+      }
+      return { results: result.then(({ objects }) => this.objectResults(objects, memories.length)), held };
+    }
     return { results: this.segmentStep(frame, memories), held: memories.map(() => null) };
+  }
+
+  /** A joint step's objects in the engine's layout, each with its memorized mask in the network's. */
+  private objectResults(objects: readonly ObjectOutput[], count: number): StepResult[] {
+    if (objects.length !== count) throw new RangeError(`memory network returned ${objects.length} objects for ${count}`);
+    return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality, memoryMask: o.foreground }));
   }
 
   /**
@@ -793,11 +808,7 @@ export class Interactive3DSession {
       const foreground = this.fromNetwork(r.foreground);
       return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
     }
-    if (this.memory.segmentObjects) {
-      const { objects } = await this.memory.segmentObjects(frame, memories);
-      if (objects.length !== memories.length) throw new RangeError(`memory network returned ${objects.length} objects for ${memories.length}`);
-      return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality, memoryMask: o.foreground }));
-    }
+    if (this.memory.segmentObjects) return this.objectResults((await this.memory.segmentObjects(frame, memories)).objects, memories.length);
     const alone: { probability: Float32Array; quality: number | null }[] = [];
     for (const m of memories) {
       const r = await this.memory.segment(frame, m);
