@@ -199,61 +199,50 @@ test('ahead: a cancel mid-run restores the session and releases everything', asy
   assert.ok(net.held.every((h) => h.disposed), 'held masks released');
 });
 
-test('two structures: slices with one structure go ahead, joint slices wait, and the results are the step-by-step ones', async () => {
-  const runs = [];
-  for (const ahead of [true, false]) {
-    const net = new ScriptedMemory('rows-second-axis');
-    const s = session(ahead ? net : stepByStep(net));
-    const lesion = s.addStructure('lesion').id;
-    s.setSliceMask(4, annotation);
-    s.setSliceMask(8, Uint8Array.from({ length: N }, (_, i) => (i % 4 === 1 ? 1 : 0)), { structure: lesion });
-    await s.propagate();
-    runs.push({
-      log: net.log,
-      masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
-      states: [1, lesion].map((structure) => Array.from({ length: D }, (_, z) => s.state(z, structure))),
-      labels: Array.from(s.labelMap()),
-      released: net.memorized.every((m) => m.disposed) && net.held.every((h) => h.disposed),
-      heldMasks: net.held.length,
-    });
-  }
-  const [ahead, step] = runs;
+/** The organ annotated on slice 4, the lesion on 8, propagated through `memory` (backed by `net`): what the session and the network did. */
+async function twoStructures(net: ScriptedMemory, memory: SliceMemoryNetwork<Slot>) {
+  const s = session(memory);
+  const lesion = s.addStructure('lesion').id;
+  s.setSliceMask(4, annotation);
+  s.setSliceMask(8, Uint8Array.from({ length: N }, (_, i) => (i % 4 === 1 ? 1 : 0)), { structure: lesion });
+  await s.propagate();
+  return {
+    log: net.log,
+    masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
+    states: [1, lesion].map((structure) => Array.from({ length: D }, (_, z) => s.state(z, structure))),
+    labels: Array.from(s.labelMap()),
+    released: net.memorized.every((m) => m.disposed) && net.held.every((h) => h.disposed),
+    heldMasks: net.held.length,
+  };
+}
+
+function assertSameRuns(ahead: Awaited<ReturnType<typeof twoStructures>>, step: Awaited<ReturnType<typeof twoStructures>>): void {
   assert.equal(ahead.log, step.log, 'the same calls, in order');
   assert.equal(ahead.masks, step.masks, 'the same memorized masks');
   assert.equal(ahead.states, step.states);
   assert.equal(ahead.labels, step.labels);
   assert.ok(ahead.released && step.released, 'every slot and held mask released');
+}
+
+test('two structures: slices with one structure go ahead, joint slices wait, and the results are the step-by-step ones', async () => {
+  const aheadNet = new ScriptedMemory('rows-second-axis');
+  const stepNet = new ScriptedMemory('rows-second-axis');
+  const [ahead, step] = [await twoStructures(aheadNet, aheadNet), await twoStructures(stepNet, stepByStep(stepNet))];
+  assertSameRuns(ahead, step);
   // Upwards: slices 5-8 the organ alone, 9-12 both; downwards: 7-4 the lesion alone, 3-0 both.
   assert.is(ahead.heldMasks, 8, 'the eight single-structure slices went ahead');
   assert.is(step.heldMasks, 0);
 });
 
 test('two structures with a joint step that holds its masks: every slice goes ahead, with the step-by-step results', async () => {
-  const runs = [];
-  for (const ahead of [true, false]) {
-    const net = new JointScriptedMemory('rows-second-axis');
-    const memory: SliceMemoryNetwork<Slot> = ahead ? net : { ...stepByStep(net), segmentObjects: (f, m) => net.segmentObjects(f, m) };
-    const s = session(memory);
-    const lesion = s.addStructure('lesion').id;
-    s.setSliceMask(4, annotation);
-    s.setSliceMask(8, Uint8Array.from({ length: N }, (_, i) => (i % 4 === 1 ? 1 : 0)), { structure: lesion });
-    await s.propagate();
-    runs.push({
-      log: net.log,
-      masks: net.memorized.map((m) => Array.from(new Uint32Array(m.mask.buffer))),
-      states: [1, lesion].map((structure) => Array.from({ length: D }, (_, z) => s.state(z, structure))),
-      labels: Array.from(s.labelMap()),
-      released: net.memorized.every((m) => m.disposed) && net.held.every((h) => h.disposed),
-      heldMasks: net.held.length,
-    });
-  }
-  const [ahead, step] = runs;
-  assert.equal(ahead.log, step.log, 'the same calls, in order');
+  const aheadNet = new JointScriptedMemory('rows-second-axis');
+  const stepNet = new JointScriptedMemory('rows-second-axis');
+  const [ahead, step] = [
+    await twoStructures(aheadNet, aheadNet),
+    await twoStructures(stepNet, { ...stepByStep(stepNet), segmentObjects: (f, m) => stepNet.segmentObjects(f, m) }),
+  ];
+  assertSameRuns(ahead, step);
   assert.ok(ahead.log.some((l) => l.startsWith('segmentObjects')), 'joint steps ran');
-  assert.equal(ahead.masks, step.masks, 'the same memorized masks');
-  assert.equal(ahead.states, step.states);
-  assert.equal(ahead.labels, step.labels);
-  assert.ok(ahead.released && step.released, 'every slot and held mask released');
   // 8 single-structure slices and 8 joint slices of two objects.
   assert.is(ahead.heldMasks, 8 + 2 * 8);
 });
