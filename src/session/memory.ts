@@ -68,17 +68,11 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
-    const f = this.frame(frame);
-    try {
-      const m = this.rt.upload([1, f.shape[1], f.shape[2], 1], pad(mask, frame.width, frame.height, f.shape[2], f.shape[1]), 'f32', 'memory mask');
-      try {
-        return this.net.memorize(f, m);
-      } finally {
-        m.dispose();
-      }
-    } finally {
-      f.dispose();
-    }
+    // The scope releases the frame and the uploaded mask; the entry is the network's to keep.
+    return this.rt.scope(() => {
+      const f = this.frame(frame);
+      return this.net.memorize(f, this.rt.upload([1, f.shape[1], f.shape[2], 1], pad(mask, frame.width, frame.height, f.shape[2], f.shape[1]), 'f32', 'memory mask'));
+    });
   }
 
   async segment(frame: SliceImage, memory: readonly MemoryEntry[]): Promise<StepOutput> {
@@ -99,23 +93,13 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   memorizeHeld(frame: SliceImage, held: HeldMask): MemoryEntry {
-    if (!(held instanceof GpuHeldMask) || held.disposed) throw new TypeError('memorizeHeld: the mask must come from this memory network\'s segmentAhead and be live');
-    const f = this.frame(frame);
-    try {
-      return this.net.memorize(f, held.mask);
-    } finally {
-      f.dispose();
-    }
+    if (!(held instanceof GpuHeldMask) || held.disposed) throw new TypeError('memorizeHeld: the mask must come from this memory network\'s segmentAhead or segmentObjectsAhead and be live');
+    return this.rt.scope(() => this.net.memorize(this.frame(frame), held.mask));
   }
 
   /** The step's GPU work, queued. */
   private segmentQueued(frame: SliceImage, memory: readonly MemoryEntry[]) {
-    const f = this.frame(frame);
-    try {
-      return this.net.segment(f, memory);
-    } finally {
-      f.dispose();
-    }
+    return this.rt.scope(() => this.net.segment(this.frame(frame), memory));
   }
 
   /** Reads a queued step back (mask and score in one readback; the readback is submitted before this returns) and releases it. */
@@ -146,12 +130,7 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   private segmentObjectsQueued(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]) {
-    const f = this.frame(frame);
-    try {
-      return this.net.segmentObjects(f, memories);
-    } finally {
-      f.dispose();
-    }
+    return this.rt.scope(() => this.net.segmentObjects(this.frame(frame), memories));
   }
 
   /** Reads a queued joint step back in one readback and releases it. */
