@@ -5,12 +5,16 @@
 // x = 0), Cin not a multiple of 4 (scalar x loads), Cout not a multiple of the 16 or 32
 // channels an invocation owns, M not a multiple of the 64 or 128 pixels a workgroup
 // owns, stride / padding / dilation, N = 2, residual + ReLU, a channel-window output,
-// f16 weights; the adapter and shape checks and the fixed rule.
+// f16 weights; weights spread over 4 lanes (SG 4, SwiftShader's form: it runs on any
+// subgroup of at least 4, so lavapipe checks it too); the adapter and shape
+// checks and the fixed rule (for SwiftShader and for CPU drivers without subgroups on
+// stand-in runtimes, as test/conv2d-gpu-rule.test.ts does for GPUs).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
-import { CONV2D_VARIANTS, conv2d, CPU_CONV_SMALL_M, defaultConv2dVariant, isCpuAdapter, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, CPU_CONV_SMALL_M, defaultConv2dVariant, isCpuAdapter, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { checkCpuShape, conv2dCpuSupported, CPU_CONV_MIN_SUBGROUP } from '../src/ops/conv2d-cpu.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
@@ -20,6 +24,22 @@ import { convCaseOnGpu, type ConvCase, type Shape4 } from './_lib/conv-case.ts';
 
 
 const CPU_VARIANTS = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'cpu');
+
+/**
+ * The named shapes as the adapter runs them, plus one with SG 4 on the first two cases
+ * (p2c32: PX 2, CB4 8, 16-row blocks with a tail, residual + ReLU; p1c16: PX 1, CB4 4,
+ * scalar x loads, stride 2, N 2). Only there: an SG-4 pipeline costs lavapipe about 5
+ * CPU-s to compile on a cold cache, and npm test stays near its 12 minutes; the store
+ * path and the f16 weight loads are the same code for both SG.
+ */
+function withSg4(names: readonly Conv2dVariantName[], caseIndex: number): [string, Conv2dVariantName | Conv2dVariant][] {
+  const named = names.map((n): [string, Conv2dVariantName] => [n, n]);
+  if (caseIndex > 1) return named;
+  const sg4 = caseIndex === 0 ? 'cpu-p2c32' : 'cpu-p1c16';
+  const v = CONV2D_VARIANTS[sg4];
+  if (v.kind !== 'cpu') throw new Error(`${sg4} is not a CPU variant`);
+  return [...named, [`${sg4} SG 4`, { kind: 'cpu', cpu: { ...v.cpu, SG: 4 } }]];
+}
 
 const CASES: ConvCase[] = [
   { name: 'Cin 36 (two blocks of 16 + 4), Cout 70, 3x3 pad 1 on 9x7 (M 63), residual + ReLU', x: [1, 9, 7, 36], w: [70, 36, 3, 3], padding: [1, 1], residual: true, relu: true },
@@ -37,15 +57,15 @@ test('the CPU variants are registered', () => {
   assert.equal(CPU_VARIANTS, ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32']);
 });
 
-for (const c of CASES) {
+for (const [i, c] of CASES.entries()) {
   test(`cpu conv variants: ${c.name}`, async () => {
     const rt = await testRuntime();
     requireCpuKernel(rt);
     const k = convCaseOnGpu(rt, c, 41);
-    for (const variant of CPU_VARIANTS) {
+    for (const [label, variant] of withSg4(CPU_VARIANTS, i)) {
       const y = conv2d(rt, k.x, k.w, { ...k.options, variant });
       assert.equal(y.shape, k.ref.shape);
-      assertClose(await y.read(), k.ref.out, { k: k.k, label: `${variant}: ${c.name}` });
+      assertClose(await y.read(), k.ref.out, { k: k.k, label: `${label}: ${c.name}` });
       y.dispose();
     }
     k.dispose();
@@ -102,15 +122,40 @@ test('the CPU conv shape check refuses what the kernel cannot run', async () => 
   assert.throws(() => checkCpuShape('px', rt, { WG: 64, PX: 3, CB4: 4 }), /unsupported CPU conv shape/);
   assert.throws(() => checkCpuShape('cb4', rt, { WG: 64, PX: 1, CB4: 6 }), /unsupported CPU conv shape/);
   assert.throws(() => checkCpuShape('wg', rt, { WG: rt.adapter.subgroupMaxSize + 1, PX: 1, CB4: 4 }), /multiple of the subgroup size/);
+  checkCpuShape('sg4', rt, { WG: 64, PX: 2, CB4: 8, SG: 4 });
+  assert.throws(() => checkCpuShape('sg2', rt, { WG: 64, PX: 2, CB4: 8, SG: 2 as 4 }), /SG 4\|8/);
+  // SG 8 on subgroups of 4 would broadcast from lanes that do not exist.
+  const narrow = { adapter: { ...rt.adapter, subgroupMinSize: 4, subgroupMaxSize: 4 }, device: rt.device } as unknown as Runtime;
+  assert.throws(() => checkCpuShape('sg8', narrow, { WG: 64, PX: 2, CB4: 8, SG: 8 }), /within the smallest subgroup 4/);
+  checkCpuShape('sg4 on 4', narrow, { WG: 64, PX: 2, CB4: 8, SG: 4 });
 });
 
-test('the fixed rule on CPU drivers with subgroups of 8: the CPU kernel by output size, the direct one for heads; tiles elsewhere', async () => {
+const RULE_SHAPE = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256, stride: [2, 2] as const }; // 3x3 stride 1: Winograd (test/conv2d-winograd.test.ts)
+/** The rule's picks for a large output, a small one and a head. */
+const rulePicks = (rt: Runtime) => [RULE_SHAPE, { ...RULE_SHAPE, M: CPU_CONV_SMALL_M - 1 }, { ...RULE_SHAPE, Cout: 16 }].map((s) => defaultConv2dVariant(rt, s));
+
+test('the fixed rule on CPU drivers with subgroups: the CPU kernel by output size, the direct one for heads', async () => {
   const rt = await testRuntime();
-  const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256, stride: [2, 2] as const }; // 3x3 stride 1: Winograd (test/conv2d-winograd.test.ts)
-  const picks = [shape, { ...shape, M: CPU_CONV_SMALL_M - 1 }, { ...shape, Cout: 16 }].map((s) => defaultConv2dVariant(rt, s));
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) assert.equal(picks, ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
-  else if (isCpuAdapter(rt)) assert.ok(picks.every((v) => CONV2D_VARIANTS[v].kind === 'tiled'), picks.join(', '));
+  assert.ok(isCpuAdapter(rt) && conv2dCpuSupported(rt), `this adapter (${rt.describe()}) is not a CPU driver with subgroups`);
+  assert.equal(rulePicks(rt), ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
   // GPUs: test/conv2d-gpu-rule.test.ts.
+});
+
+/** A stand-in runtime with SwiftShader's adapter summary (the rule reads only that, the features and limits). */
+function swiftShader(features: string[]): Runtime {
+  const adapter = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', subgroupMinSize: 4, subgroupMaxSize: 4 };
+  return { adapter, device: { features: new Set(features), limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 } } } as unknown as Runtime;
+}
+
+test('the fixed rule on SwiftShader (subgroups of 4): the CPU kernel with SG 4, no Winograd; without subgroups the direct kernel', () => {
+  const ss = swiftShader(['subgroups']);
+  assert.ok(isCpuAdapter(ss) && conv2dCpuSupported(ss));
+  assert.equal(rulePicks(ss), ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
+  // A 3x3 stride-1 conv that lavapipe runs as Winograd stays on the CPU kernel (SwiftShader cannot compile Winograd).
+  assert.is(defaultConv2dVariant(ss, { ...RULE_SHAPE, stride: [1, 1] }), 'cpu-p2c32');
+  const plain = swiftShader([]);
+  assert.not.ok(conv2dCpuSupported(plain));
+  assert.equal(rulePicks(plain), ['direct-p2c8', 'direct-p2c8', 'direct-p2c4']);
 });
 
 test.run();

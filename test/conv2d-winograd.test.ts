@@ -23,8 +23,8 @@ import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
 import {
   CONV2D_VARIANTS, conv2d, defaultConv2dVariant, isCpuAdapter, prepareConv2d, WINOGRAD_MIN_FILL, WINOGRAD_MIN_M, WINOGRAD_TWO_TILES_M, type Conv2dVariantName,
 } from '../src/ops/conv2d.ts';
-import { conv2dCpuSupported } from '../src/ops/conv2d-cpu.ts';
-import { winogradTiles } from '../src/ops/conv2d-winograd.ts';
+import { winogradIneligible, winogradSupported, winogradTiles } from '../src/ops/conv2d-winograd.ts';
+import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
@@ -57,7 +57,7 @@ const winoClose = (got: ArrayLike<number>, want: ArrayLike<number>, k: number, s
   assertClose(got, want, { k, scale: 9 * scale, label });
 
 function requireSubgroups(rt: Awaited<ReturnType<typeof testRuntime>>): void {
-  assert.ok(conv2dCpuSupported(rt), `this adapter (${rt.describe()}) lacks subgroups of 8; the Winograd cases need them`);
+  assert.ok(winogradSupported(rt), `this adapter (${rt.describe()}) lacks subgroups of 8; the Winograd cases need them`);
 }
 
 test('the Winograd variants are registered', () => {
@@ -215,7 +215,7 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
   const w3 = prepareConv2d(rt, { weight: uniform(4 * 4 * 9, 112), shape: [4, 4, 3, 3] });
   const w1 = prepareConv2d(rt, { weight: uniform(16, 113), shape: [4, 4, 1, 1] });
   const w5 = prepareConv2d(rt, { weight: uniform(4 * 4 * 15, 114), shape: [4, 4, 3, 5] });
-  if (conv2dCpuSupported(rt)) {
+  if (winogradSupported(rt)) {
     assert.throws(() => conv2d(rt, x, w3, { stride: 2, padding: 1, variant: 'wino-t1c16' }), (e: Error) => e instanceof RangeError && /needs stride 1 \(this conv: 2,2\)/.test(e.message));
     assert.throws(() => conv2d(rt, x, w1, { variant: 'wino-t1c16' }), (e: Error) => e instanceof RangeError && /needs a 3x3 kernel \(this conv: 1x1\)/.test(e.message));
     assert.throws(() => conv2d(rt, x, w5, { variant: 'wino-t2c16' }), /needs a 3x3 kernel \(this conv: 3x5\)/);
@@ -224,13 +224,16 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
     assert.throws(() => conv2d(rt, x, w3, { padding: 1, variant: 'wino-t1c16' }), /needs the 'subgroups' feature with subgroups of at least 8/);
   }
   for (const t of [x, w3, w1, w5]) t.dispose();
+  // SwiftShader's subgroups are 4 wide (its compiler cannot take this kernel in a 4-lane form: conv2d-winograd.ts).
+  const swiftShader = { adapter: { ...rt.adapter, subgroupMinSize: 4, subgroupMaxSize: 4 }, device: rt.device } as unknown as Runtime;
+  assert.match(String(winogradIneligible(swiftShader, { KH: 3, KW: 3, stride: [1, 1] })), /subgroups of at least 8 \(this adapter: 4\)/);
 });
 
 test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride-1 convs from WINOGRAD_MIN_M pixels (Cin % 4 == 0 below WINOGRAD_TWO_TILES_M), Cout > 16, f32 weights', async () => {
   const rt = await testRuntime();
   const shape = { KH: 3, KW: 3, M: 4096, Cin: 256, Cout: 256 };
   const pick = (s: Partial<typeof shape> & { stride?: readonly [number, number]; weights?: 'f16'; winogradFill?: number }) => defaultConv2dVariant(rt, { ...shape, ...s });
-  if (!(isCpuAdapter(rt) && conv2dCpuSupported(rt))) {
+  if (!(isCpuAdapter(rt) && winogradSupported(rt))) {
     assert.not.ok(String(pick({})).startsWith('wino'), 'Winograd only on CPU drivers with subgroups of 8');
     return;
   }

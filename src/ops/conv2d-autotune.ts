@@ -23,7 +23,7 @@ export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName
   const narrow: Conv2dVariantName[] = s.Cout <= 16 ? ['narrow', 'direct-p1c4'] : [];
   const subgroupCpu: Conv2dVariantName[] = conv2dCpuSupported(rt) ? ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32'] : [];
   const winograd: Conv2dVariantName[] = winogradIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1] }) ? [] : ['wino-t1c16', 'wino-t2c16'];
-  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, 'large', 'medium', 'direct-p2c4', 'direct-p1c8', ...narrow])];
+  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, 'large', 'medium', 'direct-p2c4', 'direct-p2c8', 'direct-p1c8', ...narrow])];
   return [...new Set<Conv2dVariantName>(['large', 'medium', 'small', 'gpu-128x128', 'gpu-128x64', 'gpu-64x128', 'gpu-64x64', ...narrow])];
 }
 

@@ -1,6 +1,6 @@
 // The CPU-driver conv2d variants (kernels/conv2d_cpu.wgsl): no workgroup memory, one
 // or two output pixels and 16 or 32 channels per invocation in registers, weights
-// loaded once per subgroup and spread by subgroupBroadcast. conv2d (conv2d.ts)
+// loaded once per 8 (lavapipe) or 4 (SwiftShader) lanes and spread by subgroupBroadcast. conv2d (conv2d.ts)
 // validates shapes and builds the uniforms and epilogue; this file checks that the
 // adapter can run the kernel and dispatches it.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
@@ -17,15 +17,22 @@ export interface Conv2dCpu {
   PX: number;
   /** vec4 output-channel groups per invocation: 4 or 8. */
   CB4: number;
+  /** Lanes that share a weight load, 8 or 4 (at most the adapter's smallest subgroup); default cpuConvLanes(rt). */
+  SG?: 4 | 8;
 }
 
-/** The kernel spreads 16 weight rows over lanes 0..7 of a subgroup. */
-export const CPU_CONV_MIN_SUBGROUP = 8;
+/** The kernel spreads weight rows over lanes 0..3 (SG 4) or 0..7 (SG 8) of a subgroup. */
+export const CPU_CONV_MIN_SUBGROUP = 4;
+
+/** The kernel's default SG on this runtime: 8 where subgroups are at least 8 wide (one load per 8 rows), else 4. */
+export function cpuConvLanes(rt: Runtime): 4 | 8 {
+  return rt.adapter.subgroupMinSize >= 8 ? 8 : 4;
+}
 
 const F16_KERNEL = 'conv2d_cpu_f16';
 defineDerivedKernel(F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d_cpu').source));
 
-/** Whether this runtime's device can run the CPU kernel: the `subgroups` feature with subgroups of at least 8. */
+/** Whether this runtime's device can run the CPU kernel: the `subgroups` feature with subgroups of at least 4. */
 export function conv2dCpuSupported(rt: Runtime): boolean {
   return rt.device.features.has('subgroups' as GPUFeatureName) && rt.adapter.subgroupMinSize >= CPU_CONV_MIN_SUBGROUP;
 }
@@ -37,9 +44,10 @@ export function checkCpuShape(name: string, rt: Runtime, c: Conv2dCpu): void {
   }
   const ok =
     Number.isInteger(c.WG) && c.WG > 0 && c.WG % rt.adapter.subgroupMaxSize === 0 && [1, 2].includes(c.PX) && [4, 8].includes(c.CB4) &&
+    (c.SG === undefined || ([4, 8].includes(c.SG) && c.SG <= rt.adapter.subgroupMinSize)) &&
     c.WG <= limits.maxComputeInvocationsPerWorkgroup && c.WG <= limits.maxComputeWorkgroupSizeX;
   if (!ok) {
-    throw new RangeError(`${name}: unsupported CPU conv shape ${JSON.stringify(c)} (need PX 1|2, CB4 4|8, WG a multiple of the subgroup size ${rt.adapter.subgroupMaxSize} within the device's limits)`);
+    throw new RangeError(`${name}: unsupported CPU conv shape ${JSON.stringify(c)} (need PX 1|2, CB4 4|8, SG 4|8 within the smallest subgroup ${rt.adapter.subgroupMinSize}, WG a multiple of the subgroup size ${rt.adapter.subgroupMaxSize} within the device's limits)`);
   }
 }
 
@@ -58,7 +66,7 @@ export function dispatchConv2dCpu(rt: Runtime, name: string, c: Conv2dCpu, call:
   const { M, Cout } = call.uniforms;
   const [gy, gz] = grid1d(Math.ceil(M / (c.WG * c.PX)));
   rt.dispatch({
-    kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_cpu', label: name, constants: { ...c, ...call.epilogue },
+    kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_cpu', label: name, constants: { ...c, SG: c.SG ?? cpuConvLanes(rt), ...call.epilogue },
     bindings: call.bindings, uniforms: call.uniforms, cost: call.cost, workgroups: [Math.ceil(Cout / (4 * c.CB4)), gy, gz],
   });
 }

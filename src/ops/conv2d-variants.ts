@@ -2,14 +2,13 @@
 // override shapes) and which one runs for a shape: a per-adapter tuned table when
 // one is installed (src/ops/conv2d-autotune.ts times the variants and caches the
 // choice keyed by adapter), else a fixed rule: the subgroup CPU kernels on CPU
-// rasterisers that have subgroups of 8 or more (lavapipe; Winograd for most 3x3 stride-1
-// convs, the direct CPU kernel for the rest), on GPUs the split-K GPU
-// kernel for small outputs and the tiled shared-memory GEMM for the rest, the tiles
-// on other CPU drivers.
+// rasterisers that have subgroups (lavapipe, SwiftShader; on lavapipe Winograd for most
+// 3x3 stride-1 convs), the direct kernel on CPU drivers without subgroups, on GPUs the
+// split-K GPU kernel for small outputs and the tiled shared-memory GEMM for the rest.
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
-import type { Conv2dWinograd } from './conv2d-winograd.ts';
+import { winogradSupported, type Conv2dWinograd } from './conv2d-winograd.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
 export interface Conv2dTile {
@@ -141,16 +140,16 @@ export function isCpuAdapter(rt: Runtime): boolean {
 /**
  * The fixed rule (autotuning off). GPUs: the gpu-64x128 kernel for outputs of fewer
  * than GPU_KERNEL_BELOW_LARGE_TILES large tiles (where it fits the device), else
- * chooseConv2dTile. CPU drivers with subgroups
- * of 8 or more (lavapipe): the CPU kernel, which beat every tile and direct shape on
- * lavapipe (bench/RESULTS.md, issue 16), in its largest shape (2 pixels x 32 channels
- * per invocation, 128 pixels per workgroup) unless the output has fewer than
- * CPU_CONV_SMALL_M pixels (1 x 16: 1.7x faster on 8x8), or Cout <= 16 (heads), where
+ * chooseConv2dTile. CPU drivers with subgroups (of 8 on lavapipe, 4 on SwiftShader):
+ * the CPU kernel, which beat every tile and direct shape on both (bench/RESULTS.md,
+ * issue 16), in its largest shape (2 pixels x 32 channels per invocation, 128 pixels
+ * per workgroup) unless the output has fewer than CPU_CONV_SMALL_M pixels (1 x 16:
+ * 1.7x faster on 8x8 on lavapipe, 1.6x on SwiftShader), or Cout <= 16 (heads), where
  * the direct kernel's 4-channel workgroups waste least (2.4x the CPU kernel on Cout 2);
- * Winograd before both where WINOGRAD_MIN_M says. Other CPU drivers (SwiftShader's subgroups
- * are 4 wide): the tiles by Cout but never the small tile, whose only purpose is to
- * give a GPU more workgroups; on lavapipe it ran at 0.18 GFLOP/s against the large
- * tile's 0.28 in a QAMN step (issue 16).
+ * Winograd before both where WINOGRAD_MIN_M says and the subgroups are 8 wide. CPU
+ * drivers without subgroups: the direct kernel (2 pixels x 8 channels per thread;
+ * heads 2 x 4), which needs neither workgroup memory nor barriers: on SwiftShader it
+ * ran 1.5-4.7x the tiles (and 18x the narrow tile on a head).
  */
 /** Below this many output pixels the fixed rule gives the CPU kernel 64-pixel workgroups instead of 128. */
 export const CPU_CONV_SMALL_M = 256;
@@ -202,17 +201,17 @@ export const WINOGRAD_MIN_M = 256;
 export const WINOGRAD_TWO_TILES_M = 1024;
 export const WINOGRAD_MIN_FILL = 0.75;
 
-function winogradRule(s: Conv2dShape): Conv2dVariantName | null {
+function winogradRule(rt: Runtime, s: Conv2dShape): Conv2dVariantName | null {
   const [sH, sW] = s.stride ?? [1, 1];
   const eligible = s.KH === 3 && s.KW === 3 && sH === 1 && sW === 1 && s.Cout > 16 && s.weights !== 'f16' && (s.winogradFill ?? 1) >= WINOGRAD_MIN_FILL;
-  if (!eligible || s.M < WINOGRAD_MIN_M) return null;
+  if (!eligible || s.M < WINOGRAD_MIN_M || !winogradSupported(rt)) return null;
   if (s.M >= WINOGRAD_TWO_TILES_M) return 'wino-t2c16';
   return s.Cin % 4 === 0 ? 'wino-t1c16' : null;
 }
 
 export function defaultConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariantName {
-  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : (winogradRule(s) ?? (s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32'));
-  if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'narrow' : s.Cout <= 64 ? 'medium' : 'large';
+  if (isCpuAdapter(rt) && conv2dCpuSupported(rt)) return s.Cout <= 16 ? 'direct-p2c4' : (winogradRule(rt, s) ?? (s.M < CPU_CONV_SMALL_M ? 'cpu-p1c16' : 'cpu-p2c32'));
+  if (isCpuAdapter(rt)) return s.Cout <= 16 ? 'direct-p2c4' : 'direct-p2c8';
   const [BM, BN] = tileExtent(CONV2D_TILES.large);
   const largeTiles = Math.ceil(s.M / BM) * Math.ceil(s.Cout / BN);
   if (s.Cout > 16 && largeTiles < GPU_KERNEL_BELOW_LARGE_TILES && gpuKernelFitsDevice(rt)) return 'gpu-64x128';

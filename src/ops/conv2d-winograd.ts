@@ -1,6 +1,6 @@
 // The Winograd F(2x2, 3x3) conv2d variants for CPU drivers (kernels/conv2d_winograd.wgsl):
 // 3x3 kernels, stride 1, any dilation and padding, on adapters with subgroups of at
-// least 8 (lavapipe). conv2d (conv2d.ts) validates shapes and builds the epilogue; this
+// least 8 (lavapipe; not SwiftShader: WINOGRAD_MIN_SUBGROUP). conv2d (conv2d.ts) validates shapes and builds the epilogue; this
 // file checks eligibility, derives the transformed weights U = G g G^T on the GPU the
 // first time a Conv2dWeights object runs this way (kept with it: 16/9 of the f32 3x3
 // weight matrix, rows padded to 8 input channels; for f16 weights 32/9 of what they
@@ -9,7 +9,6 @@
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
-import { conv2dCpuSupported, CPU_CONV_MIN_SUBGROUP } from './conv2d-cpu.ts';
 import { conv2dF16Source } from './conv2d-f16.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 
@@ -31,6 +30,19 @@ const WEIGHTS_KERNEL_F16 = 'conv2d_winograd_weights_f16';
 const WEIGHTS_WG = 64;
 defineDerivedKernel(WEIGHTS_KERNEL_F16, () => conv2dF16Source(kernelEntry(WEIGHTS_KERNEL).source));
 
+/**
+ * The kernel spreads 8 rows of U over lanes 0..7. It has no 4-lane form as the CPU
+ * kernel has: compiling it with a second load per row block, SwiftShader (subgroups of
+ * 4) grew past 8 GB within 90 s (and was killed at 24 GB), so Winograd stays off
+ * adapters with narrower subgroups.
+ */
+export const WINOGRAD_MIN_SUBGROUP = 8;
+
+/** Whether this runtime's device can run the Winograd kernel: the `subgroups` feature with subgroups of at least 8. */
+export function winogradSupported(rt: Runtime): boolean {
+  return rt.device.features.has('subgroups' as GPUFeatureName) && rt.adapter.subgroupMinSize >= WINOGRAD_MIN_SUBGROUP;
+}
+
 /** What decides whether a conv can run as Winograd F(2x2, 3x3). */
 export interface WinogradShape {
   KH: number;
@@ -40,8 +52,8 @@ export interface WinogradShape {
 
 /** Why this conv cannot run the Winograd kernel on this runtime, or null when it can. */
 export function winogradIneligible(rt: Runtime, s: WinogradShape): string | null {
-  if (!conv2dCpuSupported(rt)) {
-    return `the 'subgroups' feature with subgroups of at least ${CPU_CONV_MIN_SUBGROUP} (this adapter: ${rt.adapter.subgroupMinSize || 'none'})`;
+  if (!winogradSupported(rt)) {
+    return `the 'subgroups' feature with subgroups of at least ${WINOGRAD_MIN_SUBGROUP} (this adapter: ${rt.adapter.subgroupMinSize || 'none'})`;
   }
   if (s.KH !== 3 || s.KW !== 3) return `a 3x3 kernel (this conv: ${s.KH}x${s.KW})`;
   if (s.stride[0] !== 1 || s.stride[1] !== 1) return `stride 1 (this conv: ${s.stride.join(',')})`;
