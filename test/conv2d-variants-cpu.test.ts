@@ -141,9 +141,14 @@ test('the fixed rule on CPU drivers with subgroups: the CPU kernel by output siz
   // GPUs: test/conv2d-gpu-rule.test.ts.
 });
 
-/** A stand-in runtime with SwiftShader's adapter summary (the rule reads only that, the features and limits). */
-function swiftShader(features: string[]): Runtime {
-  const adapter = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0', subgroupMinSize: 4, subgroupMaxSize: 4 };
+/**
+ * A stand-in runtime with SwiftShader's adapter summary (the rule reads only that, the
+ * features and limits): as Dawn in Node names it, or as Chromium does (vendor and
+ * architecture only).
+ */
+function swiftShader(features: string[], as: 'node' | 'chromium' = 'node'): Runtime {
+  const names = as === 'node' ? { device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' } : { device: '', description: '' };
+  const adapter = { vendor: 'google', architecture: 'swiftshader', ...names, subgroupMinSize: 4, subgroupMaxSize: 4 };
   return { adapter, device: { features: new Set(features), limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 } } } as unknown as Runtime;
 }
 
@@ -156,6 +161,12 @@ test('the fixed rule on SwiftShader (subgroups of 4): the CPU kernel with SG 4, 
   const plain = swiftShader([]);
   assert.not.ok(conv2dCpuSupported(plain));
   assert.equal(rulePicks(plain), ['direct-p2c8', 'direct-p2c8', 'direct-p2c4']);
+});
+
+test("Chromium's SwiftShader (named by vendor and architecture only) is a CPU driver and gets the same rule", () => {
+  const chromium = swiftShader(['subgroups'], 'chromium');
+  assert.ok(isCpuAdapter(chromium));
+  assert.equal(rulePicks(chromium), ['cpu-p2c32', 'cpu-p1c16', 'direct-p2c4']);
 });
 
 test.run();

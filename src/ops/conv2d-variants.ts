@@ -131,10 +131,15 @@ export function conv2dShapeClass(s: Conv2dShape): string {
   return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}`;
 }
 
-/** A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers are costly there. */
+/**
+ * A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers
+ * are costly there. Chromium names its SwiftShader adapter only by vendor and
+ * architecture ('google' / 'swiftshader', device and description empty), Dawn in Node
+ * by device too.
+ */
 export function isCpuAdapter(rt: Runtime): boolean {
   const a = rt.adapter;
-  return a.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.device} ${a.description}`);
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
 }
 
 /**
