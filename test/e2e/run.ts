@@ -9,7 +9,7 @@
 // crop is 512, as trained (at 128, 192 and 256 the network leaves this 20-pixel
 // tumour empty, in Node too). `npm test`'s session spans slices 5..6: the annotated
 // slice 5 and one propagation step to slice 6, the worse of its neighbours (each step
-// costs a minute or more of SwiftShader on 2 cores); `npm run test:full` spans 4..6 (two
+// costs about 12 s of SwiftShader on 2 cores, 73 s before SwiftShader got the CPU conv rule); `npm run test:full` spans 4..6 (two
 // steps; slice 4's Dice is held in `npm test` in Node by test/demo-dice.test.ts, with the
 // same trained network). The volume Dice is over the session's slices; outside them the
 // mask must stay empty. E2E_CROP and E2E_SLICES (e.g. 2-7, every tumour slice) override both.
@@ -18,8 +18,10 @@
 // E2E_2D=1: a person's four clicks on the tumour's extreme points taken from its
 // ground truth, and the page runs the 2D network at crop 512. `npm test`: the truth's
 // mask on slice 5 through the embedding API's setSliceMask (a correction drawn in
-// another tool), because SwiftShader spent over 20 CPU-minutes in the 2D step at 512
-// on the 2-core CI machine without finishing (bench/RESULTS.md), past CI's budget; the
+// another tool), because the 2D step at 512 does not finish in Chromium 156 on
+// SwiftShader: its GPU process works about 85 CPU-s and then sits idle while the page
+// waits, with no page error (2026-11-30, before and after SwiftShader got the CPU conv
+// rule; Node on SwiftShader runs the same network to the end); the
 // 2D network's Dice at 512 is held in Node by test/demo-dice.test.ts and its kernels in
 // Chromium by the browser smoke test.
 import { mkdirSync, readFileSync } from 'node:fs';
