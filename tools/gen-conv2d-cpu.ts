@@ -17,22 +17,24 @@ const groups = (f: (k: number) => string) => `${range(4).map(f).join(' ')} if (C
 
 // Rows 8h + j of the step: lane j of w (SG 8), or lane j - 4 of v, the second load (SG 4).
 function block(h: number): string {
-  const row = h === 0 ? 'ci' : 'ci + 8u';
+  const first = 8 * h;
+  /** Lane `lane`'s weight row index, `offset` rows into the step. */
+  const rowIndex = (offset: number) => `min(r * p.CinPad + ${offset === 0 ? 'ci' : `ci + ${offset}u`} + lane, lastRow) * p.coutPad4 + g0`;
   const lines = [
-    `      { // rows ${h === 0 ? 'ci + 0' : 'ci + 8'} + j, j < 8: lane j loads row ${h === 0 ? 'ci + 0' : 'ci + 8'} + j (past K: clamped, x = 0 there); with SG 4, lanes 0..3 load rows j < 4 into w and j >= 4 into v`,
-    `${I}let wi = min(r * p.CinPad + ${row} + lane, lastRow) * p.coutPad4 + g0;`,
+    `      { // rows ci + ${first} + j, j < 8: lane j loads row ci + ${first} + j (past K: clamped, x = 0 there); with SG 4, lanes 0..3 load rows j < 4 into w and j >= 4 into v`,
+    `${I}let wi = ${rowIndex(first)};`,
     `${I}let w0 = loadW(wi); let w1 = loadW(wi + 1u); let w2 = loadW(wi + 2u); let w3 = loadW(wi + 3u);`,
     `${I}var w4: vec4f; var w5: vec4f; var w6: vec4f; var w7: vec4f;`,
     `${I}if (CB4 == 8u) { w4 = loadW(wi + 4u); w5 = loadW(wi + 5u); w6 = loadW(wi + 6u); w7 = loadW(wi + 7u); }`,
     `${I}var v0: vec4f; var v1: vec4f; var v2: vec4f; var v3: vec4f; var v4: vec4f; var v5: vec4f; var v6: vec4f; var v7: vec4f;`,
     `${I}if (SG == 4u) {`,
-    `${I}  let vi = min(r * p.CinPad + ${h === 0 ? 'ci + 4u' : 'ci + 12u'} + lane, lastRow) * p.coutPad4 + g0;`,
+    `${I}  let vi = ${rowIndex(first + 4)};`,
     `${I}  v0 = loadW(vi); v1 = loadW(vi + 1u); v2 = loadW(vi + 2u); v3 = loadW(vi + 3u);`,
     `${I}  if (CB4 == 8u) { v4 = loadW(vi + 4u); v5 = loadW(vi + 5u); v6 = loadW(vi + 6u); v7 = loadW(vi + 7u); }`,
     `${I}}`,
   ];
   for (const j of range(8)) {
-    const e = 8 * h + j;
+    const e = first + j;
     const comp = `v${e >> 2}.${'xyzw'[e % 4]}`;
     const bcast = (src: string, lane: number) => groups((k) => `b${k} = subgroupBroadcast(${src}${k}, ${lane}u);`);
     lines.push(j < 4 ? `${I}${bcast('w', j)}` : `${I}if (SG == 8u) { ${bcast('w', j)} } else { ${bcast('v', j - 4)} }`);

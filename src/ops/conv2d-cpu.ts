@@ -32,9 +32,14 @@ export function cpuConvLanes(rt: Runtime): 4 | 8 {
 const F16_KERNEL = 'conv2d_cpu_f16';
 defineDerivedKernel(F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d_cpu').source));
 
+/** Whether this runtime's device has the `subgroups` feature with subgroups of at least `lanes`. */
+export function hasSubgroupsOf(rt: Runtime, lanes: number): boolean {
+  return rt.device.features.has('subgroups' as GPUFeatureName) && rt.adapter.subgroupMinSize >= lanes;
+}
+
 /** Whether this runtime's device can run the CPU kernel: the `subgroups` feature with subgroups of at least 4. */
 export function conv2dCpuSupported(rt: Runtime): boolean {
-  return rt.device.features.has('subgroups' as GPUFeatureName) && rt.adapter.subgroupMinSize >= CPU_CONV_MIN_SUBGROUP;
+  return hasSubgroupsOf(rt, CPU_CONV_MIN_SUBGROUP);
 }
 
 export function checkCpuShape(name: string, rt: Runtime, c: Conv2dCpu): void {

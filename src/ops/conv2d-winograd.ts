@@ -1,14 +1,15 @@
 // The Winograd F(2x2, 3x3) conv2d variants for CPU drivers (kernels/conv2d_winograd.wgsl):
 // 3x3 kernels, stride 1, any dilation and padding, on adapters with subgroups of at
-// least 8 (lavapipe; not SwiftShader: WINOGRAD_MIN_SUBGROUP). conv2d (conv2d.ts) validates shapes and builds the epilogue; this
-// file checks eligibility, derives the transformed weights U = G g G^T on the GPU the
-// first time a Conv2dWeights object runs this way (kept with it: 16/9 of the f32 3x3
-// weight matrix, rows padded to 8 input channels; for f16 weights 32/9 of what they
-// take), and dispatches the kernel. Accumulation is f32, U is f32 whatever the weights'
+// least 8 (lavapipe; not SwiftShader: WINOGRAD_MIN_SUBGROUP). conv2d (conv2d.ts)
+// validates shapes and builds the epilogue; this file checks eligibility, derives the
+// transformed weights U = G g G^T on the GPU the first time a Conv2dWeights object runs
+// this way (kept with it: 16/9 of the f32 3x3 weight matrix, rows padded to 8 input
+// channels; for f16 weights 32/9 of what they take), and dispatches the kernel. Accumulation is f32, U is f32 whatever the weights'
 // precision.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
+import { hasSubgroupsOf } from './conv2d-cpu.ts';
 import { conv2dF16Source } from './conv2d-f16.ts';
 import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 
@@ -40,7 +41,7 @@ export const WINOGRAD_MIN_SUBGROUP = 8;
 
 /** Whether this runtime's device can run the Winograd kernel: the `subgroups` feature with subgroups of at least 8. */
 export function winogradSupported(rt: Runtime): boolean {
-  return rt.device.features.has('subgroups' as GPUFeatureName) && rt.adapter.subgroupMinSize >= WINOGRAD_MIN_SUBGROUP;
+  return hasSubgroupsOf(rt, WINOGRAD_MIN_SUBGROUP);
 }
 
 /** What decides whether a conv can run as Winograd F(2x2, 3x3). */
