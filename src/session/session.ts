@@ -49,7 +49,7 @@ import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
-import { asSliceMemory, type HeldMask, type MemorySlot, type ObjectOutput, type SliceMemoryNetwork } from './memory.ts';
+import { asSliceMemory, type HeldMask, type MemorySlot, type ObjectOutput, type SliceMemoryNetwork, type StepOutput } from './memory.ts';
 import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 import {
@@ -772,11 +772,7 @@ export class Interactive3DSession {
     const { segmentAhead, segmentObjectsAhead, memorizeHeld } = this.memory;
     if (memories.length === 1 && segmentAhead && memorizeHeld) {
       const { result, held } = segmentAhead.call(this.memory, frame, memories[0]);
-      const results = result.then((r) => {
-        const foreground = this.fromNetwork(r.foreground);
-        return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
-      });
-      return { results, held: [held] };
+      return { results: result.then((r) => this.singleResult(r)), held: [held] };
     }
     if (memories.length > 1 && segmentObjectsAhead && memorizeHeld) {
       const { result, held } = segmentObjectsAhead.call(this.memory, frame, memories);
@@ -788,6 +784,12 @@ export class Interactive3DSession {
       return { results: result.then(({ objects }) => this.objectResults(objects, memories.length)), held };
     }
     return { results: this.segmentStep(frame, memories), held: memories.map(() => null) };
+  }
+
+  /** One structure's step in the engine's layout, with its memorized mask in the network's. */
+  private singleResult(r: StepOutput): StepResult[] {
+    const foreground = this.fromNetwork(r.foreground);
+    return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
   }
 
   /** A joint step's objects in the engine's layout, each with its memorized mask in the network's. */
@@ -803,11 +805,7 @@ export class Interactive3DSession {
    * so this is the joint step with the query encoder run once per object).
    */
   private async segmentStep(frame: SliceImage, memories: MemorySlot[][]): Promise<StepResult[]> {
-    if (memories.length === 1) {
-      const r = await this.memory.segment(frame, memories[0]);
-      const foreground = this.fromNetwork(r.foreground);
-      return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
-    }
+    if (memories.length === 1) return this.singleResult(await this.memory.segment(frame, memories[0]));
     if (this.memory.segmentObjects) return this.objectResults((await this.memory.segmentObjects(frame, memories)).objects, memories.length);
     const alone: { probability: Float32Array; quality: number | null }[] = [];
     for (const m of memories) {
