@@ -12,12 +12,14 @@
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
-// Conv variants: names in CONV2D_VARIANTS; a gpu-* name with ':nosplit' runs it without split-K.
+// Conv variants: names in CONV2D_VARIANTS; a gpu-* name with ':nosplit' runs it without split-K;
+// 'mma' (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
+import { tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 
@@ -170,7 +172,8 @@ const CONV_LAYERS = [
 ];
 
 async function benchConv(rt: Runtime): Promise<void> {
-  const specs = values['conv-variants'] ? values['conv-variants'].split(',') : Object.keys(CONV2D_VARIANTS);
+  // 'mma' (matrix units) only where MEM3D_TENSOR_CORES=1 turned them on.
+  const specs = values['conv-variants'] ? values['conv-variants'].split(',') : Object.keys(CONV2D_VARIANTS).filter((n) => n !== 'mma' || tensorCoresEnabled(rt));
   const variantOf = (spec: string): Conv2dVariant => {
     const [name, mod] = spec.split(':');
     if (!Object.hasOwn(CONV2D_VARIANTS, name)) throw new Error(`--conv-variants: unknown '${name}' (${Object.keys(CONV2D_VARIANTS).join(', ')})`);

@@ -20,6 +20,7 @@ import { assertF16Weights, conv2dF16Source } from '../src/ops/conv2d-f16.ts';
 import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { roundConv2dWeightsF16 } from '../src/ops/conv2d-weights.ts';
 import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
+import { tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { ParamLoader } from '../src/weights/loader.ts';
 import type { WeightSource } from '../src/weights/source.ts';
@@ -78,6 +79,11 @@ for (const c of CASES) {
         const label = `${variant ?? 'default variant'}: ${c.name}`;
         // Winograd runs 3x3 stride-1 convs only (its f16 cases: test/conv2d-winograd.test.ts); elsewhere conv2d refuses it.
         const why = variant && CONV2D_VARIANTS[variant].kind === 'winograd' ? winogradIneligible(rt, { KH, KW, stride: geom.stride }) : null;
+        // The matrix-unit kernel runs only after enableTensorCores (its f16-weight case: test/conv2d-mma.test.ts).
+        if (variant && CONV2D_VARIANTS[variant].kind === 'mma' && !tensorCoresEnabled(rt)) {
+          assert.throws(() => conv2d(rt, x, w, { ...geom, variant }), /needs enableTensorCores\(rt\) first/);
+          continue;
+        }
         if (why) {
           assert.throws(() => conv2d(rt, x, w, { ...geom, residual: r, relu: c.relu, variant }), (e: Error) => e instanceof RangeError && e.message.includes(`Winograd conv variant needs ${why}`));
           continue;

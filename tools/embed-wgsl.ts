@@ -8,13 +8,19 @@
 // checked by the runtime at dispatch, and the module-scope scalar `const`s as typed
 // literals (WGSL_CONSTANTS.elementwise.OP_ADD), so enums shared with WGSL have one
 // definition. A kernel the reflection cannot read fails the build here.
+//
+// `*.fragment.wgsl` files are not kernels but blocks an op splices into one (e.g. the
+// matrix-unit ops of conv2d_mma): embedded as text only, in WGSL_FRAGMENTS.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reflectWgsl } from '../src/runtime/wgsl-reflect.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = join(root, 'kernels');
-const files = readdirSync(dir).filter((f) => f.endsWith('.wgsl')).sort();
+const FRAGMENT = '.fragment.wgsl';
+const files = readdirSync(dir).filter((f) => f.endsWith('.wgsl') && !f.endsWith(FRAGMENT)).sort();
+const fragments = readdirSync(dir).filter((f) => f.endsWith(FRAGMENT)).sort()
+  .map((f) => `  ${JSON.stringify(f.slice(0, -FRAGMENT.length))}: ${JSON.stringify(readFileSync(join(dir, f), 'utf8'))},`);
 const sources: string[] = [];
 const reflections: string[] = [];
 const constants: string[] = [];
@@ -36,6 +42,11 @@ ${sources.join('\n')}
 /** Uniform layouts (by binding) and override declarations of each kernel. */
 export const WGSL_REFLECTION: Record<string, KernelInterface> = {
 ${reflections.join('\n')}
+};
+
+/** Blocks of WGSL that ops splice into a kernel (kernels/*.fragment.wgsl), by name. */
+export const WGSL_FRAGMENTS: Record<string, string> = {
+${fragments.join('\n')}
 };
 
 /** Module-scope scalar \`const\`s of each kernel: the one definition of values shared with WGSL. */

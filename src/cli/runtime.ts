@@ -2,7 +2,9 @@
 // poll on a timer instead of spinning a core the driver needs (src/runtime/dawn-node-polling.ts),
 // and it installs the conv2d choices `mem3d tune` cached for this adapter, so every
 // command runs the variants measured fastest here (the fixed rule where none were).
+// MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands).
 import { loadConv2dChoices } from '../ops/conv2d-autotune.ts';
+import { enableTensorCores } from '../ops/conv2d-mma.ts';
 import { isCpuAdapter } from '../ops/conv2d-variants.ts';
 import { defaultTuningPath, fileTuningStore } from '../runtime/autotune-node.ts';
 import { pollDawnOnTimer } from '../runtime/dawn-node-polling.ts';
@@ -20,8 +22,37 @@ export function cliTuningPath(): string | null {
   return env || defaultTuningPath();
 }
 
+/**
+ * MEM3D_TENSOR_CORES: '1' runs every conv with more than 16 output channels on the
+ * adapter's matrix units (NVIDIA tensor cores through Dawn; activations and weights
+ * rounded to f16, sums in f32: src/ops/conv2d-mma.ts), and fails saying why where the
+ * adapter has none; '0' or unset: f32 kernels.
+ */
+export function tensorCoresRequested(): boolean {
+  const v = typeof process !== 'undefined' ? process.env?.MEM3D_TENSOR_CORES : undefined;
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`MEM3D_TENSOR_CORES must be 1 (matrix units, f16 operands) or 0 (f32), got '${v}'`);
+}
+
+/** A Runtime with the matrix units turned on when MEM3D_TENSOR_CORES=1 (else a plain one); throws if they cannot be. */
+export async function createRuntimeFromEnv(io?: ConsoleLike): Promise<Runtime> {
+  const tensorCores = tensorCoresRequested();
+  const rt = await Runtime.create({ tensorCores });
+  if (tensorCores) {
+    try {
+      const tc = await enableTensorCores(rt);
+      io?.error(`conv2d: matrix units on (f16 operands, f32 sums): ${tc.shape.M}x${tc.shape.N}x${tc.shape.K} matrices, subgroups of ${tc.lanes}`);
+    } catch (e) {
+      rt.destroy();
+      throw e;
+    }
+  }
+  return rt;
+}
+
 export async function createCliRuntime(io?: ConsoleLike): Promise<Runtime> {
-  const rt = await Runtime.create();
+  const rt = await createRuntimeFromEnv(io);
   if (isCpuAdapter(rt) && typeof process !== 'undefined' && process.versions?.node) pollDawnOnTimer();
   const path = cliTuningPath();
   if (path) {

@@ -20,13 +20,18 @@ const F16_WEIGHTS = [
   'fn loadW(i: u32) -> vec4f { return vec4f(w[i]); }',
 ].join('\n');
 
-/** conv2d.wgsl's source with f16 weights; throws if the weight lines it swaps are not there exactly once. */
-export function conv2dF16Source(f32Source: string): string {
+/** A conv kernel's source with its weight binding and loadW swapped for f16 ones; throws unless they are there exactly once. */
+export function withF16WeightLines(f32Source: string): string {
   const parts = f32Source.split(F32_WEIGHTS);
   if (parts.length !== 2) {
-    throw new Error(`kernels/conv2d.wgsl: expected its weight binding and loadW exactly once as\n${F32_WEIGHTS}\n(the f16 variant swaps them); found ${parts.length - 1}`);
+    throw new Error(`conv2d kernel: expected its weight binding and loadW exactly once as\n${F32_WEIGHTS}\n(the f16 variant swaps them); found ${parts.length - 1}`);
   }
-  return `enable f16;\n${parts[0]}${F16_WEIGHTS}${parts[1]}`;
+  return `${parts[0]}${F16_WEIGHTS}${parts[1]}`;
+}
+
+/** conv2d.wgsl's source with f16 weights (`enable f16;` on top); throws if the weight lines it swaps are not there exactly once. */
+export function conv2dF16Source(f32Source: string): string {
+  return `enable f16;\n${withF16WeightLines(f32Source)}`;
 }
 
 defineDerivedKernel(CONV2D_F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d').source));

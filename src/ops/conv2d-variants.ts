@@ -4,10 +4,13 @@
 // choice keyed by adapter), else a fixed rule: the subgroup CPU kernels on CPU
 // rasterisers that have subgroups (lavapipe, SwiftShader; on lavapipe Winograd for most
 // 3x3 stride-1 convs), the direct kernel on CPU drivers without subgroups, on GPUs the
-// split-K GPU kernel for small outputs and the tiled shared-memory GEMM for the rest.
+// split-K GPU kernel for small outputs and the tiled shared-memory GEMM for the rest;
+// with tensor cores enabled (conv2d-mma.ts, opt-in), the matrix kernel for every conv
+// with more than 16 output channels.
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
+import { tensorCoresEnabled, type Conv2dMma } from './conv2d-mma.ts';
 import { winogradSupported, type Conv2dWinograd } from './conv2d-winograd.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
@@ -53,7 +56,8 @@ export type Conv2dVariant =
   | { kind: 'direct'; direct: Conv2dDirect }
   | { kind: 'gpu'; gpu: Conv2dGpu }
   | { kind: 'cpu'; cpu: Conv2dCpu }
-  | { kind: 'winograd'; winograd: Conv2dWinograd };
+  | { kind: 'winograd'; winograd: Conv2dWinograd }
+  | { kind: 'mma'; mma: Conv2dMma };
 
 const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
 const direct = (DWG: number, DP: number, DCN4: number): Conv2dVariant => ({ kind: 'direct', direct: { DWG, DP, DCN4 } });
@@ -91,6 +95,8 @@ export const CONV2D_VARIANTS = {
   // 16-invocation workgroups: an 8x8 output has 16 tiles (1.4x faster than 64 there, the same at 32x32).
   'wino-t1c16': wino(16, 1),
   'wino-t2c16': wino(64, 2),
+  // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): only after enableTensorCores.
+  mma: { kind: 'mma', mma: { ops: 'subgroup-matrix' } },
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
@@ -244,7 +250,15 @@ export function untunedConv2dShapes(rt: Runtime): Map<string, Conv2dShape> {
   return unseen.get(rt) ?? new Map();
 }
 
+/**
+ * With tensor cores enabled (an opt-in precision: f16 operands) every conv with more than
+ * 16 output channels runs on them, whatever a tuned table (timed among the f32 variants)
+ * says; heads keep the f32 rule.
+ */
+export const MMA_MIN_COUT = 17;
+
 export function chooseConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariant {
+  if (s.Cout >= MMA_MIN_COUT && tensorCoresEnabled(rt)) return CONV2D_VARIANTS.mma;
   const cls = conv2dShapeClass(s);
   const table = tuned.get(rt);
   const name = table?.get(cls);

@@ -7,6 +7,7 @@ import { padTo4, type Conv2dWeights } from './conv2d-weights.ts';
 import { CONV2D_F16_KERNEL } from './conv2d-f16.ts';
 import { dispatchConv2dCpu } from './conv2d-cpu.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
+import { dispatchConv2dMma } from './conv2d-mma.ts';
 import { dispatchConv2dWinograd, winogradTiles } from './conv2d-winograd.ts';
 import {
   chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
@@ -160,6 +161,8 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
       x, weights: w, residual: res, out, window: { outChannels, outOffset }, epilogue, cost,
       shape: { N, H, W, Cin, OH, OW, Cout, dil: [dH, dW], pad: [pH, pW], stride: [sH, sW] },
     });
+  } else if (variant.kind === 'mma') {
+    dispatchConv2dMma(rt, name, variant.mma, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost });
   } else if (variant.kind === 'gpu') {
     dispatchConv2dGpu(rt, name, variant.gpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost, cpuAdapter: isCpuAdapter(rt) });
   } else {

@@ -20,6 +20,32 @@ export class NoAdapterError extends Error {
 /** Optional features used when the adapter offers them. */
 export const OPTIONAL_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups' as GPUFeatureName, 'timestamp-query'];
 
+/** Matrix units (src/ops/conv2d-mma.ts): requested only with the tensorCores option. */
+export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+
+/**
+ * Dawn toggles (Node) for the tensorCores option: subgroup matrices are an experimental
+ * feature, offered only with allow_unsafe_apis; Dawn turns shader-f16 off on NVIDIA's
+ * Vulkan driver unless asked (vulkan_enable_f16_on_nvidia), and the matrix operands are f16.
+ * In a browser the same comes from Chromium's flags (--enable-dawn-features=...).
+ */
+export const TENSOR_CORE_TOGGLES = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'];
+
+/** One matrix shape an adapter's matrix units multiply (GPUAdapterInfo.subgroupMatrixConfigs). */
+export interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
+}
+
+export interface AcquireOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Request subgroup matrices (and, in Node, create Dawn with TENSOR_CORE_TOGGLES). */
+  tensorCores?: boolean;
+}
+
 /** Limits raised to the adapter's maximum: large weights and activations need them. */
 const RAISED_LIMITS = [
   'maxStorageBufferBindingSize',
@@ -43,6 +69,8 @@ export interface AdapterSummary {
   /** The adapter's smallest and largest subgroup sizes (0 when it does not report them, e.g. without `subgroups`). */
   subgroupMinSize: number;
   subgroupMaxSize: number;
+  /** Matrix shapes of the device's subgroup matrices (empty unless the feature was requested and granted). */
+  subgroupMatrixConfigs: SubgroupMatrixConfig[];
 }
 
 export interface AcquiredDevice {
@@ -53,27 +81,31 @@ export interface AcquiredDevice {
 
 // Dawn's GPU instance must outlive every device made from it: if it were garbage
 // collected, Dawn's event processing would run on a destroyed instance and abort
-// the process. One instance per process, held here, serves every Runtime.
-let dawnGpu: GPU | null = null;
+// the process. One instance per set of toggles, held here for the process, serves
+// every Runtime.
+const dawnGpus = new Map<string, GPU>();
 
-async function getGpu(): Promise<GPU> {
+async function getGpu(toggles: string[]): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new NoAdapterError('this browser has no navigator.gpu');
   }
   // Node: Dawn. The module name is built at run time so browser bundles never pull it in.
-  if (!dawnGpu) {
+  const key = toggles.join(',');
+  let gpu = dawnGpus.get(key);
+  if (!gpu) {
     const moduleName = 'webgpu';
     const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(o: string[]): GPU; globals: object };
     Object.assign(globalThis, dawn.globals);
-    dawnGpu = dawn.create([]);
+    gpu = dawn.create(toggles.length ? [`enable-dawn-features=${key}`] : []);
+    dawnGpus.set(key, gpu);
   }
-  return dawnGpu;
+  return gpu;
 }
 
-export async function acquireDevice(options: { powerPreference?: GPUPowerPreference } = {}): Promise<AcquiredDevice> {
-  const gpu = await getGpu();
+export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
+  const gpu = await getGpu(options.tensorCores ? TENSOR_CORE_TOGGLES : []);
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
@@ -84,11 +116,13 @@ export async function acquireDevice(options: { powerPreference?: GPUPowerPrefere
     const icd = typeof process !== 'undefined' ? process.env?.VK_ICD_FILENAMES : undefined;
     throw new NoAdapterError(icd ? `VK_ICD_FILENAMES=${icd} gave none` : 'requestAdapter returned null');
   }
-  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f));
+  const wanted = options.tensorCores ? [...OPTIONAL_FEATURES, SUBGROUP_MATRIX_FEATURE as GPUFeatureName] : OPTIONAL_FEATURES;
+  const requiredFeatures = wanted.filter((f) => adapter!.features.has(f));
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'mem3d' });
-  const info = (adapter.info ?? {}) as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const info = (adapter.info ?? {}) as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] };
+  const matrices = device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName) ? [...(info.subgroupMatrixConfigs ?? [])] : [];
   return {
     adapter,
     device,
@@ -103,11 +137,14 @@ export async function acquireDevice(options: { powerPreference?: GPUPowerPrefere
       maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
       subgroupMinSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMinSize ?? 0) : 0,
       subgroupMaxSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMaxSize ?? 0) : 0,
+      subgroupMatrixConfigs: matrices.map(({ componentType, resultComponentType, M, N, K }) => ({ componentType, resultComponentType, M, N, K })),
     },
   };
 }
 
 export function describeAdapter(s: AdapterSummary): string {
   const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'unnamed adapter';
-  return `${name}; features: ${s.features.join(', ') || 'none'}; maxStorageBufferBindingSize ${s.maxStorageBufferBindingSize}; maxComputeWorkgroupStorageSize ${s.maxComputeWorkgroupStorageSize}`;
+  const matrices = s.subgroupMatrixConfigs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`);
+  return `${name}; features: ${s.features.join(', ') || 'none'}; maxStorageBufferBindingSize ${s.maxStorageBufferBindingSize}; maxComputeWorkgroupStorageSize ${s.maxComputeWorkgroupStorageSize}` +
+    (matrices.length ? `; subgroup matrices ${matrices.join(', ')}` : '');
 }

@@ -55,6 +55,8 @@ export interface DispatchCall {
 
 export interface RuntimeOptions {
   powerPreference?: GPUPowerPreference;
+  /** Request the adapter's matrix units (device.ts); conv2d uses them once enableTensorCores (src/ops/conv2d-mma.ts) has checked them. */
+  tensorCores?: boolean;
   /** Dispatches encoded before an automatic submit. */
   maxDispatchesPerSubmit?: number;
 }

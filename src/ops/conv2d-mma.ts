@@ -1,0 +1,212 @@
+// Conv2d on matrix units (kernels/conv2d_mma.wgsl): f16 operands, f32 accumulation, on
+// the subgroup matrices of adapters that have them (NVIDIA's tensor cores through Dawn's
+// Vulkan cooperative matrices). Opt-in, because it rounds activations to f16 as well as
+// weights: a runtime created with { tensorCores: true } and then checked by
+//   await enableTensorCores(rt);
+// runs every conv2d with more than 16 output channels here (conv2d-variants.ts's rule).
+// enableTensorCores compiles the kernel once in each spelling of the WGSL builtins Dawn
+// has used and keeps the one that compiles, so a Dawn update does not silently lose it.
+//
+// The same kernel with its matrix operations written out per invocation ('emulated')
+// runs on any adapter with shader-f16: the tests check that form against the float64
+// reference, and the swapped-in block (kernels/conv2d_mma_subgroup_matrix.fragment.wgsl) is the
+// only text the matrix units see that the tests do not.
+import { SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixConfig } from '../runtime/device.ts';
+import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
+import { WGSL_FRAGMENTS } from '../runtime/wgsl.generated.ts';
+import { withF16WeightLines } from './conv2d-f16.ts';
+import type { Conv2dGpuCall } from './conv2d-gpu.ts';
+
+export interface MmaShape {
+  /** Result rows (output pixels) per matrix product. */
+  M: number;
+  /** Result columns (output channels). */
+  N: number;
+  /** Reduction depth. */
+  K: number;
+}
+
+export interface Conv2dMma {
+  /** 'subgroup-matrix': the adapter's matrix units (after enableTensorCores); 'emulated': the per-invocation block. */
+  ops: 'subgroup-matrix' | 'emulated';
+  /** Emulated only: the matrix shape and subgroup size to emulate (default 16x16x16 and 32). */
+  shape?: MmaShape;
+  lanes?: number;
+}
+
+/** How the builtins are spelled: the col_major argument (Dawn's first form) or the row_major template argument (later). */
+export type MmaDialect = 'col-major-argument' | 'row-major-template';
+export const MMA_DIALECTS: readonly MmaDialect[] = ['col-major-argument', 'row-major-template'];
+
+interface TensorCores {
+  shape: MmaShape;
+  lanes: number;
+  dialect: MmaDialect;
+}
+
+const enabled = new WeakMap<Runtime, TensorCores>();
+
+export const tensorCoresEnabled = (rt: Runtime): boolean => enabled.has(rt);
+
+/** The matrix shape enableTensorCores uses: f16 x f16 -> f32, preferring 16x16x16 (4 x 4 of them make a 64 x 64 tile). */
+export function chooseMmaShape(configs: readonly SubgroupMatrixConfig[]): MmaShape | null {
+  const usable = configs.filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32');
+  const best = usable.find((c) => c.M === 16 && c.N === 16 && c.K === 16) ?? usable[0];
+  return best ? { M: best.M, N: best.N, K: best.K } : null;
+}
+
+/** Why this runtime cannot use its matrix units for conv2d, or null if it can try. */
+export function tensorCoresUnavailable(rt: Runtime): string | null {
+  const a = rt.adapter;
+  if (!rt.hasFeature(SUBGROUP_MATRIX_FEATURE)) {
+    return `the device has no '${SUBGROUP_MATRIX_FEATURE}': the adapter offers it only with matrix units (Vulkan cooperative matrices) and, in Node, to a runtime created with { tensorCores: true } (Dawn's allow_unsafe_apis)`;
+  }
+  if (!rt.hasFeature('shader-f16')) return "the device has no 'shader-f16' (the matrix operands are f16; on NVIDIA's Vulkan driver Dawn needs vulkan_enable_f16_on_nvidia)";
+  if (!chooseMmaShape(a.subgroupMatrixConfigs)) {
+    return `no f16 x f16 -> f32 subgroup matrix among ${JSON.stringify(a.subgroupMatrixConfigs)}`;
+  }
+  if (!(a.subgroupMinSize > 0 && a.subgroupMinSize === a.subgroupMaxSize)) {
+    return `the kernel needs one subgroup size (this adapter: ${a.subgroupMinSize}..${a.subgroupMaxSize})`;
+  }
+  return null;
+}
+
+const MARK_BEGIN = '// ---- matrix ops';
+const MARK_END = '// ---- end matrix ops ----';
+
+function replaceOnce(source: string, from: string, to: string, what: string): string {
+  const parts = source.split(from);
+  if (parts.length !== 2) throw new Error(`kernels/conv2d_mma.wgsl: expected ${what} exactly once as '${from}', found ${parts.length - 1}`);
+  return parts.join(to);
+}
+
+/** Rewrites the block's `(ptr, offset, false, stride)` loads and stores to the `row_major` template form. */
+export function toRowMajorTemplate(block: string): string {
+  return block
+    .replace(/subgroupMatrixLoad<(subgroup_matrix_\w+<[^>]*>)>\(([^;]*?), false, (\w+)\)/g, 'subgroupMatrixLoad<$1, row_major>($2, $3)')
+    .replace(/subgroupMatrixStore\(([^;]*?), false, (\w+)\)/g, 'subgroupMatrixStore<row_major>($1, $2)');
+}
+
+export interface MmaSourceOptions {
+  ops: Conv2dMma['ops'];
+  shape: MmaShape;
+  lanes: number;
+  dialect?: MmaDialect;
+  f16Weights: boolean;
+}
+
+/** kernels/conv2d_mma.wgsl with the matrix shape, subgroup size, matrix ops and weight precision substituted. */
+export function conv2dMmaSource(o: MmaSourceOptions): string {
+  let src = kernelEntry('conv2d_mma').source;
+  src = replaceOnce(src, 'const SM: u32 = 16u;', `const SM: u32 = ${o.shape.M}u;`, 'SM');
+  src = replaceOnce(src, 'const SN: u32 = 16u;', `const SN: u32 = ${o.shape.N}u;`, 'SN');
+  src = replaceOnce(src, 'const SK: u32 = 16u;', `const SK: u32 = ${o.shape.K}u;`, 'SK');
+  src = replaceOnce(src, 'const LANES: u32 = 32u;', `const LANES: u32 = ${o.lanes}u;`, 'LANES');
+  if (o.f16Weights) src = withF16WeightLines(src);
+  if (o.ops === 'emulated') return src;
+  const begin = src.indexOf(MARK_BEGIN);
+  const end = src.indexOf(MARK_END);
+  if (begin < 0 || end < begin) throw new Error(`kernels/conv2d_mma.wgsl: the matrix ops block ('${MARK_BEGIN}' ... '${MARK_END}') is missing`);
+  let block = WGSL_FRAGMENTS.conv2d_mma_subgroup_matrix;
+  if (o.dialect === 'row-major-template') block = toRowMajorTemplate(block);
+  return [
+    'enable chromium_experimental_subgroup_matrix;',
+    // Each subgroup loads and stores at its own offsets: uniform within the subgroup,
+    // which WGSL's uniformity analysis (workgroup scope) cannot prove.
+    'diagnostic(off, chromium.subgroup_matrix_uniformity);',
+    src.slice(0, begin) + block + src.slice(end + MARK_END.length),
+  ].join('\n');
+}
+
+/** The workgroup tile [BM, BN] of a matrix shape: 2 x 2 subgroups, each 2 x 2 matrices. */
+export const mmaTileExtent = (s: MmaShape): [number, number] => [4 * s.M, 4 * s.N];
+
+const registeredKernels = new Set<string>();
+
+function kernelFor(o: MmaSourceOptions): string {
+  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
+  if (!registeredKernels.has(name)) {
+    registerKernel(name, conv2dMmaSource(o));
+    registeredKernels.add(name);
+  }
+  return name;
+}
+
+function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number): [number, number] {
+  const [BM, BN] = mmaTileExtent(shape);
+  const BK = 2 * shape.K;
+  const shared = 2 * (BM * BK + BK * BN) + 4 * BM * BN;
+  const limits = rt.device.limits;
+  const ok = [shape.M, shape.N, shape.K, lanes].every((d) => Number.isInteger(d) && d > 0) && shape.K % 2 === 0 &&
+    (shape.M * shape.N) % lanes === 0 && 4 * lanes <= limits.maxComputeInvocationsPerWorkgroup && 4 * lanes <= limits.maxComputeWorkgroupSizeX &&
+    shared <= limits.maxComputeWorkgroupStorageSize;
+  if (!ok) {
+    throw new RangeError(`${name}: matrix conv ${shape.M}x${shape.N}x${shape.K} on subgroups of ${lanes} does not fit this device ` +
+      `(${4 * lanes} invocations, ${shared} bytes of workgroup memory; SM*SN must be a multiple of the subgroup size)`);
+  }
+  return [BM, BN];
+}
+
+export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
+  let shape: MmaShape;
+  let lanes: number;
+  let dialect: MmaDialect | undefined;
+  if (v.ops === 'subgroup-matrix') {
+    const tc = enabled.get(rt);
+    if (!tc) throw new RangeError(`${name}: the matrix conv variant needs enableTensorCores(rt) first (${tensorCoresUnavailable(rt) ?? 'not enabled'})`);
+    ({ shape, lanes, dialect } = tc);
+  } else {
+    shape = v.shape ?? { M: 16, N: 16, K: 16 };
+    lanes = v.lanes ?? 32;
+    if (!rt.hasFeature('shader-f16')) throw new RangeError(`${name}: the matrix conv variant (emulated too) needs 'shader-f16' (${rt.describe()})`);
+  }
+  const [BM, BN] = checkFits(name, rt, shape, lanes);
+  const kernel = kernelFor({ ops: v.ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
+  const { M, Cout } = call.uniforms;
+  const [gy, gz] = grid1d(Math.ceil(M / BM));
+  rt.dispatch({ kernel, label: name, constants: call.epilogue, bindings: call.bindings, uniforms: call.uniforms, cost: call.cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
+}
+
+/** Compiles the kernel's pipeline; returns the compiler's errors ('' when it compiled). */
+async function compileErrors(rt: Runtime, code: string): Promise<string> {
+  const device = rt.device;
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code, label: 'conv2d_mma probe' });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+  if (!errors.length) {
+    try {
+      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  const scoped = await device.popErrorScope();
+  if (scoped && !errors.length) errors.push(scoped.message);
+  return errors.join('\n');
+}
+
+/**
+ * Checks that this runtime's matrix units can run the conv kernel and turns them on for
+ * conv2d; returns the shape and spelling in use. Throws, with the reason or the
+ * compiler's messages, where they cannot.
+ */
+export async function enableTensorCores(rt: Runtime): Promise<{ shape: MmaShape; lanes: number; dialect: MmaDialect }> {
+  const why = tensorCoresUnavailable(rt);
+  if (why) throw new Error(`tensor cores: ${why}`);
+  const shape = chooseMmaShape(rt.adapter.subgroupMatrixConfigs)!;
+  const lanes = rt.adapter.subgroupMaxSize;
+  checkFits('tensor cores', rt, shape, lanes);
+  const failures: string[] = [];
+  for (const dialect of MMA_DIALECTS) {
+    const errors = await compileErrors(rt, conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes, dialect, f16Weights: false }));
+    if (!errors) {
+      const tc = { shape, lanes, dialect };
+      enabled.set(rt, tc);
+      return tc;
+    }
+    failures.push(`${dialect}:\n${errors}`);
+  }
+  throw new Error(`tensor cores: the matrix conv kernel does not compile on ${rt.describe()}:\n${failures.join('\n')}`);
+}

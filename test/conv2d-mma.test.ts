@@ -1,0 +1,112 @@
+// The matrix-unit conv2d (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts). CI's adapters
+// have no subgroup matrices, so the kernel runs here in its emulated form (the same
+// text with the matrix operations written out per invocation) against float64
+// references on the awkward shapes: Cin and Cout not multiples of 4, partial tiles,
+// several K slices, stride 2, dilation, N = 2, residual + ReLU, a channel window, f16
+// weights, activations past f16's range, and the 8x8x8 matrices other vendors offer.
+// The hardware form is checked as text (the block swap, both builtin spellings), its
+// refusal where there are no matrix units, and the runtime's opt-in; on a GPU with
+// matrix units bench/device/tensor-cores.ts runs the same cases on the hardware form.
+// The two references per case: test/_lib/mma-cases.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { conv2d, prepareConv2d, type Conv2dVariant } from '../src/ops/conv2d.ts';
+import {
+  chooseMmaShape, conv2dMmaSource, enableTensorCores, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
+} from '../src/ops/conv2d-mma.ts';
+import { chooseConv2dVariant } from '../src/ops/conv2d-variants.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
+import { testRuntime } from './_lib/gpu.ts';
+import { channelWindow } from './_lib/channel-window.ts';
+import { uniform } from './_lib/random.ts';
+import { assertClose } from './_lib/tolerance.ts';
+import { conv2dRef } from './cpu/conv2d.ts';
+import { checkMmaCase, halfRound, mmaCases } from './_lib/mma-cases.ts';
+
+const emulated = (shape?: MmaShape, lanes?: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes } });
+
+for (const [i, c] of mmaCases.entries()) {
+  test(`matrix conv, emulated 16x16x16 on 32 lanes: ${c.name}`, async () => {
+    const rt = await testRuntime();
+    assert.ok(rt.hasFeature('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the matrix conv needs it`);
+    const r = await checkMmaCase(rt, c, emulated(), 100 + 10 * i);
+    assert.not.ok(r.f32Exact, 'the operands were rounded to f16 (the result is not the f32 one to f32 accuracy)');
+  });
+}
+
+test('matrix conv, emulated 8x8x8 matrices on 16 lanes and f16 weights', async () => {
+  const rt = await testRuntime();
+  await checkMmaCase(rt, mmaCases[0], emulated({ M: 8, N: 8, K: 8 }, 16), 300);
+  await checkMmaCase(rt, mmaCases[0], emulated(), 310, 'f16');
+});
+
+test('matrix conv, emulated: a channel-window output leaves the other channels', async () => {
+  const rt = await testRuntime();
+  const xShape: [number, number, number, number] = [1, 5, 3, 20];
+  const xs = uniform(5 * 3 * 20, 71);
+  const ws = uniform(6 * 20 * 9, 72);
+  const ref = conv2dRef({ x: halfRound(xs), xShape, weight: halfRound(ws), wShape: [6, 20, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const w = prepareConv2d(rt, { weight: ws, shape: [6, 20, 3, 3] });
+  const x = rt.upload(xShape, xs);
+  const before = uniform(15 * 11, 73, 5, 6);
+  const out = rt.upload([1, 5, 3, 11], before);
+  conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: 3 }, variant: emulated() });
+  const window = channelWindow(await out.read(), before, { pixels: 15, channels: 11, offset: 3, count: 6, label: 'mma window' });
+  assertClose(window, ref.out, { k: 9 * 20, label: 'mma window' });
+  for (const t of [x, out]) t.dispose();
+  w.dispose();
+});
+
+test('matrix conv, hardware form: the block swap, the shape and both builtin spellings', () => {
+  const shape = { M: 16, N: 8, K: 16 };
+  const src = conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes: 32, dialect: 'col-major-argument', f16Weights: true });
+  assert.ok(src.startsWith('enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n'));
+  for (const line of ['const SM: u32 = 16u;', 'const SN: u32 = 8u;', 'const SK: u32 = 16u;', 'const LANES: u32 = 32u;', 'array<vec4h>']) assert.ok(src.includes(line), line);
+  assert.not.ok(src.includes('var<private> acc: array<f32'), 'the per-invocation block is gone');
+  assert.is(src.match(/subgroupMatrixMultiplyAccumulate\(/g)?.length, 4);
+  assert.is(src.match(/, false, (BK|BN)\)/g)?.length, 8, 'four loads and four stores, row-major');
+  const t = toRowMajorTemplate(src);
+  assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, (BK|BN)\)/g)?.length, 4);
+  assert.is(t.match(/subgroupMatrixStore<row_major>\(&Cs, [^;]*, acc\d\d, BN\)/g)?.length, 4);
+  assert.not.ok(/, false, /.test(t), 'no col_major argument left');
+  const emulatedSrc = conv2dMmaSource({ ops: 'emulated', shape, lanes: 32, f16Weights: false });
+  assert.not.ok(/enable chromium|subgroupMatrix\w*\(/.test(emulatedSrc), 'the emulated form needs no extension');
+  assert.ok(emulatedSrc.includes('var<private> acc: array<f32'));
+});
+
+test('matrix conv: the shape choice, and a refusal naming what is missing where there are no matrix units', async () => {
+  const f = (componentType: string, resultComponentType: string, M: number, N: number, K: number) => ({ componentType, resultComponentType, M, N, K });
+  assert.equal(chooseMmaShape([f('f16', 'f16', 16, 16, 16), f('f16', 'f32', 16, 8, 16), f('f16', 'f32', 16, 16, 16)]), { M: 16, N: 16, K: 16 });
+  assert.equal(chooseMmaShape([f('f16', 'f32', 8, 8, 8)]), { M: 8, N: 8, K: 8 });
+  assert.is(chooseMmaShape([f('f16', 'f16', 16, 16, 16), f('i8', 'i32', 16, 16, 32)]), null);
+
+  const rt = await testRuntime();
+  if (rt.adapter.subgroupMatrixConfigs.length) return assert.unreachable(`this adapter has matrix units (${rt.describe()}): bench/device/tensor-cores.ts is its test`);
+  assert.match(tensorCoresUnavailable(rt) ?? '', /no 'chromium-experimental-subgroup-matrix'/);
+  await enableTensorCores(rt).then(() => assert.unreachable('enabled without matrix units'), (e: Error) => assert.match(e.message, /^tensor cores: the device has no 'chromium-experimental-subgroup-matrix'/));
+  assert.not.ok(tensorCoresEnabled(rt));
+  assert.is(chooseConv2dVariant(rt, { KH: 3, KW: 3, M: 4096, Cin: 64, Cout: 64 }).kind === 'mma', false);
+  const w = prepareConv2d(rt, { weight: uniform(8 * 8 * 9, 1), shape: [8, 8, 3, 3] });
+  const x = rt.upload([1, 4, 4, 8], uniform(128, 2));
+  assert.throws(() => conv2d(rt, x, w, { variant: 'mma' }), /needs enableTensorCores\(rt\) first \(the device has no 'chromium-experimental-subgroup-matrix'/);
+  x.dispose();
+  w.dispose();
+});
+
+test('a runtime created with { tensorCores: true } runs as any other where the adapter has no matrix units', async () => {
+  const rt = await Runtime.create({ tensorCores: true });
+  try {
+    assert.equal(rt.adapter.subgroupMatrixConfigs, []);
+    const w = prepareConv2d(rt, { weight: uniform(20 * 4 * 9, 3), shape: [20, 4, 3, 3] });
+    const x = rt.upload([1, 5, 5, 4], uniform(100, 4));
+    const y = conv2d(rt, x, w, { padding: 1 });
+    const ref = conv2dRef({ x: uniform(100, 4), xShape: [1, 5, 5, 4], weight: uniform(20 * 4 * 9, 3), wShape: [20, 4, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+    assertClose(await y.read(), ref.out, { k: 36, label: 'tensorCores runtime, f32 rule' });
+    for (const t of [x, y]) t.dispose();
+    w.dispose();
+  } finally {
+    rt.destroy();
+  }
+});
+
+test.run();
