@@ -5,7 +5,7 @@
 # conformance tensors). The trained weights (123 MB) cannot travel within the 64 MiB
 # limit, so everything here runs on synth-v1 weights: speed does not depend on values.
 #   bash bench/device/build.sh [/path/to/shared]     then: device run, carry .device-carry,
-#   command: bash .device-carry/suite.sh             (bench/device/suite.sh)
+#   command: bash .device-carry/suite.sh [quick|full|tc]   (bench/device/suite.sh)
 set -euo pipefail
 ROOT=$(git rev-parse --show-toplevel)
 SHARED=${1:-$ROOT/../shared}
@@ -15,7 +15,8 @@ cd "$ROOT"
 npm run -s gen
 mkdir -p "$D/app" "$D/ref"
 rm -f "$D"/app/*.mjs
-for entry in test/selfcheck.ts src/cli/conformance.ts bench/memnet.ts bench/iog.ts bench/step-profile.ts bench/round.ts bench/host-step.ts bench/encode-step.ts bench/kernels.ts ${EXTRA_ENTRIES:-}; do
+for entry in test/selfcheck.ts src/cli/conformance.ts bench/memnet.ts bench/iog.ts bench/step-profile.ts bench/round.ts bench/host-step.ts bench/encode-step.ts bench/kernels.ts \
+    bench/device/tensor-cores.ts bench/gpu-kernels.ts ${EXTRA_ENTRIES:-}; do
   # tfjs-core require()s node builtins: give the ESM bundle a require.
   npx esbuild "$entry" --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Runs on the GPU machine from the project root: bash .device-carry/suite.sh [quick|full]
+# Runs on the GPU machine from the project root: bash .device-carry/suite.sh [quick|full|tc]
 # Every step has its own time limit and log under $OUT, so one failure costs one step.
+# tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
+# networks and the round with MEM3D_TENSOR_CORES=1 beside the f32 kernels (tc-* steps).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 bash .device-carry/suite.sh
 C="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/device-out}; mkdir -p "$OUT"
@@ -17,6 +19,24 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $OUT/NAME.log
   grep -v '^Warning: maxDynamic' "$OUT/$name.log" | tail -n "${TAILN:-25}"
 }
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
+if [ "$MODE" = tc ]; then
+  step tc-check 90 "$C/app/tensor-cores.mjs" --json "$OUT/tc-check.json"
+  if grep -q '^matrix units on' "$OUT/tc-check.log"; then
+    export MEM3D_TENSOR_CORES=1
+    step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/tc-conf-qamn.json"
+    step tc-conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$OUT/tc-conf-iog.json"
+    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
+    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/tc-memnet.json"
+    step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/tc-iog.json"
+    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/tc-round.json"
+    unset MEM3D_TENSOR_CORES
+  fi
+  step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/memnet.json"
+  step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/iog.json"
+  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/round.json"
+  MODE=done
+fi
+[ "$MODE" = done ] || {
 step selfcheck 90 "$C/app/selfcheck.mjs"
 step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/conf-qamn.json"
 step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$OUT/conf-iog.json"
@@ -30,6 +50,7 @@ if [ "$MODE" = full ]; then
   step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$OUT/kernels.json"
   step round-tuned 300 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --reference "$REF" --json "$OUT/round-tuned.json"
 fi
+}
 cat "$OUT/summary.txt"
 # At most 8 files come back from $OUT: one archive holds every log and JSON.
 (cd "$OUT" && tar czf results.tgz --exclude results.tgz . && find . -type f ! -name results.tgz -delete)

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { formatTable } from '../conformance/compare.ts';
 import { iogConformance } from '../conformance/iog.ts';
 import { memoryNetworkConformance } from '../conformance/memory-network.ts';
-import { createCliRuntime } from './runtime.ts';
+import { createCliRuntime, tensorCoresRequested } from './runtime.ts';
 
 const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|iog [--weights-precision f32|f16] [--json <file>]
 
@@ -19,7 +19,11 @@ const USAGE = `usage: npm run conformance -- <reference-dir> --model qamn|stm|io
   --weights-precision f16
                    conv weights stored as f16 on the GPU (needs shader-f16; qamn only),
                    checked against the f16 tolerances (README, Numerical conformance)
-  --json <file>    also write the table as JSON`;
+  --json <file>    also write the table as JSON
+
+MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands, f32
+sums; =emulated: the same arithmetic without them), checked against the f16-operand
+tolerances (qamn only; README, Numerical conformance).`;
 
 function fail(message: string): never {
   console.error(`conformance: ${message}\n\n${USAGE}`);
@@ -46,6 +50,13 @@ async function main(): Promise<void> {
   if (precision !== 'f32' && precision !== 'f16') fail(`--weights-precision must be f32 or f16, got '${precision}'`);
   // IOG on synth-v1 moves 13-31% with f16 weights (README): no useful bound; STM is not measured.
   if (precision === 'f16' && model !== 'qamn') fail(`--weights-precision f16 has tolerances for qamn only, not ${model}`);
+  let tc: ReturnType<typeof tensorCoresRequested> = null;
+  try {
+    tc = tensorCoresRequested();
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (tc && model !== 'qamn') fail(`MEM3D_TENSOR_CORES=${process.env.MEM3D_TENSOR_CORES}: f16-operand tolerances exist for qamn only, not ${model}`);
 
   const rt = await createCliRuntime(console);
   console.log(`adapter: ${rt.describe()}`);
@@ -54,7 +65,8 @@ async function main(): Promise<void> {
   const report = model === 'iog' ? await iogConformance(rt, positionals[0], progress) : await memoryNetworkConformance(rt, positionals[0], model, progress, { weightPrecision: precision });
   console.log(`\n${model} against ${positionals[0]}:\n${formatTable(report.rows)}`);
   if ('unbounded' in report && report.unbounded.length) {
-    console.log(`compared, no bound with ${report.weightPrecision} weights (README, Numerical conformance): ${report.unbounded.map((r) => `${r.tensor} max abs err ${r.maxAbsError.toExponential(3)}`).join(', ')}`);
+    const mode = 'arithmetic' in report && report.arithmetic !== 'f32' ? report.arithmetic : `${report.weightPrecision} weights`;
+    console.log(`compared, no bound with ${mode} (README, Numerical conformance): ${report.unbounded.map((r) => `${r.tensor} max abs err ${r.maxAbsError.toExponential(3)}`).join(', ')}`);
   }
   if (report.skipped.length) console.log(`skipped (not in the ref files): ${report.skipped.join(', ')}`);
   console.log(`${report.rows.filter((r) => r.pass).length} of ${report.rows.length} tensors within tolerance (${report.seconds.toFixed(1)} s)`);

@@ -26,23 +26,26 @@ export function cliTuningPath(): string | null {
  * MEM3D_TENSOR_CORES: '1' runs every conv with more than 16 output channels on the
  * adapter's matrix units (NVIDIA tensor cores through Dawn; activations and weights
  * rounded to f16, sums in f32: src/ops/conv2d-mma.ts), and fails saying why where the
- * adapter has none; '0' or unset: f32 kernels.
+ * adapter has none; 'emulated' runs the same arithmetic written out per invocation on
+ * any adapter with shader-f16 (slow: to measure what f16 operands do to a network);
+ * '0' or unset: the f32 kernels.
  */
-export function tensorCoresRequested(): boolean {
+export function tensorCoresRequested(): 'hardware' | 'emulated' | null {
   const v = typeof process !== 'undefined' ? process.env?.MEM3D_TENSOR_CORES : undefined;
-  if (v === undefined || v === '' || v === '0') return false;
-  if (v === '1') return true;
-  throw new Error(`MEM3D_TENSOR_CORES must be 1 (matrix units, f16 operands) or 0 (f32), got '${v}'`);
+  if (v === undefined || v === '' || v === '0') return null;
+  if (v === '1') return 'hardware';
+  if (v === 'emulated') return 'emulated';
+  throw new Error(`MEM3D_TENSOR_CORES must be 1 (matrix units, f16 operands), emulated (the same arithmetic without them) or 0 (f32), got '${v}'`);
 }
 
-/** A Runtime with the matrix units turned on when MEM3D_TENSOR_CORES=1 (else a plain one); throws if they cannot be. */
+/** A Runtime with the matrix units turned on as MEM3D_TENSOR_CORES says (else a plain one); throws if they cannot be. */
 export async function createRuntimeFromEnv(io?: ConsoleLike): Promise<Runtime> {
   const tensorCores = tensorCoresRequested();
-  const rt = await Runtime.create({ tensorCores });
+  const rt = await Runtime.create({ tensorCores: tensorCores === 'hardware' });
   if (tensorCores) {
     try {
-      const tc = await enableTensorCores(rt);
-      io?.error(`conv2d: matrix units on (f16 operands, f32 sums): ${tc.shape.M}x${tc.shape.N}x${tc.shape.K} matrices, subgroups of ${tc.lanes}`);
+      const tc = await enableTensorCores(rt, { emulate: tensorCores === 'emulated' });
+      io?.error(`conv2d: matrix units on${tc.ops === 'emulated' ? ' (emulated)' : ''} (f16 operands, f32 sums): ${tc.shape.M}x${tc.shape.N}x${tc.shape.K} matrices, subgroups of ${tc.lanes}`);
     } catch (e) {
       rt.destroy();
       throw e;

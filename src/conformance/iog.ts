@@ -10,6 +10,7 @@ import type { BBox } from '../interaction/crop.ts';
 import { readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { tensorCores } from '../ops/conv2d-mma.ts';
 import { synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
 import { compareTensor, nhwcToNchw, type ConformanceRow } from './compare.ts';
 
@@ -60,6 +61,8 @@ function maskRow(actual: Uint8Array, expected: Uint8Array): ConformanceRow {
 }
 
 export async function iogConformance(rt: Runtime, dir: string, progress: (msg: string) => void = () => {}): Promise<IOGConformanceReport> {
+  // synth-v1's IOG moves 24-67% with f16 weights alone (README, Numerical conformance): no useful bound for f16 operands either.
+  if (tensorCores(rt)) throw new Error('no tolerances for iog with convs on matrix units (f16 operands): synth-v1 IOG has none even for f16 weights; the trained IOG\'s Dice is its check');
   const start = performance.now();
   const manifest = JSON.parse(readFileSync(need(dir, 'iog_manifest.json'), 'utf8')) as SynthManifest;
   const small = readSafetensors(need(dir, 'iog_small.safetensors'));

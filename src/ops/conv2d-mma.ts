@@ -9,8 +9,10 @@
 //
 // The same kernel with its matrix operations written out per invocation ('emulated')
 // runs on any adapter with shader-f16: the tests check that form against the float64
-// reference, and the swapped-in block (kernels/conv2d_mma_subgroup_matrix.fragment.wgsl) is the
-// only text the matrix units see that the tests do not.
+// reference, and the swapped-in block (kernels/conv2d_mma_subgroup_matrix.fragment.wgsl)
+// is the only text the matrix units see that the tests do not. enableTensorCores(rt,
+// { emulate: true }) runs whole networks on the emulated form (slowly): the f16-operand
+// accuracy of a network, measured on any adapter.
 import { SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixConfig } from '../runtime/device.ts';
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
@@ -27,27 +29,41 @@ export interface MmaShape {
   K: number;
 }
 
+export type MmaOps = 'subgroup-matrix' | 'emulated';
+
 export interface Conv2dMma {
-  /** 'subgroup-matrix': the adapter's matrix units (after enableTensorCores); 'emulated': the per-invocation block. */
-  ops: 'subgroup-matrix' | 'emulated';
+  /**
+   * 'enabled': what enableTensorCores turned on for the runtime; 'subgroup-matrix': the
+   * adapter's matrix units (enabled on it); 'emulated': the per-invocation block.
+   */
+  ops: 'enabled' | MmaOps;
   /** Emulated only: the matrix shape and subgroup size to emulate (default 16x16x16 and 32). */
   shape?: MmaShape;
   lanes?: number;
 }
 
+/** What emulation stands in for: NVIDIA's matrix shape and subgroup size. */
+const EMULATED_SHAPE: MmaShape = { M: 16, N: 16, K: 16 };
+const EMULATED_LANES = 32;
+
 /** How the builtins are spelled: the col_major argument (Dawn's first form) or the row_major template argument (later). */
 export type MmaDialect = 'col-major-argument' | 'row-major-template';
 export const MMA_DIALECTS: readonly MmaDialect[] = ['col-major-argument', 'row-major-template'];
 
-interface TensorCores {
+export interface TensorCores {
+  ops: MmaOps;
   shape: MmaShape;
   lanes: number;
-  dialect: MmaDialect;
+  /** Subgroup matrices only. */
+  dialect?: MmaDialect;
 }
 
 const enabled = new WeakMap<Runtime, TensorCores>();
 
 export const tensorCoresEnabled = (rt: Runtime): boolean => enabled.has(rt);
+
+/** What enableTensorCores turned on for this runtime, if it did. */
+export const tensorCores = (rt: Runtime): TensorCores | undefined => enabled.get(rt);
 
 /** The matrix shape enableTensorCores uses: f16 x f16 -> f32, preferring 16x16x16 (4 x 4 of them make a 64 x 64 tile). */
 export function chooseMmaShape(configs: readonly SubgroupMatrixConfig[]): MmaShape | null {
@@ -89,7 +105,7 @@ export function toRowMajorTemplate(block: string): string {
 }
 
 export interface MmaSourceOptions {
-  ops: Conv2dMma['ops'];
+  ops: MmaOps;
   shape: MmaShape;
   lanes: number;
   dialect?: MmaDialect;
@@ -148,21 +164,23 @@ function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number): [
   return [BM, BN];
 }
 
-export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
-  let shape: MmaShape;
-  let lanes: number;
-  let dialect: MmaDialect | undefined;
-  if (v.ops === 'subgroup-matrix') {
-    const tc = enabled.get(rt);
-    if (!tc) throw new RangeError(`${name}: the matrix conv variant needs enableTensorCores(rt) first (${tensorCoresUnavailable(rt) ?? 'not enabled'})`);
-    ({ shape, lanes, dialect } = tc);
-  } else {
-    shape = v.shape ?? { M: 16, N: 16, K: 16 };
-    lanes = v.lanes ?? 32;
+/** The kernel a variant runs on this runtime; throws where it cannot. */
+function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
+  if (v.ops === 'emulated') {
     if (!rt.hasFeature('shader-f16')) throw new RangeError(`${name}: the matrix conv variant (emulated too) needs 'shader-f16' (${rt.describe()})`);
+    return { ops: 'emulated', shape: v.shape ?? EMULATED_SHAPE, lanes: v.lanes ?? EMULATED_LANES };
   }
+  const tc = enabled.get(rt);
+  if (!tc || (v.ops === 'subgroup-matrix' && tc.ops !== 'subgroup-matrix')) {
+    throw new RangeError(`${name}: the matrix conv variant needs enableTensorCores(rt) first (${tensorCoresUnavailable(rt) ?? (tc ? 'enabled emulated' : 'not enabled')})`);
+  }
+  return tc;
+}
+
+export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
+  const { ops, shape, lanes, dialect } = resolve(rt, name, v);
   const [BM, BN] = checkFits(name, rt, shape, lanes);
-  const kernel = kernelFor({ ops: v.ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
+  const kernel = kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
   const { M, Cout } = call.uniforms;
   const [gy, gz] = grid1d(Math.ceil(M / BM));
   rt.dispatch({ kernel, label: name, constants: call.epilogue, bindings: call.bindings, uniforms: call.uniforms, cost: call.cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
@@ -190,9 +208,17 @@ async function compileErrors(rt: Runtime, code: string): Promise<string> {
 /**
  * Checks that this runtime's matrix units can run the conv kernel and turns them on for
  * conv2d; returns the shape and spelling in use. Throws, with the reason or the
- * compiler's messages, where they cannot.
+ * compiler's messages, where they cannot. With { emulate: true } conv2d runs the
+ * emulated form instead (any adapter with shader-f16): the networks' f16-operand
+ * accuracy, at a fraction of the f32 kernels' speed.
  */
-export async function enableTensorCores(rt: Runtime): Promise<{ shape: MmaShape; lanes: number; dialect: MmaDialect }> {
+export async function enableTensorCores(rt: Runtime, opts: { emulate?: boolean } = {}): Promise<TensorCores> {
+  if (opts.emulate) {
+    if (!rt.hasFeature('shader-f16')) throw new Error(`tensor cores (emulated): the device has no 'shader-f16' (${rt.describe()})`);
+    const tc: TensorCores = { ops: 'emulated', shape: EMULATED_SHAPE, lanes: EMULATED_LANES };
+    enabled.set(rt, tc);
+    return tc;
+  }
   const why = tensorCoresUnavailable(rt);
   if (why) throw new Error(`tensor cores: ${why}`);
   const shape = chooseMmaShape(rt.adapter.subgroupMatrixConfigs)!;
@@ -202,7 +228,7 @@ export async function enableTensorCores(rt: Runtime): Promise<{ shape: MmaShape;
   for (const dialect of MMA_DIALECTS) {
     const errors = await compileErrors(rt, conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes, dialect, f16Weights: false }));
     if (!errors) {
-      const tc = { shape, lanes, dialect };
+      const tc: TensorCores = { ops: 'subgroup-matrix', shape, lanes, dialect };
       enabled.set(rt, tc);
       return tc;
     }

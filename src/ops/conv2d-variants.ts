@@ -96,7 +96,7 @@ export const CONV2D_VARIANTS = {
   'wino-t1c16': wino(16, 1),
   'wino-t2c16': wino(64, 2),
   // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): only after enableTensorCores.
-  mma: { kind: 'mma', mma: { ops: 'subgroup-matrix' } },
+  mma: { kind: 'mma', mma: { ops: 'enabled' } },
 } as const satisfies Record<string, Conv2dVariant>;
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
