@@ -16,6 +16,8 @@ import {
 } from '../src/ops/conv2d-mma.ts';
 import { chooseConv2dVariant } from '../src/ops/conv2d-variants.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
+import { reflectWgsl } from '../src/runtime/wgsl-reflect.ts';
+import { WGSL_REFLECTION } from '../src/runtime/wgsl.generated.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { channelWindow } from './_lib/channel-window.ts';
 import { uniform } from './_lib/random.ts';
@@ -57,6 +59,8 @@ test('matrix conv, emulated: a channel-window output leaves the other channels',
   w.dispose();
 });
 
+const conv2dParams = WGSL_REFLECTION.conv2d.uniforms[5].fields.map((f) => f.name);
+
 test('matrix conv, hardware form: the block swap, the shape and both builtin spellings', () => {
   const shape = { M: 16, N: 8, K: 16 };
   const src = conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes: 32, dialect: 'col-major-argument', f16Weights: true });
@@ -69,6 +73,12 @@ test('matrix conv, hardware form: the block swap, the shape and both builtin spe
   assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, (BK|BN)\)/g)?.length, 4);
   assert.is(t.match(/subgroupMatrixStore<row_major>\(&Cs, [^;]*, acc\d\d, BN\)/g)?.length, 4);
   assert.not.ok(/, false, /.test(t), 'no col_major argument left');
+  // The runtime reflects it on first use (uniform layout, overrides) as it does every kernel.
+  for (const code of [src, t]) {
+    const r = reflectWgsl('conv2d_mma hardware', code);
+    assert.equal(r.uniforms[5].fields.map((f) => f.name), conv2dParams);
+    assert.equal(Object.keys(r.overrides).sort(), ['HAS_RESIDUAL', 'RELU', 'VEC4_IN', 'VEC4_OUT']);
+  }
   const emulatedSrc = conv2dMmaSource({ ops: 'emulated', shape, lanes: 32, f16Weights: false });
   assert.not.ok(/enable chromium|subgroupMatrix\w*\(/.test(emulatedSrc), 'the emulated form needs no extension');
   assert.ok(emulatedSrc.includes('var<private> acc: array<f32'));
