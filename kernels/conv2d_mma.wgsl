@@ -21,6 +21,11 @@
 // the B tile (reduction x channels: w) into workgroup memory as f16; after a barrier each
 // subgroup multiplies its block; a second barrier frees the tiles for the next slice.
 // The results pass through workgroup memory (Cs) to the epilogue, a vec4 at a time.
+//
+// Split-K as kernels/conv2d_gpu.wgsl does it, for outputs too small to fill a GPU:
+// workgroup x = split * nBlocks + channel block reduces K-slices [split * kTilesPerSplit,
+// ...) and, with splits > 1, writes raw sums to partial[(split * M + m) * coutPad4 + co / 4],
+// which conv2d_gpu.wgsl's `reduce` adds up before the epilogue.
 
 enable f16;
 
@@ -45,6 +50,7 @@ struct Params {
   strideH: u32, strideW: u32, dilH: u32, dilW: u32,
   padH: i32, padW: i32, M: u32,
   outChannels: u32, outOffset: u32, coutPad4: u32,
+  splits: u32, kTilesPerSplit: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
@@ -54,7 +60,8 @@ fn loadW(i: u32) -> vec4f { return w[i]; }
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read> residual: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read_write> partial: array<vec4f>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 var<workgroup> As: array<f16, BM * BK>;   // A tile, row-major: [pixel][k], stride BK
 var<workgroup> Bs: array<f16, BK * BN>;   // B tile, row-major: [k][channel], stride BN
@@ -131,7 +138,9 @@ fn half4(v: vec4f) -> vec4<f16> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n0 = wid.x * BN;
+  let nBlocks = (p.Cout + BN - 1u) / BN;
+  let split = wid.x / nBlocks;
+  let n0 = (wid.x % nBlocks) * BN;
   let m0 = (wid.y + wid.z * nwg.y) * BM;
   let sg = lid / LANES;
   lane = lid % LANES;
@@ -140,7 +149,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   zeroAccumulators();
 
   let kTiles = (p.K + BK - 1u) / BK;
-  for (var kt = 0u; kt < kTiles; kt++) {
+  let ktEnd = min(kTiles, (split + 1u) * p.kTilesPerSplit);
+  for (var kt = split * p.kTilesPerSplit; kt < ktEnd; kt++) {
     for (var g = lid; g < BM * BK / 4u; g += WG) {
       let r = g / (BK / 4u);
       let k4 = 4u * (g % (BK / 4u));
@@ -173,7 +183,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let co = n0 + 4u * c4;
     if (m < p.M && co < p.Cout) {
       let o = r * BN + 4u * c4;
-      store(m, co, vec4f(Cs[o], Cs[o + 1u], Cs[o + 2u], Cs[o + 3u]));
+      let v = vec4f(Cs[o], Cs[o + 1u], Cs[o + 2u], Cs[o + 3u]);
+      if (p.splits == 1u) {
+        store(m, co, v);
+      } else {
+        partial[(split * p.M + m) * p.coutPad4 + co / 4u] = v;
+      }
     }
   }
 }

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, prepareConv2d, type Conv2dVariant } from '../src/ops/conv2d.ts';
 import {
-  chooseMmaShape, conv2dMmaSource, enableTensorCores, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
+  chooseMmaShape, conv2dMmaSource, conv2dMmaSplits, enableTensorCores, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
 } from '../src/ops/conv2d-mma.ts';
 import { chooseConv2dVariant } from '../src/ops/conv2d-variants.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
@@ -23,7 +23,7 @@ import { channelWindow } from './_lib/channel-window.ts';
 import { uniform } from './_lib/random.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
-import { checkMmaCase, halfRound, mmaCases } from './_lib/mma-cases.ts';
+import { checkMmaCase, halfRound, mmaCases, type MmaCase } from './_lib/mma-cases.ts';
 
 const emulated = (shape?: MmaShape, lanes?: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes } });
 
@@ -31,8 +31,11 @@ for (const [i, c] of mmaCases.entries()) {
   test(`matrix conv, emulated 16x16x16 on 32 lanes: ${c.name}`, async () => {
     const rt = await testRuntime();
     assert.ok(rt.hasFeature('shader-f16'), `this adapter lacks shader-f16 (${rt.describe()}); the matrix conv needs it`);
+    const splits = caseSplits(rt, c);
+    if (c.mustSplit) assert.ok(splits > 1, `the case splits K (got ${splits} split)`);
     const r = await checkMmaCase(rt, c, emulated(), 100 + 10 * i);
     assert.not.ok(r.f32Exact, 'the operands were rounded to f16 (the result is not the f32 one to f32 accuracy)');
+    if (splits > 1) await checkMmaCase(rt, c, { kind: 'mma', mma: { ops: 'emulated', splitK: false } }, 100 + 10 * i);
   });
 }
 
@@ -59,7 +62,19 @@ test('matrix conv, emulated: a channel-window output leaves the other channels',
   w.dispose();
 });
 
-const conv2dParams = WGSL_REFLECTION.conv2d.uniforms[5].fields.map((f) => f.name);
+// The split-K kernel's uniforms: conv2d_gpu.wgsl's reduce reads the same values.
+const conv2dParams = WGSL_REFLECTION.conv2d_gpu.uniforms[6].fields.map((f) => f.name);
+
+/** The K-splits conv2d-mma.ts picks for case c with 16x16x16 matrices on this runtime. */
+function caseSplits(rt: Runtime, c: MmaCase): number {
+  const [O, I, KH, KW] = c.w;
+  const [sH, sW] = c.stride ?? [1, 1];
+  const [pH, pW] = c.padding ?? [0, 0];
+  const [dH, dW] = c.dilation ?? [1, 1];
+  const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  const M = c.x[0] * out(c.x[1], KH, sH, pH, dH) * out(c.x[2], KW, sW, pW, dW);
+  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, M, O, KH * KW * Math.ceil(I / 4) * 4);
+}
 
 test('matrix conv, hardware form: the block swap, the shape and both builtin spellings', () => {
   const shape = { M: 16, N: 8, K: 16 };
@@ -76,7 +91,7 @@ test('matrix conv, hardware form: the block swap, the shape and both builtin spe
   // The runtime reflects it on first use (uniform layout, overrides) as it does every kernel.
   for (const code of [src, t]) {
     const r = reflectWgsl('conv2d_mma hardware', code);
-    assert.equal(r.uniforms[5].fields.map((f) => f.name), conv2dParams);
+    assert.equal(r.uniforms[6].fields.map((f) => f.name), conv2dParams);
     assert.equal(Object.keys(r.overrides).sort(), ['HAS_RESIDUAL', 'RELU', 'VEC4_IN', 'VEC4_OUT']);
   }
   const emulatedSrc = conv2dMmaSource({ ops: 'emulated', shape, lanes: 32, f16Weights: false });

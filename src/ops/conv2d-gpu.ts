@@ -58,13 +58,43 @@ export function checkGpuTile(name: string, t: Conv2dGpu, limits: GPUSupportedLim
 /** How many K-splits the GPU kernel uses for an M x Cout output with reduction length K. */
 export function conv2dGpuSplits(t: Conv2dGpu, M: number, Cout: number, K: number, targetWorkgroups: number): { splits: number; kTilesPerSplit: number } {
   const [BM, BN] = gpuTileExtent(t);
-  const kTiles = Math.ceil(K / t.BK);
+  return t.splitK ? splitK(BM, BN, t.BK, M, Cout, K, targetWorkgroups) : { splits: 1, kTilesPerSplit: Math.ceil(K / t.BK) };
+}
+
+/**
+ * Split-K for a BM x BN-tiled GEMM of M x Cout outputs over K in slices of BK: enough
+ * splits for targetWorkgroups, each at least MIN_K_TILES_PER_SPLIT slices.
+ */
+export function splitK(BM: number, BN: number, BK: number, M: number, Cout: number, K: number, targetWorkgroups: number): { splits: number; kTilesPerSplit: number } {
+  const kTiles = Math.ceil(K / BK);
   const tiles = Math.ceil(M / BM) * Math.ceil(Cout / BN);
-  let splits = 1;
-  if (t.splitK) splits = Math.max(1, Math.min(Math.ceil(targetWorkgroups / tiles), Math.floor(kTiles / MIN_K_TILES_PER_SPLIT)));
+  const splits = Math.max(1, Math.min(Math.ceil(targetWorkgroups / tiles), Math.floor(kTiles / MIN_K_TILES_PER_SPLIT)));
   const kTilesPerSplit = Math.ceil(kTiles / splits);
   // Rounding up may leave the last splits empty: drop them.
   return { splits: Math.ceil(kTiles / kTilesPerSplit), kTilesPerSplit };
+}
+
+/**
+ * The partial-sum buffer of a split-K conv (a 4-float stand-in with one split: the
+ * binding must exist and not alias out), its traffic, and, after the split kernel, the
+ * dispatch of conv2d_gpu.wgsl's `reduce` (sum of the splits, then the conv epilogue).
+ * Shared by the GPU kernel and the matrix-unit kernel (conv2d-mma.ts), whose partials
+ * have the same layout.
+ */
+export function splitKPartials(rt: Runtime, name: string, splits: number, M: number, coutPad4: number): Tensor {
+  return rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
+}
+
+export function dispatchSplitKReduce(
+  rt: Runtime, name: string, precision: 'f32' | 'f16', bindings: Tensor[], uniforms: Conv2dGpuCall['uniforms'] & { splits: number; kTilesPerSplit: number },
+  epilogue: Conv2dGpuCall['epilogue'], partial: Tensor,
+): void {
+  const { M, Cout, coutPad4, splits } = uniforms;
+  rt.dispatch({
+    kernel: precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', entryPoint: 'reduce', label: `${name} split-K reduce`, constants: epilogue, bindings, uniforms,
+    cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
+    workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
+  });
 }
 
 // f16 weights: the same derivation as conv2d_f16 (conv2d-f16.ts).
@@ -96,17 +126,10 @@ export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call:
   const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
   const [gy, gz] = grid1d(Math.ceil(M / BM));
   rt.scope(() => {
-    // One split writes the output itself; the partial binding must still exist (and not alias out).
-    const partial = rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
+    const partial = splitKPartials(rt, name, splits, M, coutPad4);
     const bindings = [...call.bindings, partial];
     const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
     rt.dispatch({ kernel, label: name, constants, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
-    if (splits > 1) {
-      rt.dispatch({
-        kernel, entryPoint: 'reduce', label: `${name} split-K reduce`, constants: call.epilogue, bindings, uniforms,
-        cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
-        workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
-      });
-    }
+    if (splits > 1) dispatchSplitKReduce(rt, name, call.precision, bindings, uniforms, call.epilogue, partial);
   });
 }

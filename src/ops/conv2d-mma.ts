@@ -18,7 +18,8 @@ import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
 import { WGSL_FRAGMENTS } from '../runtime/wgsl.generated.ts';
 import { withF16WeightLines } from './conv2d-f16.ts';
-import type { Conv2dGpuCall } from './conv2d-gpu.ts';
+import { CPU_CONV_TARGET_WORKGROUPS, dispatchSplitKReduce, GPU_CONV_TARGET_WORKGROUPS, splitK, splitKPartials, type Conv2dGpuCall } from './conv2d-gpu.ts';
+import { isCpuAdapter } from './conv2d-variants.ts';
 
 export interface MmaShape {
   /** Result rows (output pixels) per matrix product. */
@@ -40,6 +41,8 @@ export interface Conv2dMma {
   /** Emulated only: the matrix shape and subgroup size to emulate (default 16x16x16 and 32). */
   shape?: MmaShape;
   lanes?: number;
+  /** Split K across workgroups when the output tiles are too few for the adapter (default true; conv2d-gpu.ts's rule). */
+  splitK?: boolean;
 }
 
 /** What emulation stands in for: NVIDIA's matrix shape and subgroup size. */
@@ -181,9 +184,27 @@ export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call:
   const { ops, shape, lanes, dialect } = resolve(rt, name, v);
   const [BM, BN] = checkFits(name, rt, shape, lanes);
   const kernel = kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
-  const { M, Cout } = call.uniforms;
+  const { M, Cout, K, coutPad4 } = call.uniforms;
+  const BK = 2 * shape.K;
+  const target = isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS;
+  const { splits, kTilesPerSplit } = v.splitK === false ? { splits: 1, kTilesPerSplit: Math.ceil(K / BK) } : splitK(BM, BN, BK, M, Cout, K, target);
+  const nBlocks = Math.ceil(Cout / BN);
+  if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
+  const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
   const [gy, gz] = grid1d(Math.ceil(M / BM));
-  rt.dispatch({ kernel, label: name, constants: call.epilogue, bindings: call.bindings, uniforms: call.uniforms, cost: call.cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
+  rt.scope(() => {
+    const partial = splitKPartials(rt, name, splits, M, coutPad4);
+    const bindings = [...call.bindings, partial];
+    const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
+    rt.dispatch({ kernel, label: name, constants: call.epilogue, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
+    if (splits > 1) dispatchSplitKReduce(rt, name, call.precision, bindings, uniforms, call.epilogue, partial);
+  });
+}
+
+/** The K-splits the matrix kernel uses for a conv on this runtime (tests: which cases split). */
+export function conv2dMmaSplits(rt: Runtime, shape: MmaShape, M: number, Cout: number, K: number): number {
+  const [BM, BN] = mmaTileExtent(shape);
+  return splitK(BM, BN, 2 * shape.K, M, Cout, K, isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS).splits;
 }
 
 /** Compiles the kernel's pipeline; returns the compiler's errors ('' when it compiled). */

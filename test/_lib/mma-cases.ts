@@ -29,6 +29,8 @@ export interface MmaCase {
   relu?: boolean;
   /** [index, value] of inputs set past f16's range (they saturate at +-65504). */
   outOfRange?: [number, number][];
+  /** The case exists to split K (with 16x16x16 matrices, on CPU drivers and GPUs alike); others may split too. */
+  mustSplit?: boolean;
 }
 
 export const mmaCases: MmaCase[] = [
@@ -36,6 +38,8 @@ export const mmaCases: MmaCase[] = [
   { name: 'Cin 66, Cout 136, 145 pixels: K = 612 in 20 slices, residual + ReLU', x: [1, 29, 5, 66], w: [136, 66, 3, 3], padding: [1, 1], residual: true, relu: true },
   { name: 'Cin 36, Cout 24, 3x5 kernel, stride (2, 1), dilation 2, N 2', x: [2, 12, 15, 36], w: [24, 36, 3, 5], stride: [2, 1], padding: [2, 3], dilation: [2, 2] },
   { name: '1x1 64 -> 64 on 9x9 (vec4 paths), two inputs past f16 range', x: [1, 9, 9, 64], w: [64, 64, 1, 1], outOfRange: [[5, 7e4], [200, -1e5]] },
+  // Two output tiles over K = 612 (20 slices of 32): split-K, then conv2d_gpu.wgsl's reduce.
+  { name: 'Cin 67, Cout 70, 3x3 pad 1 on 5x7: K split in two, residual + ReLU', x: [1, 5, 7, 67], w: [70, 67, 3, 3], padding: [1, 1], residual: true, relu: true, mustSplit: true },
 ];
 
 const U16 = 2 ** -11;
