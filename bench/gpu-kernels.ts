@@ -12,7 +12,7 @@
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
-// Conv variants: names in CONV2D_VARIANTS; a gpu-* name with ':nosplit' runs it without split-K;
+// Conv variants: names in CONV2D_VARIANTS; a gpu-* name or mma with ':nosplit' runs it without split-K;
 // 'mma' (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -179,7 +179,8 @@ async function benchConv(rt: Runtime): Promise<void> {
     if (!Object.hasOwn(CONV2D_VARIANTS, name)) throw new Error(`--conv-variants: unknown '${name}' (${Object.keys(CONV2D_VARIANTS).join(', ')})`);
     const v = CONV2D_VARIANTS[name as Conv2dVariantName];
     if (mod === undefined) return v;
-    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* variants take ':nosplit'`);
+    if (mod === 'nosplit' && v.kind === 'mma') return { kind: 'mma', mma: { ...v.mma, splitK: false } };
+    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma take ':nosplit'`);
     return { kind: 'gpu', gpu: { ...v.gpu, splitK: false } };
   };
   for (const l of pick(CONV_LAYERS, values.layers)) {

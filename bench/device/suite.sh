@@ -24,7 +24,7 @@ if [ "$MODE" = tc ]; then
   if grep -q '^matrix units on' "$OUT/tc-check.log"; then
     export MEM3D_TENSOR_CORES=1
     step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/tc-conf-qamn.json"
-    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
+    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
     step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/tc-iog.json"
     step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/tc-round.json"
