@@ -73,7 +73,7 @@ function caseSplits(rt: Runtime, c: MmaCase): number {
   const [dH, dW] = c.dilation ?? [1, 1];
   const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
   const M = c.x[0] * out(c.x[1], KH, sH, pH, dH) * out(c.x[2], KW, sW, pW, dW);
-  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, M, O, KH * KW * Math.ceil(I / 4) * 4);
+  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, M, O, KH * KW * Math.ceil(I / 4) * 4).splits;
 }
 
 test('matrix conv, hardware form: the block swap, the shape and both builtin spellings', () => {

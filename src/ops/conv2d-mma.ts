@@ -175,7 +175,8 @@ function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
   }
   const tc = enabled.get(rt);
   if (!tc || (v.ops === 'subgroup-matrix' && tc.ops !== 'subgroup-matrix')) {
-    throw new RangeError(`${name}: the matrix conv variant needs enableTensorCores(rt) first (${tensorCoresUnavailable(rt) ?? (tc ? 'enabled emulated' : 'not enabled')})`);
+    const why = tensorCoresUnavailable(rt) ?? (tc ? 'this runtime has them enabled emulated only' : 'not enabled');
+    throw new RangeError(`${name}: the matrix conv variant needs enableTensorCores(rt) first (${why})`);
   }
   return tc;
 }
@@ -185,9 +186,7 @@ export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call:
   const [BM, BN] = checkFits(name, rt, shape, lanes);
   const kernel = kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
   const { M, Cout, K, coutPad4 } = call.uniforms;
-  const BK = 2 * shape.K;
-  const target = isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS;
-  const { splits, kTilesPerSplit } = v.splitK === false ? { splits: 1, kTilesPerSplit: Math.ceil(K / BK) } : splitK(BM, BN, BK, M, Cout, K, target);
+  const { splits, kTilesPerSplit } = conv2dMmaSplits(rt, shape, M, Cout, K, v.splitK !== false);
   const nBlocks = Math.ceil(Cout / BN);
   if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
   const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
@@ -201,10 +200,12 @@ export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call:
   });
 }
 
-/** The K-splits the matrix kernel uses for a conv on this runtime (tests: which cases split). */
-export function conv2dMmaSplits(rt: Runtime, shape: MmaShape, M: number, Cout: number, K: number): number {
+/** How the matrix kernel splits K for an M x Cout output on this runtime (conv2d-gpu.ts's rule, its tile and BK = 2 SK). */
+export function conv2dMmaSplits(rt: Runtime, shape: MmaShape, M: number, Cout: number, K: number, split = true): { splits: number; kTilesPerSplit: number } {
   const [BM, BN] = mmaTileExtent(shape);
-  return splitK(BM, BN, 2 * shape.K, M, Cout, K, isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS).splits;
+  const BK = 2 * shape.K;
+  if (!split) return { splits: 1, kTilesPerSplit: Math.ceil(K / BK) };
+  return splitK(BM, BN, BK, M, Cout, K, isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS);
 }
 
 /** Compiles the kernel's pipeline; returns the compiler's errors ('' when it compiled). */
