@@ -26,6 +26,7 @@ import { decodeLabelMap, encodeLabelMap, stackLabels, unstackLabels, type LabelA
 import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT } from '../src/pretrained/shipped.ts';
 import { checkWeightPrecision, type WeightPrecision } from '../src/ops/conv2d-f16.ts';
+import { isCpuAdapter } from '../src/ops/conv2d-variants.ts';
 
 export type { PropagationProgress, SliceState, Structure, DownloadProgress, Volume, VoxelPoint, IntensityMapping, Rgb, WeightPrecision };
 /** What every call throws once the GPU device is gone; `recover()` moves the work onto a new one. */
@@ -191,6 +192,11 @@ export async function createSegmenter(options: SegmenterOptions) {
     get adapter(): string {
       return rt.describe();
     },
+    /**
+     * True on a CPU WebGPU adapter (Chrome's SwiftShader fallback, lavapipe): every step
+     * takes seconds to minutes there, and a 512-px 2D crop may not finish at all.
+     */
+    softwareAdapter: isCpuAdapter(rt),
     /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
     memoryWeights,
     memoryWeightsSynthetic: memoryWeights === 'synth-v1',

@@ -234,6 +234,8 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const t0 = Date.now();
   await waitFor(page, 'loading the networks', (s) => s.status === 'ready' && /Click four extreme points/.test(s.message), 150_000);
   console.log(`  networks loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const gpuLine = await page.locator('#gpu').innerText();
+  check('the software adapter (SwiftShader here) is named before the first step', /Software WebGPU \(no GPU in use\)/.test(gpuLine), gpuLine);
   await page.keyboard.press('Home');
   for (let z = 0; z < SLICE; z++) await page.keyboard.press('ArrowUp');
   const idle = await Promise.all(['segment', 'propagate', 'cancel', 'undo', 'export', 'clear'].map((id) => disabled(page, id)));

@@ -1118,6 +1118,11 @@ async function main(): Promise<void> {
   ui.weights = { cachedFiles };
   times = loadTimes(machineKey());
   $('gpu').textContent = `WebGPU: ${seg.adapter.split(';')[0]}. 2D network crop ${seg.cropSize}×${seg.cropSize} px.`;
+  if (seg.softwareAdapter) {
+    // Chrome without a usable GPU falls back to SwiftShader: say so before the first step, not after minutes of it.
+    $('gpu').textContent += ` Software WebGPU (no GPU in use): every step takes seconds to minutes${seg.cropSize > 256 ? `, and a ${seg.cropSize}-px crop may not finish; a smaller one (?crop=128 in the address) is quicker and coarser` : ''}.`;
+    $('gpu').classList.add('warn');
+  }
   $('gpu').title = seg.adapter;
   $('wtext').textContent += ' (loaded)';
   const note = $('weightsnote');
