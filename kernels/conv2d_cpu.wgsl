@@ -62,26 +62,7 @@ fn loadW(i: u32) -> vec4f { return w[i]; }
 @group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-// Epilogue for pixel m, channels [co, co + 4); the caller checks m < M and co < Cout.
-fn store(m: u32, co: u32, acc: vec4f) {
-  var v = acc + bias[co >> 2u];
-  if (VEC4_OUT) {
-    if (HAS_RESIDUAL) { v += residual[(m * p.Cout + co) >> 2u]; }
-    if (RELU) { v = max(v, vec4f(0.0)); }
-    out[(m * p.outChannels + p.outOffset + co) >> 2u] = v;
-  } else {
-    for (var j = 0u; j < min(4u, p.Cout - co); j++) {
-      var s = v[j];
-      if (HAS_RESIDUAL) {
-        let r = m * p.Cout + co + j;
-        s += residual[r >> 2u][r & 3u];
-      }
-      if (RELU) { s = max(s, 0.0); }
-      let o = m * p.outChannels + p.outOffset + co + j;
-      out[o >> 2u][o & 3u] = s;
-    }
-  }
-}
+// @include conv2d_store
 
 // An output pixel's top-left input position and its image's first pixel; pixels past
 // M start far outside the image, so every tap reads zeros.

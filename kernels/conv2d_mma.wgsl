@@ -193,24 +193,4 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }
 
-// Epilogue for pixel m, channels [co, co + 4): + bias, + residual, ReLU, into channel
-// outOffset + co of an outChannels-wide output (conv2d.wgsl's store).
-fn store(m: u32, co: u32, a: vec4f) {
-  var v = a + bias[co >> 2u];
-  if (VEC4_OUT) {
-    if (HAS_RESIDUAL) { v += residual[(m * p.Cout + co) >> 2u]; }
-    if (RELU) { v = max(v, vec4f(0.0)); }
-    out[(m * p.outChannels + p.outOffset + co) >> 2u] = v;
-  } else {
-    for (var j = 0u; j < min(4u, p.Cout - co); j++) {
-      var s = v[j];
-      if (HAS_RESIDUAL) {
-        let r = m * p.Cout + co + j;
-        s += residual[r >> 2u][r & 3u];
-      }
-      if (RELU) { s = max(s, 0.0); }
-      let o = m * p.outChannels + p.outOffset + co + j;
-      out[o >> 2u][o & 3u] = s;
-    }
-  }
-}
+// @include conv2d_store
