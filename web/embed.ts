@@ -196,7 +196,9 @@ export async function createSegmenter(options: SegmenterOptions) {
      * True on a CPU WebGPU adapter (Chrome's SwiftShader fallback, lavapipe): every step
      * takes seconds to minutes there, and a 512-px 2D crop may not finish at all.
      */
-    softwareAdapter: isCpuAdapter(rt),
+    get softwareAdapter(): boolean {
+      return isCpuAdapter(rt);
+    },
     /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
     memoryWeights,
     memoryWeightsSynthetic: memoryWeights === 'synth-v1',
