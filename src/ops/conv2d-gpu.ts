@@ -6,7 +6,7 @@ import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
-import type { UniformValues } from '../runtime/uniforms.ts';
+import type { OverrideValues, UniformValues } from '../runtime/uniforms.ts';
 import { conv2dF16Source } from './conv2d-f16.ts';
 
 /** Tile of the GPU kernel; see its override constants. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
@@ -74,29 +74,6 @@ export function splitK(BM: number, BN: number, BK: number, M: number, Cout: numb
   return { splits: Math.ceil(kTiles / kTilesPerSplit), kTilesPerSplit };
 }
 
-/**
- * The partial-sum buffer of a split-K conv (a 4-float stand-in with one split: the
- * binding must exist and not alias out), its traffic, and, after the split kernel, the
- * dispatch of conv2d_gpu.wgsl's `reduce` (sum of the splits, then the conv epilogue).
- * Shared by the GPU kernel and the matrix-unit kernel (conv2d-mma.ts), whose partials
- * have the same layout.
- */
-export function splitKPartials(rt: Runtime, name: string, splits: number, M: number, coutPad4: number): Tensor {
-  return rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
-}
-
-export function dispatchSplitKReduce(
-  rt: Runtime, name: string, precision: 'f32' | 'f16', bindings: Tensor[], uniforms: Conv2dGpuCall['uniforms'] & { splits: number; kTilesPerSplit: number },
-  epilogue: Conv2dGpuCall['epilogue'], partial: Tensor,
-): void {
-  const { M, Cout, coutPad4, splits } = uniforms;
-  rt.dispatch({
-    kernel: precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', entryPoint: 'reduce', label: `${name} split-K reduce`, constants: epilogue, bindings, uniforms,
-    cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
-    workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
-  });
-}
-
 // f16 weights: the same derivation as conv2d_f16 (conv2d-f16.ts).
 const F16_KERNEL = 'conv2d_gpu_f16';
 defineDerivedKernel(F16_KERNEL, () => conv2dF16Source(kernelEntry('conv2d_gpu').source));
@@ -115,21 +92,43 @@ export interface Conv2dGpuCall {
 
 export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call: Conv2dGpuCall): void {
   const [BM, BN] = checkGpuTile(name, t, rt.device.limits);
-  const { M, Cout, K, coutPad4 } = call.uniforms;
+  const { M, Cout, K } = call.uniforms;
   const target = call.cpuAdapter ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS;
-  const { splits, kTilesPerSplit } = conv2dGpuSplits(t, M, Cout, K, target);
+  const { TM, TN4, WGX, WGY, BK } = t;
+  dispatchSplitKConv(rt, name, call, {
+    kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', constants: { TM, TN4, WGX, WGY, BK, ...call.epilogue },
+    tile: [BM, BN], ...conv2dGpuSplits(t, M, Cout, K, target),
+  });
+}
+
+/**
+ * Dispatches a split-K conv kernel (this file's, or conv2d-mma.ts's, whose bindings,
+ * uniforms and partial-sum layout are the same): workgroup x = split * channel blocks +
+ * block, y/z the BM-pixel tiles; with splits > 1 the partial sums go to a scratch
+ * buffer (a 4-float stand-in otherwise: the binding must exist and not alias out) and
+ * conv2d_gpu.wgsl's `reduce` adds them up and applies the epilogue.
+ */
+export function dispatchSplitKConv(
+  rt: Runtime, name: string, call: Omit<Conv2dGpuCall, 'cpuAdapter'>,
+  k: { kernel: string; constants: OverrideValues; tile: [number, number]; splits: number; kTilesPerSplit: number },
+): void {
+  const { M, Cout, coutPad4 } = call.uniforms;
+  const [BM, BN] = k.tile;
+  const { splits, kTilesPerSplit } = k;
   const nBlocks = Math.ceil(Cout / BN);
   if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
-  const kernel = call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu';
-  const { TM, TN4, WGX, WGY, BK } = t;
-  const constants = { TM, TN4, WGX, WGY, BK, ...call.epilogue };
   const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
   const [gy, gz] = grid1d(Math.ceil(M / BM));
   rt.scope(() => {
-    const partial = splitKPartials(rt, name, splits, M, coutPad4);
+    const partial = rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
     const bindings = [...call.bindings, partial];
     const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
-    rt.dispatch({ kernel, label: name, constants, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
-    if (splits > 1) dispatchSplitKReduce(rt, name, call.precision, bindings, uniforms, call.epilogue, partial);
+    rt.dispatch({ kernel: k.kernel, label: name, constants: k.constants, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
+    if (splits === 1) return;
+    rt.dispatch({
+      kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', entryPoint: 'reduce', label: `${name} split-K reduce`, constants: call.epilogue, bindings, uniforms,
+      cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
+      workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
+    });
   });
 }

@@ -14,11 +14,11 @@
 // { emulate: true }) runs whole networks on the emulated form (slowly): the f16-operand
 // accuracy of a network, measured on any adapter.
 import { SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixConfig } from '../runtime/device.ts';
-import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
 import { WGSL_FRAGMENTS } from '../runtime/wgsl.generated.ts';
 import { withF16WeightLines } from './conv2d-f16.ts';
-import { CPU_CONV_TARGET_WORKGROUPS, dispatchSplitKReduce, GPU_CONV_TARGET_WORKGROUPS, splitK, splitKPartials, type Conv2dGpuCall } from './conv2d-gpu.ts';
+import { CPU_CONV_TARGET_WORKGROUPS, dispatchSplitKConv, GPU_CONV_TARGET_WORKGROUPS, splitK, type Conv2dGpuCall } from './conv2d-gpu.ts';
 import { isCpuAdapter } from './conv2d-variants.ts';
 
 export interface MmaShape {
@@ -183,20 +183,11 @@ function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
 
 export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
   const { ops, shape, lanes, dialect } = resolve(rt, name, v);
-  const [BM, BN] = checkFits(name, rt, shape, lanes);
-  const kernel = kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' });
-  const { M, Cout, K, coutPad4 } = call.uniforms;
-  const { splits, kTilesPerSplit } = conv2dMmaSplits(rt, shape, M, Cout, K, v.splitK !== false);
-  const nBlocks = Math.ceil(Cout / BN);
-  if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
-  const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
-  const [gy, gz] = grid1d(Math.ceil(M / BM));
-  rt.scope(() => {
-    const partial = splitKPartials(rt, name, splits, M, coutPad4);
-    const bindings = [...call.bindings, partial];
-    const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
-    rt.dispatch({ kernel, label: name, constants: call.epilogue, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
-    if (splits > 1) dispatchSplitKReduce(rt, name, call.precision, bindings, uniforms, call.epilogue, partial);
+  const tile = checkFits(name, rt, shape, lanes);
+  const { M, Cout, K } = call.uniforms;
+  dispatchSplitKConv(rt, name, call, {
+    kernel: kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' }), constants: call.epilogue,
+    tile, ...conv2dMmaSplits(rt, shape, M, Cout, K, v.splitK !== false),
   });
 }
 
