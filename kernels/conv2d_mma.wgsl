@@ -16,11 +16,13 @@
 //
 // Workgroup: 4 subgroups of LANES invocations in a 2 x 2 grid, each owning a 2 x 2 block
 // of SM x SN result matrices: a tile of BM = 4 SM pixels by BN = 4 SN channels (64 x 64
-// for 16x16x16 matrices), reduced over K in slices of BK = 2 SK. Per slice every
-// invocation gathers its share of the A tile (pixels x reduction: im2col of x) and of
-// the B tile (reduction x channels: w) into workgroup memory as f16; after a barrier each
-// subgroup multiplies its block; a second barrier frees the tiles for the next slice.
-// The results pass through workgroup memory (Cs) to the epilogue, a vec4 at a time.
+// for 16x16x16 matrices), reduced over K in slices of BK = 2 SK. Every invocation gathers
+// its share of a slice's A tile (pixels x reduction: im2col of x) and B tile (reduction x
+// channels: w) into registers as f16, and the tiles are double-buffered in workgroup
+// memory as in kernels/conv2d_gpu.wgsl: pass kt loads slice kt into registers, multiplies
+// slice kt - 1 from the other buffer while those loads are in flight, then stores slice
+// kt: one barrier per slice. The results pass through workgroup memory (Cs) to the
+// epilogue, a vec4 at a time.
 //
 // Split-K as kernels/conv2d_gpu.wgsl does it, for outputs too small to fill a GPU:
 // workgroup x = split * nBlocks + channel block reduces K-slices [split * kTilesPerSplit,
@@ -38,6 +40,10 @@ const BM: u32 = 4u * SM;
 const BN: u32 = 4u * SN;
 const BK: u32 = 2u * SK;
 const WG: u32 = 4u * LANES;
+const A_TILE: u32 = BM * BK;                          // f16 elements per buffer
+const B_TILE: u32 = BK * BN;
+const A_SLOTS: u32 = (A_TILE / 4u + WG - 1u) / WG;    // vec4 groups each invocation gathers
+const B_SLOTS: u32 = (B_TILE / 4u + WG - 1u) / WG;
 
 override VEC4_IN: bool = false;
 override VEC4_OUT: bool = false;
@@ -46,9 +52,9 @@ override RELU: bool = false;
 
 // @include conv2d_split_interface
 
-var<workgroup> As: array<f16, BM * BK>;   // A tile, row-major: [pixel][k], stride BK
-var<workgroup> Bs: array<f16, BK * BN>;   // B tile, row-major: [k][channel], stride BN
-var<workgroup> Cs: array<f32, BM * BN>;   // results, row-major: [pixel][channel], stride BN
+var<workgroup> As: array<f16, 2u * A_TILE>;   // 2 A tiles, row-major: [pixel][k], stride BK
+var<workgroup> Bs: array<f16, 2u * B_TILE>;   // 2 B tiles, row-major: [k][channel], stride BN
+var<workgroup> Cs: array<f32, BM * BN>;       // results, row-major: [pixel][channel], stride BN
 
 // This invocation's index in its subgroup (the per-invocation matrix ops read it).
 var<private> lane: u32;
@@ -64,16 +70,16 @@ fn zeroAccumulators() {
   for (var i = 0u; i < 4u * OWN; i++) { acc[i] = 0.0; }
 }
 
-// Multiplies the slice in As/Bs into the 2 x 2 block whose top-left result element is
-// (row0, col0) of the tile.
-fn multiplySlice(row0: u32, col0: u32) {
+// Multiplies the slice in buffer buf of As/Bs into the 2 x 2 block whose top-left result
+// element is (row0, col0) of the tile.
+fn multiplySlice(row0: u32, col0: u32, buf: u32) {
   for (var b = 0u; b < 4u; b++) {
     let r0 = row0 + (b / 2u) * SM;
     let c0 = col0 + (b % 2u) * SN;
     for (var i = 0u; i < OWN; i++) {
       let e = lane + i * LANES;
-      let aRow = (r0 + e / SN) * BK;
-      let bCol = c0 + e % SN;
+      let aRow = buf * A_TILE + (r0 + e / SN) * BK;
+      let bCol = buf * B_TILE + c0 + e % SN;
       var s = acc[b * OWN + i];
       for (var k = 0u; k < BK; k++) { s += f32(As[aRow + k]) * f32(Bs[k * BN + bCol]); }
       acc[b * OWN + i] = s;
@@ -132,28 +138,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   zeroAccumulators();
 
   let kTiles = (p.K + BK - 1u) / BK;
-  let ktEnd = min(kTiles, (split + 1u) * p.kTilesPerSplit);
-  for (var kt = split * p.kTilesPerSplit; kt < ktEnd; kt++) {
-    for (var g = lid; g < BM * BK / 4u; g += WG) {
-      let r = g / (BK / 4u);
-      let k4 = 4u * (g % (BK / 4u));
-      let v = half4(loadX4(m0 + r, kt * BK + k4));
-      let o = r * BK + k4;
-      As[o] = v.x; As[o + 1u] = v.y; As[o + 2u] = v.z; As[o + 3u] = v.w;
+  let ktBegin = split * p.kTilesPerSplit;
+  let ktEnd = min(kTiles, ktBegin + p.kTilesPerSplit);
+  var aReg: array<vec4<f16>, A_SLOTS>;
+  var bReg: array<vec4<f16>, B_SLOTS>;
+  for (var kt = ktBegin; kt <= ktEnd; kt++) {
+    let buf = (kt - ktBegin) & 1u;
+    if (kt < ktEnd) {
+      for (var s = 0u; s < A_SLOTS; s++) {
+        let g = lid + s * WG;
+        if (g < A_TILE / 4u) { aReg[s] = half4(loadX4(m0 + g / (BK / 4u), kt * BK + 4u * (g % (BK / 4u)))); }
+      }
+      for (var s = 0u; s < B_SLOTS; s++) {
+        let g = lid + s * WG;
+        let k = kt * BK + g / (BN / 4u);
+        let bn4 = n0 / 4u + g % (BN / 4u);
+        var v = vec4f(0.0);
+        if (g < B_TILE / 4u && k < p.K && bn4 < p.coutPad4) { v = loadW(k * p.coutPad4 + bn4); }
+        bReg[s] = half4(v);
+      }
     }
-    for (var g = lid; g < BK * BN / 4u; g += WG) {
-      let kr = g / (BN / 4u);
-      let c4 = g % (BN / 4u);
-      let k = kt * BK + kr;
-      let bn4 = n0 / 4u + c4;
-      var v = vec4f(0.0);
-      if (k < p.K && bn4 < p.coutPad4) { v = loadW(k * p.coutPad4 + bn4); }
-      let h = half4(v);
-      let o = kr * BN + 4u * c4;
-      Bs[o] = h.x; Bs[o + 1u] = h.y; Bs[o + 2u] = h.z; Bs[o + 3u] = h.w;
+    // Slice kt - 1 (buffer 1 - buf) while the loads above are in flight.
+    if (kt > ktBegin) { multiplySlice(row0, col0, 1u - buf); }
+    if (kt < ktEnd) {
+      // A group g is row g / (BK/4), columns 4 (g % (BK/4)) .. + 3 of its tile: offset 4 g; likewise for B.
+      for (var s = 0u; s < A_SLOTS; s++) {
+        let g = lid + s * WG;
+        if (g < A_TILE / 4u) {
+          let o = buf * A_TILE + 4u * g;
+          As[o] = aReg[s].x; As[o + 1u] = aReg[s].y; As[o + 2u] = aReg[s].z; As[o + 3u] = aReg[s].w;
+        }
+      }
+      for (var s = 0u; s < B_SLOTS; s++) {
+        let g = lid + s * WG;
+        if (g < B_TILE / 4u) {
+          let o = buf * B_TILE + 4u * g;
+          Bs[o] = bReg[s].x; Bs[o + 1u] = bReg[s].y; Bs[o + 2u] = bReg[s].z; Bs[o + 3u] = bReg[s].w;
+        }
+      }
     }
-    workgroupBarrier();
-    multiplySlice(row0, col0);
+    // Buffer buf is complete for the next pass, which reads it; the pass after that
+    // overwrites buffer 1 - buf, read above, only after this barrier.
     workgroupBarrier();
   }
 

@@ -22,12 +22,14 @@ fn zeroAccumulators() {
   acc11 = subgroup_matrix_result<f32, SN, SM>();
 }
 
-fn multiplySlice(row0: u32, col0: u32) {
+fn multiplySlice(row0: u32, col0: u32, buf: u32) {
+  let a = buf * A_TILE + row0 * BK;
+  let b = buf * B_TILE + col0;
   for (var s = 0u; s < BK; s += SK) {
-    var a0 = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, row0 * BK + s, false, BK);
-    var a1 = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, (row0 + SM) * BK + s, false, BK);
-    var b0 = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, s * BN + col0, false, BN);
-    var b1 = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, s * BN + col0 + SN, false, BN);
+    var a0 = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, a + s, false, BK);
+    var a1 = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, a + SM * BK + s, false, BK);
+    var b0 = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, b + s * BN, false, BN);
+    var b1 = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, b + s * BN + SN, false, BN);
     acc00 = subgroupMatrixMultiplyAccumulate(a0, b0, acc00);
     acc01 = subgroupMatrixMultiplyAccumulate(a0, b1, acc01);
     acc10 = subgroupMatrixMultiplyAccumulate(a1, b0, acc10);

@@ -155,7 +155,7 @@ function kernelFor(o: MmaSourceOptions): string {
 function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number): [number, number] {
   const [BM, BN] = mmaTileExtent(shape);
   const BK = 2 * shape.K;
-  const shared = 2 * (BM * BK + BK * BN) + 4 * BM * BN;
+  const shared = 2 * 2 * (BM * BK + BK * BN) + 4 * BM * BN; // two f16 buffers of A and B, the f32 results
   const limits = rt.device.limits;
   const ok = [shape.M, shape.N, shape.K, lanes].every((d) => Number.isInteger(d) && d > 0) && shape.K % 2 === 0 &&
     (shape.M * shape.N) % lanes === 0 && 4 * lanes <= limits.maxComputeInvocationsPerWorkgroup && 4 * lanes <= limits.maxComputeWorkgroupSizeX &&
