@@ -4,7 +4,7 @@
 // and read the weights; activations, bias and accumulation stay f32. The variant is
 // a separate shader module, so adapters without shader-f16 never compile it. It is a
 // derived kernel (runtime/kernels.ts), built on first use by dispatch or warmup().
-import { defineDerivedKernel, kernelEntry } from '../runtime/kernels.ts';
+import { defineDerivedKernel, kernelEntry, replaceOnce } from '../runtime/kernels.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 export type WeightPrecision = 'f32' | 'f16';
@@ -22,11 +22,7 @@ const F16_WEIGHTS = [
 
 /** A conv kernel's source with its weight binding and loadW swapped for f16 ones; throws unless they are there exactly once. */
 export function withF16WeightLines(f32Source: string): string {
-  const parts = f32Source.split(F32_WEIGHTS);
-  if (parts.length !== 2) {
-    throw new Error(`conv2d kernel: expected its weight binding and loadW exactly once as\n${F32_WEIGHTS}\n(the f16 variant swaps them); found ${parts.length - 1}`);
-  }
-  return `${parts[0]}${F16_WEIGHTS}${parts[1]}`;
+  return replaceOnce(f32Source, F32_WEIGHTS, F16_WEIGHTS, 'conv2d kernel (its f16 variant swaps them)', 'its weight binding and loadW');
 }
 
 /** conv2d.wgsl's source with f16 weights (`enable f16;` on top); throws if the weight lines it swaps are not there exactly once. */

@@ -15,7 +15,7 @@
 // accuracy of a network, measured on any adapter.
 import { SUBGROUP_MATRIX_FEATURE, type SubgroupMatrixConfig } from '../runtime/device.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { kernelEntry, registerKernel } from '../runtime/kernels.ts';
+import { kernelEntry, registerKernel, replaceOnce } from '../runtime/kernels.ts';
 import { WGSL_FRAGMENTS } from '../runtime/wgsl.generated.ts';
 import { withF16WeightLines } from './conv2d-f16.ts';
 import { CPU_CONV_TARGET_WORKGROUPS, dispatchSplitKConv, GPU_CONV_TARGET_WORKGROUPS, splitK, type Conv2dGpuCall } from './conv2d-gpu.ts';
@@ -94,12 +94,6 @@ export function tensorCoresUnavailable(rt: Runtime): string | null {
 const MARK_BEGIN = '// ---- matrix ops';
 const MARK_END = '// ---- end matrix ops ----';
 
-function replaceOnce(source: string, from: string, to: string, what: string): string {
-  const parts = source.split(from);
-  if (parts.length !== 2) throw new Error(`kernels/conv2d_mma.wgsl: expected ${what} exactly once as '${from}', found ${parts.length - 1}`);
-  return parts.join(to);
-}
-
 /** Rewrites the block's `(ptr, offset, false, stride)` loads and stores to the `row_major` template form. */
 export function toRowMajorTemplate(block: string): string {
   return block
@@ -118,10 +112,10 @@ export interface MmaSourceOptions {
 /** kernels/conv2d_mma.wgsl with the matrix shape, subgroup size, matrix ops and weight precision substituted. */
 export function conv2dMmaSource(o: MmaSourceOptions): string {
   let src = kernelEntry('conv2d_mma').source;
-  src = replaceOnce(src, 'const SM: u32 = 16u;', `const SM: u32 = ${o.shape.M}u;`, 'SM');
-  src = replaceOnce(src, 'const SN: u32 = 16u;', `const SN: u32 = ${o.shape.N}u;`, 'SN');
-  src = replaceOnce(src, 'const SK: u32 = 16u;', `const SK: u32 = ${o.shape.K}u;`, 'SK');
-  src = replaceOnce(src, 'const LANES: u32 = 32u;', `const LANES: u32 = ${o.lanes}u;`, 'LANES');
+  src = replaceOnce(src, 'const SM: u32 = 16u;', `const SM: u32 = ${o.shape.M}u;`, 'kernels/conv2d_mma.wgsl', 'SM');
+  src = replaceOnce(src, 'const SN: u32 = 16u;', `const SN: u32 = ${o.shape.N}u;`, 'kernels/conv2d_mma.wgsl', 'SN');
+  src = replaceOnce(src, 'const SK: u32 = 16u;', `const SK: u32 = ${o.shape.K}u;`, 'kernels/conv2d_mma.wgsl', 'SK');
+  src = replaceOnce(src, 'const LANES: u32 = 32u;', `const LANES: u32 = ${o.lanes}u;`, 'kernels/conv2d_mma.wgsl', 'LANES');
   if (o.f16Weights) src = withF16WeightLines(src);
   if (o.ops === 'emulated') return src;
   const begin = src.indexOf(MARK_BEGIN);

@@ -37,3 +37,14 @@ export function kernelEntry(name: string): KernelEntry {
   if (!r) throw new Error(`unknown kernel '${name}': no kernels/${name}.wgsl (run npm run gen after adding one)`);
   return r;
 }
+
+/**
+ * `source` with `from` replaced by `to`, for ops deriving a kernel's source from another
+ * (f16 weights, matrix shapes); throws, naming the kernel and `what`, unless `from` occurs
+ * exactly once, so a kernel edit cannot silently leave the derivation without effect.
+ */
+export function replaceOnce(source: string, from: string, to: string, kernel: string, what: string): string {
+  const parts = source.split(from);
+  if (parts.length !== 2) throw new Error(`${kernel}: expected ${what} exactly once as\n${from}\nfound ${parts.length - 1}`);
+  return parts.join(to);
+}
