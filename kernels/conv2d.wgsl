@@ -50,25 +50,7 @@ override A_SLOTS: u32 = (A_TILE + WG - 1u) / WG;
 override B_SLOTS: u32 = (B_TILE + WG - 1u) / WG;
 const MAX_SLOTS: u32 = 8u;
 
-struct Params {
-  H: u32, W: u32, Cin: u32, CinPad: u32, KW: u32,
-  OH: u32, OW: u32, Cout: u32, K: u32,
-  strideH: u32, strideW: u32, dilH: u32, dilW: u32,
-  padH: i32, padW: i32, M: u32,
-  outChannels: u32, outOffset: u32, coutPad4: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4f>;
-// Weights are read only through loadW. The f16-weight variant 'conv2d_f16'
-// (src/ops/conv2d-f16.ts) is this file with `enable f16;` on top and these two
-// lines swapped for an array<vec4h> binding whose loadW widens to f32, so the
-// arithmetic (and accumulation) stays f32; adapters without shader-f16 never see it.
-@group(0) @binding(1) var<storage, read> w: array<vec4f>;
-fn loadW(i: u32) -> vec4f { return w[i]; }
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(3) var<storage, read> residual: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(5) var<uniform> p: Params;
+// @include conv2d_interface
 
 var<workgroup> As: array<vec4f, A_TILE>;
 var<workgroup> Bs: array<vec4f, B_TILE>;

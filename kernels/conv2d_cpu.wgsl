@@ -44,23 +44,7 @@ override VEC4_OUT: bool = false;   // Cout, outChannels, outOffset all % 4 == 0
 override HAS_RESIDUAL: bool = false;
 override RELU: bool = false;
 
-struct Params {
-  H: u32, W: u32, Cin: u32, CinPad: u32, KW: u32,
-  OH: u32, OW: u32, Cout: u32, K: u32,
-  strideH: u32, strideW: u32, dilH: u32, dilW: u32,
-  padH: i32, padW: i32, M: u32,
-  outChannels: u32, outOffset: u32, coutPad4: u32,
-}
-
-@group(0) @binding(0) var<storage, read> x: array<vec4f>;
-// Weights are read only through loadW; the f16-weight kernel conv2d_cpu_f16 swaps these
-// two lines (src/ops/conv2d-f16.ts, as for conv2d.wgsl).
-@group(0) @binding(1) var<storage, read> w: array<vec4f>;
-fn loadW(i: u32) -> vec4f { return w[i]; }
-@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
-@group(0) @binding(3) var<storage, read> residual: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4f>;
-@group(0) @binding(5) var<uniform> p: Params;
+// @include conv2d_interface
 
 // @include conv2d_store
 

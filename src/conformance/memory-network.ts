@@ -46,9 +46,9 @@ const F16_WEIGHTS: Partial<Record<Variant, Record<string, number | null>>> = {
  * Convs on matrix units (src/ops/conv2d-mma.ts: activations and weights rounded to f16,
  * f32 sums; QAMN only): 3x the larger error of two runs of the emulated form on lavapipe
  * (MEM3D_TENSOR_CORES=emulated, before and after split-K changed the order of the sums;
- * README "Numerical conformance"), rounded up, by the rule of F16_WEIGHTS. Rounding the activations too adds little to the weights' rounding: the
- * measured errors are 1-1.4x those of f16 weights at the encoders, about equal after the
- * memory read. ps2 again has no useful bound. The same table serves f16-stored weights:
+ * README "Numerical conformance"), rounded up, by the rule of F16_WEIGHTS. Rounding the
+ * activations too adds little to the weights' rounding: the measured errors are 1-1.4x
+ * those of f16 weights at the encoders, about equal after the memory read. ps2 again has no useful bound. The same table serves f16-stored weights:
  * the matrix kernel rounds f32 weights to the same halves.
  */
 const F16_OPERANDS: Partial<Record<Variant, Record<string, number | null>>> = {
