@@ -12,8 +12,8 @@
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
-// Conv variants: names in CONV2D_VARIANTS; a gpu-* name or mma with ':nosplit' runs it without split-K;
-// 'mma' (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
+// Conv variants: names in CONV2D_VARIANTS; a gpu-* or mma* name with ':nosplit' runs it without split-K;
+// the mma* tiles (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
@@ -172,15 +172,15 @@ const CONV_LAYERS = [
 ];
 
 async function benchConv(rt: Runtime): Promise<void> {
-  // 'mma' (matrix units) only where MEM3D_TENSOR_CORES=1 turned them on.
-  const specs = values['conv-variants'] ? values['conv-variants'].split(',') : Object.keys(CONV2D_VARIANTS).filter((n) => n !== 'mma' || tensorCoresEnabled(rt));
+  // The mma* tiles (matrix units) only where MEM3D_TENSOR_CORES=1 turned them on.
+  const specs = values['conv-variants'] ? values['conv-variants'].split(',') : (Object.keys(CONV2D_VARIANTS) as (keyof typeof CONV2D_VARIANTS)[]).filter((n) => CONV2D_VARIANTS[n].kind !== 'mma' || tensorCoresEnabled(rt));
   const variantOf = (spec: string): Conv2dVariant => {
     const [name, mod] = spec.split(':');
     if (!Object.hasOwn(CONV2D_VARIANTS, name)) throw new Error(`--conv-variants: unknown '${name}' (${Object.keys(CONV2D_VARIANTS).join(', ')})`);
     const v = CONV2D_VARIANTS[name as Conv2dVariantName];
     if (mod === undefined) return v;
     if (mod === 'nosplit' && v.kind === 'mma') return { kind: 'mma', mma: { ...v.mma, splitK: false } };
-    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma take ':nosplit'`);
+    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma* take ':nosplit'`);
     return { kind: 'gpu', gpu: { ...v.gpu, splitK: false } };
   };
   for (const l of pick(CONV_LAYERS, values.layers)) {

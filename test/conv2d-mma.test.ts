@@ -12,9 +12,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, prepareConv2d, type Conv2dVariant } from '../src/ops/conv2d.ts';
 import {
-  chooseMmaShape, conv2dMmaSource, conv2dMmaSplits, enableTensorCores, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
+  chooseMmaShape, conv2dMmaSource, conv2dMmaSplits, enableTensorCores, MMA_DEFAULT_TILE, mmaFits, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
+  type MmaTile,
 } from '../src/ops/conv2d-mma.ts';
-import { chooseConv2dVariant } from '../src/ops/conv2d-variants.ts';
+import { conv2dCandidates } from '../src/ops/conv2d-autotune.ts';
+import {
+  chooseConv2dVariant, conv2dShapeClass, CONV2D_VARIANTS, defaultConv2dVariant, installConv2dChoices, MMA_VARIANTS, untunedConv2dShapes,
+} from '../src/ops/conv2d-variants.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { reflectWgsl } from '../src/runtime/wgsl-reflect.ts';
 import { WGSL_REFLECTION } from '../src/runtime/wgsl.generated.ts';
@@ -25,7 +29,8 @@ import { assertClose } from './_lib/tolerance.ts';
 import { conv2dRef } from './cpu/conv2d.ts';
 import { checkMmaCase, halfRound, mmaCases, type MmaCase } from './_lib/mma-cases.ts';
 
-const emulated = (shape?: MmaShape, lanes?: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes } });
+const EMULATED: MmaShape = { M: 16, N: 16, K: 16 };
+const emulated = (shape?: MmaShape, lanes?: number, tile?: MmaTile): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes, tile } });
 
 for (const [i, c] of mmaCases.entries()) {
   test(`matrix conv, emulated 16x16x16 on 32 lanes: ${c.name}`, async () => {
@@ -39,10 +44,31 @@ for (const [i, c] of mmaCases.entries()) {
   });
 }
 
-test('matrix conv, emulated 8x8x8 matrices on 16 lanes and f16 weights', async () => {
+test('matrix conv, emulated 8x8x8 and 16x8x16 matrices, and f16 weights', async () => {
   const rt = await testRuntime();
   await checkMmaCase(rt, mmaCases[0], emulated({ M: 8, N: 8, K: 8 }, 16), 300);
+  await checkMmaCase(rt, mmaCases[1], emulated({ M: 16, N: 8, K: 16 }, 32, { TM: 2, TN: 4 }), 320);
   await checkMmaCase(rt, mmaCases[0], emulated(), 310, 'f16');
+});
+
+// The variants' other tiles (128 x 64, 64 x 128, 128 x 128 with 16x16 matrices): partial
+// tiles on all sides of 145 pixels x 136 channels, and a split K on 35 pixels x 70 channels.
+// A tile past this device's workgroup memory with 16x16x16 matrices (128 x 128 takes 36 KiB,
+// lavapipe has 32) runs the same code with 8x8x8 ones on 16 lanes.
+test('matrix conv, emulated: every tile of the mma variants', async () => {
+  const rt = await testRuntime();
+  const small = { shape: { M: 8, N: 8, K: 8 }, lanes: 16 };
+  for (const name of MMA_VARIANTS) {
+    const v = CONV2D_VARIANTS[name];
+    if (v.kind !== 'mma') throw new Error(`${name} is no matrix variant`);
+    const tile = v.mma.tile ?? MMA_DEFAULT_TILE;
+    if (tile.TM === MMA_DEFAULT_TILE.TM && tile.TN === MMA_DEFAULT_TILE.TN) continue; // the cases above
+    const { shape, lanes } = mmaFits(rt, EMULATED, 32, tile) ? { shape: EMULATED, lanes: 32 } : small;
+    assert.ok(mmaFits(rt, shape, lanes, tile), `${name} fits here with ${JSON.stringify(shape)}`);
+    await checkMmaCase(rt, mmaCases[1], emulated(shape, lanes, tile), 400);
+    assert.ok(conv2dMmaSplits(rt, shape, tile, 35, 70, 612).splits > 1, `${name} splits K on 35 x 70`);
+    await checkMmaCase(rt, mmaCases[4], emulated(shape, lanes, tile), 410);
+  }
 });
 
 test('matrix conv, emulated: a channel-window output leaves the other channels', async () => {
@@ -73,20 +99,25 @@ function caseSplits(rt: Runtime, c: MmaCase): number {
   const [dH, dW] = c.dilation ?? [1, 1];
   const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
   const M = c.x[0] * out(c.x[1], KH, sH, pH, dH) * out(c.x[2], KW, sW, pW, dW);
-  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, M, O, KH * KW * Math.ceil(I / 4) * 4).splits;
+  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, MMA_DEFAULT_TILE, M, O, KH * KW * Math.ceil(I / 4) * 4).splits;
 }
 
-test('matrix conv, hardware form: the block swap, the shape and both builtin spellings', () => {
+test('matrix conv, hardware form: the block swap, the shape, the tile and both builtin spellings', () => {
   const shape = { M: 16, N: 8, K: 16 };
-  const src = conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes: 32, dialect: 'col-major-argument', f16Weights: true });
+  const src = conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes: 32, tile: { TM: 4, TN: 2 }, dialect: 'col-major-argument', f16Weights: true });
   assert.ok(src.startsWith('enable chromium_experimental_subgroup_matrix;\ndiagnostic(off, chromium.subgroup_matrix_uniformity);\n'));
-  for (const line of ['const SM: u32 = 16u;', 'const SN: u32 = 8u;', 'const SK: u32 = 16u;', 'const LANES: u32 = 32u;', 'array<vec4h>']) assert.ok(src.includes(line), line);
-  assert.not.ok(src.includes('var<private> acc: array<f32'), 'the per-invocation block is gone');
-  assert.is(src.match(/subgroupMatrixMultiplyAccumulate\(/g)?.length, 4);
-  assert.is(src.match(/, false, (BK|BN)\)/g)?.length, 8, 'four loads and four stores, row-major');
+  for (const line of ['const SM: u32 = 16u;', 'const SN: u32 = 8u;', 'const SK: u32 = 16u;', 'const LANES: u32 = 32u;', 'const TM: u32 = 4u;', 'const TN: u32 = 2u;', 'array<vec4h>']) {
+    assert.ok(src.includes(line), line);
+  }
+  assert.ok(src.includes('alias Accumulators = array<subgroup_matrix_result<f32, SN, SM>, TM * TN>;'));
+  assert.not.ok(src.includes('alias Accumulators = array<f32'), 'the per-invocation block is gone');
+  // Dawn's WGSL compiler refuses subgroup matrices outside function scope ('private' included).
+  assert.not.ok(/var<[^>]*>[^;]*subgroup_matrix/.test(src), 'a subgroup matrix outside function scope');
+  assert.is(src.match(/subgroupMatrixMultiplyAccumulate\(/g)?.length, 1);
+  assert.is(src.match(/, false, (BK|BN|SN)\)/g)?.length, 3, 'two loads and a store, row-major');
   const t = toRowMajorTemplate(src);
-  assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, (BK|BN)\)/g)?.length, 4);
-  assert.is(t.match(/subgroupMatrixStore<row_major>\(&Cs, [^;]*, acc\d\d, BN\)/g)?.length, 4);
+  assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, (BK|BN)\)/g)?.length, 2);
+  assert.is(t.match(/subgroupMatrixStore<row_major>\(&Cs, at, \(\*acc\)\[i \* TN \+ j\], SN\)/g)?.length, 1);
   assert.not.ok(/, false, /.test(t), 'no col_major argument left');
   // The runtime reflects it on first use (uniform layout, overrides) as it does every kernel.
   for (const code of [src, t]) {
@@ -94,9 +125,9 @@ test('matrix conv, hardware form: the block swap, the shape and both builtin spe
     assert.equal(r.uniforms[6].fields.map((f) => f.name), conv2dParams);
     assert.equal(Object.keys(r.overrides).sort(), ['HAS_RESIDUAL', 'RELU', 'VEC4_IN', 'VEC4_OUT']);
   }
-  const emulatedSrc = conv2dMmaSource({ ops: 'emulated', shape, lanes: 32, f16Weights: false });
+  const emulatedSrc = conv2dMmaSource({ ops: 'emulated', shape, lanes: 32, tile: MMA_DEFAULT_TILE, f16Weights: false });
   assert.not.ok(/enable chromium|subgroupMatrix\w*\(/.test(emulatedSrc), 'the emulated form needs no extension');
-  assert.ok(emulatedSrc.includes('var<private> acc: array<f32'));
+  assert.ok(emulatedSrc.includes('alias Accumulators = array<f32, TM * TN * OWN>;'));
 });
 
 test('matrix conv: the shape choice, and a refusal naming what is missing where there are no matrix units', async () => {
@@ -116,6 +147,26 @@ test('matrix conv: the shape choice, and a refusal naming what is missing where 
   assert.throws(() => conv2d(rt, x, w, { variant: 'mma' }), /needs enableTensorCores\(rt\) first \(the device has no 'chromium-experimental-subgroup-matrix'/);
   x.dispose();
   w.dispose();
+});
+
+test('with tensor cores on, convs of more than 16 channels run an mma tile: mma, or one a tuned table chose among them', async () => {
+  const rt = await Runtime.create();
+  try {
+    await enableTensorCores(rt, { emulate: true });
+    const conv = { KH: 3, KW: 3, M: 4096, Cin: 64, Cout: 64 };
+    assert.is(chooseConv2dVariant(rt, conv), CONV2D_VARIANTS.mma);
+    assert.is(chooseConv2dVariant(rt, { ...conv, Cout: 16 }), CONV2D_VARIANTS[defaultConv2dVariant(rt, { ...conv, Cout: 16 })], 'heads keep the f32 rule');
+    const cls = conv2dShapeClass({ ...conv, matrixUnits: true });
+    assert.is(cls, `${conv2dShapeClass(conv)} mma`, 'tuned apart from the f32 kernels');
+    assert.ok(untunedConv2dShapes(rt).get(cls)?.matrixUnits, 'recorded for the autotuner as a matrix-unit shape');
+    const fits = rt.device.limits.maxComputeWorkgroupStorageSize >= 36864; // 128 x 128 of 16x16x16
+    assert.equal(conv2dCandidates(rt, { ...conv, matrixUnits: true }), MMA_VARIANTS.filter((n) => fits || n !== 'mma-128x128'), 'the tiles that fit this device');
+    assert.not.ok(conv2dCandidates(rt, conv).some((n) => CONV2D_VARIANTS[n].kind === 'mma'), 'f32 shapes time f32 kernels');
+    installConv2dChoices(rt, new Map([[cls, 'mma-128x128'], [conv2dShapeClass(conv), 'large']]));
+    assert.is(chooseConv2dVariant(rt, conv), CONV2D_VARIANTS['mma-128x128']);
+  } finally {
+    rt.destroy();
+  }
 });
 
 test('a runtime created with { tensorCores: true } runs as any other where the adapter has no matrix units', async () => {

@@ -2,7 +2,8 @@
 # Runs on the GPU machine from the project root: bash .device-carry/suite.sh [quick|full|tc]
 # Every step has its own time limit and log under $OUT, so one failure costs one step.
 # tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
-# networks and the round with MEM3D_TENSOR_CORES=1 beside the f32 kernels (tc-* steps).
+# networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
+# beside the f32 kernels (tc-* steps).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 bash .device-carry/suite.sh
 C="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/device-out}; mkdir -p "$OUT"
@@ -24,10 +25,10 @@ if [ "$MODE" = tc ]; then
   if grep -q '^matrix units on' "$OUT/tc-check.log"; then
     export MEM3D_TENSOR_CORES=1
     step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/tc-conf-qamn.json"
-    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
+    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma-128x64,mma-64x128,mma-128x128,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
     step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/tc-iog.json"
-    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/tc-round.json"
+    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$OUT/tc-round.json"
     unset MEM3D_TENSOR_CORES
   fi
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/memnet.json"

@@ -32,6 +32,15 @@ export interface MmaShape {
 
 export type MmaOps = 'subgroup-matrix' | 'emulated';
 
+/** Result matrices per subgroup along pixels (TM) and channels (TN); the workgroup's 2 x 2 subgroups make a tile of 2 TM SM x 2 TN SN. */
+export interface MmaTile {
+  TM: number;
+  TN: number;
+}
+
+/** The `mma` variant's tile: 64 x 64 with 16x16x16 matrices. */
+export const MMA_DEFAULT_TILE: MmaTile = { TM: 2, TN: 2 };
+
 export interface Conv2dMma {
   /**
    * 'enabled': what enableTensorCores turned on for the runtime; 'subgroup-matrix': the
@@ -43,6 +52,8 @@ export interface Conv2dMma {
   lanes?: number;
   /** Split K across workgroups when the output tiles are too few for the adapter (default true; conv2d-gpu.ts's rule). */
   splitK?: boolean;
+  /** Default MMA_DEFAULT_TILE. */
+  tile?: MmaTile;
 }
 
 /** What emulation stands in for: NVIDIA's matrix shape and subgroup size. */
@@ -105,6 +116,7 @@ export interface MmaSourceOptions {
   ops: MmaOps;
   shape: MmaShape;
   lanes: number;
+  tile: MmaTile;
   dialect?: MmaDialect;
   f16Weights: boolean;
 }
@@ -116,6 +128,8 @@ export function conv2dMmaSource(o: MmaSourceOptions): string {
   src = replaceOnce(src, 'const SN: u32 = 16u;', `const SN: u32 = ${o.shape.N}u;`, 'kernels/conv2d_mma.wgsl', 'SN');
   src = replaceOnce(src, 'const SK: u32 = 16u;', `const SK: u32 = ${o.shape.K}u;`, 'kernels/conv2d_mma.wgsl', 'SK');
   src = replaceOnce(src, 'const LANES: u32 = 32u;', `const LANES: u32 = ${o.lanes}u;`, 'kernels/conv2d_mma.wgsl', 'LANES');
+  src = replaceOnce(src, 'const TM: u32 = 2u;', `const TM: u32 = ${o.tile.TM}u;`, 'kernels/conv2d_mma.wgsl', 'TM');
+  src = replaceOnce(src, 'const TN: u32 = 2u;', `const TN: u32 = ${o.tile.TN}u;`, 'kernels/conv2d_mma.wgsl', 'TN');
   if (o.f16Weights) src = withF16WeightLines(src);
   if (o.ops === 'emulated') return src;
   const begin = src.indexOf(MARK_BEGIN);
@@ -132,13 +146,13 @@ export function conv2dMmaSource(o: MmaSourceOptions): string {
   ].join('\n');
 }
 
-/** The workgroup tile [BM, BN] of a matrix shape: 2 x 2 subgroups, each 2 x 2 matrices. */
-export const mmaTileExtent = (s: MmaShape): [number, number] => [4 * s.M, 4 * s.N];
+/** The workgroup tile [BM, BN] of a matrix shape: 2 x 2 subgroups, each TM x TN matrices. */
+export const mmaTileExtent = (s: MmaShape, t: MmaTile): [number, number] => [2 * t.TM * s.M, 2 * t.TN * s.N];
 
 const registeredKernels = new Set<string>();
 
 function kernelFor(o: MmaSourceOptions): string {
-  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
+  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}_t${o.tile.TM}x${o.tile.TN}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
   if (!registeredKernels.has(name)) {
     registerKernel(name, conv2dMmaSource(o));
     registeredKernels.add(name);
@@ -146,19 +160,38 @@ function kernelFor(o: MmaSourceOptions): string {
   return name;
 }
 
-function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number): [number, number] {
-  const [BM, BN] = mmaTileExtent(shape);
+function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile): [number, number] {
+  const [BM, BN] = mmaTileExtent(shape, tile);
   const BK = 2 * shape.K;
-  const shared = 2 * 2 * (BM * BK + BK * BN) + 4 * BM * BN; // two f16 buffers of A and B, the f32 results
+  const shared = 2 * 2 * (BM * BK + BK * BN) + 4 * 4 * shape.M * shape.N; // two f16 buffers of A and B, a result matrix per subgroup
   const limits = rt.device.limits;
-  const ok = [shape.M, shape.N, shape.K, lanes].every((d) => Number.isInteger(d) && d > 0) && shape.K % 2 === 0 &&
+  // K even and BK / 4 dividing the workgroup: an invocation's A groups share their columns; SN % 4: the epilogue's vec4s.
+  const ok = [shape.M, shape.N, shape.K, lanes, tile.TM, tile.TN].every((d) => Number.isInteger(d) && d > 0) && shape.K % 2 === 0 &&
+    (4 * lanes) % (BK / 4) === 0 && shape.N % 4 === 0 &&
     (shape.M * shape.N) % lanes === 0 && 4 * lanes <= limits.maxComputeInvocationsPerWorkgroup && 4 * lanes <= limits.maxComputeWorkgroupSizeX &&
     shared <= limits.maxComputeWorkgroupStorageSize;
   if (!ok) {
-    throw new RangeError(`${name}: matrix conv ${shape.M}x${shape.N}x${shape.K} on subgroups of ${lanes} does not fit this device ` +
-      `(${4 * lanes} invocations, ${shared} bytes of workgroup memory; SM*SN must be a multiple of the subgroup size)`);
+    throw new RangeError(`${name}: matrix conv ${shape.M}x${shape.N}x${shape.K}, ${tile.TM}x${tile.TN} matrices per subgroup, on subgroups of ${lanes} ` +
+      `does not fit this device (${4 * lanes} invocations, ${shared} bytes of workgroup memory; SM*SN must be a multiple of the subgroup size, SN of 4, ` +
+      'SK even and SK/2 must divide 4 subgroups)');
   }
   return [BM, BN];
+}
+
+/** Whether the kernel with this matrix shape, subgroup size and tile fits this runtime's device. */
+export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile): boolean {
+  try {
+    checkFits('', rt, shape, lanes, tile);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a tile fits this runtime's device with the matrices enableTensorCores turned on (false where it did not). */
+export function mmaTileFits(rt: Runtime, tile: MmaTile): boolean {
+  const tc = enabled.get(rt);
+  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, tile);
 }
 
 /** The kernel a variant runs on this runtime; throws where it cannot. */
@@ -177,17 +210,18 @@ function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
 
 export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
   const { ops, shape, lanes, dialect } = resolve(rt, name, v);
-  const tile = checkFits(name, rt, shape, lanes);
+  const tile = v.tile ?? MMA_DEFAULT_TILE;
+  const extent = checkFits(name, rt, shape, lanes, tile);
   const { M, Cout, K } = call.uniforms;
   dispatchSplitKConv(rt, name, call, {
-    kernel: kernelFor({ ops, shape, lanes, dialect, f16Weights: call.precision === 'f16' }), constants: call.epilogue,
-    tile, ...conv2dMmaSplits(rt, shape, M, Cout, K, v.splitK !== false),
+    kernel: kernelFor({ ops, shape, lanes, tile, dialect, f16Weights: call.precision === 'f16' }), constants: call.epilogue,
+    tile: extent, ...conv2dMmaSplits(rt, shape, tile, M, Cout, K, v.splitK !== false),
   });
 }
 
 /** How the matrix kernel splits K for an M x Cout output on this runtime (conv2d-gpu.ts's rule, its tile and BK = 2 SK). */
-export function conv2dMmaSplits(rt: Runtime, shape: MmaShape, M: number, Cout: number, K: number, split = true): { splits: number; kTilesPerSplit: number } {
-  const [BM, BN] = mmaTileExtent(shape);
+export function conv2dMmaSplits(rt: Runtime, shape: MmaShape, tile: MmaTile, M: number, Cout: number, K: number, split = true): { splits: number; kTilesPerSplit: number } {
+  const [BM, BN] = mmaTileExtent(shape, tile);
   const BK = 2 * shape.K;
   if (!split) return { splits: 1, kTilesPerSplit: Math.ceil(K / BK) };
   return splitK(BM, BN, BK, M, Cout, K, isCpuAdapter(rt) ? CPU_CONV_TARGET_WORKGROUPS : GPU_CONV_TARGET_WORKGROUPS);
@@ -230,10 +264,10 @@ export async function enableTensorCores(rt: Runtime, opts: { emulate?: boolean }
   if (why) throw new Error(`tensor cores: ${why}`);
   const shape = chooseMmaShape(rt.adapter.subgroupMatrixConfigs)!;
   const lanes = rt.adapter.subgroupMaxSize;
-  checkFits('tensor cores', rt, shape, lanes);
+  checkFits('tensor cores', rt, shape, lanes, MMA_DEFAULT_TILE);
   const failures: string[] = [];
   for (const dialect of MMA_DIALECTS) {
-    const errors = await compileErrors(rt, conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes, dialect, f16Weights: false }));
+    const errors = await compileErrors(rt, conv2dMmaSource({ ops: 'subgroup-matrix', shape, lanes, tile: MMA_DEFAULT_TILE, dialect, f16Weights: false }));
     if (!errors) {
       const tc: TensorCores = { ops: 'subgroup-matrix', shape, lanes, dialect };
       enabled.set(rt, tc);

@@ -67,6 +67,8 @@ const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { T
 const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
 // Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
 const wino = (WG: number, TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG, TILES } });
+// Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): TM x TN result matrices per subgroup.
+const mma = (TM: number, TN: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'enabled', tile: { TM, TN } } });
 
 /**
  * Every implementation conv2d can run, by name: the tiled shared-memory GEMM (GPU
@@ -95,9 +97,15 @@ export const CONV2D_VARIANTS = {
   // 16-invocation workgroups: an 8x8 output has 16 tiles (1.4x faster than 64 there, the same at 32x32).
   'wino-t1c16': wino(16, 1),
   'wino-t2c16': wino(64, 2),
-  // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): only after enableTensorCores.
-  mma: { kind: 'mma', mma: { ops: 'enabled' } },
+  // Matrix units, only after enableTensorCores; tiles named as 16x16 matrices make them (8x8 ones halve them).
+  mma: mma(2, 2),
+  'mma-128x64': mma(4, 2),
+  'mma-64x128': mma(2, 4),
+  'mma-128x128': mma(4, 4),
 } as const satisfies Record<string, Conv2dVariant>;
+
+/** The matrix-unit variants: what a conv with tensor cores enabled runs, and the autotuner times. */
+export const MMA_VARIANTS = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'mma');
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
 
@@ -125,6 +133,8 @@ export interface Conv2dShape {
   stride?: readonly [number, number];
   /** Share of Winograd tile outputs inside the output (conv2d-winograd.ts winogradTiles; default 1): the fixed rule skips Winograd where much is wasted. */
   winogradFill?: number;
+  /** Runs on matrix units (tensor cores enabled, Cout >= MMA_MIN_COUT): tuned apart, among MMA_VARIANTS. */
+  matrixUnits?: boolean;
 }
 
 /**
@@ -134,7 +144,7 @@ export interface Conv2dShape {
 export function conv2dShapeClass(s: Conv2dShape): string {
   const p2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
   const [sH, sW] = s.stride ?? [1, 1];
-  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}`;
+  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}${s.matrixUnits ? ' mma' : ''}`;
 }
 
 /**
@@ -252,19 +262,20 @@ export function untunedConv2dShapes(rt: Runtime): Map<string, Conv2dShape> {
 
 /**
  * With tensor cores enabled (an opt-in precision: f16 operands) every conv with more than
- * 16 output channels runs on them, whatever a tuned table (timed among the f32 variants)
- * says; heads keep the f32 rule.
+ * 16 output channels runs on them, in the tile a tuned table chose among MMA_VARIANTS
+ * (its ' mma' shape classes), else `mma`; heads keep the f32 rule.
  */
 export const MMA_MIN_COUT = 17;
 
 export function chooseConv2dVariant(rt: Runtime, s: Conv2dShape): Conv2dVariant {
-  if (s.Cout >= MMA_MIN_COUT && tensorCoresEnabled(rt)) return CONV2D_VARIANTS.mma;
-  const cls = conv2dShapeClass(s);
+  const matrixUnits = s.Cout >= MMA_MIN_COUT && tensorCoresEnabled(rt);
+  const shape = matrixUnits ? { ...s, matrixUnits } : s;
+  const cls = conv2dShapeClass(shape);
   const table = tuned.get(rt);
   const name = table?.get(cls);
-  if (name) return CONV2D_VARIANTS[name];
+  if (name && (CONV2D_VARIANTS[name].kind === 'mma') === matrixUnits) return CONV2D_VARIANTS[name];
   let pending = unseen.get(rt);
   if (!pending) unseen.set(rt, (pending = new Map()));
-  if (!pending.has(cls)) pending.set(cls, s);
-  return CONV2D_VARIANTS[defaultConv2dVariant(rt, s)];
+  if (!pending.has(cls)) pending.set(cls, shape);
+  return CONV2D_VARIANTS[matrixUnits ? 'mma' : defaultConv2dVariant(rt, s)];
 }
