@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sizeClass } from '../src/runtime/buffer-pool.ts';
 import { acquireDevice, NoAdapterError } from '../src/runtime/device.ts';
+import { PipelineCache } from '../src/runtime/pipelines.ts';
 import { GpuKernelError, grid1d } from '../src/runtime/runtime.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { testRuntime } from './_lib/gpu.ts';
@@ -92,6 +93,20 @@ test('upload checks the element count; oversized tensors are refused with the li
   assert.throws(() => rt.upload([2, 2], [1, 2, 3]), /4 elements, data has 3/);
   const tooBig = Math.floor(rt.adapter.maxStorageBufferBindingSize / 4) + 1;
   assert.throws(() => rt.empty([tooBig]), /maxStorageBufferBindingSize/);
+});
+
+test('pipeline cache: one pipeline per override values in any order; bad overrides refused at every call', async () => {
+  const rt = await testRuntime();
+  const cache = new PipelineCache(rt.device);
+  const a = cache.get('elementwise', 'main', { OP: 1, WORKGROUP_SIZE: 64 });
+  assert.is(cache.get('elementwise', 'main', { WORKGROUP_SIZE: 64, OP: 1 }), a);
+  assert.is(cache.get('elementwise', 'main', { OP: 1, WORKGROUP_SIZE: 64 }), a);
+  assert.is.not(cache.get('elementwise', 'main', { OP: 2, WORKGROUP_SIZE: 64 }), a);
+  assert.is(cache.coldCompiles, 2);
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => cache.get('elementwise', 'main', { OP: -1, WORKGROUP_SIZE: 64 }), /override 'OP': u32 must be an integer/);
+    assert.throws(() => cache.get('elementwise', 'main', { OPS: 1 }), /override 'OPS' is not declared/);
+  }
 });
 
 test('sizeClass and grid1d', () => {

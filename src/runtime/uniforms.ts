@@ -15,46 +15,51 @@ const RANGES = {
   i32: [-0x80000000, 0x7fffffff],
 } as const;
 
-function checkComponent(where: string, type: 'u32' | 'i32' | 'f32', v: unknown): number {
-  if (typeof v !== 'number') throw new TypeError(`${where}: expected a number (${type}), got ${typeof v}`);
+// `where` names the value in an error; a function, so a dispatch that passes its checks
+// builds no strings (packUniforms runs at every dispatch, ~160 a network step).
+function checkComponent(where: () => string, type: 'u32' | 'i32' | 'f32', v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${where()}: expected a number (${type}), got ${typeof v}`);
   if (type === 'f32') {
-    if (!Number.isFinite(v)) throw new RangeError(`${where}: f32 must be finite, got ${v}`);
+    if (!Number.isFinite(v)) throw new RangeError(`${where()}: f32 must be finite, got ${v}`);
     return v;
   }
   const [lo, hi] = RANGES[type];
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${where}: ${type} must be an integer in [${lo}, ${hi}], got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${where()}: ${type} must be an integer in [${lo}, ${hi}], got ${v}`);
   return v;
 }
 
 /** Packs `values` into a buffer of the struct's size rounded up to 16 bytes. */
 export function packUniforms(kernel: string, layout: UniformLayout, values: UniformValues): ArrayBuffer {
-  const what = `kernel '${kernel}' uniform ${layout.struct}`;
-  const known = new Set(layout.fields.map((f) => f.name));
-  const extra = Object.keys(values).filter((k) => !known.has(k));
-  if (extra.length) throw new RangeError(`${what}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (fields: ${[...known].join(', ')})`);
+  const what = () => `kernel '${kernel}' uniform ${layout.struct}`;
+  let given = 0;
+  for (const k in values) if (Object.hasOwn(values, k)) given++;
   const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
   const view = new DataView(buf);
   for (const f of layout.fields) {
-    const where = `${what} field '${f.name}'`;
-    if (!Object.hasOwn(values, f.name)) throw new RangeError(`${where} is missing`);
+    const where = () => `${what()} field '${f.name}'`;
+    if (!Object.hasOwn(values, f.name)) throw new RangeError(`${where()} is missing`);
+    given--;
     const raw = values[f.name];
-    let parts: readonly unknown[];
     if (f.count === 1) {
-      if (typeof raw !== 'number') throw new TypeError(`${where}: expected a number (${f.type}), got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-      parts = [raw];
+      if (typeof raw !== 'number') throw new TypeError(`${where()}: expected a number (${f.type}), got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+      store(view, f.type, f.offset, checkComponent(where, f.type, raw));
     } else {
-      if (!Array.isArray(raw) || raw.length !== f.count) throw new TypeError(`${where}: expected ${f.count} numbers (vec${f.count}<${f.type}>), got ${JSON.stringify(raw)}`);
-      parts = raw;
+      if (!Array.isArray(raw) || raw.length !== f.count) throw new TypeError(`${where()}: expected ${f.count} numbers (vec${f.count}<${f.type}>), got ${JSON.stringify(raw)}`);
+      for (let i = 0; i < f.count; i++) store(view, f.type, f.offset + 4 * i, checkComponent(() => `${where()}[${i}]`, f.type, raw[i]));
     }
-    parts.forEach((p, i) => {
-      const v = checkComponent(f.count === 1 ? where : `${where}[${i}]`, f.type, p);
-      const at = f.offset + 4 * i;
-      if (f.type === 'u32') view.setUint32(at, v, true);
-      else if (f.type === 'i32') view.setInt32(at, v, true);
-      else view.setFloat32(at, v, true);
-    });
+  }
+  if (given > 0) {
+    const known = new Set(layout.fields.map((f) => f.name));
+    const extra = Object.keys(values).filter((k) => !known.has(k));
+    throw new RangeError(`${what()}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (fields: ${[...known].join(', ')})`);
   }
   return buf;
+}
+
+function store(view: DataView, type: 'u32' | 'i32' | 'f32', at: number, v: number): void {
+  if (type === 'u32') view.setUint32(at, v, true);
+  else if (type === 'i32') view.setInt32(at, v, true);
+  else view.setFloat32(at, v, true);
 }
 
 /** The uniform layout an entry point with `storageBindings` storage buffers reads (binding = that count). */
@@ -72,16 +77,16 @@ export function checkOverrides(kernel: string, info: KernelInterface, constants:
   const out: Record<string, number> = {};
   for (const [name, v] of Object.entries(constants)) {
     const decl = info.overrides[name];
-    const where = `kernel '${kernel}' override '${name}'`;
-    if (!decl) throw new RangeError(`${where} is not declared (overrides: ${Object.keys(info.overrides).join(', ') || 'none'})`);
+    const where = () => `kernel '${kernel}' override '${name}'`;
+    if (!decl) throw new RangeError(`${where()} is not declared (overrides: ${Object.keys(info.overrides).join(', ') || 'none'})`);
     if (decl.type === 'bool') {
-      if (typeof v !== 'boolean') throw new TypeError(`${where}: expected a boolean, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean') throw new TypeError(`${where()}: expected a boolean, got ${JSON.stringify(v)}`);
       out[name] = Number(v);
     } else if (decl.type === 'u32' || decl.type === 'i32' || decl.type === 'f32') {
       out[name] = checkComponent(where, decl.type, v);
     } else {
       // Type inferred in WGSL: pass it through, WebGPU converts.
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`${where} must be finite, got ${v}`);
+      if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`${where()} must be finite, got ${v}`);
       out[name] = Number(v);
     }
   }
