@@ -152,7 +152,7 @@ export const mmaTileExtent = (s: MmaShape, t: MmaTile): [number, number] => [2 *
 const registeredKernels = new Set<string>();
 
 function kernelFor(o: MmaSourceOptions): string {
-  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}_t${o.tile.TM}x${o.tile.TN}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
+  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}_tile${o.tile.TM}x${o.tile.TN}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
   if (!registeredKernels.has(name)) {
     registerKernel(name, conv2dMmaSource(o));
     registeredKernels.add(name);
@@ -173,7 +173,7 @@ function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number, ti
   if (!ok) {
     throw new RangeError(`${name}: matrix conv ${shape.M}x${shape.N}x${shape.K}, ${tile.TM}x${tile.TN} matrices per subgroup, on subgroups of ${lanes} ` +
       `does not fit this device (${4 * lanes} invocations, ${shared} bytes of workgroup memory; SM*SN must be a multiple of the subgroup size, SN of 4, ` +
-      'SK even and SK/2 must divide 4 subgroups)');
+      'SK even, and SK/2 must divide the 4 x LANES invocations)');
   }
   return [BM, BN];
 }
