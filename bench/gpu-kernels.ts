@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
-import { tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
+import { MMA_DEFAULT_TILE, mmaTileFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 
@@ -183,13 +183,20 @@ async function benchConv(rt: Runtime): Promise<void> {
     if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma* take ':nosplit'`);
     return { kind: 'gpu', gpu: { ...v.gpu, splitK: false } };
   };
+  // A matrix tile past this device's workgroup limits (128 x 128 of 16x16 matrices takes 36 KiB) is left out, said once.
+  const fitting = specs.filter((spec) => {
+    const v = variantOf(spec);
+    const fits = v.kind !== 'mma' || mmaTileFits(rt, v.mma.tile ?? MMA_DEFAULT_TILE);
+    if (!fits) console.log(`${spec}: left out, its tile does not fit this device's workgroup limits`);
+    return fits;
+  });
   for (const l of pick(CONV_LAYERS, values.layers)) {
     const pad = (l.k - 1) / 2;
     const oh = Math.floor((l.h + 2 * pad - l.k) / l.stride) + 1;
     const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
     const x = rt.upload([1, l.h, l.h, l.cin], rand(l.h * l.h * l.cin, 1));
     const def = defaultConv2dVariant(rt, { KH: l.k, KW: l.k, M: oh * oh, Cin: l.cin, Cout: l.cout });
-    const variants = specs.map((spec) => {
+    const variants = fitting.map((spec) => {
       const variant = variantOf(spec);
       const detail = spec === def ? '(fixed rule)' : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU` : '';
       return { name: spec, detail, run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant, label: `${l.name} ${spec}` }) };

@@ -1,56 +1,62 @@
 #!/bin/bash
 # Runs on the GPU machine from the project root: bash .device-carry/suite.sh [quick|full|tc]
-# Every step has its own time limit and log under $OUT, so one failure costs one step.
+# Every step has its own time limit and log, so one failure costs one step; after each step
+# every log and JSON so far is packed into $OUT/results.tgz (at most 8 files come back from
+# $OUT, and a run cut off by the device tool's limit still brings back the steps it finished).
 # tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
 # networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
 # beside the f32 kernels (tc-* steps).
-# Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 bash .device-carry/suite.sh
+# Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
+# TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/device-out}; mkdir -p "$OUT"
+W=$(mktemp -d)  # logs and JSON, packed into $OUT after every step
 SIZE=${SIZE:-512}; DEPTH=${DEPTH:-100}; MODE=${1:-quick}
 NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
 REF="$C/ref"
-step() { # step NAME SECONDS ARGS...: node bundle run, log to $OUT/NAME.log
+pack() { tar czf "$OUT/results.tgz.part" -C "$W" . && mv "$OUT/results.tgz.part" "$OUT/results.tgz"; }
+step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   local name=$1 limit=$2; shift 2
   local t0=$(date +%s%N)
-  timeout "$limit" $NODE "$@" > "$OUT/$name.log" 2>&1
+  timeout "$limit" $NODE "$@" > "$W/$name.log" 2>&1
   local rc=$?
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))   # no bc on the GPU machine
-  printf '%-18s rc=%-3s %6d ms\n' "$name" "$rc" "$ms" | tee -a "$OUT/summary.txt"
-  grep -v '^Warning: maxDynamic' "$OUT/$name.log" | tail -n "${TAILN:-25}"
+  printf '%-18s rc=%-3s %6d ms\n' "$name" "$rc" "$ms" | tee -a "$W/summary.txt"
+  grep -v '^Warning: maxDynamic' "$W/$name.log" | tail -n "${TAILN:-25}"
+  pack
 }
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$OUT/nvidia-smi.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$W/nvidia-smi.txt"
 if [ "$MODE" = tc ]; then
-  step tc-check 90 "$C/app/tensor-cores.mjs" --json "$OUT/tc-check.json"
-  if grep -q '^matrix units on' "$OUT/tc-check.log"; then
-    export MEM3D_TENSOR_CORES=1
-    step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/tc-conf-qamn.json"
-    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma-128x64,mma-64x128,mma-128x128,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$OUT/tc-kernels.json"
-    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/tc-memnet.json"
-    step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/tc-iog.json"
-    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$OUT/tc-round.json"
+  EMULATE=; [ "${TC_OPS:-}" = emulated ] && EMULATE=--emulate
+  step tc-check 90 "$C/app/tensor-cores.mjs" $EMULATE --json "$W/tc-check.json"
+  if grep -q '^matrix units on' "$W/tc-check.log"; then
+    export MEM3D_TENSOR_CORES=${TC_OPS:-1}
+    step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
+    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma-128x64,mma-64x128,mma-128x128,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
+    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
+    step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
+    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
     unset MEM3D_TENSOR_CORES
   fi
-  step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$OUT/memnet.json"
-  step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/iog.json"
-  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/round.json"
+  step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/memnet.json"
+  step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
+  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
   MODE=done
 fi
 [ "$MODE" = done ] || {
 step selfcheck 90 "$C/app/selfcheck.mjs"
-step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$OUT/conf-qamn.json"
-step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$OUT/conf-iog.json"
-step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$OUT/memnet.json"
-step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$OUT/iog.json"
-step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$OUT/host-step.json"
-step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$OUT/encode-step.json"
-step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$OUT/round.json"
+step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/conf-qamn.json"
+step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$W/conf-iog.json"
+step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$W/memnet.json"
+step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
+step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
+step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"
+step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
 if [ "$MODE" = full ]; then
-  step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$OUT/profile.json"
-  step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$OUT/kernels.json"
-  step round-tuned 300 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --reference "$REF" --json "$OUT/round-tuned.json"
+  step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/profile.json"
+  step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$W/kernels.json"
+  step round-tuned 300 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --reference "$REF" --json "$W/round-tuned.json"
 fi
 }
-cat "$OUT/summary.txt"
-# At most 8 files come back from $OUT: one archive holds every log and JSON.
-(cd "$OUT" && tar czf results.tgz --exclude results.tgz . && find . -type f ! -name results.tgz -delete)
+cat "$W/summary.txt"
+pack

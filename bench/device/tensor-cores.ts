@@ -5,8 +5,10 @@
 // hardware form, in every tile of the mma variants that fits the device, with f32 and
 // f16 weights, against the same float64 references.
 // Prints a line per case; exits 1 if any fails, 2 if the matrix units cannot be used.
+// --emulate runs the emulated form instead (any adapter with shader-f16): the suite's
+// dry run of its tc steps without matrix units (TC_OPS=emulated).
 //   MEM3D_TENSOR_CORES is not needed here; the suite sets it for the network runs.
-//   node tensor-cores.mjs [--json out.json]
+//   node tensor-cores.mjs [--emulate] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { enableTensorCores, MMA_DEFAULT_TILE, mmaTileFits } from '../../src/ops/conv2d-mma.ts';
@@ -14,15 +16,16 @@ import { CONV2D_VARIANTS, MMA_VARIANTS } from '../../src/ops/conv2d-variants.ts'
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { checkMmaCase, mmaCases } from '../../test/_lib/mma-cases.ts';
 
-const { values } = parseArgs({ options: { json: { type: 'string' } } });
+const { values } = parseArgs({ options: { json: { type: 'string' }, emulate: { type: 'boolean' } } });
+const ops = values.emulate ? 'emulated' : 'subgroup-matrix';
 const report: Record<string, unknown> = {};
 const save = (): void => { if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2)); };
 
-const rt = await Runtime.create({ tensorCores: true });
+const rt = await Runtime.create({ tensorCores: !values.emulate });
 report.adapter = rt.describe();
 console.log(`adapter: ${rt.describe()}; subgroup sizes ${rt.adapter.subgroupMinSize}-${rt.adapter.subgroupMaxSize}`);
 try {
-  report.enabled = await enableTensorCores(rt);
+  report.enabled = await enableTensorCores(rt, { emulate: values.emulate });
   console.log(`matrix units on: ${JSON.stringify(report.enabled)}`);
 } catch (e) {
   report.error = (e as Error).message;
@@ -47,7 +50,7 @@ for (const variant of MMA_VARIANTS) {
       const t0 = performance.now();
       const label = `${variant}: ${c.name}, ${weights} weights`;
       try {
-        const r = await checkMmaCase(rt, c, { kind: 'mma', mma: { ops: 'subgroup-matrix', tile } }, 100 + 10 * i, weights);
+        const r = await checkMmaCase(rt, c, { kind: 'mma', mma: { ops, tile } }, 100 + 10 * i, weights);
         if (r.f32Exact) throw new Error('matches the f32-operand conv to f32 accuracy: the operands were not rounded to f16');
         rows.push({ variant, case: c.name, weights, ok: true, ...r });
         console.log(`pass  ${label}: max abs error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)})  [${(performance.now() - t0).toFixed(0)} ms]`);
