@@ -3,9 +3,11 @@
 // text with the matrix operations written out per invocation) against float64
 // references on the awkward shapes: Cin and Cout not multiples of 4, partial tiles,
 // several K slices, stride 2, dilation, N = 2, residual + ReLU, a channel window, f16
-// weights, activations past f16's range, and the 8x8x8 matrices other vendors offer.
-// The hardware form is checked as text (the block swap, both builtin spellings), its
-// refusal where there are no matrix units, and the runtime's opt-in; on a GPU with
+// weights, activations past f16's range, the 8x8x8 matrices other vendors offer, every
+// tile of the mma variants (one in non-square 16x8x16 matrices), and the tuning of those
+// tiles. The hardware form is checked as text (the block swap, both builtin spellings,
+// subgroup matrices in function scope only), its refusal where there are no matrix
+// units, and the runtime's opt-in; on a GPU with
 // matrix units bench/device/tensor-cores.ts runs the same cases on the hardware form.
 // The two references per case: test/_lib/mma-cases.ts.
 import { test } from 'uvu';
@@ -104,7 +106,7 @@ function caseSplits(rt: Runtime, c: MmaCase): number {
   const [dH, dW] = c.dilation ?? [1, 1];
   const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
   const M = c.x[0] * out(c.x[1], KH, sH, pH, dH) * out(c.x[2], KW, sW, pW, dW);
-  return conv2dMmaSplits(rt, { M: 16, N: 16, K: 16 }, MMA_DEFAULT_TILE, M, O, KH * KW * Math.ceil(I / 4) * 4).splits;
+  return conv2dMmaSplits(rt, EMULATED, MMA_DEFAULT_TILE, M, O, KH * KW * Math.ceil(I / 4) * 4).splits;
 }
 
 test('matrix conv, hardware form: the block swap, the shape, the tile and both builtin spellings', () => {
