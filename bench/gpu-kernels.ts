@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
-import { MMA_DEFAULT_TILE, mmaTileFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
+import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 
@@ -186,7 +186,7 @@ async function benchConv(rt: Runtime): Promise<void> {
   // A matrix tile past this device's workgroup limits (128 x 128 of 16x16 matrices takes 36 KiB) is left out, said once.
   const fitting = specs.filter((spec) => {
     const v = variantOf(spec);
-    const fits = v.kind !== 'mma' || mmaTileFits(rt, v.mma.tile ?? MMA_DEFAULT_TILE);
+    const fits = v.kind !== 'mma' || mmaVariantFits(rt, v.mma);
     if (!fits) console.log(`${spec}: left out, its tile does not fit this device's workgroup limits`);
     return fits;
   });

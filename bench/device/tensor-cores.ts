@@ -11,7 +11,7 @@
 //   node tensor-cores.mjs [--emulate] [--json out.json]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { enableTensorCores, MMA_DEFAULT_TILE, mmaTileFits } from '../../src/ops/conv2d-mma.ts';
+import { enableTensorCores, mmaVariantFits } from '../../src/ops/conv2d-mma.ts';
 import { CONV2D_VARIANTS, MMA_VARIANTS } from '../../src/ops/conv2d-variants.ts';
 import { Runtime } from '../../src/runtime/runtime.ts';
 import { checkMmaCase, mmaCases } from '../../test/_lib/mma-cases.ts';
@@ -39,8 +39,7 @@ const rows: Record<string, unknown>[] = [];
 let failed = 0;
 for (const variant of MMA_VARIANTS) {
   const v = CONV2D_VARIANTS[variant];
-  const tile = v.kind === 'mma' ? v.mma.tile ?? MMA_DEFAULT_TILE : MMA_DEFAULT_TILE;
-  if (!mmaTileFits(rt, tile)) {
+  if (v.kind !== 'mma' || !mmaVariantFits(rt, v.mma)) {
     rows.push({ variant, skipped: 'does not fit this device' });
     console.log(`skip  ${variant}: does not fit this device's workgroup limits`);
     continue;
@@ -50,7 +49,7 @@ for (const variant of MMA_VARIANTS) {
       const t0 = performance.now();
       const label = `${variant}: ${c.name}, ${weights} weights`;
       try {
-        const r = await checkMmaCase(rt, c, { kind: 'mma', mma: { ops, tile } }, 100 + 10 * i, weights);
+        const r = await checkMmaCase(rt, c, { kind: 'mma', mma: { ...v.mma, ops } }, 100 + 10 * i, weights);
         if (r.f32Exact) throw new Error('matches the f32-operand conv to f32 accuracy: the operands were not rounded to f16');
         rows.push({ variant, case: c.name, weights, ok: true, ...r });
         console.log(`pass  ${label}: max abs error ${r.maxAbsError.toExponential(2)} (tolerance ${r.tolerance.toExponential(2)})  [${(performance.now() - t0).toFixed(0)} ms]`);

@@ -10,7 +10,7 @@ import { adapterKey, type TuningStore } from '../runtime/autotune.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2d, prepareConv2d } from './conv2d.ts';
 import { conv2dCpuSupported } from './conv2d-cpu.ts';
-import { MMA_DEFAULT_TILE, mmaTileFits } from './conv2d-mma.ts';
+import { mmaVariantFits } from './conv2d-mma.ts';
 import { winogradIneligible } from './conv2d-winograd.ts';
 import {
   CONV2D_VARIANTS, conv2dShapeClass, installedConv2dChoices, installConv2dChoices, isCpuAdapter, MMA_VARIANTS, untunedConv2dShapes,
@@ -21,7 +21,7 @@ const TABLE = 'conv2d';
 
 /** The variants worth timing on this adapter (the matrix-unit tiles for a shape that runs on them). */
 export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName[] {
-  if (s.matrixUnits) return MMA_VARIANTS.filter((n) => { const v = CONV2D_VARIANTS[n]; return v.kind === 'mma' && mmaTileFits(rt, v.mma.tile ?? MMA_DEFAULT_TILE); });
+  if (s.matrixUnits) return MMA_VARIANTS.filter((n) => { const v = CONV2D_VARIANTS[n]; return v.kind === 'mma' && mmaVariantFits(rt, v.mma); });
   const narrow: Conv2dVariantName[] = s.Cout <= 16 ? ['narrow', 'direct-p1c4'] : [];
   const subgroupCpu: Conv2dVariantName[] = conv2dCpuSupported(rt) ? ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32'] : [];
   const winograd: Conv2dVariantName[] = winogradIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1] }) ? [] : ['wino-t1c16', 'wino-t2c16'];

@@ -188,10 +188,10 @@ export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTi
   }
 }
 
-/** Whether a tile fits this runtime's device with the matrices enableTensorCores turned on (false where it did not). */
-export function mmaTileFits(rt: Runtime, tile: MmaTile): boolean {
+/** Whether a variant's tile fits this runtime's device with the matrices enableTensorCores turned on (false where it did not). */
+export function mmaVariantFits(rt: Runtime, v: Conv2dMma): boolean {
   const tc = enabled.get(rt);
-  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, tile);
+  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, v.tile ?? MMA_DEFAULT_TILE);
 }
 
 /** The kernel a variant runs on this runtime; throws where it cannot. */
