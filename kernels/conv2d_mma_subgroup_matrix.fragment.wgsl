@@ -8,8 +8,9 @@
 // subgroup's TM x TN result matrices live in its registers, in main's function-scope
 // `acc` (WGSL allows subgroup matrices in no other address space, private included).
 //
-// Written with the col_major argument (`false`: row-major); conv2d-mma.ts rewrites the
-// calls to the `row_major` template form where Dawn's WGSL compiler wants that instead.
+// Written with the col_major argument (`false`: row-major), Dawn's first spelling;
+// conv2d-mma.ts rewrites the calls to the `row_major` template form current Dawn wants
+// (and tries first). test/conv2d-mma-dawn.test.ts compiles both with Dawn's compiler.
 
 alias Accumulators = array<subgroup_matrix_result<f32, SN, SM>, TM * TN>;
 

@@ -6,7 +6,8 @@
 // weights, activations past f16's range, the 8x8x8 matrices other vendors offer, every
 // tile of the mma variants (one in non-square 16x8x16 matrices), and the tuning of those
 // tiles. The hardware form is checked as text (the block swap, both builtin spellings,
-// subgroup matrices in function scope only), its refusal where there are no matrix
+// subgroup matrices in function scope only; Dawn's compiler checks it in
+// conv2d-mma-dawn.test.ts), its refusal where there are no matrix
 // units, and the runtime's opt-in; on a GPU with
 // matrix units bench/device/tensor-cores.ts runs the same cases on the hardware form.
 // The two references per case: test/_lib/mma-cases.ts.

@@ -60,9 +60,13 @@ export interface Conv2dMma {
 const EMULATED_SHAPE: MmaShape = { M: 16, N: 16, K: 16 };
 const EMULATED_LANES = 32;
 
-/** How the builtins are spelled: the col_major argument (Dawn's first form) or the row_major template argument (later). */
+/**
+ * How the builtins are spelled: the row_major template argument (current Dawn, npm webgpu
+ * 0.6.2 included, where the other form compiles with deprecation warnings) or the
+ * col_major argument (Dawn's first form, for older Dawns). Tried in this order.
+ */
 export type MmaDialect = 'col-major-argument' | 'row-major-template';
-export const MMA_DIALECTS: readonly MmaDialect[] = ['col-major-argument', 'row-major-template'];
+export const MMA_DIALECTS: readonly MmaDialect[] = ['row-major-template', 'col-major-argument'];
 
 export interface TensorCores {
   ops: MmaOps;
