@@ -60,21 +60,26 @@ test('unknown kernel names fail at dispatch with the kernel name', async () => {
   assert.throws(() => rt.dispatch({ kernel: 'no_such_kernel', bindings: [], uniforms: {}, workgroups: [1] }), /no_such_kernel/);
 });
 
-test('buffer pool: a released buffer is reused only after a submit', async () => {
+test('buffer pool: a released buffer goes at once to a tensor GPU commands write, to an upload only after a submit', async () => {
   const rt = await testRuntime();
   await rt.sync();
-  const a = rt.upload([1000], new Float32Array(1000), 'f32', 'first');
+  const a = rt.upload([1000], Float32Array.from({ length: 1000 }, (_, i) => i - 500), 'f32', 'first');
   const buffer = a.buffer;
   const r = relu(rt, a); // a pending dispatch reads a
   a.dispose();
-  const b = rt.empty([1000], 'f32', 'second');
-  assert.is.not(b.buffer, buffer, 'not reused before the submit');
-  rt.flush();
-  const c = rt.empty([1000], 'f32', 'third');
-  assert.is(c.buffer, buffer, 'reused after the submit');
-  b.dispose();
+  // An upload's writeBuffer would run before that dispatch: it must not get a's buffer.
+  const b = rt.upload([1000], new Float32Array(1000).fill(-7), 'f32', 'second');
+  assert.is.not(b.buffer, buffer, 'an upload does not get a buffer a pending command reads');
+  // A dispatch encoded now runs after the one reading a: its output may take a's buffer.
+  const c = relu(rt, b);
+  assert.is(c.buffer, buffer, 'a GPU-written tensor reuses it at once');
+  assert.equal(Array.from(await r.read()), Array.from({ length: 1000 }, (_, i) => Math.max(0, i - 500)), 'the earlier reader saw the old data');
+  assert.ok((await c.read()).every((v) => v === 0), 'the new owner holds its own result');
   c.dispose();
-  r.dispose();
+  rt.flush();
+  const d = rt.upload([1000], new Float32Array(1000), 'f32', 'third');
+  assert.is(d.buffer, buffer, 'an upload reuses it after the submit');
+  for (const t of [b, d, r]) t.dispose();
 });
 
 test('reading or using a disposed tensor throws', async () => {

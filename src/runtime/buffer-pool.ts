@@ -1,7 +1,13 @@
-// Reuses storage buffers by size class. A released buffer becomes reusable only
-// after the commands that used it have been submitted: queue.writeBuffer runs
-// ahead of commands still being encoded, so handing the buffer out earlier could
-// overwrite data a pending dispatch has yet to read.
+// Reuses storage buffers by size class. A released buffer is reusable at once by a
+// tensor that GPU commands write: commands run in the order they are encoded, so a
+// dispatch encoded after the release writes it only after every earlier command has
+// read it (WebGPU orders a queue's commands; Dawn puts barriers between dispatches that
+// share a buffer). A tensor filled by queue.writeBuffer (an upload) gets only buffers
+// released before the last submit: writeBuffer runs ahead of commands still being
+// encoded, so it could overwrite data a pending dispatch has yet to read. Reusing at
+// once keeps a network step's buffers near its live peak: held until the next submit
+// (every 96 dispatches), they were ~6x the peak (126 MiB pooled against 22 MiB of peak
+// activations in a QAMN step at 256x256), past 512 MiB at 512x512.
 //
 // Of the free buffers of a class, the oldest (first created) goes out first: which
 // buffer an allocation gets then depends on the set of free buffers, not on the order
@@ -20,17 +26,18 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly age = new WeakMap<GPUBuffer, number>();
   private created = 0;
-  private pendingRelease: GPUBuffer[] = [];
+  /** Free buffers released since the last submit: not for queue writes yet. */
+  private releasedUnsubmitted = new Set<GPUBuffer>();
   private liveBytes = 0;
   private pooledBytes = 0;
   peakBytes = 0;
 
   constructor(private readonly device: GPUDevice, private readonly usage: number) {}
 
-  acquire(bytes: number, label: string): GPUBuffer {
+  /** A buffer of at least `bytes`; `queueWrite`: it will be filled by queue.writeBuffer, not by GPU commands. */
+  acquire(bytes: number, label: string, queueWrite = false): GPUBuffer {
     const size = sizeClass(bytes);
-    const list = this.free.get(size);
-    const reused = list?.pop();
+    const reused = this.takeFree(size, queueWrite);
     if (reused) {
       this.pooledBytes -= size;
       reused.label = label;
@@ -41,31 +48,44 @@ export class BufferPool {
     return this.track(b);
   }
 
-  /** Returns a buffer; it is reusable after the next submit. */
+  /** Returns a buffer: reusable now by GPU-written tensors, by uploads after the next submit. */
   release(buffer: GPUBuffer): void {
     this.liveBytes -= buffer.size;
-    this.pendingRelease.push(buffer);
+    const list = this.free.get(buffer.size) ?? [];
+    const age = this.age.get(buffer)!;
+    let at = list.length;
+    while (at > 0 && this.age.get(list[at - 1])! < age) at--;
+    list.splice(at, 0, buffer);
+    this.free.set(buffer.size, list);
+    this.pooledBytes += buffer.size;
+    this.releasedUnsubmitted.add(buffer);
   }
 
   /** Called by the runtime right after queue.submit. */
   onSubmitted(): void {
-    for (const b of this.pendingRelease) {
-      const list = this.free.get(b.size) ?? [];
-      const age = this.age.get(b)!;
-      let at = list.length;
-      while (at > 0 && this.age.get(list[at - 1])! < age) at--;
-      list.splice(at, 0, b);
-      this.free.set(b.size, list);
-      this.pooledBytes += b.size;
-    }
-    this.pendingRelease = [];
+    this.releasedUnsubmitted.clear();
   }
 
-  /** Destroys every pooled (not live) buffer. */
+  /** The oldest free buffer of a size class (for a queue write, the oldest released before the last submit). */
+  private takeFree(size: number, queueWrite: boolean): GPUBuffer | undefined {
+    const list = this.free.get(size);
+    if (!list?.length) return undefined;
+    if (!queueWrite || this.releasedUnsubmitted.size === 0) return list.pop();
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (!this.releasedUnsubmitted.has(list[i])) return list.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  /** Destroys every pooled (not live) buffer that no command still waiting for a submit uses. */
   trim(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
-    this.free.clear();
-    this.pooledBytes = 0;
+    for (const [size, list] of this.free) {
+      const pending = list.filter((b) => this.releasedUnsubmitted.has(b));
+      for (const b of list) if (!this.releasedUnsubmitted.has(b)) b.destroy();
+      this.pooledBytes -= (list.length - pending.length) * size;
+      if (pending.length) this.free.set(size, pending);
+      else this.free.delete(size);
+    }
   }
 
   /** Starts a new peak measurement from the bytes live now. */

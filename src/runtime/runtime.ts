@@ -138,14 +138,19 @@ export class Runtime implements TensorOwner {
   }
 
   /** Tensor-creating calls: a new tensor joins the innermost open scope. */
+  /** A tensor for GPU commands to fill (its buffer may be one that commands still waiting for a submit read: they run first). */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
+    return this.allocate(shape, dtype, label, false);
+  }
+
+  private allocate<D extends DType>(shape: readonly number[], dtype: D, label: string, queueWrite: boolean): Tensor<D> {
     this.assertAlive(`creating tensor '${label}'`);
     const bytes = shapeSize(shape) * bytesPerElement(dtype);
     const max = this.device.limits.maxStorageBufferBindingSize;
     if (bytes > max) {
       throw new RangeError(`tensor '${label}' [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize ${max}`);
     }
-    const t = new Tensor(this, [...shape], dtype, this.pool.acquire(bytes, label), label);
+    const t = new Tensor(this, [...shape], dtype, this.pool.acquire(bytes, label, queueWrite), label);
     this.scopes.track(t);
     return t;
   }
@@ -160,7 +165,7 @@ export class Runtime implements TensorOwner {
     const n = shapeSize(shape);
     if (data.length !== n) throw new RangeError(`upload '${label}': shape [${shape.join(', ')}] has ${n} elements, data has ${data.length}`);
     const typed = toTyped(data, dtype, label);
-    const t = this.empty(shape, dtype, label);
+    const t = this.allocate(shape, dtype, label, true);
     // writeBuffer takes whole 4-byte words: an odd count of f16 values goes with one zero pad.
     const padded = typed.byteLength % 4 === 0 ? typed : Uint16Array.from({ length: typed.length + 1 }, (_, i) => (i < typed.length ? typed[i] : 0));
     this.device.queue.writeBuffer(t.buffer, 0, padded.buffer, padded.byteOffset, padded.byteLength);
