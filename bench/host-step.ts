@@ -12,10 +12,18 @@
 // memorize / segment only: each step read back before the next is queued).
 // --work N makes the stand-in run N extra elementwise passes over a 4M-value tensor per
 // step, a GPU load for the pipelining to hide.
-import { writeFileSync } from 'node:fs';
+// --network qamn puts the real QAMN (the reference's synth-v1 weights; --weight-precision
+// f16 halves them) behind the session instead: with MEM3D_BENCH_BACKEND=null (Dawn's null
+// backend, bench-runtime.ts) that is the whole host cost of a propagation step, network
+// encoding included, with no GPU time at all: the floor of a round's time per slice.
+// There, run --modes ahead: the null backend's readbacks are whatever its buffers held,
+// and the step-by-step path uploads them again as the next memorized mask (NaN refused).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { MemoryEntry, type MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
+import { readSafetensors } from '../src/io/safetensors-node.ts';
+import { MemoryEntry, MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
+import type { WeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -24,6 +32,7 @@ import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.t
 import { Interactive3DSession } from '../src/session/session.ts';
 import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
+import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({
@@ -32,6 +41,10 @@ const { values } = parseArgs({
     depth: { type: 'string', default: '40' },
     reps: { type: 'string', default: '3' },
     work: { type: 'string', default: '0' },
+    modes: { type: 'string', default: 'ahead,step' },
+    network: { type: 'string', default: 'stand-in' },
+    'weight-precision': { type: 'string', default: 'f32' },
+    reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
 });
@@ -39,6 +52,13 @@ const [size, depth, reps, work] = [Number(values.size), Number(values.depth), Nu
 if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3 || !(Number.isInteger(work) && work >= 0)) {
   throw new RangeError('host-step: --size, --reps positive integers, --depth >= 3, --work >= 0');
 }
+if (values.network !== 'stand-in' && values.network !== 'qamn') throw new RangeError(`host-step: --network is stand-in or qamn, not '${values.network}'`);
+if (values['weight-precision'] !== 'f32' && values['weight-precision'] !== 'f16') throw new RangeError(`host-step: --weight-precision is f32 or f16`);
+if (values.network === 'stand-in' && values['weight-precision'] !== 'f32') throw new RangeError('host-step: --weight-precision is for --network qamn');
+type Mode = 'ahead' | 'step';
+const modes = values.modes!.split(',') as Mode[];
+if (!modes.length || modes.some((m) => m !== 'ahead' && m !== 'step')) throw new RangeError(`host-step: --modes is a list of ahead and step, not '${values.modes}'`);
+if (values.network === 'qamn' && work > 0) throw new RangeError('host-step: --work is for the stand-in network');
 
 /** MemoryNetwork's interface as GpuSliceMemory calls it, with one elementwise kernel per call. */
 class StandInNetwork {
@@ -73,8 +93,15 @@ const truth = stackMask(mask, 'axial');
 const z0 = Math.floor(depth / 2);
 const pixels = size * size;
 
-type Mode = 'ahead' | 'step';
-const gpuMemory = new GpuSliceMemory(rt, new StandInNetwork(rt) as unknown as MemoryNetwork);
+function qamn(): MemoryNetwork {
+  const ref = values.reference!;
+  const manifest = JSON.parse(readFileSync(`${ref}/qamn_manifest.json`, 'utf8')) as SynthManifest;
+  const source = synthWeightSource(manifest, readSafetensors(`${ref}/qamn_small.safetensors`));
+  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision: values['weight-precision'] as WeightPrecision });
+}
+const network = values.network === 'qamn' ? qamn() : (new StandInNetwork(rt) as unknown as MemoryNetwork);
+console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${values['weight-precision']} weights)` : ''}`);
+const gpuMemory = new GpuSliceMemory(rt, network);
 // The same network without segmentAhead / memorizeHeld: the session reads each step back first.
 const stepByStep: SliceMemoryNetwork = {
   sliceLayout: gpuMemory.sliceLayout,
@@ -82,7 +109,7 @@ const stepByStep: SliceMemoryNetwork = {
   segment: (frame, memory) => gpuMemory.segment(frame, memory as MemoryEntry[]),
 };
 const runs: { mode: Mode; wallMs: number; busyMs: number }[] = [];
-for (let rep = 0; rep <= reps; rep++) for (const mode of ['ahead', 'step'] as const) {
+for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   const memory = mode === 'ahead' ? gpuMemory : stepByStep;
   const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
     segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
@@ -101,10 +128,10 @@ for (let rep = 0; rep <= reps; rep++) for (const mode of ['ahead', 'step'] as co
   console.log(`pass ${rep} ${mode}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy per slice (${steps} steps)`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const summary = Object.fromEntries((['ahead', 'step'] as const).map((mode) => {
+const summary = Object.fromEntries(modes.map((mode) => {
   const mine = runs.filter((r) => r.mode === mode);
   return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
 }));
 for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, work, summary, runs }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision: values['weight-precision'], size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();
