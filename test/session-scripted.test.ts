@@ -244,6 +244,29 @@ test('a network trained on the other slice layout gets transposed frames and mas
   assert.equal([plain.frames[0].width, plain.frames[0].height], [W, H]);
 });
 
+test("a stack's own transposed slices reach a network in the other layout, as the session's transpose would; a wrong size is refused", async () => {
+  const [W, H] = [4, 3];
+  const plain = scriptedStack(W, H, 3);
+  const frames = async (stack: SliceStack) => {
+    const net = new ScriptedMemory(() => ({ foreground: new Float32Array(W * H), quality: 0.5 }), 'rows-second-axis');
+    const s = session(net, stack);
+    s.setSliceMask(1, new Uint8Array(W * H).fill(1));
+    await s.propagate();
+    return [...net.frames, ...net.segments.map((g) => g.frame)].map((f) => [f.width, f.height, ...f.data]);
+  };
+  const calls: number[] = [];
+  const transposed = (z: number) => {
+    calls.push(z);
+    const s = plain.slice(z);
+    return Uint8Array.from({ length: W * H }, (_, i) => s[(i % H) * W + Math.floor(i / H)]);
+  };
+  assert.equal(await frames({ ...plain, sliceTransposed: transposed }), await frames(plain));
+  assert.equal([...new Set(calls)].sort(), [0, 1, 2], 'every slice came from sliceTransposed');
+  const wrong = session(new ScriptedMemory(() => ({ foreground: new Float32Array(W * H), quality: 0.5 }), 'rows-second-axis'), { ...plain, sliceTransposed: () => new Uint8Array(5) });
+  wrong.setSliceMask(1, new Uint8Array(W * H).fill(1));
+  await wrong.propagate().then(() => assert.unreachable('a wrong size went through'), (e: Error) => assert.match(e.message, /sliceTransposed\(1\) has 5 values for a 4x3 slice/));
+});
+
 test('setSliceMask refuses a mask of the wrong size; bad slice indices are refused', () => {
   const s = session(new ScriptedMemory(() => assert.unreachable() as never), scriptedStack(3, 2, 4));
   assert.throws(() => s.setSliceMask(0, new Uint8Array(5)), /5 pixels, the slice 3x2 = 6/);

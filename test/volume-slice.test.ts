@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { intensityToUint8, roundHalfEven, sliceToUint8 } from '../src/volume/intensity.ts';
-import { anatomicalAxes, getSlice, resolveAxis, setSlice, sliceShape } from '../src/volume/slice.ts';
+import { transposeImage } from '../src/volume/layout.ts';
+import { anatomicalAxes, getSlice, getSliceTransposed, resolveAxis, setSlice, sliceShape } from '../src/volume/slice.ts';
+import { volumeStack } from '../src/session/volume-stack.ts';
 import { createVolume, maskLike, type Affine } from '../src/volume/volume.ts';
 
 /** 2x3x4, voxel (x, y, z) = 100x + 10y + z: every value tells where it came from. */
@@ -35,6 +37,54 @@ test('slice values are scaled (raw * slope + inter) into f32, f64 or u8 outputs'
   assert.equal(Array.from(f64.data), [-0.5, 149, -2, 1]);
   // Typed-array conversion: truncation toward 0, then modulo 256.
   assert.equal(Array.from(getSlice(v, 2, 0, new Uint8Array(2)).data), [0, 254]);
+});
+
+test('getSliceTransposed: each axis, hand-checked and as the transpose of getSlice, scaled into f32, f64 and u8', () => {
+  const v = coded();
+  const z3 = getSliceTransposed(v, 2, 3);
+  assert.equal([z3.height, z3.width], [3, 2], 'rows follow y, columns x');
+  assert.equal(Array.from(z3.data), [3, 103, 13, 113, 23, 123]);
+  // 37 x 70 x 3 with slope and intercept: odd sides past transposeImage's 32-wide blocks.
+  const dims = [37, 70, 3] as const;
+  // Unscaled too: rows contiguous in the volume are copied by the typed arrays (negative values wrap into u8 as assigned).
+  const values = Int16Array.from({ length: 37 * 70 * 3 }, (_, i) => (i * 7919) % 1000 - 500);
+  const big = createVolume({ dims: [...dims], data: values, slope: 0.5, inter: 3, source: 'big' });
+  for (const volume of [big, createVolume({ dims: [...dims], data: values, source: 'unscaled' })]) {
+    for (const axis of [0, 1, 2] as const) {
+      const { width, height, count } = sliceShape(volume, axis);
+      for (const index of [0, count - 1]) {
+        const s = getSlice(volume, axis, index, new Float64Array(width * height));
+        const t = getSliceTransposed(volume, axis, index, new Float64Array(width * height));
+        assert.equal([t.width, t.height], [height, width]);
+        const naive = new Float64Array(width * height);
+        for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) naive[c * height + r] = s.data[r * width + c];
+        assert.equal(Array.from(t.data), Array.from(naive), `${volume.source} axis ${axis} slice ${index}`);
+        assert.equal(Array.from(getSliceTransposed(volume, axis, index).data), Array.from(Float32Array.from(naive)), 'f32');
+        const u8 = getSlice(volume, axis, index, new Uint8Array(width * height));
+        assert.equal(Array.from(getSliceTransposed(volume, axis, index, new Uint8Array(width * height)).data), Array.from(transposeImage(u8.data, width, height)), 'u8');
+        const minmax = { kind: 'minmax' } as const;
+        assert.equal(sliceToUint8(volume, axis, index, minmax, true), { width: height, height: width, data: transposeImage(sliceToUint8(volume, axis, index, minmax).data, width, height) });
+      }
+    }
+  }
+  for (const mapping of ['raw', { kind: 'minmax' }] as const) {
+    const stack = volumeStack(big, 'axial', mapping);
+    assert.equal(Array.from(stack.sliceTransposed!(1)), Array.from(transposeImage(stack.slice(1), stack.width, stack.height)), `volumeStack ${JSON.stringify(mapping)}`);
+  }
+});
+
+test('transposeImage: the transpose at sides on and off its block size, f32 and u8', () => {
+  for (const [w, h] of [[1, 1], [1, 65], [65, 1], [32, 32], [33, 31], [70, 37]]) {
+    const data = Float32Array.from({ length: w * h }, (_, i) => i * 1.5);
+    const t = transposeImage(data, w, h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (t[x * h + y] !== data[y * w + x]) assert.unreachable(`${w}x${h}: (${y}, ${x})`);
+    assert.instance(t, Float32Array);
+    const bytes = Uint8Array.from({ length: w * h }, (_, i) => (i * 13) % 256);
+    const u8 = transposeImage(bytes, w, h);
+    assert.instance(u8, Uint8Array);
+    assert.equal(Array.from(transposeImage(u8, h, w)), Array.from(bytes), `${w}x${h} twice is the identity`);
+  }
+  assert.throws(() => transposeImage(new Float32Array(6), 4, 2), /6 values for 4x2/);
 });
 
 test('anatomical names follow the affine: identity, slice-first (KiTS-like) and oblique volumes', () => {

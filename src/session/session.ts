@@ -76,6 +76,8 @@ export interface SliceStack {
   height: number;
   depth: number;
   slice(z: number): Uint8Array;
+  /** Optional: slice(z) transposed (height x width), for a network in the other layout; the session transposes slice(z) without it. */
+  sliceTransposed?(z: number): Uint8Array;
 }
 
 export interface SessionOptions {
@@ -849,8 +851,10 @@ export class Interactive3DSession {
   /** Slice z as the memory network takes it (its layout). */
   private networkFrame(z: number): SliceImage {
     const { width, height } = this.stack;
-    const data = this.stack.slice(z);
-    return this.transposeMemory ? { width: height, height: width, data: transposeImage(data, width, height) } : { width, height, data };
+    if (!this.transposeMemory) return { width, height, data: this.stack.slice(z) };
+    const data = this.stack.sliceTransposed?.(z) ?? transposeImage(this.stack.slice(z), width, height);
+    if (data.length !== width * height) throw new RangeError(`slice stack: sliceTransposed(${z}) has ${data.length} values for a ${width}x${height} slice`);
+    return { width: height, height: width, data };
   }
 
   private toNetwork(mask: Float32Array): Float32Array {

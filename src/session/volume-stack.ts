@@ -1,6 +1,6 @@
 // Between volumes (any axis, any datatype) and the session's stack of 8-bit slices.
 import { sliceToUint8, type IntensityMapping } from '../volume/intensity.ts';
-import { getSlice, setSlice, sliceShape, type Axis } from '../volume/slice.ts';
+import { getSlice, getSliceTransposed, setSlice, sliceShape, type Axis } from '../volume/slice.ts';
 import { maskLike, type MaskVolume, type Volume } from '../volume/volume.ts';
 import type { SliceStack } from './session.ts';
 
@@ -16,6 +16,8 @@ export function volumeStack(volume: Volume, axis: Axis, mapping: IntensityMappin
     height: shape.height,
     depth: shape.count,
     slice: (z) => (mapping === 'raw' ? getSlice(volume, axis, z, new Uint8Array(shape.width * shape.height)).data : sliceToUint8(volume, axis, z, mapping).data),
+    sliceTransposed: (z) =>
+      mapping === 'raw' ? getSliceTransposed(volume, axis, z, new Uint8Array(shape.width * shape.height)).data : sliceToUint8(volume, axis, z, mapping, true).data,
   };
 }
 

@@ -12,7 +12,7 @@
 // 0..255 (same rounding), values outside are clamped.
 
 import type { GrayImage } from '../io/png.ts';
-import { getSlice, sliceShape, type Axis } from './slice.ts';
+import { getSlice, getSliceTransposed, sliceShape, type Axis } from './slice.ts';
 import type { Volume } from './volume.ts';
 
 export type IntensityMapping =
@@ -69,9 +69,12 @@ export function intensityToUint8(values: ArrayLike<number>, mapping: IntensityMa
   return dst;
 }
 
-/** One slice as an 8-bit image (layout as getSlice), computed in float64 from the stored values. */
-export function sliceToUint8(volume: Volume, axis: Axis, index: number, mapping: IntensityMapping = SEED_MAPPING): GrayImage {
+/**
+ * One slice as an 8-bit image (layout as getSlice, or getSliceTransposed's with
+ * `transposed`), computed in float64 from the stored values.
+ */
+export function sliceToUint8(volume: Volume, axis: Axis, index: number, mapping: IntensityMapping = SEED_MAPPING, transposed = false): GrayImage {
   const { width, height } = sliceShape(volume, axis);
-  const s = getSlice(volume, axis, index, new Float64Array(width * height));
-  return { width, height, data: intensityToUint8(s.data, mapping) };
+  const s = (transposed ? getSliceTransposed : getSlice)(volume, axis, index, new Float64Array(width * height));
+  return { width: s.width, height: s.height, data: intensityToUint8(s.data, mapping) };
 }
