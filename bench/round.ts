@@ -1,9 +1,11 @@
-// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--json out.json]
+// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--weight-precision f32|f16] [--json out.json]
 // Seconds per interactive round (quality strategy) on a generated size x size x depth
 // phantom, like `mem3d bench`, but with the reference's synth-v1 weights for both
 // networks (timing does not depend on values), so it runs from the 2 MB reference
 // files alone: the bundle that goes to a GPU machine cannot carry the trained weights.
-// Two passes (the first compiles pipelines), and a third after --autotune.
+// Two passes (the first compiles pipelines), and a third after --autotune. With
+// MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
+// both networks' f16 weights and a 256x256 round, not a 512x512 one.
 // Round 1 = one IOG forward + (depth - 1) propagation steps; the paper reports 5.13 s
 // per round on an RTX 2080 Ti at 512x512, the issue's goal is 1.5 s on an H100-class GPU.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
+import type { WeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
@@ -31,11 +34,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     autotune: { type: 'boolean' },
     'tune-budget-s': { type: 'string', default: '60' },
+    'weight-precision': { type: 'string', default: 'f32' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
 });
 const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number(values.rounds)];
+const weightPrecision = values['weight-precision'] as WeightPrecision;
+if (weightPrecision !== 'f32' && weightPrecision !== 'f16') throw new RangeError(`round: --weight-precision is f32 or f16, not '${weightPrecision}'`);
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
@@ -45,8 +51,8 @@ console.log(`adapter: ${rt.describe()}`);
 const store = fileTuningStore();
 if (values.autotune) console.log(`conv2d choices from the tuning cache: ${await loadConv2dChoices(rt, store)}`);
 const t0 = performance.now();
-const qamn = MemoryNetwork.load(rt, synth('qamn'), { variant: 'qamn', sliceLayout: 'rows-second-axis' });
-const iog = IOGNetwork.load(rt, synth('iog'), { sliceLayout: 'rows-second-axis' });
+const qamn = MemoryNetwork.load(rt, synth('qamn'), { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision });
+const iog = IOGNetwork.load(rt, synth('iog'), { sliceLayout: 'rows-second-axis', weightPrecision });
 await rt.sync();
 console.log(`weights loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
@@ -72,5 +78,5 @@ if (values.autotune) {
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned')));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, rounds: results }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, rounds: results }, null, 2) + '\n');
 rt.destroy();

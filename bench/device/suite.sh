@@ -5,7 +5,8 @@
 # $OUT, and a run cut off by the device tool's limit still brings back the steps it finished).
 # tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
 # networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
-# beside the f32 kernels (tc-* steps).
+# beside the f32 kernels (tc-* steps). host-floor (quick and tc): the host's work per 512x512
+# propagation step with no GPU time, on Dawn's null backend: the floor of a round per slice.
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
@@ -25,6 +26,11 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   grep -v '^Warning: maxDynamic' "$W/$name.log" | tail -n "${TAILN:-25}"
   pack
 }
+host_floor() { # this machine's host work per propagation step with no GPU time: Dawn's null backend (bench-runtime.ts)
+  export MEM3D_BENCH_BACKEND=null
+  step host-floor 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --network qamn --weight-precision f16 --modes ahead --reference "$REF" --json "$W/host-floor.json"
+  unset MEM3D_BENCH_BACKEND
+}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$W/nvidia-smi.txt"
 if [ "$MODE" = tc ]; then
   EMULATE=; [ "${TC_OPS:-}" = emulated ] && EMULATE=--emulate
@@ -41,6 +47,7 @@ if [ "$MODE" = tc ]; then
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/memnet.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
   step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
+  host_floor
   MODE=done
 fi
 [ "$MODE" = done ] || {
@@ -50,6 +57,7 @@ step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$W/conf-iog
 step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$W/memnet.json"
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
+host_floor
 step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"
 step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
 if [ "$MODE" = full ]; then
