@@ -8,8 +8,9 @@
 // tiles. The hardware form is checked as text (the block swap, both builtin spellings,
 // subgroup matrices in function scope only; Dawn's compiler checks it in
 // conv2d-mma-dawn.test.ts), its refusal where there are no matrix
-// units, and the runtime's opt-in; on a GPU with
-// matrix units bench/device/tensor-cores.ts runs the same cases on the hardware form.
+// units, and the runtime's opt-in; on a GPU with matrix units, or lavapipe with
+// cooperative matrices (tools/lavapipe-coopmat.sh), bench/device/tensor-cores.ts runs the
+// same cases on the hardware form.
 // The two references per case: test/_lib/mma-cases.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,5 @@
-// The matrix-unit conv2d's hardware check, for a GPU machine (bench/device/suite.sh):
+// The matrix-unit conv2d's hardware check, for a GPU machine (bench/device/suite.sh) or
+// lavapipe with cooperative matrices (tools/lavapipe-coopmat.sh; npm run check:tensor-cores):
 // opens a runtime with { tensorCores: true }, turns the matrix units on
 // (enableTensorCores: which matrix shape, which spelling of the WGSL builtins compiled),
 // then runs the cases CI runs on the emulated form (test/_lib/mma-cases.ts) on the
