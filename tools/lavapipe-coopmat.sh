@@ -65,7 +65,8 @@ C
 gcc -O2 -shared -fPIC -o libisoc23shim.so isoc23.c
 for s in __isoc23_strtol __isoc23_strtoul __isoc23_strtoll __isoc23_strtoull __isoc23_sscanf; do patchelf --clear-symbol-version "$s" libvulkan_lvp.so; done
 (cd "$ROOT" && npx --no-install tsx tools/elf-weaken-version.ts "$DIR/libvulkan_lvp.so" GLIBC_2.38)
-patchelf --add-needed libisoc23shim.so --set-rpath '$ORIGIN' libvulkan_lvp.so
+patchelf --add-needed libisoc23shim.so libvulkan_lvp.so   # one operation a call: patchelf 0.14 mixes up combined ones
+patchelf --set-rpath '$ORIGIN' libvulkan_lvp.so
 api=$(sed -n 's/.*"api_version": *"\([^"]*\)".*/\1/p' x/usr/share/vulkan/icd.d/lvp_icd*.json | head -1)
 printf '{\n  "file_format_version": "1.0.1",\n  "ICD": { "library_path": "%s", "api_version": "%s" }\n}\n' "$DIR/libvulkan_lvp.so" "$api" > lvp_icd.json
 rm -rf x
