@@ -25,20 +25,21 @@ export function nullBackendDevice(): Promise<GPUDevice> {
   return device;
 }
 
-/** The compiler's messages for a shader, as `type line:col message`. */
-export async function compileMessages(device: GPUDevice, code: string): Promise<{ type: string; text: string }[]> {
+/** A shader module and the compiler's messages for it, as `type line:col message`. */
+export async function compile(device: GPUDevice, code: string): Promise<{ module: GPUShaderModule; messages: { type: string; text: string }[] }> {
   device.pushErrorScope('validation'); // the errors are in the messages; kept off the console
-  const info = await device.createShaderModule({ code }).getCompilationInfo();
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
   await device.popErrorScope();
-  return info.messages.map((m) => ({ type: m.type, text: `${m.type} ${m.lineNum}:${m.linePos} ${m.message}` }));
+  return { module, messages: info.messages.map((m) => ({ type: m.type, text: `${m.type} ${m.lineNum}:${m.linePos} ${m.message}` })) };
 }
 
-/** Creates a compute pipeline from `code`; returns Dawn's error ('' when it was created). */
-export async function pipelineError(device: GPUDevice, code: string, constants: Record<string, number> = {}): Promise<string> {
+/** Creates a compute pipeline from a module; returns Dawn's error ('' when it was created). */
+export async function pipelineError(device: GPUDevice, module: GPUShaderModule, constants: Record<string, number> = {}): Promise<string> {
   device.pushErrorScope('validation');
   let error = '';
   try {
-    await device.createComputePipelineAsync({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main', constants } });
+    await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main', constants } });
   } catch (e) {
     error = (e as Error).message;
   }
