@@ -14,26 +14,7 @@
 // and that R = TQ * TC / BQ (threads per query row in the softmax reductions) is a
 // power of two.
 
-override TQ: u32 = 1u;
-override TC: u32 = 64u;
-override QPT: u32 = 8u;
-override CPT: u32 = 8u;
-override BM: u32 = 64u;
-// Dk is staged in chunks of DKT so long keys fit in workgroup memory.
-override DKT: u32 = 32u;
-
-const MAX_ACC: u32 = 64u;
-const MAX_CPT: u32 = 16u;
-const MAX_BQ: u32 = 32u;
-// Alphas below exp(-80) are 0 for our purpose; the clamp keeps exp's argument
-// finite on the first tile (running max starts at -FLT_MAX).
-const MIN_EXP_ARG: f32 = -80.0;
-const NEG_BIG: f32 = -3.4028234e38;
-
-override WG: u32 = TQ * TC;
-override BQ: u32 = TQ * QPT;
-override R: u32 = WG / BQ;
-override KS: u32 = DKT + 1u; // padded key row: no bank conflicts when threads walk rows
+// @include memory_read_tiles
 
 struct Params {
   numQueries: u32,
@@ -44,20 +25,9 @@ struct Params {
   scale: f32,
 }
 
-@group(0) @binding(0) var<storage, read> memKeys: array<f32>;
-@group(0) @binding(1) var<storage, read> memValues: array<f32>;
-@group(0) @binding(2) var<storage, read> queryKeys: array<f32>;
-@group(0) @binding(3) var<storage, read_write> result: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-var<workgroup> qTile: array<f32, BQ * DKT>;
-var<workgroup> kTile: array<f32, BM * KS>;
-// Scores, then (in place) their exps for the current tile.
-var<workgroup> pTile: array<f32, BQ * BM>;
 var<workgroup> reduce: array<f32, WG>;
-var<workgroup> rowMax: array<f32, BQ>;
-var<workgroup> rowSum: array<f32, BQ>;
-var<workgroup> rowAlpha: array<f32, BQ>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -85,32 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var m0 = 0u; m0 < M; m0 += BM) {
     let valid = min(BM, M - m0);
 
-    // Scores for the tile, Dk chunk by chunk.
-    for (var d0 = 0u; d0 < Dk; d0 += DKT) {
-      workgroupBarrier();
-      for (var e = lid; e < BQ * DKT; e += WG) {
-        let q = q0 + e / DKT;
-        let d = d0 + e % DKT;
-        qTile[e] = select(0.0, queryKeys[q * Dk + d] * params.scale, q < Q && d < Dk);
-      }
-      for (var e = lid; e < BM * DKT; e += WG) {
-        let j = e / DKT;
-        let d = d0 + e % DKT;
-        kTile[j * KS + e % DKT] = select(0.0, memKeys[(m0 + j) * Dk + d], j < valid && d < Dk);
-      }
-      workgroupBarrier();
-      // One memory position per thread, all BQ queries: the query reads are broadcasts.
-      for (var j = lid; j < BM; j += WG) {
-        var s: array<f32, MAX_BQ>;
-        for (var i = 0u; i < BQ; i++) { s[i] = select(pTile[i * BM + j], 0.0, d0 == 0u); }
-        for (var d = 0u; d < DKT; d++) {
-          let k = kTile[j * KS + d];
-          for (var i = 0u; i < BQ; i++) { s[i] += qTile[i * DKT + d] * k; }
-        }
-        for (var i = 0u; i < BQ; i++) { pTile[i * BM + j] = s[i]; }
-      }
-    }
-    workgroupBarrier();
+    scoreTile(q0, Q, Dk, m0, valid, lid);
 
     // Online softmax: R threads per query row reduce max, then sum.
     var mx = NEG_BIG;

@@ -23,25 +23,10 @@
 //    nothing to stats). The op sizes chunk so that no split is empty.
 enable subgroups;
 
-override TQ: u32 = 1u;
-override TC: u32 = 64u;
-override QPT: u32 = 8u;
-override CPT: u32 = 8u;
-override BM: u32 = 64u;
-override DKT: u32 = 32u;
+// @include memory_read_tiles
+
 // Lanes reduced by subgroup shuffles: a power of two dividing R, at most the adapter's subgroupMinSize.
 override SGR: u32 = 8u;
-
-const MAX_ACC: u32 = 64u;
-const MAX_CPT: u32 = 16u;
-const MAX_BQ: u32 = 32u;
-const MIN_EXP_ARG: f32 = -80.0;
-const NEG_BIG: f32 = -3.4028234e38;
-
-override WG: u32 = TQ * TC;
-override BQ: u32 = TQ * QPT;
-override R: u32 = WG / BQ;
-override KS: u32 = DKT + 1u;
 override SG_PARTIALS: u32 = WG / SGR;
 
 struct Params {
@@ -56,20 +41,10 @@ struct Params {
   chunk: u32,
 }
 
-@group(0) @binding(0) var<storage, read> memKeys: array<f32>;
-@group(0) @binding(1) var<storage, read> memValues: array<f32>;
-@group(0) @binding(2) var<storage, read> queryKeys: array<f32>;
-@group(0) @binding(3) var<storage, read_write> result: array<f32>;
 @group(0) @binding(4) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> qTile: array<f32, BQ * DKT>;
-var<workgroup> kTile: array<f32, BM * KS>;
-var<workgroup> pTile: array<f32, BQ * BM>;
 var<workgroup> partials: array<f32, SG_PARTIALS>;
-var<workgroup> rowMax: array<f32, BQ>;
-var<workgroup> rowSum: array<f32, BQ>;
-var<workgroup> rowAlpha: array<f32, BQ>;
 
 // max (IS_MAX) or sum of v over the R consecutive threads of lid's softmax row; every thread of the row gets it.
 fn rowReduce(v: f32, isMax: bool, lid: u32) -> f32 {
@@ -118,30 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var m0 = mBegin; m0 < mEnd; m0 += BM) {
     let valid = min(BM, mEnd - m0);
 
-    for (var d0 = 0u; d0 < Dk; d0 += DKT) {
-      workgroupBarrier();
-      for (var e = lid; e < BQ * DKT; e += WG) {
-        let q = q0 + e / DKT;
-        let d = d0 + e % DKT;
-        qTile[e] = select(0.0, queryKeys[q * Dk + d] * params.scale, q < Q && d < Dk);
-      }
-      for (var e = lid; e < BM * DKT; e += WG) {
-        let j = e / DKT;
-        let d = d0 + e % DKT;
-        kTile[j * KS + e % DKT] = select(0.0, memKeys[(m0 + j) * Dk + d], j < valid && d < Dk);
-      }
-      workgroupBarrier();
-      for (var j = lid; j < BM; j += WG) {
-        var s: array<f32, MAX_BQ>;
-        for (var i = 0u; i < BQ; i++) { s[i] = select(pTile[i * BM + j], 0.0, d0 == 0u); }
-        for (var d = 0u; d < DKT; d++) {
-          let k = kTile[j * KS + d];
-          for (var i = 0u; i < BQ; i++) { s[i] += qTile[i * DKT + d] * k; }
-        }
-        for (var i = 0u; i < BQ; i++) { pTile[i * BM + j] = s[i]; }
-      }
-    }
-    workgroupBarrier();
+    scoreTile(q0, Q, Dk, m0, valid, lid);
 
     var mx = NEG_BIG;
     for (var j = rowR; j < valid; j += R) { mx = max(mx, pTile[rowQ * BM + j]); }
