@@ -89,21 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     workgroupBarrier();
 
-    // acc = acc * alpha + P V, with V rows read straight from memory (coalesced along channels).
-    for (var i = 0u; i < QPT; i++) {
-      let alpha = rowAlpha[tq * QPT + i];
-      for (var c = 0u; c < CPT; c++) { acc[i * CPT + c] *= alpha; }
-    }
-    for (var j = 0u; j < valid; j++) {
-      let row = (m0 + j) * Dv;
-      var v: array<f32, MAX_CPT>;
-      // Out-of-range channels read a valid element and are never written.
-      for (var c = 0u; c < CPT; c++) { v[c] = memValues[row + min(cBase + c * TC, Dv - 1u)]; }
-      for (var i = 0u; i < QPT; i++) {
-        let p = pTile[(tq * QPT + i) * BM + j];
-        for (var c = 0u; c < CPT; c++) { acc[i * CPT + c] += p * v[c]; }
-      }
-    }
+    accumulateTile(&acc, tq, cBase, Dv, m0, valid);
   }
 
   for (var i = 0u; i < QPT; i++) {

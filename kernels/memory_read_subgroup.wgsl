@@ -116,19 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     workgroupBarrier();
 
-    for (var i = 0u; i < QPT; i++) {
-      let alpha = rowAlpha[tq * QPT + i];
-      for (var c = 0u; c < CPT; c++) { acc[i * CPT + c] *= alpha; }
-    }
-    for (var j = 0u; j < valid; j++) {
-      let row = (m0 + j) * Dv;
-      var v: array<f32, MAX_CPT>;
-      for (var c = 0u; c < CPT; c++) { v[c] = memValues[row + min(cBase + c * TC, Dv - 1u)]; }
-      for (var i = 0u; i < QPT; i++) {
-        let p = pTile[(tq * QPT + i) * BM + j];
-        for (var c = 0u; c < CPT; c++) { acc[i * CPT + c] += p * v[c]; }
-      }
-    }
+    accumulateTile(&acc, tq, cBase, Dv, m0, valid);
   }
 
   let single = params.splits == 1u;

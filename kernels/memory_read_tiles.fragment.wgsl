@@ -1,8 +1,8 @@
 // The tiling both memory-read kernels share (spliced by `// @include memory_read_tiles`
 // into kernels/memory_read.wgsl and memory_read_subgroup.wgsl; memory_read.wgsl's header
 // says how it works): the tile sizes and register bounds, the four bindings before each
-// kernel's own, the staging tiles and running softmax state, and the score tile. Each
-// kernel declares its Params (numQueries, keyDim, scale, ... first).
+// kernel's own, the staging tiles and running softmax state, the score tile and the
+// accumulators' update. Each kernel declares its Params (numQueries, keyDim, scale, ... first).
 override TQ: u32 = 1u;
 override TC: u32 = 64u;
 override QPT: u32 = 8u;
@@ -65,4 +65,23 @@ fn scoreTile(q0: u32, Q: u32, Dk: u32, m0: u32, valid: u32, lid: u32) {
     }
   }
   workgroupBarrier();
+}
+
+// acc = acc * alpha + P V for the thread's QPT queries x CPT channels (channels cBase +
+// c TC), with V rows read straight from memory (coalesced along channels).
+fn accumulateTile(acc: ptr<function, array<f32, MAX_ACC>>, tq: u32, cBase: u32, Dv: u32, m0: u32, valid: u32) {
+  for (var i = 0u; i < QPT; i++) {
+    let alpha = rowAlpha[tq * QPT + i];
+    for (var c = 0u; c < CPT; c++) { (*acc)[i * CPT + c] *= alpha; }
+  }
+  for (var j = 0u; j < valid; j++) {
+    let row = (m0 + j) * Dv;
+    var v: array<f32, MAX_CPT>;
+    // Out-of-range channels read a valid element and are never written.
+    for (var c = 0u; c < CPT; c++) { v[c] = memValues[row + min(cBase + c * TC, Dv - 1u)]; }
+    for (var i = 0u; i < QPT; i++) {
+      let p = pTile[(tq * QPT + i) * BM + j];
+      for (var c = 0u; c < CPT; c++) { (*acc)[i * CPT + c] += p * v[c]; }
+    }
+  }
 }
