@@ -5,7 +5,7 @@
 // MEM3D_TENSOR_CORES=1 turns the matrix units on as for the CLI (src/cli/runtime.ts).
 // MEM3D_BENCH_BACKEND=null runs on Dawn's null backend, which validates every command and
 // executes none: a benchmark then times the host's work alone (encoding, uploads, the
-// session's JavaScript; readbacks return zeros), the floor no GPU can go below. It has
+// session's JavaScript; readbacks return whatever the buffers held), the floor no GPU can go below. It has
 // 512 MiB of memory and 16 KiB of workgroup memory (tiles that need more are not chosen).
 import { createRuntimeFromEnv } from '../src/cli/runtime.ts';
 import { isCpuAdapter } from '../src/ops/conv2d-variants.ts';

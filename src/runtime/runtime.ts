@@ -137,8 +137,11 @@ export class Runtime implements TensorOwner {
     return this.scopes.keep(value);
   }
 
-  /** Tensor-creating calls: a new tensor joins the innermost open scope. */
-  /** A tensor for GPU commands to fill (its buffer may be one that commands still waiting for a submit read: they run first). */
+  /**
+   * A tensor for GPU commands to fill; like every tensor-creating call, it joins the
+   * innermost open scope. Its buffer may be one that commands still waiting for a submit
+   * read: they run first.
+   */
   empty<D extends DType = 'f32'>(shape: readonly number[], dtype: D = 'f32' as D, label = 'tensor'): Tensor<D> {
     return this.allocate(shape, dtype, label, false);
   }

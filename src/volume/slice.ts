@@ -92,7 +92,7 @@ function walk(volume: Volume, axis: Axis, index: number, op: string): Walk {
  * modulo 256 there as typed arrays do).
  */
 export function getSlice<T extends SliceArray = Float32Array>(volume: Volume, axis: Axis, index: number, into?: T): Slice<T> {
-  return readSlice(walk(volume, axis, index, 'getSlice'), volume, into, false);
+  return readSlice('getSlice', volume, axis, index, into, false);
 }
 
 /**
@@ -102,14 +102,15 @@ export function getSlice<T extends SliceArray = Float32Array>(volume: Volume, ax
  * transpose walks the volume with stride nx and the image once more.
  */
 export function getSliceTransposed<T extends SliceArray = Float32Array>(volume: Volume, axis: Axis, index: number, into?: T): Slice<T> {
-  return readSlice(walk(volume, axis, index, 'getSliceTransposed'), volume, into, true);
+  return readSlice('getSliceTransposed', volume, axis, index, into, true);
 }
 
-function readSlice<T extends SliceArray>(w: Walk, volume: Volume, into: T | undefined, transposed: boolean): Slice<T> {
+function readSlice<T extends SliceArray>(op: string, volume: Volume, axis: Axis, index: number, into: T | undefined, transposed: boolean): Slice<T> {
+  const w = walk(volume, axis, index, op);
   const n = w.width * w.height;
   const [width, height, rowStride, colStride] = transposed ? [w.height, w.width, w.colStride, w.rowStride] : [w.width, w.height, w.rowStride, w.colStride];
   const data = into ?? (new Float32Array(n) as T);
-  if (data.length !== n) throw new RangeError(`getSlice ${volume.source}: a ${height}x${width} slice needs ${n} values, the output holds ${data.length}`);
+  if (data.length !== n) throw new RangeError(`${op} ${volume.source}: a ${height}x${width} slice needs ${n} values, the output holds ${data.length}`);
   const { slope, inter } = volume;
   const src = volume.data;
   if (colStride === 1 && slope === 1 && inter === 0) {
