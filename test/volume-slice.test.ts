@@ -44,6 +44,7 @@ test('getSliceTransposed: each axis, hand-checked and as the transpose of getSli
   const z3 = getSliceTransposed(v, 2, 3);
   assert.equal([z3.height, z3.width], [3, 2], 'rows follow y, columns x');
   assert.equal(Array.from(z3.data), [3, 103, 13, 113, 23, 123]);
+  assert.throws(() => getSliceTransposed(v, 2, 3, new Float32Array(5)), /getSliceTransposed coded: a 3x2 slice needs 6 values, the output holds 5/);
   // 37 x 70 x 3 with slope and intercept: odd sides past transposeImage's 32-wide blocks.
   const dims = [37, 70, 3] as const;
   // Unscaled too: rows contiguous in the volume are copied by the typed arrays (negative values wrap into u8 as assigned).
