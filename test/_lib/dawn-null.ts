@@ -10,7 +10,7 @@ import { create, globals } from 'webgpu';
 let instance: GPU | null = null;
 let device: Promise<GPUDevice> | null = null;
 
-export const NULL_BACKEND_FEATURES = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix'];
+const NULL_BACKEND_FEATURES = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix'];
 
 export function nullBackendDevice(): Promise<GPUDevice> {
   device ??= (async () => {
