@@ -5,7 +5,7 @@
 # $OUT, and a run cut off by the device tool's limit still brings back the steps it finished).
 # tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
 # networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
-# beside the f32 kernels (tc-* steps). host-floor (quick and tc): the host's work per 512x512
+# beside the f32 kernels (tc-* steps), and a QAMN step's per-kernel profile on them. host-floor (quick and tc): the host's work per 512x512
 # propagation step with no GPU time, on Dawn's null backend: the floor of a round per slice.
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
@@ -42,6 +42,8 @@ if [ "$MODE" = tc ]; then
     step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
     step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
+    # Where a step's GPU time goes on the matrix units (the table tc-round's tuning left is not read: the fixed rule).
+    step tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
     unset MEM3D_TENSOR_CORES
   fi
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/memnet.json"
