@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryEntry, MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
-import type { WeightPrecision } from '../src/ops/conv2d-f16.ts';
+import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -53,8 +53,8 @@ if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3
   throw new RangeError('host-step: --size, --reps positive integers, --depth >= 3, --work >= 0');
 }
 if (values.network !== 'stand-in' && values.network !== 'qamn') throw new RangeError(`host-step: --network is stand-in or qamn, not '${values.network}'`);
-if (values['weight-precision'] !== 'f32' && values['weight-precision'] !== 'f16') throw new RangeError(`host-step: --weight-precision is f32 or f16`);
-if (values.network === 'stand-in' && values['weight-precision'] !== 'f32') throw new RangeError('host-step: --weight-precision is for --network qamn');
+const weightPrecision = checkWeightPrecision('host-step: --weight-precision', values['weight-precision']);
+if (values.network === 'stand-in' && weightPrecision !== 'f32') throw new RangeError('host-step: --weight-precision is for --network qamn');
 type Mode = 'ahead' | 'step';
 const modes = values.modes!.split(',') as Mode[];
 if (!modes.length || modes.some((m) => m !== 'ahead' && m !== 'step')) throw new RangeError(`host-step: --modes is a list of ahead and step, not '${values.modes}'`);
@@ -97,10 +97,10 @@ function qamn(): MemoryNetwork {
   const ref = values.reference!;
   const manifest = JSON.parse(readFileSync(`${ref}/qamn_manifest.json`, 'utf8')) as SynthManifest;
   const source = synthWeightSource(manifest, readSafetensors(`${ref}/qamn_small.safetensors`));
-  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision: values['weight-precision'] as WeightPrecision });
+  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision });
 }
 const network = values.network === 'qamn' ? qamn() : (new StandInNetwork(rt) as unknown as MemoryNetwork);
-console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${values['weight-precision']} weights)` : ''}`);
+console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${weightPrecision} weights)` : ''}`);
 const gpuMemory = new GpuSliceMemory(rt, network);
 // The same network without segmentAhead / memorizeHeld: the session reads each step back first.
 const stepByStep: SliceMemoryNetwork = {
@@ -133,5 +133,5 @@ const summary = Object.fromEntries(modes.map((mode) => {
   return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
 }));
 for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision: values['weight-precision'], size, depth, work, summary, runs }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();

@@ -15,7 +15,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
-import type { WeightPrecision } from '../src/ops/conv2d-f16.ts';
+import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
@@ -40,8 +40,7 @@ const { values } = parseArgs({
   },
 });
 const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number(values.rounds)];
-const weightPrecision = values['weight-precision'] as WeightPrecision;
-if (weightPrecision !== 'f32' && weightPrecision !== 'f16') throw new RangeError(`round: --weight-precision is f32 or f16, not '${weightPrecision}'`);
+const weightPrecision = checkWeightPrecision('round: --weight-precision', values['weight-precision']);
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));

@@ -5,8 +5,9 @@
 # $OUT, and a run cut off by the device tool's limit still brings back the steps it finished).
 # tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
 # networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
-# beside the f32 kernels (tc-* steps), and a QAMN step's per-kernel profile on them. host-floor (quick and tc): the host's work per 512x512
-# propagation step with no GPU time, on Dawn's null backend: the floor of a round per slice.
+# beside the f32 kernels (tc-* steps), and a QAMN step's per-kernel profile on them.
+# host-floor (quick and tc): the host's work per 512x512 propagation step with no GPU
+# time, on Dawn's null backend: the floor of a round per slice.
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
