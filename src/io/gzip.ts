@@ -26,11 +26,13 @@ export const MAX_GUNZIP_BYTES = 2 ** 32 - 1;
 /** Deflate cannot expand its input more than about 1032 times. */
 const MAX_DEFLATE_RATIO = 1032;
 /**
- * Input handed to the inflater at a time: 16 KiB until the limit is known (so the
- * first step inflates at most ~16 MiB), then as much as the limit's remaining room
- * plus OVERSHOOT allows at deflate's worst ratio, at most 1 MiB: the output of one
- * step may pass the limit by OVERSHOOT at most before it is refused.
+ * Input handed to the inflater at a time: HEAD_STEP until the limit is known (so
+ * the inflater's own buffers hold at most ~1 MiB of output before the caller has
+ * seen the head), then as much as the limit's remaining room plus OVERSHOOT allows
+ * at deflate's worst ratio, between MIN_STEP and MAX_STEP: the output of one step
+ * may pass the limit by OVERSHOOT at most before it is refused.
  */
+const HEAD_STEP = 1024;
 const MIN_STEP = 16 * 1024;
 const MAX_STEP = 1 << 20;
 const OVERSHOOT = 64 * 2 ** 20;
@@ -71,13 +73,21 @@ class Output {
 
   /** The most input one inflate step may take (see MIN_STEP). */
   step(): number {
-    if (this.options.limit && !this.limit) return MIN_STEP;
+    if (this.options.limit && !this.limit) return HEAD_STEP;
     const room = ((this.limit?.max ?? MAX_GUNZIP_BYTES) - this.length + OVERSHOOT) / MAX_DEFLATE_RATIO;
     return Math.max(MIN_STEP, Math.min(MAX_STEP, Math.floor(room)));
   }
 
   write(chunk: Uint8Array, member: number): void {
     const total = this.length + chunk.length;
+    const headBytes = this.options.headBytes ?? 0;
+    // The limit is set from the head before anything past it is stored, so a bomb is refused before its output is allocated.
+    if (!this.limit && this.options.limit && total >= headBytes) {
+      const head = new Uint8Array(headBytes);
+      head.set(this.buffer.subarray(0, this.length));
+      head.set(chunk.subarray(0, headBytes - this.length), this.length);
+      this.setLimit(head);
+    }
     const max = this.limit?.max ?? MAX_GUNZIP_BYTES;
     if (total > max) {
       throw new GzipError(this.source, `member ${member} inflates past ${max} bytes, the limit (${this.limit?.why ?? 'the largest size gzip records'})`);
@@ -85,7 +95,6 @@ class Output {
     if (total > this.buffer.length) this.grow(total, max);
     this.buffer.set(chunk, this.length);
     this.length = total;
-    if (!this.limit && this.options.limit && this.length >= (this.options.headBytes ?? 0)) this.setLimit();
   }
 
   private grow(need: number, max: number): void {
@@ -95,9 +104,10 @@ class Output {
     this.buffer = next;
   }
 
-  setLimit(): void {
+  /** Asks the caller for the limit, given the head (all of the output when the stream is shorter than headBytes). */
+  private setLimit(head: Uint8Array): void {
     if (this.limit || !this.options.limit) return;
-    const asked = this.options.limit(this.buffer.slice(0, this.length));
+    const asked = this.options.limit(head);
     this.limit = { ...asked, max: Math.min(asked.max, MAX_GUNZIP_BYTES) };
     if (this.length > this.limit.max) throw new GzipError(this.source, `inflates past ${this.limit.max} bytes, the limit (${this.limit.why})`);
     // Allocate what the caller expects now, so a well-formed stream ends in a buffer of exactly its size.
@@ -110,7 +120,7 @@ class Output {
   }
 
   result(): Uint8Array {
-    this.setLimit();
+    this.setLimit(this.buffer.slice(0, this.length));
     return this.length === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.length);
   }
 }
