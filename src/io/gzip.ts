@@ -71,7 +71,7 @@ class Output {
     this.buffer = new Uint8Array(Math.min(bound, options.limit ? (options.headBytes ?? 0) : 1 << 20));
   }
 
-  /** The most input one inflate step may take (see MIN_STEP). */
+  /** The most input one inflate step may take (see HEAD_STEP). */
   step(): number {
     if (this.options.limit && !this.limit) return HEAD_STEP;
     const room = ((this.limit?.max ?? MAX_GUNZIP_BYTES) - this.length + OVERSHOOT) / MAX_DEFLATE_RATIO;
