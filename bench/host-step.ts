@@ -1,10 +1,12 @@
-// npx tsx bench/host-step.ts [--size 512] [--depth 40] [--reps 3] [--json out.json]
+// npx tsx bench/host-step.ts [--size 512] [--depth 40] [--reps 3] [--memory-layout rows-first-axis|rows-second-axis] [--json out.json]
 // The host side of a propagation step, on any adapter: a session propagates a
 // size x size x depth phantom with the real GpuSliceMemory in front of a stand-in
 // network that does next to no GPU work (its "segmentation" is the memorized mask), so
 // what is left is what the session and the adapter do per slice around the network:
 // frame preparation and uploads, readbacks, layout transposes, storing the result and
 // the label map. On the H200 this work was about half of a round (bench/RESULTS.md).
+// The network's slice layout is the shipped QAMN's (no transposes); --memory-layout
+// rows-second-axis adds the transposes a network trained on the other layout needs.
 // Reports wall ms per slice and the main thread's busy ms per slice (event-loop
 // utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle), for
 // the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
@@ -26,11 +28,13 @@ import { MemoryEntry, MemoryNetwork, type SegmentResult } from '../src/networks/
 import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
+import { SHIPPED_MEMORY_WEIGHTS } from '../src/pretrained/shipped.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
 import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
+import { parseSliceLayout } from '../src/volume/layout.ts';
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
@@ -44,6 +48,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'ahead,step' },
     network: { type: 'string', default: 'stand-in' },
     'weight-precision': { type: 'string', default: 'f32' },
+    'memory-layout': { type: 'string', default: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
@@ -54,6 +59,7 @@ if (![size, depth, reps].every((v) => Number.isInteger(v) && v > 0) || depth < 3
 }
 if (values.network !== 'stand-in' && values.network !== 'qamn') throw new RangeError(`host-step: --network is stand-in or qamn, not '${values.network}'`);
 const weightPrecision = checkWeightPrecision('host-step: --weight-precision', values['weight-precision']);
+const memoryLayout = parseSliceLayout(values['memory-layout'], 'host-step: --memory-layout');
 if (values.network === 'stand-in' && weightPrecision !== 'f32') throw new RangeError('host-step: --weight-precision is for --network qamn');
 type Mode = 'ahead' | 'step';
 const modes = values.modes!.split(',') as Mode[];
@@ -62,7 +68,7 @@ if (values.network === 'qamn' && work > 0) throw new RangeError('host-step: --wo
 
 /** MemoryNetwork's interface as GpuSliceMemory calls it, with one elementwise kernel per call. */
 class StandInNetwork {
-  readonly sliceLayout = 'rows-second-axis' as const;
+  readonly sliceLayout = memoryLayout;
   private readonly load: Tensor;
   constructor(private readonly rt: Runtime) {
     this.load = rt.keep(rt.upload([1 << 22], new Float32Array(1 << 22)));
@@ -97,10 +103,10 @@ function qamn(): MemoryNetwork {
   const ref = values.reference!;
   const manifest = JSON.parse(readFileSync(`${ref}/qamn_manifest.json`, 'utf8')) as SynthManifest;
   const source = synthWeightSource(manifest, readSafetensors(`${ref}/qamn_small.safetensors`));
-  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision });
+  return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: memoryLayout, weightPrecision });
 }
 const network = values.network === 'qamn' ? qamn() : (new StandInNetwork(rt) as unknown as MemoryNetwork);
-console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${weightPrecision} weights)` : ''}`);
+console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${weightPrecision} weights)` : ''}, ${memoryLayout}`);
 const gpuMemory = new GpuSliceMemory(rt, network);
 // The same network without segmentAhead / memorizeHeld: the session reads each step back first.
 const stepByStep: SliceMemoryNetwork = {
@@ -114,7 +120,7 @@ for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
     segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
     memory,
-  }, { memoryLayout: 'rows-second-axis' });
+  }, { memoryLayout });
   session.setSliceMask(z0, truth.subarray(z0 * pixels, (z0 + 1) * pixels));
   await rt.sync();
   const elu0 = performance.eventLoopUtilization();
@@ -133,5 +139,5 @@ const summary = Object.fromEntries(modes.map((mode) => {
   return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
 }));
 for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, size, depth, work, summary, runs }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, memoryLayout, size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();

@@ -1,8 +1,13 @@
-// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--weight-precision f32|f16] [--json out.json]
+// npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--weight-precision f32|f16]
+//                        [--memory-layout rows-first-axis|rows-second-axis] [--json out.json]
 // Seconds per interactive round (quality strategy) on a generated size x size x depth
 // phantom, like `mem3d bench`, but with the reference's synth-v1 weights for both
 // networks (timing does not depend on values), so it runs from the 2 MB reference
 // files alone: the bundle that goes to a GPU machine cannot carry the trained weights.
+// Each network gets the slice layout of the shipped one it stands for, so the host
+// transposes what `mem3d bench` transposes: the IOG's crops, not the memory network's
+// slices (--memory-layout rows-second-axis adds those: each step's frame read transposed
+// and its output transposed back).
 // Two passes (the first compiles pipelines), and a third after --autotune. With
 // MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
 // both networks' f16 weights and a 256x256 round, not a 512x512 one.
@@ -17,6 +22,7 @@ import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
 import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { phantomVolume } from '../src/phantom/phantom.ts';
+import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS } from '../src/pretrained/shipped.ts';
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { runRobotRounds } from '../src/session/evaluate.ts';
@@ -24,6 +30,7 @@ import { GpuSliceMemory } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
+import { parseSliceLayout } from '../src/volume/layout.ts';
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
@@ -35,12 +42,14 @@ const { values } = parseArgs({
     autotune: { type: 'boolean' },
     'tune-budget-s': { type: 'string', default: '60' },
     'weight-precision': { type: 'string', default: 'f32' },
+    'memory-layout': { type: 'string', default: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
 });
 const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number(values.rounds)];
 const weightPrecision = checkWeightPrecision('round: --weight-precision', values['weight-precision']);
+const memoryLayout = parseSliceLayout(values['memory-layout'], 'round: --memory-layout');
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
@@ -50,8 +59,8 @@ console.log(`adapter: ${rt.describe()}`);
 const store = fileTuningStore();
 if (values.autotune) console.log(`conv2d choices from the tuning cache: ${await loadConv2dChoices(rt, store)}`);
 const t0 = performance.now();
-const qamn = MemoryNetwork.load(rt, synth('qamn'), { variant: 'qamn', sliceLayout: 'rows-second-axis', weightPrecision });
-const iog = IOGNetwork.load(rt, synth('iog'), { sliceLayout: 'rows-second-axis', weightPrecision });
+const qamn = MemoryNetwork.load(rt, synth('qamn'), { variant: 'qamn', sliceLayout: memoryLayout, weightPrecision });
+const iog = IOGNetwork.load(rt, synth('iog'), { sliceLayout: IOG_PHANTOM_SLICE_LAYOUT, weightPrecision });
 await rt.sync();
 console.log(`weights loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
@@ -63,9 +72,9 @@ const truth = stackMask(mask, 'axial');
 // A fresh session per pass, so the tuned pass repeats the very same rounds.
 async function pass(label: string) {
   const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
-    segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, 'rows-second-axis'),
+    segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, IOG_PHANTOM_SLICE_LAYOUT),
     memory: new GpuSliceMemory(rt, qamn),
-  }, { memoryLayout: 'rows-second-axis' });
+  }, { memoryLayout });
   const results = await runRobotRounds(session, truth, { rounds, strategy: 'quality' });
   for (const r of results) console.log(`${label} round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(3)} s`);
   return results.map((r) => ({ pass: label, round: r.round, slice: r.slice, seconds: r.seconds }));
@@ -77,5 +86,5 @@ if (values.autotune) {
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned')));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, rounds: results }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, rounds: results }, null, 2) + '\n');
 rt.destroy();
