@@ -62,6 +62,27 @@ test('the cache evicts the least recently used entry past its capacity and build
   x.dispose();
 });
 
+test('uniforms that differ in any byte of any word get their own bind groups', async () => {
+  const rt = await testRuntime();
+  const cache = new BindGroupCache(rt.device);
+  const x = rt.upload([4], [1, 2, 3, 4]);
+  const pipeline = (rt as unknown as { pipelines: { get(k: string, e: string, c: object, f: () => void): GPUComputePipeline } }).pipelines.get('elementwise', 'main', { OP: 1, WORKGROUP_SIZE: 256 }, () => {});
+  const buffers = [x.buffer, x.buffer, x.buffer];
+  const words = (at: number, v: number) => {
+    const w = new Uint32Array(8);
+    w[at] = v;
+    return w.buffer;
+  };
+  const zero = cache.get(pipeline, buffers, words(0, 0), 'zero');
+  // The key holds the bytes as 16-bit code units: each half of a word, the last word, a value that is a lone surrogate.
+  const others = [words(0, 1), words(0, 0x10000), words(7, 1), words(7, 0x80000000), words(3, 0xd800), words(3, 0xdc00)];
+  const groups = others.map((b, i) => cache.get(pipeline, buffers, b, `other ${i}`));
+  assert.is(new Set([zero, ...groups]).size, others.length + 1);
+  assert.is(cache.get(pipeline, buffers, words(0, 0), 'zero'), zero);
+  assert.is(cache.get(pipeline, buffers, words(3, 0xdc00), 'again'), groups[5]);
+  x.dispose();
+});
+
 test('the pool hands out the oldest free buffer of a class, whatever order they were released in', async () => {
   const rt = await testRuntime();
   const pool = new BufferPool(rt.device, GPUBufferUsage.STORAGE);

@@ -154,9 +154,16 @@ export function conv2dShapeClass(s: Conv2dShape): string {
  * by device too.
  */
 export function isCpuAdapter(rt: Runtime): boolean {
-  const a = rt.adapter;
-  return /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+  let cpu = cpuAdapters.get(rt);
+  if (cpu === undefined) {
+    const a = rt.adapter;
+    cpu = /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+    cpuAdapters.set(rt, cpu);
+  }
+  return cpu;
 }
+/** isCpuAdapter's answer per runtime: the fixed rule asks at every conv. */
+const cpuAdapters = new WeakMap<Runtime, boolean>();
 
 /**
  * The fixed rule (autotuning off). GPUs: the gpu-64x128 kernel for outputs of fewer

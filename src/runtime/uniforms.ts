@@ -15,8 +15,8 @@ const RANGES = {
   i32: [-0x80000000, 0x7fffffff],
 } as const;
 
-// `where` names the value in an error; a function, so a dispatch that passes its checks
-// builds no strings (packUniforms runs at every dispatch, ~160 a network step).
+// `where` names the value in an error; a function, so a value that passes its checks
+// builds no strings.
 function checkComponent(where: () => string, type: 'u32' | 'i32' | 'f32', v: unknown): number {
   if (typeof v !== 'number') throw new TypeError(`${where()}: expected a number (${type}), got ${typeof v}`);
   if (type === 'f32') {
@@ -28,24 +28,44 @@ function checkComponent(where: () => string, type: 'u32' | 'i32' | 'f32', v: unk
   return v;
 }
 
-/** Packs `values` into a buffer of the struct's size rounded up to 16 bytes. */
+/** Whether checkComponent would take `v` as it is, tested without calls (packUniforms runs at every dispatch, ~160 a network step). */
+function fits(type: 'u32' | 'i32' | 'f32', v: unknown): v is number {
+  if (typeof v !== 'number') return false;
+  if (type === 'f32') return v - v === 0; // finite: NaN and +-Infinity give NaN
+  const [lo, hi] = RANGES[type];
+  return Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+/**
+ * Packs `values` into a buffer of the struct's size rounded up to 16 bytes. Every field
+ * is 4-byte aligned (u32, i32, f32 and their vectors), so words go through typed-array
+ * views in the platform's byte order, which is the order WebGPU's writeBuffer copies.
+ */
 export function packUniforms(kernel: string, layout: UniformLayout, values: UniformValues): ArrayBuffer {
   const what = () => `kernel '${kernel}' uniform ${layout.struct}`;
   let given = 0;
   for (const k in values) if (Object.hasOwn(values, k)) given++;
   const buf = new ArrayBuffer(Math.max(16, Math.ceil(layout.size / 16) * 16));
-  const view = new DataView(buf);
+  const u32 = new Uint32Array(buf);
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
   for (const f of layout.fields) {
-    const where = () => `${what()} field '${f.name}'`;
-    if (!Object.hasOwn(values, f.name)) throw new RangeError(`${where()} is missing`);
-    given--;
     const raw = values[f.name];
+    if (raw === undefined && !Object.hasOwn(values, f.name)) throw new RangeError(`${what()} field '${f.name}' is missing`);
+    given--;
+    const word = f.offset >> 2;
+    const words = f.type === 'u32' ? u32 : f.type === 'i32' ? i32 : f32;
     if (f.count === 1) {
-      if (typeof raw !== 'number') throw new TypeError(`${where()}: expected a number (${f.type}), got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-      store(view, f.type, f.offset, checkComponent(where, f.type, raw));
-    } else {
-      if (!Array.isArray(raw) || raw.length !== f.count) throw new TypeError(`${where()}: expected ${f.count} numbers (vec${f.count}<${f.type}>), got ${JSON.stringify(raw)}`);
-      for (let i = 0; i < f.count; i++) store(view, f.type, f.offset + 4 * i, checkComponent(() => `${where()}[${i}]`, f.type, raw[i]));
+      if (fits(f.type, raw)) words[word] = raw;
+      else if (typeof raw !== 'number') throw new TypeError(`${what()} field '${f.name}': expected a number (${f.type}), got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+      else words[word] = checkComponent(() => `${what()} field '${f.name}'`, f.type, raw); // throws
+      continue;
+    }
+    if (!Array.isArray(raw) || raw.length !== f.count) throw new TypeError(`${what()} field '${f.name}': expected ${f.count} numbers (vec${f.count}<${f.type}>), got ${JSON.stringify(raw)}`);
+    for (let i = 0; i < f.count; i++) {
+      const v: unknown = raw[i];
+      if (fits(f.type, v)) words[word + i] = v;
+      else words[word + i] = checkComponent(() => `${what()} field '${f.name}'[${i}]`, f.type, v); // throws
     }
   }
   if (given > 0) {
@@ -54,12 +74,6 @@ export function packUniforms(kernel: string, layout: UniformLayout, values: Unif
     throw new RangeError(`${what()}: unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')} (fields: ${[...known].join(', ')})`);
   }
   return buf;
-}
-
-function store(view: DataView, type: 'u32' | 'i32' | 'f32', at: number, v: number): void {
-  if (type === 'u32') view.setUint32(at, v, true);
-  else if (type === 'i32') view.setInt32(at, v, true);
-  else view.setFloat32(at, v, true);
 }
 
 /** The uniform layout an entry point with `storageBindings` storage buffers reads (binding = that count). */
