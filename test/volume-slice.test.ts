@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { intensityToUint8, roundHalfEven, sliceToUint8 } from '../src/volume/intensity.ts';
+import { intensityToUint8, roundHalfEven, sliceToUint8, type IntensityMapping } from '../src/volume/intensity.ts';
 import { transposeImage } from '../src/volume/layout.ts';
 import { anatomicalAxes, getSlice, getSliceTransposed, resolveAxis, setSlice, sliceShape } from '../src/volume/slice.ts';
 import { volumeStack } from '../src/session/volume-stack.ts';
-import { createVolume, maskLike, type Affine } from '../src/volume/volume.ts';
+import { createVolume, maskLike, type Affine, type Volume, type VoxelArray } from '../src/volume/volume.ts';
 
 /** 2x3x4, voxel (x, y, z) = 100x + 10y + z: every value tells where it came from. */
 function coded(affine?: Affine) {
@@ -156,6 +156,66 @@ test('sliceToUint8 works per slice on scaled volumes, in float64', () => {
   assert.equal(Array.from(sliceToUint8(v, 2, 1).data), [0, 0, 0, 0]);
   // x = 1, rows y, columns z: [-1023.5, -1019.5, -513.5, -1019.5] in the window [-1025, -975].
   assert.equal(Array.from(sliceToUint8(v, 0, 1, { kind: 'window', level: -1000, width: 50 }).data), [8, 28, 255, 28]);
+});
+
+test('sliceToUint8 on integer volumes (a table of stored values) gives the float64 path\'s bytes: every type, scaling, clip, window, axis and layout', () => {
+  // The float64 path, written out: getSlice's real values, then intensityToUint8.
+  const expected = (v: Volume, axis: 0 | 1 | 2, k: number, m: IntensityMapping, transposed: boolean) => {
+    const { width, height } = sliceShape(v, axis);
+    const s = (transposed ? getSliceTransposed : getSlice)(v, axis, k, new Float64Array(width * height));
+    return { width: s.width, height: s.height, data: intensityToUint8(s.data, m) };
+  };
+  const dims = [37, 33, 5] as const;
+  const count = dims[0] * dims[1] * dims[2];
+  // Values spread over each type's range (a fixed pattern), one slice per volume made constant.
+  const filled = <T extends VoxelArray>(make: (n: number) => T, lo: number, span: number): T => {
+    const d = make(count);
+    for (let i = 0; i < count; i++) d[i] = lo + ((i * 7919) % span);
+    d.fill(lo + 3, 2 * dims[0] * dims[1], 3 * dims[0] * dims[1]); // axial slice 2
+    return d;
+  };
+  const arrays: [string, VoxelArray][] = [
+    ['uint8', filled((n) => new Uint8Array(n), 0, 256)],
+    ['int8', filled((n) => new Int8Array(n), -128, 256)],
+    ['int16 CT', filled((n) => new Int16Array(n), -1024, 3000)],
+    ['uint16', filled((n) => new Uint16Array(n), 0, 65536)],
+    ['int32, a wide range (the float64 path)', filled((n) => new Int32Array(n), -5_000_000, 10_000_000)],
+    ['int32, a narrow one', filled((n) => new Int32Array(n), 100_000, 700)],
+    // A slice's min and max each at one voxel: the first and the last of the volume, on the first and last slices of every axis.
+    ['int16, lone extremes', ((d) => ((d[0] = -500), (d[count - 1] = 700), d))(filled((n) => new Int16Array(n), 0, 50))],
+  ];
+  const scalings = [[1, 0], [0.5, -1024], [-2.5, 7], [1e-3, 0.1]];
+  const mappings: IntensityMapping[] = [
+    { kind: 'minmax' },
+    { kind: 'minmax', clip: [-79, 304] },
+    { kind: 'minmax', clip: [1e6, 2e6] }, // every value clipped to one: all 0
+    { kind: 'window', level: 40, width: 400 },
+    { kind: 'window', level: -0.3, width: 1.7 },
+  ];
+  let compared = 0;
+  for (const [type, data] of arrays) {
+    for (const [slope, inter] of scalings) {
+      const v = createVolume({ dims: [...dims], data, slope, inter, source: type });
+      for (const axis of [0, 1, 2] as const) {
+        for (const k of [0, 2, sliceShape(v, axis).count - 1]) {
+          for (const m of mappings) {
+            for (const transposed of [false, true]) {
+              const got = sliceToUint8(v, axis, k, m, transposed);
+              const want = expected(v, axis, k, m, transposed);
+              assert.equal([got.width, got.height], [want.width, want.height]);
+              if (!got.data.every((b, i) => b === want.data[i])) assert.unreachable(`${type} *${slope} +${inter} axis ${axis} slice ${k} ${JSON.stringify(m)} transposed ${transposed}`);
+              compared++;
+            }
+          }
+        }
+      }
+    }
+  }
+  assert.is(compared, arrays.length * scalings.length * 3 * 3 * mappings.length * 2);
+  // A float volume takes the float64 path and gives the same bytes as an integer volume of the same values.
+  const f32 = createVolume({ dims: [...dims], data: Float32Array.from(arrays[2][1]), source: 'f32' });
+  const i16 = createVolume({ dims: [...dims], data: arrays[2][1], source: 'i16' });
+  assert.equal(Array.from(sliceToUint8(f32, 2, 1).data), Array.from(sliceToUint8(i16, 2, 1).data));
 });
 
 test.run();

@@ -126,6 +126,43 @@ function readSlice<T extends SliceArray>(op: string, volume: Volume, axis: Axis,
   return { width, height, data };
 }
 
+/** The smallest and largest stored (unscaled) value of one slice, read in the volume's memory order. */
+export function rawSliceRange(volume: Volume, axis: Axis, index: number): [number, number] {
+  const w = walk(volume, axis, index, 'rawSliceRange');
+  // Order does not matter for a min and max: the inner loop takes the smaller stride.
+  const [outer, inner, outerStride, innerStride] = w.rowStride <= w.colStride ? [w.width, w.height, w.colStride, w.rowStride] : [w.height, w.width, w.rowStride, w.colStride];
+  const src = volume.data;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let o = 0; o < outer; o++) {
+    let s = w.base + o * outerStride;
+    for (let i = 0; i < inner; i++, s += innerStride) {
+      const v = src[s];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return [lo, hi];
+}
+
+/**
+ * One slice of an integer volume through a table of its stored values: pixel = table[raw -
+ * offset], in getSlice's layout (getSliceTransposed's with `transposed`). The caller
+ * covers every stored value of the slice (rawSliceRange).
+ */
+export function tableSlice(volume: Volume, axis: Axis, index: number, table: Uint8Array, offset: number, transposed: boolean): Slice<Uint8Array> {
+  const w = walk(volume, axis, index, 'tableSlice');
+  const [width, height, rowStride, colStride] = transposed ? [w.height, w.width, w.colStride, w.rowStride] : [w.width, w.height, w.rowStride, w.colStride];
+  const data = new Uint8Array(width * height);
+  const src = volume.data;
+  for (let r = 0; r < height; r++) {
+    let s = w.base + r * rowStride;
+    const o = r * width;
+    for (let c = 0; c < width; c++, s += colStride) data[o + c] = table[src[s] - offset];
+  }
+  return { width, height, data };
+}
+
 /** Stores a slice's values as they are (masks, unscaled volumes); the layout is getSlice's. */
 export function setSlice(volume: Volume, axis: Axis, index: number, values: ArrayLike<number>): void {
   const w = walk(volume, axis, index, 'setSlice');
