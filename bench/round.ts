@@ -1,5 +1,5 @@
 // npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--weight-precision f32|f16]
-//                        [--memory-layout rows-first-axis|rows-second-axis] [--json out.json]
+//                        [--memory-layout rows-first-axis|rows-second-axis] [--volume uint8|int16] [--json out.json]
 // Seconds per interactive round (quality strategy) on a generated size x size x depth
 // phantom, like `mem3d bench`, but with the reference's synth-v1 weights for both
 // networks (timing does not depend on values), so it runs from the 2 MB reference
@@ -7,7 +7,8 @@
 // Each network gets the slice layout of the shipped one it stands for, so the host
 // transposes what `mem3d bench` transposes: the IOG's crops, not the memory network's
 // slices (--memory-layout rows-second-axis adds those: each step's frame read transposed
-// and its output transposed back).
+// and its output transposed back). --volume int16 stores the phantom as a CT is stored
+// (grey * 4 - 1024) and reads it with the seed's min-max, as mem3d does for a CT.
 // Two passes (the first compiles pipelines), and a third after --autotune. With
 // MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
 // both networks' f16 weights and a 256x256 round, not a 512x512 one.
@@ -30,6 +31,7 @@ import { GpuSliceMemory } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
+import { SEED_MAPPING } from '../src/volume/intensity.ts';
 import { parseSliceLayout } from '../src/volume/layout.ts';
 import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     'tune-budget-s': { type: 'string', default: '60' },
     'weight-precision': { type: 'string', default: 'f32' },
     'memory-layout': { type: 'string', default: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout },
+    volume: { type: 'string', default: 'uint8' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
@@ -50,6 +53,8 @@ const { values } = parseArgs({
 const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number(values.rounds)];
 const weightPrecision = checkWeightPrecision('round: --weight-precision', values['weight-precision']);
 const memoryLayout = parseSliceLayout(values['memory-layout'], 'round: --memory-layout');
+if (values.volume !== 'uint8' && values.volume !== 'int16') throw new RangeError(`round: --volume is uint8 or int16, not '${values.volume}'`);
+const ct = values.volume === 'int16';
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
@@ -66,12 +71,12 @@ console.log(`weights loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
 const v = phantomVolume({ seed: 11, width: size, height: size, depth });
 const spacing = [v.spacing.x, v.spacing.y, v.spacing.z] as const;
-const image = createVolume({ dims: [size, size, depth], data: v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
+const image = createVolume({ dims: [size, size, depth], data: ct ? Int16Array.from(v.image, (g) => g * 4 - 1024) : v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
 const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
 const truth = stackMask(mask, 'axial');
 // A fresh session per pass, so the tuned pass repeats the very same rounds.
 async function pass(label: string) {
-  const session = new Interactive3DSession(rt, volumeStack(image, 'axial', 'raw'), {
+  const session = new Interactive3DSession(rt, volumeStack(image, 'axial', ct ? SEED_MAPPING : 'raw'), {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, IOG_PHANTOM_SLICE_LAYOUT),
     memory: new GpuSliceMemory(rt, qamn),
   }, { memoryLayout });
@@ -86,5 +91,5 @@ if (values.autotune) {
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned')));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, rounds: results }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: values.volume, rounds: results }, null, 2) + '\n');
 rt.destroy();
