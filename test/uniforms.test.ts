@@ -87,6 +87,8 @@ test('missing, extra and mistyped fields are errors naming kernel and field', ()
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...good, a: undefined }, /field 'a'.*number/],
     [(({ e: _e, ...rest }) => rest)(good), /field 'e' is missing/],
+    // Only the object's own fields count: one from its prototype is missing too.
+    [Object.assign(Object.create({ e: 0.25 }), (({ e: _e, ...rest }) => rest)(good)), /field 'e' is missing/],
     [{ ...good, g: 1 }, /unknown field 'g'/],
     [{ ...good, a: 1.5 }, /field 'a'.*u32 must be an integer/],
     [{ ...good, a: -1 }, /field 'a'.*u32/],

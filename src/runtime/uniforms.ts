@@ -51,7 +51,7 @@ export function packUniforms(kernel: string, layout: UniformLayout, values: Unif
   const f32 = new Float32Array(buf);
   for (const f of layout.fields) {
     const raw = values[f.name];
-    if (raw === undefined && !Object.hasOwn(values, f.name)) throw new RangeError(`${what()} field '${f.name}' is missing`);
+    if (!Object.hasOwn(values, f.name)) throw new RangeError(`${what()} field '${f.name}' is missing`);
     given--;
     const word = f.offset >> 2;
     const words = f.type === 'u32' ? u32 : f.type === 'i32' ? i32 : f32;
