@@ -12,7 +12,8 @@
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
-// Conv variants: names in CONV2D_VARIANTS; a gpu-* or mma* name with ':nosplit' runs it without split-K;
+// Conv variants: names in CONV2D_VARIANTS; a gpu-* or mma* name with ':nosplit' runs it without split-K,
+// an mma* name with ':nopad' with unpadded tile rows in workgroup memory (MMA_ROW_PAD);
 // the mma* tiles (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -180,10 +181,11 @@ async function benchConv(rt: Runtime): Promise<void> {
     const v = CONV2D_VARIANTS[name as Conv2dVariantName];
     if (mod === undefined) return v;
     if (mod === 'nosplit' && v.kind === 'mma') return { kind: 'mma', mma: { ...v.mma, splitK: false } };
-    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma* take ':nosplit'`);
+    if (mod === 'nopad' && v.kind === 'mma') return { kind: 'mma', mma: { ...v.mma, padRows: false } };
+    if (mod !== 'nosplit' || v.kind !== 'gpu') throw new Error(`--conv-variants: '${spec}': only gpu-* and mma* take ':nosplit', mma* ':nopad'`);
     return { kind: 'gpu', gpu: { ...v.gpu, splitK: false } };
   };
-  // A matrix tile past this device's workgroup limits (128 x 128 of 16x16 matrices takes 36 KiB) is left out, said once.
+  // A matrix tile past this device's workgroup limits (128 x 128 of 16x16 matrices takes 41 KiB) is left out, said once.
   const fitting = specs.filter((spec) => {
     const v = variantOf(spec);
     const fits = v.kind !== 'mma' || mmaVariantFits(rt, v.mma);

@@ -23,7 +23,11 @@
 // kernels/conv2d_gpu.wgsl: pass kt loads slice kt into registers, multiplies slice kt - 1
 // from the other buffer while those loads are in flight, then stores slice kt: one
 // barrier per slice. An invocation gathers the same A rows and columns in every slice, so
-// the input origins of its rows' pixels are found once, before the K loop. The
+// the input origins of its rows' pixels are found once, before the K loop. Each tile
+// row is PAD elements longer than its data (16 bytes): with rows of 64 or 128 bytes every
+// row of a matrix load would start in the same memory bank (NVIDIA's ldmatrix reads 8
+// rows of 16 bytes at once: an 8-way conflict at 128); padded, consecutive rows start
+// 4 or 20 banks apart, and rows stay 16-byte aligned as cooperative matrix loads want. The
 // accumulators are variables of main (subgroup matrices may live only in function
 // scope); the results leave one matrix at a time through each subgroup's own SM x SN
 // area of workgroup memory (Cs) to the epilogue, a vec4 at a time.
@@ -41,15 +45,20 @@ const SK: u32 = 16u;    // reduction depth per matrix product
 const LANES: u32 = 32u; // invocations per subgroup
 const TM: u32 = 2u;     // result matrices per subgroup along pixels
 const TN: u32 = 2u;     // result matrices per subgroup along channels
+const PAD: u32 = 8u;    // f16 elements past each tile row (16 bytes; conv2d-mma.ts may set 0)
 
 const BM: u32 = 2u * TM * SM;
 const BN: u32 = 2u * TN * SN;
 const BK: u32 = 2u * SK;
 const WG: u32 = 4u * LANES;
-const A_TILE: u32 = BM * BK;                          // f16 elements per buffer
-const B_TILE: u32 = BK * BN;
-const A_SLOTS: u32 = (A_TILE / 4u + WG - 1u) / WG;    // vec4 groups each invocation gathers
-const B_SLOTS: u32 = (B_TILE / 4u + WG - 1u) / WG;
+const A_STRIDE: u32 = BK + PAD;                       // f16 elements from one A row (pixel) to the next
+const B_STRIDE: u32 = BN + PAD;                       // from one B row (k) to the next
+const A_TILE: u32 = BM * A_STRIDE;                    // f16 elements per buffer
+const B_TILE: u32 = BK * B_STRIDE;
+const A_GROUPS: u32 = BM * BK / 4u;                   // vec4 groups of data per tile
+const B_GROUPS: u32 = BK * BN / 4u;
+const A_SLOTS: u32 = (A_GROUPS + WG - 1u) / WG;       // vec4 groups each invocation gathers
+const B_SLOTS: u32 = (B_GROUPS + WG - 1u) / WG;
 const A_ROW_STEP: u32 = WG / (BK / 4u);               // tile rows between an invocation's A groups (conv2d-mma.ts checks BK / 4 divides WG)
 
 override VEC4_IN: bool = false;
@@ -59,8 +68,8 @@ override RELU: bool = false;
 
 // @include conv2d_split_interface
 
-var<workgroup> As: array<f16, 2u * A_TILE>;   // 2 A tiles, row-major: [pixel][k], stride BK
-var<workgroup> Bs: array<f16, 2u * B_TILE>;   // 2 B tiles, row-major: [k][channel], stride BN
+var<workgroup> As: array<f16, 2u * A_TILE>;   // 2 A tiles, row-major: [pixel][k], stride A_STRIDE
+var<workgroup> Bs: array<f16, 2u * B_TILE>;   // 2 B tiles, row-major: [k][channel], stride B_STRIDE
 var<workgroup> Cs: array<f32, 4u * SM * SN>;  // one result matrix per subgroup, row-major: [pixel][channel], stride SN
 
 // This invocation's index in its subgroup (the per-invocation matrix ops read it).
@@ -85,8 +94,8 @@ fn multiplySlice(acc: ptr<function, Accumulators>, row0: u32, col0: u32, buf: u3
       for (var j = 0u; j < TN; j++) {
         for (var o = 0u; o < OWN; o++) {
           let e = lane + o * LANES;
-          let a = f32(As[buf * A_TILE + (row0 + i * SM + e / SN) * BK + k]);
-          let b = f32(Bs[buf * B_TILE + k * BN + col0 + j * SN + e % SN]);
+          let a = f32(As[buf * A_TILE + (row0 + i * SM + e / SN) * A_STRIDE + k]);
+          let b = f32(Bs[buf * B_TILE + k * B_STRIDE + col0 + j * SN + e % SN]);
           (*acc)[(i * TN + j) * OWN + o] += a * b;
         }
       }
@@ -146,8 +155,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let col0 = (sg % 2u) * TN * SN;
   var acc: Accumulators; // zero
 
-  // A group g = lid + s WG is row g / (BK/4), columns 4 (g % (BK/4)) .. + 3 of its tile
-  // (offset 4 g): rows lid / (BK/4) + s A_ROW_STEP, the same columns in every slot.
+  // A group g = lid + s WG is row g / (BK/4), columns 4 (g % (BK/4)) .. + 3 of its tile:
+  // rows lid / (BK/4) + s A_ROW_STEP, the same columns in every slot.
   let aCol = 4u * (lid % (BK / 4u));
   var origin: array<vec3i, A_SLOTS>;
   for (var s = 0u; s < A_SLOTS; s++) { origin[s] = pixelOrigin(m0 + lid / (BK / 4u) + s * A_ROW_STEP); }
@@ -168,7 +177,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       let dw = i32((r % p.KW) * p.dilW);
       for (var s = 0u; s < A_SLOTS; s++) {
         var v = vec4f(0.0);
-        if (lid + s * WG < A_TILE / 4u && k < p.K) { v = loadX4(origin[s], dh, dw, ci); }
+        if (lid + s * WG < A_GROUPS && k < p.K) { v = loadX4(origin[s], dh, dw, ci); }
         aReg[s] = half4(v);
       }
       for (var s = 0u; s < B_SLOTS; s++) {
@@ -176,7 +185,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
         let kb = kt * BK + g / (BN / 4u);
         let bn4 = n0 / 4u + g % (BN / 4u);
         var v = vec4f(0.0);
-        if (g < B_TILE / 4u && kb < p.K && bn4 < p.coutPad4) { v = loadW(kb * p.coutPad4 + bn4); }
+        if (g < B_GROUPS && kb < p.K && bn4 < p.coutPad4) { v = loadW(kb * p.coutPad4 + bn4); }
         bReg[s] = half4(v);
       }
     }
@@ -185,15 +194,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (kt < ktEnd) {
       for (var s = 0u; s < A_SLOTS; s++) {
         let g = lid + s * WG;
-        if (g < A_TILE / 4u) {
-          let o = buf * A_TILE + 4u * g;
+        if (g < A_GROUPS) {
+          let o = buf * A_TILE + (g / (BK / 4u)) * A_STRIDE + 4u * (g % (BK / 4u));
           As[o] = aReg[s].x; As[o + 1u] = aReg[s].y; As[o + 2u] = aReg[s].z; As[o + 3u] = aReg[s].w;
         }
       }
       for (var s = 0u; s < B_SLOTS; s++) {
         let g = lid + s * WG;
-        if (g < B_TILE / 4u) {
-          let o = buf * B_TILE + 4u * g;
+        if (g < B_GROUPS) {
+          let o = buf * B_TILE + (g / (BN / 4u)) * B_STRIDE + 4u * (g % (BN / 4u));
           Bs[o] = bReg[s].x; Bs[o + 1u] = bReg[s].y; Bs[o + 2u] = bReg[s].z; Bs[o + 3u] = bReg[s].w;
         }
       }

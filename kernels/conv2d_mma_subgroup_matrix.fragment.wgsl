@@ -15,15 +15,15 @@
 alias Accumulators = array<subgroup_matrix_result<f32, SN, SM>, TM * TN>;
 
 fn multiplySlice(acc: ptr<function, Accumulators>, row0: u32, col0: u32, buf: u32) {
-  let a = buf * A_TILE + row0 * BK;
+  let a = buf * A_TILE + row0 * A_STRIDE;
   let b = buf * B_TILE + col0;
   for (var s = 0u; s < BK; s += SK) {
     var left: array<subgroup_matrix_left<f16, SK, SM>, TM>;
     for (var i = 0u; i < TM; i++) {
-      left[i] = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, a + i * SM * BK + s, false, BK);
+      left[i] = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>>(&As, a + i * SM * A_STRIDE + s, false, A_STRIDE);
     }
     for (var j = 0u; j < TN; j++) {
-      let right = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, b + s * BN + j * SN, false, BN);
+      let right = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>>(&Bs, b + s * B_STRIDE + j * SN, false, B_STRIDE);
       for (var i = 0u; i < TM; i++) {
         (*acc)[i * TN + j] = subgroupMatrixMultiplyAccumulate(left[i], right, (*acc)[i * TN + j]);
       }

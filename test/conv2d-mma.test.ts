@@ -16,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2d, prepareConv2d, type Conv2dVariant } from '../src/ops/conv2d.ts';
 import {
-  chooseMmaShape, conv2dMmaSource, conv2dMmaSplits, enableTensorCores, MMA_DEFAULT_TILE, mmaFits, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
+  chooseMmaShape, conv2dMmaSource, conv2dMmaSplits, enableTensorCores, MMA_DEFAULT_TILE, MMA_ROW_PAD, mmaFits, tensorCoresEnabled, tensorCoresUnavailable, toRowMajorTemplate, type MmaShape,
   type MmaTile,
 } from '../src/ops/conv2d-mma.ts';
 import { conv2dCandidates } from '../src/ops/conv2d-autotune.ts';
@@ -34,7 +34,7 @@ import { conv2dRef } from './cpu/conv2d.ts';
 import { checkMmaCase, halfRound, mmaCases, type MmaCase } from './_lib/mma-cases.ts';
 
 const EMULATED: MmaShape = { M: 16, N: 16, K: 16 };
-const emulated = (shape?: MmaShape, lanes?: number, tile?: MmaTile): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes, tile } });
+const emulated = (shape?: MmaShape, lanes?: number, tile?: MmaTile, padRows?: boolean): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'emulated', shape, lanes, tile, padRows } });
 
 for (const [i, c] of mmaCases.entries()) {
   test(`matrix conv, emulated 16x16x16 on 32 lanes: ${c.name}`, async () => {
@@ -58,10 +58,11 @@ test('matrix conv, emulated 8x8x8 matrices on 16 lanes and f16 weights', async (
 // tiles on all sides of 145 pixels x 136 channels, and a split K on 35 pixels x 70 channels.
 // Each in a matrix shape of its own: 64 x 128 in 16x8x16 (rows and columns of the matrices
 // differ, so a row count used for a column count shows), 128 x 128 in 8x8x8 on 16 lanes
-// (in 16x16x16 it takes 36 KiB of workgroup memory; lavapipe has 32). Each tile is a
-// kernel of its own: one cold compile of the emulated form is ~10 s on lavapipe.
-const TILE_SHAPES: Record<string, { shape: MmaShape; lanes: number }> = {
-  'mma-128x64': { shape: EMULATED, lanes: 32 },
+// (in 16x16x16 it takes 41 KiB of workgroup memory; lavapipe has 32). 128 x 64 runs with
+// unpadded tile rows (padded it takes 33 KiB), so that layout is checked too. Each tile is
+// a kernel of its own: one cold compile of the emulated form is ~10 s on lavapipe.
+const TILE_SHAPES: Record<string, { shape: MmaShape; lanes: number; padRows?: boolean }> = {
+  'mma-128x64': { shape: EMULATED, lanes: 32, padRows: false },
   'mma-64x128': { shape: { M: 16, N: 8, K: 16 }, lanes: 32 },
   'mma-128x128': { shape: { M: 8, N: 8, K: 8 }, lanes: 16 },
 };
@@ -69,14 +70,15 @@ const TILE_SHAPES: Record<string, { shape: MmaShape; lanes: number }> = {
 test('matrix conv, emulated: every tile of the mma variants', async () => {
   const rt = await testRuntime();
   assert.equal(Object.keys(TILE_SHAPES), MMA_VARIANTS.filter((n) => n !== 'mma'), 'a shape for every tile but the cases\' own');
-  for (const [name, { shape, lanes }] of Object.entries(TILE_SHAPES)) {
+  for (const [name, { shape, lanes, padRows }] of Object.entries(TILE_SHAPES)) {
     const v = CONV2D_VARIANTS[name as keyof typeof CONV2D_VARIANTS];
     if (v.kind !== 'mma' || !v.mma.tile) throw new Error(`${name} is no matrix variant with a tile`);
     const tile = v.mma.tile;
-    assert.ok(mmaFits(rt, shape, lanes, tile), `${name} fits here with ${JSON.stringify(shape)}`);
-    await checkMmaCase(rt, mmaCases[1], emulated(shape, lanes, tile), 400);
+    const pad = padRows === false ? 0 : MMA_ROW_PAD;
+    assert.ok(mmaFits(rt, shape, lanes, tile, pad), `${name} fits here with ${JSON.stringify(shape)}, rows padded by ${pad}`);
+    await checkMmaCase(rt, mmaCases[1], emulated(shape, lanes, tile, padRows), 400);
     assert.ok(conv2dMmaSplits(rt, shape, tile, 35, 70, 612).splits > 1, `${name} splits K on 35 x 70`);
-    await checkMmaCase(rt, mmaCases[4], emulated(shape, lanes, tile), 410);
+    await checkMmaCase(rt, mmaCases[4], emulated(shape, lanes, tile, padRows), 410);
   }
 });
 
@@ -123,9 +125,9 @@ test('matrix conv, hardware form: the block swap, the shape, the tile and both b
   // Dawn's WGSL compiler refuses subgroup matrices outside function scope ('private' included).
   assert.not.ok(/var<[^>]*>[^;]*subgroup_matrix/.test(src), 'a subgroup matrix outside function scope');
   assert.is(src.match(/subgroupMatrixMultiplyAccumulate\(/g)?.length, 1);
-  assert.is(src.match(/, false, (BK|BN|SN)\)/g)?.length, 3, 'two loads and a store, row-major');
+  assert.is(src.match(/, false, (A_STRIDE|B_STRIDE|SN)\)/g)?.length, 3, 'two loads and a store, row-major');
   const t = toRowMajorTemplate(src);
-  assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, (BK|BN)\)/g)?.length, 2);
+  assert.is(t.match(/subgroupMatrixLoad<subgroup_matrix_(left|right)<f16, S\w, S\w>, row_major>\(&[AB]s, [^;]*, [AB]_STRIDE\)/g)?.length, 2);
   assert.is(t.match(/subgroupMatrixStore<row_major>\(&Cs, at, \(\*acc\)\[i \* TN \+ j\], SN\)/g)?.length, 1);
   assert.not.ok(/, false, /.test(t), 'no col_major argument left');
   // The runtime reflects it on first use (uniform layout, overrides) as it does every kernel.
@@ -168,8 +170,11 @@ test('with tensor cores on, convs of more than 16 channels run an mma tile: mma,
     const cls = conv2dShapeClass({ ...conv, matrixUnits: true });
     assert.is(cls, `${conv2dShapeClass(conv)} mma`, 'tuned apart from the f32 kernels');
     assert.ok(untunedConv2dShapes(rt).get(cls)?.matrixUnits, 'recorded for the autotuner as a matrix-unit shape');
-    const fits = rt.device.limits.maxComputeWorkgroupStorageSize >= 36864; // 128 x 128 of 16x16x16
-    assert.equal(conv2dCandidates(rt, { ...conv, matrixUnits: true }), MMA_VARIANTS.filter((n) => fits || n !== 'mma-128x128'), 'the tiles that fit this device');
+    // Workgroup memory of a BM x BN tile of 16x16x16 matrices: two A and two B tiles of f16 (rows of BK = 32 and BN, each 8 longer), four 16 x 16 f32 results.
+    const bytes = (BM: number, BN: number) => 2 * 2 * (BM * (32 + 8) + 32 * (BN + 8)) + 4 * 4 * 16 * 16;
+    const extent: Record<string, [number, number]> = { mma: [64, 64], 'mma-128x64': [128, 64], 'mma-64x128': [64, 128], 'mma-128x128': [128, 128] };
+    const fitting = MMA_VARIANTS.filter((n) => bytes(...extent[n]) <= rt.device.limits.maxComputeWorkgroupStorageSize);
+    assert.equal(conv2dCandidates(rt, { ...conv, matrixUnits: true }), fitting, 'the tiles that fit this device');
     assert.not.ok(conv2dCandidates(rt, conv).some((n) => CONV2D_VARIANTS[n].kind === 'mma'), 'f32 shapes time f32 kernels');
     installConv2dChoices(rt, new Map([[cls, 'mma-128x128'], [conv2dShapeClass(conv), 'large']]));
     assert.is(chooseConv2dVariant(rt, conv), CONV2D_VARIANTS['mma-128x128']);

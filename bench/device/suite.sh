@@ -39,7 +39,7 @@ if [ "$MODE" = tc ]; then
   if grep -q '^matrix units on' "$W/tc-check.log"; then
     export MEM3D_TENSOR_CORES=${TC_OPS:-1}
     step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
-    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma-128x64,mma-64x128,mma-128x128,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
+    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
     step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
     step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"

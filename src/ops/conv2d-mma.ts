@@ -54,7 +54,16 @@ export interface Conv2dMma {
   splitK?: boolean;
   /** Default MMA_DEFAULT_TILE. */
   tile?: MmaTile;
+  /** Pad each tile row in workgroup memory by MMA_ROW_PAD (default true; false is the unpadded layout, for comparison). */
+  padRows?: boolean;
 }
+
+/**
+ * f16 elements (16 bytes) past each row of the kernel's A and B tiles in workgroup memory,
+ * so that the rows a matrix load reads together start in different memory banks (PAD in
+ * kernels/conv2d_mma.wgsl); 16 bytes keeps every row 16-byte aligned.
+ */
+export const MMA_ROW_PAD = 8;
 
 /** What emulation stands in for: NVIDIA's matrix shape and subgroup size. */
 const EMULATED_SHAPE: MmaShape = { M: 16, N: 16, K: 16 };
@@ -121,6 +130,8 @@ export interface MmaSourceOptions {
   shape: MmaShape;
   lanes: number;
   tile: MmaTile;
+  /** f16 elements past each tile row (default MMA_ROW_PAD). */
+  pad?: number;
   dialect?: MmaDialect;
   f16Weights: boolean;
 }
@@ -134,6 +145,7 @@ export function conv2dMmaSource(o: MmaSourceOptions): string {
   src = replaceOnce(src, 'const LANES: u32 = 32u;', `const LANES: u32 = ${o.lanes}u;`, 'kernels/conv2d_mma.wgsl', 'LANES');
   src = replaceOnce(src, 'const TM: u32 = 2u;', `const TM: u32 = ${o.tile.TM}u;`, 'kernels/conv2d_mma.wgsl', 'TM');
   src = replaceOnce(src, 'const TN: u32 = 2u;', `const TN: u32 = ${o.tile.TN}u;`, 'kernels/conv2d_mma.wgsl', 'TN');
+  src = replaceOnce(src, `const PAD: u32 = ${MMA_ROW_PAD}u;`, `const PAD: u32 = ${o.pad ?? MMA_ROW_PAD}u;`, 'kernels/conv2d_mma.wgsl', 'PAD');
   if (o.f16Weights) src = withF16WeightLines(src);
   if (o.ops === 'emulated') return src;
   const begin = src.indexOf(MARK_BEGIN);
@@ -156,7 +168,7 @@ export const mmaTileExtent = (s: MmaShape, t: MmaTile): [number, number] => [2 *
 const registeredKernels = new Set<string>();
 
 function kernelFor(o: MmaSourceOptions): string {
-  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}_tile${o.tile.TM}x${o.tile.TN}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
+  const name = `conv2d_mma_${o.ops}_${o.shape.M}x${o.shape.N}x${o.shape.K}_l${o.lanes}_tile${o.tile.TM}x${o.tile.TN}_pad${o.pad ?? MMA_ROW_PAD}${o.dialect === 'row-major-template' ? '_t' : ''}${o.f16Weights ? '_f16w' : ''}`;
   if (!registeredKernels.has(name)) {
     registerKernel(name, conv2dMmaSource(o));
     registeredKernels.add(name);
@@ -164,10 +176,10 @@ function kernelFor(o: MmaSourceOptions): string {
   return name;
 }
 
-function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile): [number, number] {
+function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile, pad = MMA_ROW_PAD): [number, number] {
   const [BM, BN] = mmaTileExtent(shape, tile);
   const BK = 2 * shape.K;
-  const shared = 2 * 2 * (BM * BK + BK * BN) + 4 * 4 * shape.M * shape.N; // two f16 buffers of A and B, a result matrix per subgroup
+  const shared = 2 * 2 * (BM * (BK + pad) + BK * (BN + pad)) + 4 * 4 * shape.M * shape.N; // two f16 buffers of A and B (padded rows), a result matrix per subgroup
   const limits = rt.device.limits;
   // K even and BK / 4 dividing the workgroup: an invocation's A groups share their columns; SN % 4: the epilogue's vec4s.
   const ok = [shape.M, shape.N, shape.K, lanes, tile.TM, tile.TN].every((d) => Number.isInteger(d) && d > 0) && shape.K % 2 === 0 &&
@@ -182,10 +194,10 @@ function checkFits(name: string, rt: Runtime, shape: MmaShape, lanes: number, ti
   return [BM, BN];
 }
 
-/** Whether the kernel with this matrix shape, subgroup size and tile fits this runtime's device. */
-export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile): boolean {
+/** Whether the kernel with this matrix shape, subgroup size, tile and row padding fits this runtime's device. */
+export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTile, pad = MMA_ROW_PAD): boolean {
   try {
-    checkFits('', rt, shape, lanes, tile);
+    checkFits('', rt, shape, lanes, tile, pad);
     return true;
   } catch {
     return false;
@@ -195,7 +207,7 @@ export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTi
 /** Whether a variant's tile fits this runtime's device with the matrices enableTensorCores turned on (false where it did not). */
 export function mmaVariantFits(rt: Runtime, v: Conv2dMma): boolean {
   const tc = enabled.get(rt);
-  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, v.tile ?? MMA_DEFAULT_TILE);
+  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, v.tile ?? MMA_DEFAULT_TILE, v.padRows === false ? 0 : MMA_ROW_PAD);
 }
 
 /** The kernel a variant runs on this runtime; throws where it cannot. */
@@ -215,10 +227,11 @@ function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
 export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
   const { ops, shape, lanes, dialect } = resolve(rt, name, v);
   const tile = v.tile ?? MMA_DEFAULT_TILE;
-  const extent = checkFits(name, rt, shape, lanes, tile);
+  const pad = v.padRows === false ? 0 : MMA_ROW_PAD;
+  const extent = checkFits(name, rt, shape, lanes, tile, pad);
   const { M, Cout, K } = call.uniforms;
   dispatchSplitKConv(rt, name, call, {
-    kernel: kernelFor({ ops, shape, lanes, tile, dialect, f16Weights: call.precision === 'f16' }), constants: call.epilogue,
+    kernel: kernelFor({ ops, shape, lanes, tile, pad, dialect, f16Weights: call.precision === 'f16' }), constants: call.epilogue,
     tile: extent, ...conv2dMmaSplits(rt, shape, tile, M, Cout, K, v.splitK !== false),
   });
 }
