@@ -8,10 +8,8 @@
 // the label map. On the H200 this work was about half of a round (bench/RESULTS.md).
 // The network's slice layout is the shipped QAMN's (no transposes); --memory-layout
 // rows-second-axis adds the transposes a network trained on the other layout needs.
-// --volume int16 stores the phantom as a CT is stored (Hounsfield-like int16, grey * 4 -
-// 1024) and reads its slices with the seed's per-slice min-max, as `mem3d segment` does for
-// a CT with the shipped weights (defaultIntensity); uint8 (default) takes the phantom's
-// grey levels as they are.
+// --volume int16 stores the phantom as a CT is stored and reads it as mem3d reads a CT
+// (bench/bench-phantom.ts); uint8 (default) takes its grey levels as they are.
 // Reports wall ms per slice and the main thread's busy ms per slice (event-loop
 // utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle), for
 // the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
@@ -32,17 +30,14 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryEntry, MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
 import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
 import { relu } from '../src/ops/elementwise.ts';
-import { phantomVolume } from '../src/phantom/phantom.ts';
 import { SHIPPED_MEMORY_WEIGHTS } from '../src/pretrained/shipped.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
 import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
-import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
-import { SEED_MAPPING } from '../src/volume/intensity.ts';
 import { parseSliceLayout } from '../src/volume/layout.ts';
-import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { benchPhantom, parseStoredAs } from './bench-phantom.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({
@@ -71,7 +66,7 @@ if (values.network === 'stand-in' && weightPrecision !== 'f32') throw new RangeE
 type Mode = 'ahead' | 'step';
 const modes = values.modes!.split(',') as Mode[];
 if (!modes.length || modes.some((m) => m !== 'ahead' && m !== 'step')) throw new RangeError(`host-step: --modes is a list of ahead and step, not '${values.modes}'`);
-if (values.volume !== 'uint8' && values.volume !== 'int16') throw new RangeError(`host-step: --volume is uint8 or int16, not '${values.volume}'`);
+const storedAs = parseStoredAs(values.volume, 'host-step: --volume');
 if (values.network === 'qamn' && work > 0) throw new RangeError('host-step: --work is for the stand-in network');
 
 /** MemoryNetwork's interface as GpuSliceMemory calls it, with one elementwise kernel per call. */
@@ -99,12 +94,7 @@ class StandInNetwork {
 
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
-const v = phantomVolume({ seed: 11, width: size, height: size, depth });
-const spacing = [v.spacing.x, v.spacing.y, v.spacing.z] as const;
-const ct = values.volume === 'int16';
-const image = createVolume({ dims: [size, size, depth], data: ct ? Int16Array.from(v.image, (g) => g * 4 - 1024) : v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
-const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
-const truth = stackMask(mask, 'axial');
+const { stack, truth } = benchPhantom(size, depth, storedAs);
 const z0 = Math.floor(depth / 2);
 const pixels = size * size;
 
@@ -115,7 +105,7 @@ function qamn(): MemoryNetwork {
   return MemoryNetwork.load(rt, source, { variant: 'qamn', sliceLayout: memoryLayout, weightPrecision });
 }
 const network = values.network === 'qamn' ? qamn() : (new StandInNetwork(rt) as unknown as MemoryNetwork);
-console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${weightPrecision} weights)` : ''}, ${memoryLayout}, ${values.volume} volume`);
+console.log(`network: ${values.network}${values.network === 'qamn' ? ` (synth-v1, ${weightPrecision} weights)` : ''}, ${memoryLayout}, ${storedAs} volume`);
 const gpuMemory = new GpuSliceMemory(rt, network);
 // The same network without segmentAhead / memorizeHeld: the session reads each step back first.
 const stepByStep: SliceMemoryNetwork = {
@@ -126,7 +116,7 @@ const stepByStep: SliceMemoryNetwork = {
 const runs: { mode: Mode; wallMs: number; busyMs: number }[] = [];
 for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   const memory = mode === 'ahead' ? gpuMemory : stepByStep;
-  const session = new Interactive3DSession(rt, volumeStack(image, 'axial', ct ? SEED_MAPPING : 'raw'), {
+  const session = new Interactive3DSession(rt, stack(), {
     segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
     memory,
   }, { memoryLayout });
@@ -148,5 +138,5 @@ const summary = Object.fromEntries(modes.map((mode) => {
   return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
 }));
 for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, memoryLayout, volume: values.volume, size, depth, work, summary, runs }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, memoryLayout, volume: storedAs, size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();

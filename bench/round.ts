@@ -8,7 +8,7 @@
 // transposes what `mem3d bench` transposes: the IOG's crops, not the memory network's
 // slices (--memory-layout rows-second-axis adds those: each step's frame read transposed
 // and its output transposed back). --volume int16 stores the phantom as a CT is stored
-// (grey * 4 - 1024) and reads it with the seed's min-max, as mem3d does for a CT.
+// and reads it as mem3d reads a CT (bench/bench-phantom.ts).
 // Two passes (the first compiles pipelines), and a third after --autotune. With
 // MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
 // both networks' f16 weights and a 256x256 round, not a 512x512 one.
@@ -22,18 +22,15 @@ import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { autotuneConv2d, loadConv2dChoices } from '../src/ops/conv2d-autotune.ts';
 import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
-import { phantomVolume } from '../src/phantom/phantom.ts';
 import { IOG_PHANTOM_SLICE_LAYOUT, SHIPPED_MEMORY_WEIGHTS } from '../src/pretrained/shipped.ts';
 import { fileTuningStore } from '../src/runtime/autotune-node.ts';
+import { benchPhantom, parseStoredAs } from './bench-phantom.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { runRobotRounds } from '../src/session/evaluate.ts';
 import { GpuSliceMemory } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
-import { stackMask, volumeStack } from '../src/session/volume-stack.ts';
-import { SEED_MAPPING } from '../src/volume/intensity.ts';
 import { parseSliceLayout } from '../src/volume/layout.ts';
-import { createVolume, diagonalAffine } from '../src/volume/volume.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 
 const { values } = parseArgs({
@@ -53,8 +50,7 @@ const { values } = parseArgs({
 const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number(values.rounds)];
 const weightPrecision = checkWeightPrecision('round: --weight-precision', values['weight-precision']);
 const memoryLayout = parseSliceLayout(values['memory-layout'], 'round: --memory-layout');
-if (values.volume !== 'uint8' && values.volume !== 'int16') throw new RangeError(`round: --volume is uint8 or int16, not '${values.volume}'`);
-const ct = values.volume === 'int16';
+const storedAs = parseStoredAs(values.volume, 'round: --volume');
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
@@ -69,14 +65,10 @@ const iog = IOGNetwork.load(rt, synth('iog'), { sliceLayout: IOG_PHANTOM_SLICE_L
 await rt.sync();
 console.log(`weights loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
-const v = phantomVolume({ seed: 11, width: size, height: size, depth });
-const spacing = [v.spacing.x, v.spacing.y, v.spacing.z] as const;
-const image = createVolume({ dims: [size, size, depth], data: ct ? Int16Array.from(v.image, (g) => g * 4 - 1024) : v.image, spacing, affine: diagonalAffine(spacing), source: 'phantom' });
-const mask = createVolume({ dims: [size, size, depth], data: v.mask, spacing, affine: diagonalAffine(spacing), source: 'phantom mask' });
-const truth = stackMask(mask, 'axial');
+const { stack, truth } = benchPhantom(size, depth, storedAs);
 // A fresh session per pass, so the tuned pass repeats the very same rounds.
 async function pass(label: string) {
-  const session = new Interactive3DSession(rt, volumeStack(image, 'axial', ct ? SEED_MAPPING : 'raw'), {
+  const session = new Interactive3DSession(rt, stack(), {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, IOG_PHANTOM_SLICE_LAYOUT),
     memory: new GpuSliceMemory(rt, qamn),
   }, { memoryLayout });
@@ -91,5 +83,5 @@ if (values.autotune) {
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned')));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: values.volume, rounds: results }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, rounds: results }, null, 2) + '\n');
 rt.destroy();
