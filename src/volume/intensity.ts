@@ -39,6 +39,11 @@ function checkMapping(m: IntensityMapping): void {
   }
 }
 
+/** The bounds min-max clamps values to before taking their min and max (none for a window). */
+function clipBounds(mapping: IntensityMapping): readonly [number, number] {
+  return mapping.kind === 'minmax' && mapping.clip ? mapping.clip : [-Infinity, Infinity];
+}
+
 /** The [lo, hi] a mapping takes to [0, 255] for values whose clipped min and max are `min`, `max` (minmax). */
 function mappedRange(mapping: IntensityMapping, min: number, max: number): [number, number] {
   return mapping.kind === 'window' ? [mapping.level - mapping.width / 2, mapping.level + mapping.width / 2] : [min, max];
@@ -58,7 +63,7 @@ export function intensityToUint8(values: ArrayLike<number>, mapping: IntensityMa
   let min = Infinity;
   let max = -Infinity;
   if (mapping.kind === 'minmax') {
-    const [cl, ch] = mapping.clip ?? [-Infinity, Infinity];
+    const [cl, ch] = clipBounds(mapping);
     for (let i = 0; i < n; i++) {
       const v = Math.min(Math.max(values[i], cl), ch);
       if (v < min) min = v;
@@ -94,7 +99,7 @@ export function sliceToUint8(volume: Volume, axis: Axis, index: number, mapping:
     const entries = rMax - rMin + 1;
     if (entries <= TABLE_MAX_ENTRIES && entries <= width * height) {
       const real = (r: number) => r * volume.slope + volume.inter;
-      const [cl, ch] = mapping.kind === 'minmax' ? (mapping.clip ?? [-Infinity, Infinity]) : [-Infinity, Infinity];
+      const [cl, ch] = clipBounds(mapping);
       const clipped = [real(rMin), real(rMax)].map((v) => Math.min(Math.max(v, cl), ch));
       const [lo, hi] = mappedRange(mapping, Math.min(...clipped), Math.max(...clipped));
       if (!(hi > lo)) return { width: transposed ? height : width, height: transposed ? width : height, data: new Uint8Array(width * height) };
