@@ -86,6 +86,9 @@ function walk(volume: Volume, axis: Axis, index: number, op: string): Walk {
   return { width, height, base: index * strides[a], rowStride: strides[p], colStride: strides[q] };
 }
 
+/** The same slice walked with rows and columns swapped (getSliceTransposed's layout). */
+const transpose = (w: Walk): Walk => ({ width: w.height, height: w.width, base: w.base, rowStride: w.colStride, colStride: w.rowStride });
+
 /**
  * Real values (raw * slope + inter) of one slice, into a new Float32Array or into
  * `into` (Float64Array for full precision, Uint8Array for label volumes: values wrap
@@ -108,7 +111,7 @@ export function getSliceTransposed<T extends SliceArray = Float32Array>(volume: 
 function readSlice<T extends SliceArray>(op: string, volume: Volume, axis: Axis, index: number, into: T | undefined, transposed: boolean): Slice<T> {
   const w = walk(volume, axis, index, op);
   const n = w.width * w.height;
-  const [width, height, rowStride, colStride] = transposed ? [w.height, w.width, w.colStride, w.rowStride] : [w.width, w.height, w.rowStride, w.colStride];
+  const { width, height, rowStride, colStride } = transposed ? transpose(w) : w;
   const data = into ?? (new Float32Array(n) as T);
   if (data.length !== n) throw new RangeError(`${op} ${volume.source}: a ${height}x${width} slice needs ${n} values, the output holds ${data.length}`);
   const { slope, inter } = volume;
@@ -152,7 +155,7 @@ export function rawSliceRange(volume: Volume, axis: Axis, index: number): [numbe
  */
 export function tableSlice(volume: Volume, axis: Axis, index: number, table: Uint8Array, offset: number, transposed: boolean): Slice<Uint8Array> {
   const w = walk(volume, axis, index, 'tableSlice');
-  const [width, height, rowStride, colStride] = transposed ? [w.height, w.width, w.colStride, w.rowStride] : [w.width, w.height, w.rowStride, w.colStride];
+  const { width, height, rowStride, colStride } = transposed ? transpose(w) : w;
   const data = new Uint8Array(width * height);
   const src = volume.data;
   for (let r = 0; r < height; r++) {
