@@ -65,6 +65,8 @@ export interface Conv2dMma {
  */
 export const MMA_ROW_PAD = 8;
 
+const rowPad = (v: Conv2dMma): number => (v.padRows === false ? 0 : MMA_ROW_PAD);
+
 /** What emulation stands in for: NVIDIA's matrix shape and subgroup size. */
 const EMULATED_SHAPE: MmaShape = { M: 16, N: 16, K: 16 };
 const EMULATED_LANES = 32;
@@ -207,7 +209,7 @@ export function mmaFits(rt: Runtime, shape: MmaShape, lanes: number, tile: MmaTi
 /** Whether a variant's tile fits this runtime's device with the matrices enableTensorCores turned on (false where it did not). */
 export function mmaVariantFits(rt: Runtime, v: Conv2dMma): boolean {
   const tc = enabled.get(rt);
-  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, v.tile ?? MMA_DEFAULT_TILE, v.padRows === false ? 0 : MMA_ROW_PAD);
+  return tc !== undefined && mmaFits(rt, tc.shape, tc.lanes, v.tile ?? MMA_DEFAULT_TILE, rowPad(v));
 }
 
 /** The kernel a variant runs on this runtime; throws where it cannot. */
@@ -227,7 +229,7 @@ function resolve(rt: Runtime, name: string, v: Conv2dMma): TensorCores {
 export function dispatchConv2dMma(rt: Runtime, name: string, v: Conv2dMma, call: Omit<Conv2dGpuCall, 'cpuAdapter'>): void {
   const { ops, shape, lanes, dialect } = resolve(rt, name, v);
   const tile = v.tile ?? MMA_DEFAULT_TILE;
-  const pad = v.padRows === false ? 0 : MMA_ROW_PAD;
+  const pad = rowPad(v);
   const extent = checkFits(name, rt, shape, lanes, tile, pad);
   const { M, Cout, K } = call.uniforms;
   dispatchSplitKConv(rt, name, call, {
