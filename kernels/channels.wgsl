@@ -1,6 +1,8 @@
 // Per-pixel channel ops over NHWC f32 (channels are the innermost dimension).
-// Entry `copy`: one thread per source element, writes src [P, srcC] into the
-//   channel window [offset, offset + srcC) of dst [P, dstC] (concatenation).
+// Entry `copy`: one thread per source element, writes `count` elements of src [P, srcC]
+//   from pixel srcPixel on into the channel window [offset, offset + srcC) of dst
+//   [P', dstC] from pixel dstPixel on (concatenation; with pixel offsets, one item of a
+//   batch into or out of a batched tensor).
 // Entry `main`: one thread per pixel, over its C channels; OP is one of the OP_* consts.
 // `result` is raw 32-bit words so one layout serves the f32 and i32 outputs.
 
@@ -15,6 +17,8 @@ struct Params {
   srcC: u32,
   dstC: u32,
   offset: u32,
+  srcPixel: u32, // copy only
+  dstPixel: u32, // copy only
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -27,7 +31,7 @@ fn copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= params.count) { return; }
   let pixel = i / params.srcC;
   let c = i % params.srcC;
-  result[pixel * params.dstC + params.offset + c] = bitcast<u32>(x[i]);
+  result[(params.dstPixel + pixel) * params.dstC + params.offset + c] = bitcast<u32>(x[params.srcPixel * params.srcC + i]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -6,7 +6,8 @@
 // the CPU one, and uploads a quarter of a byte per output value instead of four.
 //
 // The slice arrives as bytes packed little-endian into u32 words (row-major, `width`
-// bytes a row, the last word zero-filled).
+// bytes a row, the last word zero-filled). A batch of `items` slices arrives as their
+// bytes one slice after the other and leaves as [items, outHeight, outWidth, CHANNELS].
 
 override CHANNELS: u32 = 3u;
 override WORKGROUP_SIZE: u32 = 256u;
@@ -16,6 +17,7 @@ struct Params {
   height: u32,
   outWidth: u32,
   outHeight: u32,
+  items: u32,
 }
 
 @group(0) @binding(0) var<storage, read> grey: array<u32>;
@@ -26,12 +28,14 @@ struct Params {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let o = (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + lid;
-  if (o >= p.outWidth * p.outHeight) { return; }
-  let y = o / p.outWidth;
+  let plane = p.outWidth * p.outHeight;
+  if (o >= plane * p.items) { return; }
+  let item = o / plane;
+  let y = (o % plane) / p.outWidth;
   let x = o % p.outWidth;
   var g = 0u;
   if (x < p.width && y < p.height) {
-    let i = y * p.width + x;
+    let i = (item * p.height + y) * p.width + x;
     g = (grey[i >> 2u] >> (8u * (i & 3u))) & 0xffu;
   }
   for (var c = 0u; c < CHANNELS; c++) {

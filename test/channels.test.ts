@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { argmaxChannels, concatChannels, copyIntoChannels, maxChannels, softmaxChannels } from '../src/ops/channels.ts';
+import { argmaxChannels, concatChannels, copyIntoChannels, copyItemIntoChannels, maxChannels, softmaxChannels, stackItems, takeItem } from '../src/ops/channels.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
@@ -37,6 +37,36 @@ test('concatChannels and copyIntoChannels over odd channel counts', async () => 
   for (let p = 0; p < pixels; p++) for (let ch = 0; ch < 5; ch++) expected[p * 11 + 4 + ch] = parts[2].data[p * 5 + ch];
   assertClose(await dst.read(), expected, { label: 'copyIntoChannels', factor: 0 });
   for (const t of [...tensors, cat, dst]) t.dispose();
+});
+
+test('stackItems, takeItem and copyItemIntoChannels move whole items of a batch (odd sizes, 3 and 5 channels)', async () => {
+  const rt = await testRuntime();
+  const [h, w, c] = [5, 3, 3];
+  const pixels = h * w;
+  const items = [0, 1, 2].map((b) => uniform(pixels * c, 40 + b));
+  const uploaded = items.map((d) => rt.upload([1, h, w, c], d));
+  const batch = stackItems(rt, uploaded);
+  assert.equal(batch.shape, [3, h, w, c]);
+  assertClose(await batch.read(), Float64Array.from(items.flatMap((d) => Array.from(d))), { label: 'stack', factor: 0 });
+  for (const b of [2, 0, 1]) {
+    const item = takeItem(rt, batch, b);
+    assert.equal(item.shape, [1, h, w, c]);
+    assertClose(await item.read(), Float64Array.from(items[b]), { label: `item ${b}`, factor: 0 });
+    item.dispose();
+  }
+  // Item 2 of the batch into channels [1, 4) of item 1 of a [2, h, w, 5] tensor: nothing else changes.
+  const before = uniform(2 * pixels * 5, 50);
+  const dst = rt.upload([2, h, w, 5], before);
+  copyItemIntoChannels(rt, batch, 2, dst, 1, 1);
+  const expected = Float64Array.from(before);
+  for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) expected[(pixels + p) * 5 + 1 + ch] = items[2][p * c + ch];
+  assertClose(await dst.read(), expected, { label: 'copyItemIntoChannels', factor: 0 });
+
+  assert.throws(() => stackItems(rt, [uploaded[0], dst]), /stackItems: items must all be one \[1, H, W, C\] shape/);
+  assert.throws(() => takeItem(rt, batch, 3), /takeItem: the item 3 is not in \[3, 5, 3, 3\]/);
+  assert.throws(() => copyItemIntoChannels(rt, batch, 0, dst, 2, 0), /copyItemIntoChannels: destination item 2 is not in \[2, 5, 3, 5\]/);
+  assert.throws(() => copyItemIntoChannels(rt, batch, 0, dst, 0, 3), /copyItemIntoChannels: channels \[3, 6\) of src \[3, 5, 3, 3\] do not fit dst \[2, 5, 3, 5\]/);
+  for (const t of [...uploaded, batch, dst]) t.dispose();
 });
 
 test('channel ops reject bad inputs with the op name and shapes', async () => {

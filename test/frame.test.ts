@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { frameTable, IMAGENET_MEAN, IMAGENET_STD, preprocessFrame } from '../src/networks/mem3d/preprocess.ts';
-import { greyFrame, zeroOutside } from '../src/ops/frame.ts';
+import { greyFrame, greyFrames, zeroOutside } from '../src/ops/frame.ts';
 import { imagenetLevel } from './cpu/frame.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { rng } from './_lib/random.ts';
@@ -49,6 +49,8 @@ test('greyFrame refuses bad sizes and tables before touching the GPU', async () 
   const nan = frameTable();
   nan[7] = NaN;
   assert.throws(() => greyFrame(rt, grey, { width: 4, height: 3 }, { width: 4, height: 3 }, nan), /table entry 7 is not finite/);
+  assert.throws(() => greyFrames(rt, [], { width: 4, height: 3 }, { width: 4, height: 3 }, table), /no slices/);
+  assert.throws(() => greyFrames(rt, [grey, new Uint8Array(11)], { width: 4, height: 3 }, { width: 4, height: 3 }, table), /11 bytes for a 4x3 slice \(slice 1 of 2\)/);
 });
 
 test('zeroOutside refuses windows larger than the image and non-NHWC tensors', async () => {

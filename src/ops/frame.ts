@@ -21,30 +21,49 @@ export interface GreyFrameSize {
  * slice (right and bottom padding) take level 0.
  */
 export function greyFrame(rt: Runtime, grey: Uint8Array, size: GreyFrameSize, out: GreyFrameSize, table: Float32Array): Tensor {
+  return greyFrames(rt, [grey], size, out, table);
+}
+
+/** greyFrame of N slices of one size in one upload and one dispatch: [N, out.height, out.width, C]. */
+export function greyFrames(rt: Runtime, greys: readonly Uint8Array[], size: GreyFrameSize, out: GreyFrameSize, table: Float32Array): Tensor {
   const { width, height } = size;
   if (![width, height, out.width, out.height].every((v) => Number.isInteger(v) && v > 0)) {
     throw new RangeError(`greyFrame: sizes must be positive integers, got ${width}x${height} -> ${out.width}x${out.height}`);
   }
-  if (grey.length !== width * height) throw new RangeError(`greyFrame: ${grey.length} bytes for a ${width}x${height} slice`);
+  if (greys.length === 0) throw new RangeError('greyFrame: no slices');
+  const wrong = greys.findIndex((g) => g.length !== width * height);
+  if (wrong >= 0) throw new RangeError(`greyFrame: ${greys[wrong].length} bytes for a ${width}x${height} slice${greys.length > 1 ? ` (slice ${wrong} of ${greys.length})` : ''}`);
   if (out.width < width || out.height < height) throw new RangeError(`greyFrame: output ${out.width}x${out.height} is smaller than the slice ${width}x${height}`);
   if (table.length === 0 || table.length % 256 !== 0) throw new RangeError(`greyFrame: the table must hold 256 * C values, got ${table.length}`);
   const bad = table.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new RangeError(`greyFrame: table entry ${bad} is not finite`);
   const channels = table.length / 256;
+  const items = greys.length;
+  const bytes = items === 1 ? greys[0] : joined(greys);
   return rt.scope(() => {
     const levels = rt.upload([256, channels], table, 'f32', 'grey level table');
-    const words = rt.upload([Math.ceil(grey.length / 4)], packBytes(grey), 'u32', 'grey slice');
-    const frame = rt.empty([1, out.height, out.width, channels], 'f32', 'grey frame');
+    const words = rt.upload([Math.ceil(bytes.length / 4)], packBytes(bytes), 'u32', items === 1 ? 'grey slice' : 'grey slices');
+    const frame = rt.empty([items, out.height, out.width, channels], 'f32', items === 1 ? 'grey frame' : 'grey frames');
     rt.dispatch({
       kernel: 'frame',
       label: 'greyFrame',
       constants: { CHANNELS: channels, WORKGROUP_SIZE },
       bindings: [words, levels, frame],
-      uniforms: { width, height, outWidth: out.width, outHeight: out.height },
-      workgroups: grid1d(Math.ceil((out.width * out.height) / WORKGROUP_SIZE)),
+      uniforms: { width, height, outWidth: out.width, outHeight: out.height, items },
+      workgroups: grid1d(Math.ceil((items * out.width * out.height) / WORKGROUP_SIZE)),
     });
     return frame;
   });
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** The bytes as little-endian u32 words, the last one zero-filled; a view when already aligned. */

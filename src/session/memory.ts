@@ -3,7 +3,9 @@
 // the interface and record every call (test/session-scripted.test.ts).
 import { MemoryNetwork, type MemoryEntry, type ObjectsSegmentResult, type SegmentResult } from '../networks/mem3d/memory-network.ts';
 import { frameTable } from '../networks/mem3d/preprocess.ts';
-import { greyFrame, zeroOutside } from '../ops/frame.ts';
+import { stackItems, takeItem } from '../ops/channels.ts';
+import { isCpuAdapter } from '../ops/conv2d-variants.ts';
+import { greyFrames, zeroOutside } from '../ops/frame.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { SliceLayout } from '../volume/layout.ts';
@@ -32,15 +34,6 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   /** The object probability of `frame` read from `memory`, and the quality head's score (null without one). */
   segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput>;
   /**
-   * Several objects on one frame at once, the original's multi-object step: memories[k] is object k's
-   * own memory (its keys / values only). Per object: `probability`, the decoder's ps_k (width * height);
-   * `foreground`, softmax(Soft_aggregation over [background, object 1..K])[k + 1], which object k
-   * memorizes next (the aggregation makes the objects compete: their foregrounds sum to at most 1 and at
-   * most one exceeds 1/2 at a pixel); `quality`, the quality head's score on the object's binary view.
-   * With one object it returns exactly segment()'s numbers. Optional: a session falls back to
-   * segment() per object without it.
-   */
-  /**
    * Optional, with memorizeHeld (both or neither): segment() that returns as soon as the
    * step is queued, its result to come, and the foreground held by the network for
    * memorizeHeld(). The session then queues step t + 1 before it reads step t back and
@@ -50,6 +43,26 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentAhead?(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: HeldMask };
   /** memorize() of a mask held by segmentAhead (the held mask stays the caller's to dispose). */
   memorizeHeld?(frame: SliceImage, held: HeldMask): Slot;
+  /** How many steps it prefers to batch (the session's default `lanes`); 1 when absent. */
+  readonly preferredLanes?: number;
+  /**
+   * Optional, both or neither, with segmentAhead and memorizeHeld: steps of propagations
+   * that do not depend on each other (the two directions from an annotated slice) as one
+   * batch. memorizeHeldBatch is memorizeHeld of each item; segmentBatchAhead is segmentAhead
+   * of each item (frame b read from its own memory), one result for all. The numbers are
+   * each item's alone, up to f32 rounding (a batched layer may sum in another order).
+   */
+  memorizeHeldBatch?(items: readonly { frame: SliceImage; held: HeldMask }[]): Slot[];
+  segmentBatchAhead?(items: readonly { frame: SliceImage; memory: readonly Slot[] }[]): { result: Promise<StepOutput[]>; held: HeldMask[] };
+  /**
+   * Several objects on one frame at once, the original's multi-object step: memories[k] is object k's
+   * own memory (its keys / values only). Per object: `probability`, the decoder's ps_k (width * height);
+   * `foreground`, softmax(Soft_aggregation over [background, object 1..K])[k + 1], which object k
+   * memorizes next (the aggregation makes the objects compete: their foregrounds sum to at most 1 and at
+   * most one exceeds 1/2 at a pixel); `quality`, the quality head's score on the object's binary view.
+   * With one object it returns exactly segment()'s numbers. Optional: a session falls back to
+   * segment() per object without it.
+   */
   segmentObjects?(frame: SliceImage, memories: readonly (readonly Slot[])[]): Promise<{ objects: ObjectOutput[] }>;
   /** Optional, with segmentObjects and memorizeHeld: segmentObjects queued, each object's foreground held (as segmentAhead). */
   segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
@@ -65,6 +78,11 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 
   get sliceLayout(): SliceLayout | undefined {
     return (this.net as { sliceLayout?: SliceLayout }).sliceLayout;
+  }
+
+  /** Two on a GPU, whose low-resolution layers one frame cannot fill; one on a CPU driver, busy with any layer. */
+  get preferredLanes(): number {
+    return isCpuAdapter(this.rt) ? 1 : 2;
   }
 
   memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
@@ -93,8 +111,29 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   memorizeHeld(frame: SliceImage, held: HeldMask): MemoryEntry {
-    if (!(held instanceof GpuHeldMask) || held.disposed) throw new TypeError('memorizeHeld: the mask must come from this memory network\'s segmentAhead or segmentObjectsAhead and be live');
-    return this.rt.scope(() => this.net.memorize(this.frame(frame), held.mask));
+    return this.rt.scope(() => this.net.memorize(this.frame(frame), heldMask('memorizeHeld', held)));
+  }
+
+  memorizeHeldBatch(items: readonly { frame: SliceImage; held: HeldMask }[]): MemoryEntry[] {
+    const masks = items.map((item) => heldMask('memorizeHeldBatch', item.held));
+    return this.rt.scope(() => this.net.memorizeBatch(this.frames(items.map((item) => item.frame)), stackItems(this.rt, masks, 'memory masks')));
+  }
+
+  segmentBatchAhead(items: readonly { frame: SliceImage; memory: readonly MemoryEntry[] }[]): { result: Promise<StepOutput[]>; held: HeldMask[] } {
+    const frames = items.map((item) => item.frame);
+    const result = this.rt.scope(() => this.net.segmentBatch(this.frames(frames), items.map((item) => item.memory)));
+    const held: GpuHeldMask[] = [];
+    try {
+      this.rt.scope(() => {
+        const zeroed = zeroOutside(this.rt, result.foreground, frames[0]);
+        for (let b = 0; b < items.length; b++) held.push(new GpuHeldMask(this.rt.keep(takeItem(this.rt, zeroed, b, 'held mask'))));
+      });
+    } catch (e) {
+      for (const h of held) h.dispose();
+      result.dispose();
+      throw e;
+    }
+    return { result: this.readBatch(frames, result), held };
   }
 
   /** The step's GPU work, queued. */
@@ -107,6 +146,20 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     try {
       const [padded, quality] = await this.rt.readMany(result.quality ? [result.foreground, result.quality] : [result.foreground]);
       return { foreground: crop(padded as Float32Array, result.foreground.shape[2], frame.width, frame.height), quality: quality ? quality[0] : null };
+    } finally {
+      result.dispose();
+    }
+  }
+
+  /** Reads a queued batch back (masks and scores in one readback) and releases it. */
+  private async readBatch(frames: readonly SliceImage[], result: SegmentResult): Promise<StepOutput[]> {
+    try {
+      const [padded, quality] = await this.rt.readMany(result.quality ? [result.foreground, result.quality] : [result.foreground]);
+      const [, ph, pw] = result.foreground.shape;
+      return frames.map((frame, b) => ({
+        foreground: crop((padded as Float32Array).subarray(b * ph * pw, (b + 1) * ph * pw), pw, frame.width, frame.height),
+        quality: quality ? quality[b] : null,
+      }));
     } finally {
       result.dispose();
     }
@@ -153,9 +206,24 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 
   /** The network's frame, preprocessed and padded on the GPU from the slice's bytes. */
   private frame(image: SliceImage) {
-    const size = { width: image.width, height: image.height };
-    return greyFrame(this.rt, image.data, size, { width: paddedSide(image.width), height: paddedSide(image.height) }, FRAME_TABLE);
+    return this.frames([image]);
   }
+
+  /** Frames of one size as one batch [N, H, W, 3]. */
+  private frames(images: readonly SliceImage[]) {
+    if (images.length === 0) throw new RangeError('memory network batch: no frames');
+    const [{ width, height }] = images;
+    if (images.some((image) => image.width !== width || image.height !== height)) {
+      throw new RangeError(`memory network batch: frames differ in size (${images.map((image) => `${image.width}x${image.height}`).join(', ')})`);
+    }
+    return greyFrames(this.rt, images.map((image) => image.data), { width, height }, { width: paddedSide(width), height: paddedSide(height) }, FRAME_TABLE);
+  }
+}
+
+/** The tensor of a mask this network held (segmentAhead and the like), after checking it is one and live. */
+function heldMask(op: string, held: HeldMask): Tensor {
+  if (!(held instanceof GpuHeldMask) || held.disposed) throw new TypeError(`${op}: the mask must come from this memory network's segmentAhead, segmentBatchAhead or segmentObjectsAhead and be live`);
+  return held.mask;
 }
 
 const FRAME_TABLE = frameTable();

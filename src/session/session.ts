@@ -92,6 +92,12 @@ export interface SessionOptions {
   memoryLayout?: SliceLayout;
   /** Bounds of the undo history (default 50 steps, 256 MiB beyond the current state). */
   history?: HistoryLimits;
+  /**
+   * Sweeps propagated side by side, their steps batched, where the memory network batches
+   * (memorizeHeldBatch and segmentBatchAhead; 1 elsewhere): default the network's
+   * `preferredLanes` (the WebGPU network's: 2 on a GPU, 1 on a CPU driver), else 1.
+   */
+  lanes?: number;
 }
 
 export interface SessionNetworks {
@@ -168,6 +174,22 @@ export interface SessionSnapshot {
 
 const QUALITY_PIXELS_AT_512 = 100;
 
+/** A run's state while its sweep walks. */
+interface Live {
+  kept: MemorySlot[];
+  /** The slice memorized next and its mask in the network's layout: an array, a held mask, or null while its step's result is still to come. */
+  prev: { z: number; mask: Float32Array | HeldMask | null };
+  k: number;
+}
+
+/** A step queued on the network, to be read back and stored. */
+interface Queued {
+  z: number;
+  active: Run[];
+  states: Live[];
+  results: Promise<StepResult[]>;
+}
+
 interface StepResult {
   probability: Float32Array;
   foreground: Float32Array;
@@ -180,7 +202,8 @@ export class Interactive3DSession {
   private structs: StructureSlot[] = [];
   private labels: Labels[];
   private window: [number, number];
-  private readonly opts: Required<Omit<SessionOptions, 'memoryLayout' | 'history'>>;
+  private readonly opts: Required<Omit<SessionOptions, 'memoryLayout' | 'history' | 'lanes'>>;
+  private readonly lanesOption: number | undefined;
   private readonly history: History<SessionState>;
   private memory!: SliceMemoryNetwork;
   private transposeMemory = false;
@@ -198,7 +221,9 @@ export class Interactive3DSession {
   ) {
     const { width, height, depth } = stack;
     if (!(width > 0 && height > 0 && depth > 0)) throw new RangeError(`session: empty volume ${width}x${height}x${depth}`);
-    const { memoryLayout, history, ...rest } = options;
+    const { memoryLayout, history, lanes, ...rest } = options;
+    if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1)) throw new RangeError(`session: lanes must be a positive integer, got ${lanes}`);
+    this.lanesOption = lanes;
     this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: (QUALITY_PIXELS_AT_512 * width * height) / 512 ** 2, threshold: 0.5, ...rest };
     if (!(Number.isInteger(this.opts.memoryEvery) && this.opts.memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${this.opts.memoryEvery}`);
     this.history = new History((s) => stateContents(s), history);
@@ -229,6 +254,13 @@ export class Interactive3DSession {
     const memory = asSliceMemory(rt, networks.memory);
     this.transposeMemory = (memoryLayout ?? memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
     this.memory = memory;
+  }
+
+  /** Sweeps the next propagation walks side by side (SessionOptions.lanes). */
+  private lanes(): number {
+    const m = this.memory;
+    if (!(m.memorizeHeldBatch && m.segmentBatchAhead && m.segmentAhead && m.memorizeHeld)) return 1;
+    return this.lanesOption ?? m.preferredLanes ?? 1;
   }
 
   /** The smallest object (pixels above the confidence) whose quality score is trusted. */
@@ -457,13 +489,11 @@ export class Interactive3DSession {
     let done = 0;
     this.propagating = true;
     try {
-      for (const sweep of sweeps) {
-        await this.propagateSweep(sweep, (slice, structures) => {
-          done++;
-          options.onProgress?.({ done, total, slice, structures });
-        }, options.signal);
-        this.finishedSweeps.add(sweep.key);
-      }
+      const tick = (slice: number, structures: number[]) => {
+        done++;
+        options.onProgress?.({ done, total, slice, structures });
+      };
+      await this.propagateSweeps(sweeps, this.lanes(), tick, options.signal, (sweep) => this.finishedSweeps.add(sweep.key));
     } catch (e) {
       if (options.signal?.aborted) {
         this.apply(before);
@@ -674,32 +704,38 @@ export class Interactive3DSession {
   }
 
   /**
-   * Walks a sweep's slices. Where the network holds a step's masks for the next memorize
-   * (segmentAhead, segmentObjectsAhead for a joint step, and memorizeHeld), step z + 1 is queued
-   * before step z is read back and stored, so the host's work on a slice overlaps the
-   * network's on the next; otherwise each step is read back before the next memorizes
-   * its mask. The same calls and numbers either way.
+   * Walks the sweeps' slices, up to `lanes` sweeps side by side (a pending sweep takes a
+   * lane as soon as one is free; sweeps never depend on each other). Where the network
+   * holds a step's masks for the next memorize (segmentAhead, segmentObjectsAhead for a
+   * joint step, and memorizeHeld), a lane's step z + 1 is queued before its step z is read
+   * back and stored, so the host's work on a slice overlaps the network's on the next;
+   * otherwise each step is read back before the next memorizes its mask. The lanes' steps
+   * go to a network that batches (memorizeHeldBatch, segmentBatchAhead) as one batch: the
+   * two directions from an annotated slice step together. With one lane, the same calls
+   * and numbers either way.
    */
-  private async propagateSweep(sweep: Sweep, tick: (z: number, structures: number[]) => void, signal?: AbortSignal): Promise<void> {
-    interface Live {
-      kept: MemorySlot[];
-      /** The slice memorized next and its mask in the network's layout: an array, a held mask, or null while its step's result is still to come. */
-      prev: { z: number; mask: Float32Array | HeldMask | null };
-      k: number;
+  private async propagateSweeps(sweeps: readonly Sweep[], lanes: number, tick: (z: number, structures: number[]) => void, signal: AbortSignal | undefined, onSweepDone: (sweep: Sweep) => void): Promise<void> {
+    interface Lane {
+      sweep: Sweep;
+      /** Index of the lane's next slice in sweep.slices. */
+      next: number;
+      live: Map<Run, Live>;
+      pending: Queued | null;
+      frameOf: (z: number) => SliceImage;
     }
-    interface Queued {
+    interface Step {
+      lane: Lane;
       z: number;
       active: Run[];
       states: Live[];
-      results: Promise<StepResult[]>;
     }
-    const live = new Map<Run, Live>();
-    const frameOf = this.networkFrames();
+    const waiting = [...sweeps];
+    const running: Lane[] = [];
     const release = (st: Live) => {
       if (isHeld(st.prev.mask)) st.prev.mask.dispose();
       for (const e of st.kept) e.dispose();
     };
-    const finish = async (step: Queued) => {
+    const finish = async (lane: Lane, step: Queued) => {
       const results = await step.results;
       step.active.forEach((run, i) => {
         const st = step.states[i];
@@ -707,62 +743,124 @@ export class Interactive3DSession {
         if (st.prev.z === step.z && st.prev.mask === null) st.prev.mask = results[i].memoryMask;
         if (run.slices[run.slices.length - 1] === step.z) {
           release(st);
-          live.delete(run);
+          lane.live.delete(run);
         }
       });
       this.relabel([step.z]);
       tick(step.z, step.active.map((r) => r.structure));
     };
-    let pending: Queued | null = null;
+    const nextStep = (lane: Lane): Step => {
+      const z = lane.sweep.slices[lane.next++];
+      const active = lane.sweep.runs.filter((r) => r.slices.includes(z));
+      const states = active.map((run) => {
+        let st = lane.live.get(run);
+        if (!st) lane.live.set(run, (st = { kept: [], prev: { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) }, k: 0 }));
+        return st;
+      });
+      return { lane, z, active, states };
+    };
     try {
-      for (const z of sweep.slices) {
+      for (;;) {
+        while (running.length < lanes && waiting.length > 0) running.push({ sweep: waiting.shift()!, next: 0, live: new Map(), pending: null, frameOf: this.networkFrames() });
+        if (running.length === 0) break;
         throwIfAborted(signal);
-        const active = sweep.runs.filter((r) => r.slices.includes(z));
-        const states = active.map((run) => {
-          let st = live.get(run);
-          if (!st) live.set(run, (st = { kept: [], prev: { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) }, k: 0 }));
-          return st;
-        });
-        if (pending && states.some((st) => st.prev.mask === null)) {
-          const previous: Queued = pending;
-          pending = null;
-          await finish(previous);
-          throwIfAborted(signal);
+        const steps = running.map(nextStep);
+        for (const { lane, states } of steps) {
+          if (lane.pending && states.some((st) => st.prev.mask === null)) {
+            const previous = lane.pending;
+            lane.pending = null;
+            await finish(lane, previous);
+            throwIfAborted(signal);
+          }
         }
-        const entries: MemorySlot[] = [];
-        // Entries not kept live until their step's result is in (a network may read them until then).
-        const releaseEntries = () => entries.forEach((entry, i) => !states[i].kept.includes(entry) && entry.dispose());
-        let step: { results: Promise<StepResult[]>; held: (HeldMask | null)[] };
-        try {
-          const memories = states.map((st) => {
-            const { z: from, mask } = st.prev;
-            const entry = isHeld(mask) ? this.memory.memorizeHeld!(frameOf(from), mask) : this.memory.memorize(frameOf(from), mask!);
-            if (isHeld(mask)) mask.dispose();
-            entries.push(entry);
-            const memory = [...st.kept, entry];
-            // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
-            if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entry);
-            return memory;
-          });
-          step = this.queueStep(frameOf(z), memories);
-        } catch (e) {
-          releaseEntries();
-          throw e;
+        const queued = this.queueSteps(steps);
+        for (const [i, { lane, z, active, states }] of steps.entries()) {
+          const { results, held } = queued[i];
+          states.forEach((st, k) => (st.prev = { z, mask: held[k] }));
+          const previous = lane.pending;
+          lane.pending = { z, active, states, results };
+          if (previous) await finish(lane, previous);
         }
-        // Also marks a failure handled: it is awaited below or drained in `finally`, never unhandled meanwhile.
-        step.results.then(releaseEntries, releaseEntries);
-        states.forEach((st, i) => (st.prev = { z, mask: step.held[i] }));
-        const previous: Queued | null = pending;
-        pending = { z, active, states, results: step.results };
-        if (previous) await finish(previous);
+        for (const lane of [...running]) {
+          if (lane.next < lane.sweep.slices.length) continue;
+          const last = lane.pending;
+          lane.pending = null;
+          if (last) await finish(lane, last);
+          running.splice(running.indexOf(lane), 1);
+          onSweepDone(lane.sweep);
+        }
       }
-      const last: Queued | null = pending;
-      pending = null;
-      if (last) await finish(last);
     } finally {
-      if (pending) await pending.results.catch(() => {});
-      for (const st of live.values()) release(st);
+      for (const lane of running) {
+        if (lane.pending) await lane.pending.results.catch(() => {});
+        for (const st of lane.live.values()) release(st);
+      }
     }
+  }
+
+  /**
+   * Memorizes each step's previous slices (the memory rule at the top of this file) and
+   * queues the steps: as one batch where the network batches and every step is one
+   * structure's, else one by one (queueStep). A memory entry not kept is released once
+   * its step's result is in (the network may read it until then), or at once on a throw.
+   */
+  private queueSteps(steps: readonly { lane: { frameOf: (z: number) => SliceImage }; z: number; states: Live[] }[]): { results: Promise<StepResult[]>; held: (HeldMask | null)[] }[] {
+    const { memorizeHeldBatch, segmentBatchAhead } = this.memory;
+    const pairs = steps.flatMap(({ lane, states }, i) => states.map((st) => ({ i, st, frame: lane.frameOf(st.prev.z) })));
+    const entries: MemorySlot[] = [];
+    const releaseEntries = (step: number | null) => pairs.forEach((p, k) => (step === null || p.i === step) && entries[k] && !p.st.kept.includes(entries[k]) && entries[k].dispose());
+    const memories: MemorySlot[][][] = steps.map(() => []);
+    try {
+      if (pairs.length > 1 && memorizeHeldBatch && pairs.every((p) => isHeld(p.st.prev.mask))) {
+        const slots = memorizeHeldBatch.call(this.memory, pairs.map((p) => ({ frame: p.frame, held: p.st.prev.mask as HeldMask })));
+        if (slots.length !== pairs.length) {
+          for (const slot of slots) slot.dispose();
+          throw new RangeError(`memory network memorized ${slots.length} slices for ${pairs.length}`);
+        }
+        entries.push(...slots);
+      } else {
+        for (const { st, frame } of pairs) {
+          const mask = st.prev.mask;
+          entries.push(isHeld(mask) ? this.memory.memorizeHeld!(frame, mask) : this.memory.memorize(frame, mask!));
+        }
+      }
+      pairs.forEach(({ i, st }, k) => {
+        if (isHeld(st.prev.mask)) st.prev.mask.dispose();
+        memories[i].push([...st.kept, entries[k]]);
+        // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
+        if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entries[k]);
+      });
+    } catch (e) {
+      releaseEntries(null);
+      throw e;
+    }
+    const queued: { results: Promise<StepResult[]>; held: (HeldMask | null)[] }[] = [];
+    try {
+      if (steps.length > 1 && segmentBatchAhead && memories.every((m) => m.length === 1)) {
+        const { result, held } = segmentBatchAhead.call(this.memory, steps.map(({ lane, z }, i) => ({ frame: lane.frameOf(z), memory: memories[i][0] })));
+        if (held.length !== steps.length) {
+          for (const h of held) h.dispose();
+          result.catch(() => {});
+          throw new RangeError(`memory network held ${held.length} masks for ${steps.length} slices`);
+        }
+        const outputs = result.then((r) => {
+          if (r.length !== steps.length) throw new RangeError(`memory network returned ${r.length} results for ${steps.length} slices`);
+          return r;
+        });
+        steps.forEach((_, i) => queued.push({ results: outputs.then((r) => this.singleResult(r[i])), held: [held[i]] }));
+      } else {
+        for (const { lane, z } of steps) queued.push(this.queueStep(lane.frameOf(z), memories[queued.length]));
+      }
+    } catch (e) {
+      // Steps queued before the throw keep their entries until their results are in; nobody reads them.
+      queued.forEach((q, i) => q.results.then(() => releaseEntries(i), () => releaseEntries(i)));
+      for (const q of queued) for (const h of q.held) h?.dispose();
+      for (let i = queued.length; i < steps.length; i++) releaseEntries(i);
+      throw e;
+    }
+    // Also marks a failure handled: it is awaited by the caller or drained in its `finally`, never unhandled meanwhile.
+    queued.forEach((q, i) => q.results.then(() => releaseEntries(i), () => releaseEntries(i)));
+    return queued;
   }
 
   /**

@@ -3,6 +3,7 @@
 //
 //   memorize(frame, mask)                  -> a GPU-resident memory entry (key, value of r4)
 //   segment(frame, memory[])               -> probability, soft-aggregated logits, quality
+//   memorizeBatch / segmentBatch           -> the same for N independent frames in one batch
 //   segmentObjects(frame, memories[][])    -> the same for K objects at once
 //   encodeQuery(frame)                     -> the query encoder's features, which both also take
 //
@@ -15,9 +16,16 @@
 // the original's "other objects" mask; `memorize(frame, foreground_k)` feeds it that.
 // The QAMN quality head scores each object on its binary view (1 - fg_k, fg_k): with one
 // object, the original's own input.
+//
+// Batches: propagations that do not depend on each other (the two directions from an
+// annotated slice) step together, every layer run once over [N, ...] tensors (each
+// dispatch has N times the work: a GPU that one 512x512 frame's 32x32 layers cannot fill
+// gets fuller, and the host encodes each layer once for N frames). Only the memory read
+// runs per item, each on its own memory. Item b's numbers are the single frame's up to
+// f32 rounding (a batched conv may get another tile, so another summation order).
 import { conv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
 import { memoryRead, concatRows } from '../../ops/memory-read.ts';
-import { copyIntoChannels } from '../../ops/channels.ts';
+import { copyIntoChannels, copyItemIntoChannels, takeItem } from '../../ops/channels.ts';
 import { softAggregation, softAggregationObjects } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import type { Tensor } from '../../runtime/tensor.ts';
@@ -206,25 +214,37 @@ export class MemoryNetwork {
    * original reads the object channel only. The entry is owned by the caller (see MemoryEntry).
    */
   memorize(frame: Tensor, mask: Tensor): MemoryEntry {
+    this.checkFrame(frame, 'memorize', 1);
+    return this.memorizeBatch(frame, mask, 'memorize')[0];
+  }
+
+  /**
+   * N frames [N, H, W, 3] with their masks [N, H, W, 1 | 2] memorized in one batch:
+   * entry b is memorize(frame b, mask b)'s (see the top of this file). Owned by the caller.
+   */
+  memorizeBatch(frames: Tensor, masks: Tensor, op = 'memorizeBatch'): MemoryEntry[] {
     const rt = this.rt;
-    const [, H, W] = this.checkFrame(frame, 'memorize');
-    mask.assertLive('memorize');
-    if (mask.shape.length !== 4 || mask.shape[0] !== 1 || mask.shape[1] !== H || mask.shape[2] !== W || (mask.shape[3] !== 1 && mask.shape[3] !== 2)) {
-      throw new RangeError(`memorize: mask must be [1, ${H}, ${W}, 1] (object probability) or [1, ${H}, ${W}, 2] (background, object), got [${mask.shape.join(', ')}]`);
+    const [N, H, W] = this.checkFrame(frames, op);
+    masks.assertLive(op);
+    if (masks.shape.length !== 4 || masks.shape[0] !== N || masks.shape[1] !== H || masks.shape[2] !== W || (masks.shape[3] !== 1 && masks.shape[3] !== 2)) {
+      throw new RangeError(`${op}: mask must be [${N}, ${H}, ${W}, 1] (object probability) or [${N}, ${H}, ${W}, 2] (background, object), got [${masks.shape.join(', ')}]`);
     }
-    checkFinite(mask, 'memorize', 'mask');
-    const entry = rt.scope(() => {
-      const object = mask.shape[3] === 2 ? conv2d(rt, mask, this.objectChannel) : mask;
-      const r4 = this.Encoder_M.forward(rt, frame, object);
-      return new MemoryEntry(this.KV_M_r4.key(rt, r4), this.KV_M_r4.value(rt, r4), [H, W]);
+    checkFinite(masks, op, 'mask');
+    const entries = rt.scope(() => {
+      const object = masks.shape[3] === 2 ? conv2d(rt, masks, this.objectChannel) : masks;
+      const r4 = this.Encoder_M.forward(rt, frames, object);
+      const key = this.KV_M_r4.key(rt, r4);
+      const value = this.KV_M_r4.value(rt, r4);
+      if (N === 1) return [new MemoryEntry(key, value, [H, W])];
+      return Array.from({ length: N }, (_, b) => new MemoryEntry(takeItem(rt, key, b, 'memory key'), takeItem(rt, value, b, 'memory value'), [H, W]));
     });
-    return rt.keep(entry);
+    return rt.keep(entries);
   }
 
   /** Runs the query encoder once; `segment(query, ...)` then skips it. The result is owned by the caller. */
   encodeQuery(frame: Tensor): QueryEncoding {
     const rt = this.rt;
-    const [, H, W] = this.checkFrame(frame, 'encodeQuery');
+    const [, H, W] = this.checkFrame(frame, 'encodeQuery', 1);
     const query = rt.scope(() => {
       const { r4, r3, r2 } = this.Encoder_Q.forward(rt, frame);
       return new QueryEncoding(r4, r3, r2, this.KV_Q_r4.key(rt, r4), this.KV_Q_r4.value(rt, r4), [H, W]);
@@ -234,15 +254,31 @@ export class MemoryNetwork {
 
   /** `frame`: a preprocessed [1, H, W, 3] frame, or its query features from `encodeQuery` (left to the caller). */
   segment(frame: Tensor | QueryEncoding, memory: readonly MemoryEntry[], options: { intermediates?: boolean } = {}): SegmentResult {
+    return this.segmentFrames('segment', frame, [memory], options);
+  }
+
+  /**
+   * N frames [N, H, W, 3], frame b read from its own memory `memories[b]`, in one batch:
+   * the result's tensors have N items (quality [N, 1]), item b segment(frame b, memories[b])'s
+   * (see the top of this file). The result is owned by the caller.
+   */
+  segmentBatch(frames: Tensor, memories: readonly (readonly MemoryEntry[])[]): SegmentResult {
+    const [N] = this.checkFrame(frames, 'segmentBatch');
+    if (memories.length !== N) throw new RangeError(`segmentBatch: ${memories.length} memories for ${N} frames; pass one memory per frame`);
+    return this.segmentFrames('segmentBatch', frames, memories, {});
+  }
+
+  private segmentFrames(op: string, frame: Tensor | QueryEncoding, memories: readonly (readonly MemoryEntry[])[], options: { intermediates?: boolean }): SegmentResult {
     const rt = this.rt;
     const query = frame instanceof QueryEncoding ? frame : null;
-    const [H, W] = this.frameSize(frame, 'segment');
-    this.checkMemory('segment', memory, H, W, '');
+    const [H, W] = this.frameSize(frame, op, memories.length);
+    memories.forEach((memory, b) => this.checkMemory(op, memory, H, W, memories.length > 1 ? `frame ${b}: ` : ''));
     return rt.scope(() => {
       const { r4, queryKey, memoryRead, decoderLogits } = rt.scope(() => {
         const { r4, r3, r2 } = query ?? this.Encoder_Q.forward(rt, frame as Tensor);
+        const N = r4.shape[0];
         // The decoder reads cat([memory read, query value]): the value conv and the read write their windows directly.
-        const m4 = rt.empty([1, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
+        const m4 = rt.empty([N, r4.shape[1], r4.shape[2], 2 * VALDIM], 'f32', 'memory out');
         let queryKey: Tensor;
         if (query) {
           // A copy, so that disposing the result leaves the caller's encoding whole.
@@ -253,13 +289,19 @@ export class MemoryNetwork {
           queryKey = this.KV_Q_r4.key(rt, r4);
           this.KV_Q_r4.value(rt, r4, { tensor: m4, channelOffset: VALDIM });
         }
-        const read = rt.scope(() => this.read(memory, queryKey));
-        copyIntoChannels(rt, read, m4, 0);
+        let read: Tensor | null = null;
+        if (N === 1) {
+          read = rt.scope(() => this.read(memories[0], queryKey));
+          copyIntoChannels(rt, read, m4, 0);
+        } else {
+          // Each frame reads its own memory.
+          memories.forEach((memory, b) => rt.scope(() => copyItemIntoChannels(rt, this.read(memory, takeItem(rt, queryKey, b, 'query key')), 0, m4, b, 0)));
+        }
         return { r4, queryKey, memoryRead: read, decoderLogits: this.Decoder.forward(rt, m4, r3, r2, [H, W]) };
       });
       const head = softAggregation(rt, decoderLogits);
       const quality = this.quality ? this.quality.forward(rt, r4, head.qualityInput) : null;
-      const intermediates = options.intermediates ? { queryKey, memoryRead, decoderLogits } : undefined;
+      const intermediates = options.intermediates && memoryRead ? { queryKey, memoryRead, decoderLogits } : undefined;
       const result: SegmentResult = {
         probability: head.ps,
         logits: head.logits,
@@ -282,7 +324,7 @@ export class MemoryNetwork {
    */
   segmentObjects(frame: Tensor | QueryEncoding, memories: readonly (readonly MemoryEntry[])[]): ObjectsSegmentResult {
     const rt = this.rt;
-    const [H, W] = this.frameSize(frame, 'segmentObjects');
+    const [H, W] = this.frameSize(frame, 'segmentObjects', 1);
     if (memories.length === 0) throw new RangeError('segmentObjects: no objects; pass one memory per object');
     memories.forEach((memory, k) => this.checkMemory('segmentObjects', memory, H, W, `object ${k + 1}: `));
     return rt.scope(() => {
@@ -332,14 +374,14 @@ export class MemoryNetwork {
     return memoryRead(rt, keys, values, queryKey);
   }
 
-  /** [H, W] of a frame or of the frame a query encoding came from. */
-  private frameSize(frame: Tensor | QueryEncoding, op: string): [number, number] {
+  /** [H, W] of a frame batch of `items` frames or of the frame a query encoding came from. */
+  private frameSize(frame: Tensor | QueryEncoding, op: string, items: number): [number, number] {
     if (frame instanceof QueryEncoding) {
       if (this.weights.disposed) throw new Error(`${op}: this MemoryNetwork was disposed`);
       if (frame.disposed) throw new Error(`${op}: the query encoding was disposed`);
       return [frame.frameSize[0], frame.frameSize[1]];
     }
-    const [, H, W] = this.checkFrame(frame, op);
+    const [, H, W] = this.checkFrame(frame, op, items);
     return [H, W];
   }
 
@@ -352,12 +394,14 @@ export class MemoryNetwork {
     });
   }
 
-  private checkFrame(frame: Tensor, op: string): [number, number, number, number] {
+  /** [N, H, W, 3] of a preprocessed frame batch, after checking it (`items`: the N it must have). */
+  private checkFrame(frame: Tensor, op: string, items?: number): [number, number, number, number] {
     if (this.weights.disposed) throw new Error(`${op}: this MemoryNetwork was disposed`);
     frame.assertLive(op);
     const [n, h, w, c] = frame.shape;
-    if (frame.shape.length !== 4 || n !== 1 || c !== 3 || frame.dtype !== 'f32') {
-      throw new RangeError(`${op}: frame must be an f32 [1, H, W, 3] tensor (see preprocessFrame), got ${frame.dtype} [${frame.shape.join(', ')}]`);
+    if (frame.shape.length !== 4 || !(n >= 1) || (items !== undefined && n !== items) || c !== 3 || frame.dtype !== 'f32') {
+      const expected = items === undefined ? 'an f32 [N, H, W, 3] tensor' : `an f32 [${items}, H, W, 3] tensor`;
+      throw new RangeError(`${op}: frame must be ${expected} (see preprocessFrame), got ${frame.dtype} [${frame.shape.join(', ')}]`);
     }
     if (h % 16 !== 0 || w % 16 !== 0 || h < 32 || w < 32) {
       throw new RangeError(`${op}: frame size ${h}x${w} is not supported: height and width must be multiples of 16 and at least 32 (the encoders reduce by 16; 512x512 reproduces the original exactly)`);

@@ -1,9 +1,10 @@
 // Grey-frame cases (kernels/frame.wgsl): slice sizes that are not multiples of 4 bytes,
 // padding on the right and bottom, a one-channel table, and a slice whose bytes do not
-// start on a 4-byte boundary (the op copies them into words). Window cases
+// start on a 4-byte boundary (the op copies them into words), and batches of slices
+// whose byte counts are odd (so an item starts mid-word). Window cases
 // (kernels/window.wgsl): odd sizes, several channels and images, empty and full windows.
 import { frameTable } from '../../../src/networks/mem3d/preprocess.ts';
-import { greyFrame, zeroOutside } from '../../../src/ops/frame.ts';
+import { greyFrames, zeroOutside } from '../../../src/ops/frame.ts';
 import { greyFrameRef, imagenetLevel, zeroOutsideRef } from '../../cpu/frame.ts';
 import { rng, uniform } from '../random.ts';
 import { count, inputs, type OpCase, type Tier } from './case.ts';
@@ -15,23 +16,28 @@ function randomGrey(n: number, seed: number, offset: number): Uint8Array {
   return buffer.subarray(offset);
 }
 
-function frameCase(width: number, height: number, outWidth: number, outHeight: number, tier: Tier, opts: { channels?: 1 | 3; offset?: number } = {}): OpCase {
+function frameCase(width: number, height: number, outWidth: number, outHeight: number, tier: Tier, opts: { channels?: 1 | 3; offset?: number; items?: number } = {}): OpCase {
   const channels = opts.channels ?? 3;
   const offset = opts.offset ?? 0;
+  const items = opts.items ?? 1;
   return {
     op: 'frame',
-    name: `frame ${width}x${height} -> ${outWidth}x${outHeight}, ${channels} channel${channels > 1 ? 's' : ''}${offset ? `, bytes at offset ${offset}` : ''}`,
+    name: `frame ${items > 1 ? `${items} x ` : ''}${width}x${height} -> ${outWidth}x${outHeight}, ${channels} channel${channels > 1 ? 's' : ''}${offset ? `, bytes at offset ${offset}` : ''}`,
     tier,
     prepare(rt) {
-      const grey = randomGrey(width * height, width * 131 + height, offset);
+      const greys = Array.from({ length: items }, (_, b) => randomGrey(width * height, width * 131 + height + 1000 * b, offset));
       // One channel: a random table, so a wrong level or channel cannot pass by symmetry.
       const random = rng(7);
       const table = channels === 3 ? frameTable() : Float32Array.from({ length: 256 }, () => 4 * random() - 2);
       const level = channels === 3 ? imagenetLevel : (g: number) => table[g];
       return {
-        run: () => greyFrame(rt, grey, { width, height }, { width: outWidth, height: outHeight }, table),
+        run: () => greyFrames(rt, greys, { width, height }, { width: outWidth, height: outHeight }, table),
         // Three f32 roundings (g / 255, - mean, / std) against the exact value.
-        expected: () => ({ shape: [1, outHeight, outWidth, channels], data: greyFrameRef(grey, width, height, outWidth, outHeight, level, channels), opts: { factor: 4 } }),
+        expected: () => ({
+          shape: [items, outHeight, outWidth, channels],
+          data: Float64Array.from(greys.flatMap((grey) => Array.from(greyFrameRef(grey, width, height, outWidth, outHeight, level, channels)))),
+          opts: { factor: 4 },
+        }),
         dispose: () => {},
       };
     },
@@ -67,5 +73,7 @@ export const FRAME_CASES: OpCase[] = [
   frameCase(64, 48, 64, 48, 'unit'),
   frameCase(29, 31, 29, 33, 'unit', { offset: 3 }),
   frameCase(17, 9, 20, 9, 'unit', { channels: 1 }),
+  frameCase(13, 11, 16, 16, 'unit', { items: 3 }),
+  frameCase(7, 5, 7, 6, 'unit', { items: 2, channels: 1, offset: 1 }),
   frameCase(512, 512, 512, 512, 'perf'),
 ];
