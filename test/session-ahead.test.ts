@@ -1,120 +1,14 @@
-// The session's pipelined path (propagateRunAhead: step z + 1 queued, memorizing slice
+// The session's pipelined path (propagateSweeps: step z + 1 queued, memorizing slice
 // z's mask where the network holds it, before step z is read back and stored) against
 // its step-by-step path, with a scripted CPU network whose output depends on every mask
 // it memorized: the same memory rule, memorized masks and results bit for bit, the step
 // ahead really queued first, and failures and cancels that release everything.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HeldMask, MemorySlot, ObjectOutput, SliceMemoryNetwork, StepOutput } from '../src/session/memory.ts';
-import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
-import type { SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
-import type { SliceLayout } from '../src/volume/layout.ts';
-
-const [W, H, D] = [5, 3, 13];
-const N = W * H;
-
-/** Pixel (0, 0) of slice z holds z (it stays put under a transpose); the rest is a pattern. */
-const stack: SliceStack = { width: W, height: H, depth: D, slice: (z) => Uint8Array.from({ length: N }, (_, i) => (i === 0 ? z : 100 + ((i * 7) % 13))) };
-
-interface Slot extends MemorySlot {
-  slice: number;
-  mask: Float32Array;
-  disposed: boolean;
-}
-
-class Held implements HeldMask {
-  disposed = false;
-  constructor(readonly mask: Float32Array) {}
-  dispose(): void {
-    this.disposed = true;
-  }
-}
-
-/** Its answer for a slice mixes the slice's pixels with every memorized mask, so a wrong or missing mask shows. */
-function answer(frame: SliceImage, memory: readonly Slot[]): StepOutput {
-  const z = frame.data[0];
-  const foreground = Float32Array.from({ length: frame.data.length }, (_, i) => {
-    let s = (frame.data[i] * 0.013 + z * 0.07) % 1;
-    for (const m of memory) s = (s + 0.61 * m.mask[i] + 0.01 * m.slice) % 1;
-    return s;
-  });
-  return { foreground, quality: 0.3 + z / 100 };
-}
-
-class ScriptedMemory implements SliceMemoryNetwork<Slot> {
-  readonly memorized: Slot[] = [];
-  readonly held: Held[] = [];
-  readonly log: string[] = [];
-  /** Called as each step is queued (segment or segmentAhead), with its slice. */
-  onQueue: (z: number) => void = () => {};
-  /** Makes slice z's result fail. */
-  failAt: number | null = null;
-  constructor(readonly sliceLayout?: SliceLayout) {}
-
-  memorize(frame: SliceImage, mask: Float32Array): Slot {
-    const slot: Slot = { slice: frame.data[0], mask: Float32Array.from(mask), disposed: false, dispose: () => void (slot.disposed = true) };
-    this.memorized.push(slot);
-    this.log.push(`memorize ${slot.slice}`);
-    return slot;
-  }
-
-  segment(frame: SliceImage, memory: readonly Slot[]): Promise<StepOutput> {
-    return this.queue(frame, memory).result;
-  }
-
-  segmentAhead(frame: SliceImage, memory: readonly Slot[]): { result: Promise<StepOutput>; held: Held } {
-    const { result, out } = this.queue(frame, memory);
-    const held = new Held(out.foreground);
-    this.held.push(held);
-    return { result, held };
-  }
-
-  private queue(frame: SliceImage, memory: readonly Slot[]) {
-    assert.ok(memory.every((m) => !m.disposed), 'a step got a disposed memory slot');
-    const z = frame.data[0];
-    this.log.push(`segment ${z} [${memory.map((m) => m.slice)}]`);
-    this.onQueue(z);
-    const out = answer(frame, memory);
-    // A real network answers later: resolve after a timer, as a readback does.
-    const result = new Promise<StepOutput>((resolve, reject) => setTimeout(() => (z === this.failAt ? reject(new Error(`step ${z} failed`)) : resolve(out)), 1));
-    return { result, out };
-  }
-
-  memorizeHeld(frame: SliceImage, held: HeldMask): Slot {
-    assert.ok(held instanceof Held && !held.disposed, 'memorizeHeld got a disposed or foreign mask');
-    return this.memorize(frame, (held as Held).mask);
-  }
-}
-
-/** With a joint step: each object's answer from its own memory, scaled by its rank (an aggregation stand-in), ahead or not. */
-class JointScriptedMemory extends ScriptedMemory {
-  segmentObjects(frame: SliceImage, memories: readonly (readonly Slot[])[]): Promise<{ objects: ObjectOutput[] }> {
-    return this.queueObjects(frame, memories).result;
-  }
-
-  segmentObjectsAhead(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: Held[] } {
-    const { result, objects } = this.queueObjects(frame, memories);
-    const held = objects.map((o) => new Held(o.foreground));
-    this.held.push(...held);
-    return { result, held };
-  }
-
-  private queueObjects(frame: SliceImage, memories: readonly (readonly Slot[])[]) {
-    this.log.push(`segmentObjects ${frame.data[0]} [${memories.map((m) => `[${m.map((s) => s.slice)}]`)}]`);
-    const objects = memories.map((memory, k) => {
-      assert.ok(memory.every((m) => !m.disposed), 'a joint step got a disposed memory slot');
-      const { foreground: probability, quality } = answer(frame, memory);
-      return { probability, foreground: probability.map((v) => v / (k + 2)), quality };
-    });
-    const result = new Promise<{ objects: ObjectOutput[] }>((resolve) => setTimeout(() => resolve({ objects }), 1));
-    return { result, objects };
-  }
-}
-
-/** The same network behind memorize / segment only: the session reads every step back before the next. */
-function stepByStep(net: ScriptedMemory): SliceMemoryNetwork<Slot> {
-  return { sliceLayout: net.sliceLayout, memorize: (f, m) => net.memorize(f, m), segment: (f, m) => net.segment(f, m) };
-}
+import type { SliceMemoryNetwork } from '../src/session/memory.ts';
+import { Interactive3DSession } from '../src/session/session.ts';
+import type { SliceSegmenter } from '../src/session/slice-segmenter.ts';
+import { D, JointScriptedMemory, N, ScriptedMemory, stack, stepByStep, type Slot } from './_lib/scripted-memory.ts';
 
 const NO_2D: SliceSegmenter = { segment: async () => assert.unreachable('the 2D network is not used here') as never };
 const session = (memory: SliceMemoryNetwork<Slot>) => new Interactive3DSession(null, stack, { segmenter: NO_2D, memory }, { memoryLayout: 'rows-second-axis' });

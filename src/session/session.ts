@@ -774,12 +774,20 @@ export class Interactive3DSession {
           }
         }
         const queued = this.queueSteps(steps);
-        for (const [i, { lane, z, active, states }] of steps.entries()) {
+        // Every lane takes its new step before any previous one is stored: a failing store leaves no held mask unowned.
+        const previous = steps.map(({ lane, z, active, states }, i) => {
           const { results, held } = queued[i];
           states.forEach((st, k) => (st.prev = { z, mask: held[k] }));
-          const previous = lane.pending;
+          const before = lane.pending;
           lane.pending = { z, active, states, results };
-          if (previous) await finish(lane, previous);
+          return before;
+        });
+        try {
+          for (const [i, { lane }] of steps.entries()) if (previous[i]) await finish(lane, previous[i]!);
+        } catch (e) {
+          // The other lanes' previous steps may still be reading memory the `finally` releases.
+          await Promise.all(previous.map((q) => q?.results.catch(() => {})));
+          throw e;
         }
         for (const lane of [...running]) {
           if (lane.next < lane.sweep.slices.length) continue;
