@@ -1,4 +1,4 @@
-// npx tsx bench/host-step.ts [--size 512] [--depth 40] [--reps 3] [--memory-layout rows-first-axis|rows-second-axis]
+// npx tsx bench/host-step.ts [--size 512] [--depth 40] [--reps 3] [--modes ahead,step,lanes] [--memory-layout rows-first-axis|rows-second-axis]
 //                            [--volume uint8|int16] [--json out.json]
 // The host side of a propagation step, on any adapter: a session propagates a
 // size x size x depth phantom with the real GpuSliceMemory in front of a stand-in
@@ -14,7 +14,8 @@
 // utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle), for
 // the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
 // read back; GpuSliceMemory's segmentAhead) and 'step' (the same network behind
-// memorize / segment only: each step read back before the next is queued).
+// memorize / segment only: each step read back before the next is queued), and 'lanes'
+// ('ahead' with the two directions' steps as one batch: SessionOptions.lanes 2).
 // --work N makes the stand-in run N extra elementwise passes over a 4M-value tensor per
 // step, a GPU load for the pipelining to hide.
 // --network qamn puts the real QAMN (the reference's synth-v1 weights; --weight-precision
@@ -29,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryEntry, MemoryNetwork, type SegmentResult } from '../src/networks/mem3d/memory-network.ts';
 import { checkWeightPrecision } from '../src/ops/conv2d-f16.ts';
+import { stackItems, takeItem } from '../src/ops/channels.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { SHIPPED_MEMORY_WEIGHTS } from '../src/pretrained/shipped.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -63,9 +65,10 @@ if (values.network !== 'stand-in' && values.network !== 'qamn') throw new RangeE
 const weightPrecision = checkWeightPrecision('host-step: --weight-precision', values['weight-precision']);
 const memoryLayout = parseSliceLayout(values['memory-layout'], 'host-step: --memory-layout');
 if (values.network === 'stand-in' && weightPrecision !== 'f32') throw new RangeError('host-step: --weight-precision is for --network qamn');
-type Mode = 'ahead' | 'step';
+type Mode = 'ahead' | 'step' | 'lanes';
+const MODES: readonly Mode[] = ['ahead', 'step', 'lanes'];
 const modes = values.modes!.split(',') as Mode[];
-if (!modes.length || modes.some((m) => m !== 'ahead' && m !== 'step')) throw new RangeError(`host-step: --modes is a list of ahead and step, not '${values.modes}'`);
+if (!modes.length || modes.some((m) => !MODES.includes(m))) throw new RangeError(`host-step: --modes is a list of ${MODES.join(', ')}, not '${values.modes}'`);
 const storedAs = parseStoredAs(values.volume, 'host-step: --volume');
 if (values.network === 'qamn' && work > 0) throw new RangeError('host-step: --work is for the stand-in network');
 
@@ -83,11 +86,18 @@ class StandInNetwork {
   }
 
   segment(frame: Tensor, memory: readonly MemoryEntry[]): SegmentResult {
-    frame.assertLive('segment');
-    const last = memory[memory.length - 1];
+    return this.segmentBatch(frame, [memory]);
+  }
+
+  memorizeBatch(frames: Tensor, masks: Tensor): MemoryEntry[] {
+    return Array.from({ length: frames.shape[0] }, (_, b) => this.rt.scope(() => this.memorize(frames, takeItem(this.rt, masks, b))));
+  }
+
+  segmentBatch(frames: Tensor, memories: readonly (readonly MemoryEntry[])[]): SegmentResult {
+    frames.assertLive('segment');
     for (let i = 0; i < work; i++) relu(this.rt, this.load).dispose();
-    const foreground = relu(this.rt, last.key);
-    const quality = this.rt.upload([1, 1], [0.5], 'f32', 'quality');
+    const foreground = this.rt.scope(() => stackItems(this.rt, memories.map((memory) => relu(this.rt, memory[memory.length - 1].key))));
+    const quality = this.rt.upload([memories.length, 1], memories.map(() => 0.5), 'f32', 'quality');
     return { probability: foreground, logits: foreground, foreground, quality, dispose: () => [foreground, quality].forEach((t) => t.dispose()) };
   }
 }
@@ -115,11 +125,11 @@ const stepByStep: SliceMemoryNetwork = {
 };
 const runs: { mode: Mode; wallMs: number; busyMs: number }[] = [];
 for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
-  const memory = mode === 'ahead' ? gpuMemory : stepByStep;
+  const memory = mode === 'step' ? stepByStep : gpuMemory;
   const session = new Interactive3DSession(rt, stack(), {
     segmenter: { segment: () => Promise.reject(new Error('host-step: no 2D network')) },
     memory,
-  }, { memoryLayout });
+  }, { memoryLayout, lanes: mode === 'lanes' ? 2 : 1 });
   session.setSliceMask(z0, truth.subarray(z0 * pixels, (z0 + 1) * pixels));
   await rt.sync();
   const elu0 = performance.eventLoopUtilization();

@@ -1,5 +1,5 @@
 // npx tsx bench/round.ts [--size 512] [--depth 100] [--rounds 2] [--autotune] [--tune-budget-s 60] [--weight-precision f32|f16]
-//                        [--memory-layout rows-first-axis|rows-second-axis] [--volume uint8|int16] [--json out.json]
+//                        [--memory-layout rows-first-axis|rows-second-axis] [--volume uint8|int16] [--lanes 2,1] [--json out.json]
 // Seconds per interactive round (quality strategy) on a generated size x size x depth
 // phantom, like `mem3d bench`, but with the reference's synth-v1 weights for both
 // networks (timing does not depend on values), so it runs from the 2 MB reference
@@ -9,7 +9,10 @@
 // slices (--memory-layout rows-second-axis adds those: each step's frame read transposed
 // and its output transposed back). --volume int16 stores the phantom as a CT is stored
 // and reads it as mem3d reads a CT (bench/bench-phantom.ts).
-// Two passes (the first compiles pipelines), and a third after --autotune. With
+// --lanes: the sweeps walked side by side (SessionOptions.lanes; default the network's
+// preference, 2); a list times a pass with each, in one process.
+// Two passes (the first compiles pipelines; with a list, one more per further value), and
+// one more after --autotune (the first value). With
 // MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
 // both networks' f16 weights and a 256x256 round, not a 512x512 one.
 // Round 1 = one IOG forward + (depth - 1) propagation steps; the paper reports 5.13 s
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     'weight-precision': { type: 'string', default: 'f32' },
     'memory-layout': { type: 'string', default: SHIPPED_MEMORY_WEIGHTS['qamn-phantom'].sliceLayout },
     volume: { type: 'string', default: 'uint8' },
+    lanes: { type: 'string' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
     json: { type: 'string' },
   },
@@ -51,6 +55,8 @@ const [size, depth, rounds] = [Number(values.size), Number(values.depth), Number
 const weightPrecision = checkWeightPrecision('round: --weight-precision', values['weight-precision']);
 const memoryLayout = parseSliceLayout(values['memory-layout'], 'round: --memory-layout');
 const storedAs = parseStoredAs(values.volume, 'round: --volume');
+const laneList = values.lanes?.split(',').map(Number);
+if (laneList && !laneList.every((n) => Number.isInteger(n) && n >= 1)) throw new RangeError(`round: --lanes is a list of positive integers, not '${values.lanes}'`);
 const ref = values.reference!;
 const synth = (name: string) =>
   synthWeightSource(JSON.parse(readFileSync(`${ref}/${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${ref}/${name}_small.safetensors`));
@@ -66,22 +72,25 @@ await rt.sync();
 console.log(`weights loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
 const { stack, truth } = benchPhantom(size, depth, storedAs);
-// A fresh session per pass, so the tuned pass repeats the very same rounds.
-async function pass(label: string) {
+const memory = new GpuSliceMemory(rt, qamn);
+const lanes = laneList ?? [memory.preferredLanes];
+// A fresh session per pass, so every pass repeats the very same rounds.
+async function pass(label: string, laneCount: number) {
   const session = new Interactive3DSession(rt, stack(), {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, IOG_PHANTOM_SLICE_LAYOUT),
-    memory: new GpuSliceMemory(rt, qamn),
-  }, { memoryLayout });
+    memory,
+  }, { memoryLayout, lanes: laneCount });
   const results = await runRobotRounds(session, truth, { rounds, strategy: 'quality' });
-  for (const r of results) console.log(`${label} round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(3)} s`);
-  return results.map((r) => ({ pass: label, round: r.round, slice: r.slice, seconds: r.seconds }));
+  for (const r of results) console.log(`${label} (lanes ${laneCount}) round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(3)} s`);
+  return results.map((r) => ({ pass: label, lanes: laneCount, round: r.round, slice: r.slice, seconds: r.seconds }));
 }
-const results = [...(await pass('first')), ...(await pass('second'))];
+const results = [...(await pass('first', lanes[0]))];
+for (const n of lanes) results.push(...(await pass('second', n)));
 if (values.autotune) {
   const a0 = performance.now();
   const tuned = await autotuneConv2d(rt, { store, budgetMs: Number(values['tune-budget-s']) * 1000, onProgress: (m) => console.log(`  ${m}`) });
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
-  results.push(...(await pass('tuned')));
+  results.push(...(await pass('tuned', lanes[0])));
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, rounds: results }, null, 2) + '\n');
+if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, lanes, rounds: results }, null, 2) + '\n');
 rt.destroy();

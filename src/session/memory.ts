@@ -4,7 +4,6 @@
 import { MemoryNetwork, type MemoryEntry, type ObjectsSegmentResult, type SegmentResult } from '../networks/mem3d/memory-network.ts';
 import { frameTable } from '../networks/mem3d/preprocess.ts';
 import { stackItems, takeItem } from '../ops/channels.ts';
-import { isCpuAdapter } from '../ops/conv2d-variants.ts';
 import { greyFrames, zeroOutside } from '../ops/frame.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -80,10 +79,13 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
     return (this.net as { sliceLayout?: SliceLayout }).sliceLayout;
   }
 
-  /** Two on a GPU, whose low-resolution layers one frame cannot fill; one on a CPU driver, busy with any layer. */
-  get preferredLanes(): number {
-    return isCpuAdapter(this.rt) ? 1 : 2;
-  }
+  /**
+   * Two: the two directions from an annotated slice step together. A GPU gets twice the
+   * work in each dispatch of the 32x32 layers one 512x512 frame cannot fill; the host
+   * encodes each layer once for both (a third less host time per slice at 256x256 on
+   * Dawn's null backend); lavapipe runs a 128x128 slice 8-12% faster (bench/RESULTS.md).
+   */
+  readonly preferredLanes = 2;
 
   memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
     // The scope releases the frame and the uploaded mask; the entry is the network's to keep.

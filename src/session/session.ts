@@ -95,7 +95,7 @@ export interface SessionOptions {
   /**
    * Sweeps propagated side by side, their steps batched, where the memory network batches
    * (memorizeHeldBatch and segmentBatchAhead; 1 elsewhere): default the network's
-   * `preferredLanes` (the WebGPU network's: 2 on a GPU, 1 on a CPU driver), else 1.
+   * `preferredLanes` (the WebGPU network's: 2), else 1. Each lane holds a frame's activations.
    */
   lanes?: number;
 }
