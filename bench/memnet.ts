@@ -1,7 +1,9 @@
-// npm run bench:memnet -- [--size 512] [--memory 1,5,20] [--reps 3] [--variant qamn] [--json out.json]
+// npm run bench:memnet -- [--size 512] [--memory 1,5,20] [--batch 1,2] [--reps 3] [--variant qamn] [--json out.json]
 // Milliseconds per propagation step (memorize + segment + quality head, read back)
 // with a memory of N slices, and GPU memory for weights and peak activations, on
 // this machine's adapter. Weights are synth-v1 (timing does not depend on values).
+// --batch B: steps of B slices at once (memorizeBatch + segmentBatch, each slice reading
+// its own memory of N entries), as a session with B lanes runs them; also ms per slice.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
@@ -13,6 +15,7 @@ const { values } = parseArgs({
   options: {
     size: { type: 'string', default: '512' },
     memory: { type: 'string', default: '1,5,20' },
+    batch: { type: 'string', default: '1' },
     reps: { type: 'string', default: '3' },
     variant: { type: 'string', default: 'qamn' },
     reference: { type: 'string', default: new URL('../../shared/reference/', import.meta.url).pathname },
@@ -21,6 +24,8 @@ const { values } = parseArgs({
 });
 const size = Number(values.size);
 const memorySizes = values.memory!.split(',').map(Number);
+const batches = values.batch!.split(',').map(Number);
+if (!batches.every((b) => Number.isInteger(b) && b >= 1)) throw new RangeError(`memnet: --batch is a list of positive integers, not '${values.batch}'`);
 const reps = Number(values.reps);
 const variant = values.variant as Variant;
 const MiB = 1024 * 1024;
@@ -29,39 +34,54 @@ const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${values.reference}/${variant}_manifest.json`, 'utf8')) as SynthManifest;
 const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${values.reference}/${variant}_small.safetensors`)), { variant });
-const frame = rt.upload([1, size, size, 3], Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.001)));
-const mask = rt.upload([1, size, size, 1], Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0)));
+const frameData = Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.001));
+const maskData = Float32Array.from({ length: size * size }, (_, i) => (i % size > size / 3 && i % size < size / 2 ? 1 : 0));
+const repeat = (data: Float32Array, b: number) => {
+  const out = new Float32Array(data.length * b);
+  for (let i = 0; i < b; i++) out.set(data, i * data.length);
+  return out;
+};
+const frame = rt.upload([1, size, size, 3], frameData);
+const mask = rt.upload([1, size, size, 1], maskData);
 
-async function step(memory: MemoryEntry[]): Promise<number> {
+async function step(memory: MemoryEntry[], b: number): Promise<number> {
   const t0 = performance.now();
-  const entry = net.memorize(frame, mask);
-  const out = net.segment(frame, [...memory, entry]);
-  await (out.quality ?? out.probability).read();
-  const ms = performance.now() - t0;
-  out.dispose();
-  entry.dispose();
+  const ms = await rt.scope(async () => {
+    const frames = b === 1 ? frame : rt.upload([b, size, size, 3], repeat(frameData, b));
+    const masks = b === 1 ? mask : rt.upload([b, size, size, 1], repeat(maskData, b));
+    const entries = net.memorizeBatch(frames, masks);
+    const out = net.segmentBatch(frames, entries.map((e) => [...memory, e]));
+    await (out.quality ?? out.probability).read();
+    const ms = performance.now() - t0;
+    out.dispose();
+    for (const e of entries) e.dispose();
+    return ms;
+  });
   return ms;
 }
 
-const rows: { memory: number; msPerStep: number; minMs: number; peakActivationBytes: number; peakActivationMiB: number }[] = [];
+const rows: { memory: number; batch: number; msPerStep: number; msPerSlice: number; minMs: number; peakActivationBytes: number; peakActivationMiB: number }[] = [];
 const memory: MemoryEntry[] = [];
 for (const n of memorySizes) {
   while (memory.length < n - 1) memory.push(net.memorize(frame, mask));
-  await step(memory); // warm-up: pipelines compile, buffers enter the pool
-  const baseline = rt.memoryStats().liveBytes;
-  rt.resetPeak();
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) times.push(await step(memory));
-  times.sort((a, b) => a - b);
-  const peakActivationBytes = rt.memoryStats().peakBytes - baseline;
-  const row = { memory: n, msPerStep: times[Math.floor(times.length / 2)], minMs: times[0], peakActivationBytes, peakActivationMiB: peakActivationBytes / MiB };
-  rows.push(row);
-  console.log(`memory ${n}: ${row.msPerStep.toFixed(1)} ms/step (min ${row.minMs.toFixed(1)}), peak activations ${row.peakActivationMiB.toFixed(1)} MiB (${peakActivationBytes} bytes)`);
+  for (const b of batches) {
+    await step(memory, b); // warm-up: pipelines compile, buffers enter the pool
+    const baseline = rt.memoryStats().liveBytes;
+    rt.resetPeak();
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) times.push(await step(memory, b));
+    times.sort((a, b) => a - b);
+    const peakActivationBytes = rt.memoryStats().peakBytes - baseline;
+    const msPerStep = times[Math.floor(times.length / 2)];
+    const row = { memory: n, batch: b, msPerStep, msPerSlice: msPerStep / b, minMs: times[0], peakActivationBytes, peakActivationMiB: peakActivationBytes / MiB };
+    rows.push(row);
+    console.log(`memory ${n}, batch ${b}: ${row.msPerStep.toFixed(1)} ms/step (min ${row.minMs.toFixed(1)}), ${row.msPerSlice.toFixed(1)} ms/slice, peak activations ${row.peakActivationMiB.toFixed(1)} MiB (${peakActivationBytes} bytes)`);
+  }
 }
 const result = { adapter: rt.describe(), variant, size, reps, weightMiB: net.weightBytes / MiB, rows };
 console.log(`weights on the GPU: ${result.weightMiB.toFixed(1)} MiB`);
-console.log(`\n| adapter | variant | frame | memory | ms / step | peak activations MiB |\n| --- | --- | --- | --- | --- | --- |`);
-for (const r of rows) console.log(`| ${rt.adapter.description || rt.adapter.device} | ${variant} | ${size} | ${r.memory} | ${r.msPerStep.toFixed(1)} | ${r.peakActivationMiB.toFixed(1)} |`);
+console.log(`\n| adapter | variant | frame | memory | batch | ms / step | ms / slice | peak activations MiB |\n| --- | --- | --- | --- | --- | --- | --- | --- |`);
+for (const r of rows) console.log(`| ${rt.adapter.description || rt.adapter.device} | ${variant} | ${size} | ${r.memory} | ${r.batch} | ${r.msPerStep.toFixed(1)} | ${r.msPerSlice.toFixed(1)} | ${r.peakActivationMiB.toFixed(1)} |`);
 if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
 for (const m of memory) m.dispose();
 net.dispose();

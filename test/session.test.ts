@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
-import { Interactive3DSession, type SliceStack } from '../src/session/session.ts';
+import { Interactive3DSession, type SessionOptions, type SliceStack } from '../src/session/session.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { testRuntime } from './_lib/gpu.ts';
@@ -41,13 +41,13 @@ class ScriptedSegmenter implements SliceSegmenter {
 const CLICK: Interaction = { kind: 'extreme-points', points: [{ x: 14, y: 18 }, { x: 26, y: 18 }, { x: 20, y: 12 }, { x: 20, y: 24 }] };
 let net: MemoryNetwork | null = null;
 
-async function session(memory?: (net: MemoryNetwork) => SliceMemoryNetwork): Promise<Interactive3DSession> {
+async function session(memory?: (net: MemoryNetwork) => SliceMemoryNetwork, options: SessionOptions = {}): Promise<Interactive3DSession> {
   const rt = await testRuntime();
   if (!net) {
     const manifest = JSON.parse(readFileSync(`${REF}qamn_manifest.json`, 'utf8')) as SynthManifest;
     net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${REF}qamn_small.safetensors`)), { variant: 'qamn' });
   }
-  return new Interactive3DSession(rt, stack, { segmenter: new ScriptedSegmenter(), memory: memory ? memory(net) : net });
+  return new Interactive3DSession(rt, stack, { segmenter: new ScriptedSegmenter(), memory: memory ? memory(net) : net }, options);
 }
 
 test('every slice gets a mask and a quality; the annotated slice keeps its 2D result', async () => {
@@ -80,7 +80,8 @@ test('the pipelined path (steps ahead, masks held on the GPU with the padding ze
     m.segmentAhead = (frame, memory) => (calls.ahead++, segmentAhead(frame, memory));
     m.segmentObjectsAhead = (frame, memories) => (calls.objectsAhead++, segmentObjectsAhead(frame, memories));
     return m;
-  });
+    // One lane: two would batch steps, bit for bit only where the batch gets the same kernels (test/memory-network-batch.test.ts).
+  }, { lanes: 1 });
   // The same GPU network behind memorize / segment / segmentObjects only: every mask read back, cropped, padded and uploaded again.
   const stepwise = await session((n) => {
     const m = new GpuSliceMemory(rt, n);

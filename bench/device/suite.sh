@@ -7,7 +7,10 @@
 # networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
 # beside the f32 kernels (tc-* steps), and a QAMN step's per-kernel profile on them.
 # host-floor (quick and tc): the host's work per 512x512 propagation step with no GPU
-# time, on Dawn's null backend: the floor of a round per slice.
+# time, on Dawn's null backend: the floor of a round per slice; host-floor-lanes the same
+# at 256x256 (the null backend's 512 MiB hold no 512x512 batch of two) with one and two lanes.
+# Steps of one and two slices (memnet --batch 1,2) and rounds with two and one lanes
+# (round --lanes 2,1) are timed side by side in one process.
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
@@ -30,6 +33,7 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
 host_floor() { # this machine's host work per propagation step with no GPU time: Dawn's null backend (bench-runtime.ts)
   export MEM3D_BENCH_BACKEND=null
   step host-floor 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --network qamn --weight-precision f16 --modes ahead --reference "$REF" --json "$W/host-floor.json"
+  step host-floor-lanes 60 "$C/app/host-step.mjs" --size 256 --depth 40 --reps 3 --network qamn --weight-precision f16 --modes ahead,lanes --reference "$REF" --json "$W/host-floor-lanes.json"
   unset MEM3D_BENCH_BACKEND
 }
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee "$W/nvidia-smi.txt"
@@ -40,16 +44,16 @@ if [ "$MODE" = tc ]; then
     export MEM3D_TENSOR_CORES=${TC_OPS:-1}
     step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
     step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
-    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
+    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
-    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
+    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
     # Where a step's GPU time goes on the matrix units (the table tc-round's tuning left is not read: the fixed rule).
     step tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
     unset MEM3D_TENSOR_CORES
   fi
-  step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --reps 5 --reference "$REF" --json "$W/memnet.json"
+  step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
-  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
+  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
   host_floor
   MODE=done
 fi
@@ -57,12 +61,12 @@ fi
 step selfcheck 90 "$C/app/selfcheck.mjs"
 step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/conf-qamn.json"
 step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$W/conf-iog.json"
-step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --reps 5 --reference "$REF" --json "$W/memnet.json"
+step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
 host_floor
 step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"
-step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --reference "$REF" --json "$W/round.json"
+step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
 if [ "$MODE" = full ]; then
   step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/profile.json"
   step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$W/kernels.json"

@@ -475,9 +475,10 @@ export class Interactive3DSession {
   /**
    * Propagates every structure from its slices annotated since the last propagation, in
    * both directions, up to its neighbouring annotated or locked slices or the window's
-   * ends, structures sharing a slice jointly (top of this file). Cancel with `signal`:
-   * the session is exactly as before the call, with no undo step. Any other failure (a
-   * lost device) keeps the slices finished so far (one undo step); a later call resumes.
+   * ends, structures sharing a slice jointly (top of this file). Cancel with `signal`, any
+   * time before the returned promise settles: the session is exactly as before the call,
+   * with no undo step. Any other failure (a lost device) keeps the slices finished so far
+   * (one undo step); a later call resumes.
    */
   async propagate(options: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
     throwIfAborted(options.signal);
@@ -494,6 +495,8 @@ export class Interactive3DSession {
         options.onProgress?.({ done, total, slice, structures });
       };
       await this.propagateSweeps(sweeps, this.lanes(), tick, options.signal, (sweep) => this.finishedSweeps.add(sweep.key));
+      // A cancel that came while the last steps were read back still cancels (the caller was told it would).
+      throwIfAborted(options.signal);
     } catch (e) {
       if (options.signal?.aborted) {
         this.apply(before);
@@ -819,7 +822,8 @@ export class Interactive3DSession {
     const releaseEntries = (step: number | null) => pairs.forEach((p, k) => (step === null || p.i === step) && entries[k] && !p.st.kept.includes(entries[k]) && entries[k].dispose());
     const memories: MemorySlot[][][] = steps.map(() => []);
     try {
-      if (pairs.length > 1 && memorizeHeldBatch && pairs.every((p) => isHeld(p.st.prev.mask))) {
+      // Batched across lanes only: one lane makes the calls it always made (a joint step's objects one by one).
+      if (steps.length > 1 && memorizeHeldBatch && pairs.every((p) => isHeld(p.st.prev.mask))) {
         const slots = memorizeHeldBatch.call(this.memory, pairs.map((p) => ({ frame: p.frame, held: p.st.prev.mask as HeldMask })));
         if (slots.length !== pairs.length) {
           for (const slot of slots) slot.dispose();

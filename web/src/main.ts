@@ -622,7 +622,11 @@ async function propagate(prefix = 'Propagation'): Promise<void> {
     }));
   } catch (e) {
     if (isAbort(e)) say('Propagation cancelled: the other slices are as they were before it started. Press Propagate (or Enter) to run it again.', 'ready', 'warn');
-    else fail(e, 'Propagating', 'ready');
+    else {
+      // A failed propagation keeps what it finished and its work pending (the session resumes it), wherever the kept slices are.
+      pendingPropagation = true;
+      fail(e, 'Propagating', 'ready');
+    }
     return render();
   }
   ui.timings.propagateMs = performance.now() - t0;
