@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { preprocessFrame } from '../src/networks/mem3d/preprocess.ts';
-import { ORGAN_LABEL, phantomOrganVolume } from '../src/phantom/organ.ts';
+import { ORGAN_LABEL } from '../src/phantom/organ.ts';
 import { loadMemoryNetwork } from '../src/pretrained/node.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -18,13 +18,10 @@ import { GpuSliceMemory } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import type { SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { CROP, cropAroundOrgan, croppedImage, mask as maskOf, SIZE, slice } from './_lib/organ-slices.ts';
 import { compare } from './_lib/tolerance.ts';
 
-const SIZE = 64;
-const volume = phantomOrganVolume({ seed: 4, width: SIZE, height: SIZE, depth: 6 });
-const plane = SIZE * SIZE;
-const slice = (z: number) => volume.image.subarray(z * plane, (z + 1) * plane);
-const mask = (z: number) => Float32Array.from(volume.labels.subarray(z * plane, (z + 1) * plane), (v) => (v === ORGAN_LABEL ? 1 : 0));
+const mask = (z: number) => maskOf(z, ORGAN_LABEL);
 
 let loaded: Promise<MemoryNetwork> | null = null;
 async function network(): Promise<MemoryNetwork> {
@@ -107,30 +104,23 @@ test('batches refuse mismatched counts, single-frame calls refuse batches, and a
 test('GpuSliceMemory batches: held masks, crops and scores are the single calls\' (44 x 38 slices padded to 48 x 48)', async () => {
   const rt = await testRuntime();
   const memory = new GpuSliceMemory(rt, await network());
-  const [w, h, x0, y0] = [44, 38, 10, 14];
-  const crop = <T extends Uint8Array | Float32Array>(src: T): T => {
-    const out = new (src.constructor as new (n: number) => T)(w * h);
-    for (let y = 0; y < h; y++) out.set(src.subarray((y0 + y) * SIZE + x0, (y0 + y) * SIZE + x0 + w), y * w);
-    return out;
-  };
-  const image = (z: number) => ({ width: w, height: h, data: crop(slice(z)) });
-  const memories = [[memory.memorize(image(1), crop(mask(1)))], [memory.memorize(image(4), crop(mask(4)))]];
-  const alone = [memory.segmentAhead(image(2), memories[0]), memory.segmentAhead(image(3), memories[1])];
-  const together = memory.segmentBatchAhead([{ frame: image(2), memory: memories[0] }, { frame: image(3), memory: memories[1] }]);
+  const memories = [[memory.memorize(croppedImage(1), cropAroundOrgan(mask(1)))], [memory.memorize(croppedImage(4), cropAroundOrgan(mask(4)))]];
+  const alone = [memory.segmentAhead(croppedImage(2), memories[0]), memory.segmentAhead(croppedImage(3), memories[1])];
+  const together = memory.segmentBatchAhead([{ frame: croppedImage(2), memory: memories[0] }, { frame: croppedImage(3), memory: memories[1] }]);
   const [a, t] = [await Promise.all(alone.map((s) => s.result)), await together.result];
   assert.is(t.length, 2);
   for (let b = 0; b < 2; b++) {
-    assert.is(t[b].foreground.length, w * h);
+    assert.is(t[b].foreground.length, CROP.width * CROP.height);
     assertSameItem(t[b].foreground, a[b].foreground, `slice ${b} foreground`);
     assertSameItem([t[b].quality!], [a[b].quality!], `slice ${b} quality`);
   }
   // Memorizing the held masks in a batch: each entry is the single memorizeHeld's.
-  const fromBatch = memory.memorizeHeldBatch([{ frame: image(2), held: together.held[0] }, { frame: image(3), held: together.held[1] }]);
-  const fromSingle = [memory.memorizeHeld(image(2), alone[0].held), memory.memorizeHeld(image(3), alone[1].held)];
+  const fromBatch = memory.memorizeHeldBatch([{ frame: croppedImage(2), held: together.held[0] }, { frame: croppedImage(3), held: together.held[1] }]);
+  const fromSingle = [memory.memorizeHeld(croppedImage(2), alone[0].held), memory.memorizeHeld(croppedImage(3), alone[1].held)];
   for (let b = 0; b < 2; b++) assertSameItem(await fromBatch[b].value.read(), await fromSingle[b].value.read(), `held entry ${b}`);
   for (const held of [...together.held, ...alone.map((s) => s.held)]) held.dispose();
-  assert.throws(() => memory.memorizeHeldBatch([{ frame: image(2), held: together.held[0] }]), /memorizeHeldBatch: the mask must come from this memory network's/);
-  assert.throws(() => memory.segmentBatchAhead([{ frame: image(2), memory: memories[0] }, { frame: { width: SIZE, height: SIZE, data: slice(3) }, memory: memories[1] }]), /frames differ in size \(44x38, 64x64\)/);
+  assert.throws(() => memory.memorizeHeldBatch([{ frame: croppedImage(2), held: together.held[0] }]), /memorizeHeldBatch: the mask must come from this memory network's/);
+  assert.throws(() => memory.segmentBatchAhead([{ frame: croppedImage(2), memory: memories[0] }, { frame: { width: SIZE, height: SIZE, data: slice(3) }, memory: memories[1] }]), /frames differ in size \(44x38, 64x64\)/);
   for (const e of [...memories.flat(), ...fromBatch, ...fromSingle]) e.dispose();
 });
 

@@ -11,19 +11,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
 import { preprocessFrame } from '../src/networks/mem3d/preprocess.ts';
-import { LESION_LABEL, ORGAN_LABEL, phantomOrganVolume } from '../src/phantom/organ.ts';
+import { LESION_LABEL, ORGAN_LABEL } from '../src/phantom/organ.ts';
 import { loadMemoryNetwork } from '../src/pretrained/node.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
 import { GpuSliceMemory } from '../src/session/memory.ts';
 import { testRuntime } from './_lib/gpu.ts';
+import { CROP, cropAroundOrgan, croppedImage, mask, plane, SIZE, slice } from './_lib/organ-slices.ts';
 import { assertClose } from './_lib/tolerance.ts';
 import { softAggregationObjectsRef } from './cpu/soft-aggregation-objects.ts';
 
-const SIZE = 64;
-const volume = phantomOrganVolume({ seed: 4, width: SIZE, height: SIZE, depth: 6 });
-const plane = SIZE * SIZE;
-const slice = (z: number) => volume.image.subarray(z * plane, (z + 1) * plane);
-const mask = (z: number, id: number) => Float32Array.from(volume.labels.subarray(z * plane, (z + 1) * plane), (v) => (v === id ? 1 : 0));
 const bits = (x: ArrayLike<number>) => Array.from(new Uint32Array(Float32Array.from(x).buffer));
 
 let loaded: Promise<MemoryNetwork> | null = null;
@@ -134,27 +130,19 @@ test('segmentObjects refuses no objects, an empty or disposed memory and frames 
 test('GpuSliceMemory.segmentObjects crops like segment(): one object gives its numbers; two objects never share a pixel', async () => {
   const rt = await testRuntime();
   const memory = new GpuSliceMemory(rt, await network());
-  // 44 x 38 pixels of the phantom around the organ: padded to 48 x 48 inside, cropped back.
-  const [w, h, x0, y0] = [44, 38, 10, 14];
-  const crop = <T extends Uint8Array | Float32Array>(src: T): T => {
-    const out = new (src.constructor as new (n: number) => T)(w * h);
-    for (let y = 0; y < h; y++) out.set(src.subarray((y0 + y) * SIZE + x0, (y0 + y) * SIZE + x0 + w), y * w);
-    return out;
-  };
-  const image = (z: number) => ({ width: w, height: h, data: crop(slice(z)) });
-  const organ = crop(mask(2, ORGAN_LABEL));
-  const lesion = crop(mask(2, LESION_LABEL));
+  const organ = cropAroundOrgan(mask(2, ORGAN_LABEL));
+  const lesion = cropAroundOrgan(mask(2, LESION_LABEL));
   assert.ok(organ.some((v) => v === 1) && lesion.some((v) => v === 1), 'both structures inside the crop');
-  const memories = [[memory.memorize(image(2), organ)], [memory.memorize(image(2), lesion)]];
-  const single = await memory.segment(image(3), memories[0]);
-  const one = await memory.segmentObjects(image(3), memories.slice(0, 1));
-  assert.is(one.objects[0].foreground.length, w * h);
+  const memories = [[memory.memorize(croppedImage(2), organ)], [memory.memorize(croppedImage(2), lesion)]];
+  const single = await memory.segment(croppedImage(3), memories[0]);
+  const one = await memory.segmentObjects(croppedImage(3), memories.slice(0, 1));
+  assert.is(one.objects[0].foreground.length, CROP.width * CROP.height);
   assert.equal(bits(one.objects[0].foreground), bits(single.foreground), 'K = 1: foreground');
   assert.is(one.objects[0].quality, single.quality, 'K = 1: quality');
-  const two = await memory.segmentObjects(image(3), memories);
+  const two = await memory.segmentObjects(croppedImage(3), memories);
   assert.is(two.objects.length, 2);
   assert.equal(bits(two.objects[0].probability), bits(one.objects[0].probability), "K = 2: object 1's probability is its decoder's alone");
-  for (let i = 0; i < w * h; i++) assert.ok(two.objects[0].foreground[i] <= 0.5 || two.objects[1].foreground[i] <= 0.5, `pixel ${i} won by both objects`);
+  for (let i = 0; i < CROP.width * CROP.height; i++) assert.ok(two.objects[0].foreground[i] <= 0.5 || two.objects[1].foreground[i] <= 0.5, `pixel ${i} won by both objects`);
   for (const m of memories.flat()) m.dispose();
 });
 

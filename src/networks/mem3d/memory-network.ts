@@ -215,14 +215,18 @@ export class MemoryNetwork {
    */
   memorize(frame: Tensor, mask: Tensor): MemoryEntry {
     this.checkFrame(frame, 'memorize', 1);
-    return this.memorizeBatch(frame, mask, 'memorize')[0];
+    return this.memorizeFrames('memorize', frame, mask)[0];
   }
 
   /**
    * N frames [N, H, W, 3] with their masks [N, H, W, 1 | 2] memorized in one batch:
    * entry b is memorize(frame b, mask b)'s (see the top of this file). Owned by the caller.
    */
-  memorizeBatch(frames: Tensor, masks: Tensor, op = 'memorizeBatch'): MemoryEntry[] {
+  memorizeBatch(frames: Tensor, masks: Tensor): MemoryEntry[] {
+    return this.memorizeFrames('memorizeBatch', frames, masks);
+  }
+
+  private memorizeFrames(op: string, frames: Tensor, masks: Tensor): MemoryEntry[] {
     const rt = this.rt;
     const [N, H, W] = this.checkFrame(frames, op);
     masks.assertLive(op);
