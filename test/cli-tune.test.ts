@@ -1,12 +1,15 @@
 // mem3d tune: refuses bad input before touching the GPU, writes the per-adapter conv2d
-// table to the cache named by MEM3D_TUNING_CACHE, and every later command installs it.
+// table to the cache named by MEM3D_TUNING_CACHE, and every later command installs it;
+// it meets the shape classes of one frame and of the batches a session's lanes make.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { installedConv2dChoices } from '../src/ops/conv2d-variants.ts';
+import { installedConv2dChoices, untunedConv2dShapes } from '../src/ops/conv2d-variants.ts';
 import { createCliRuntime } from '../src/cli/runtime.ts';
+import { loadMemoryNetwork } from '../src/pretrained/node.ts';
+import { DEFAULT_LANES } from '../src/session/memory.ts';
 import { mem3d } from './_lib/cli-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mem3d-tune-'));
@@ -40,10 +43,33 @@ test('tune refuses bad sizes, unknown networks and a switched-off cache, writing
   assert.not.ok(existsSync(cache));
 });
 
+/** The conv shape classes a 32x32 step of one frame and of a batch of DEFAULT_LANES meet, with the shipped QAMN. */
+async function stepClasses(): Promise<number> {
+  const rt = await withCache('off', () => createCliRuntime());
+  try {
+    const { net } = loadMemoryNetwork(rt);
+    for (const n of [1, DEFAULT_LANES]) {
+      await rt.scope(async () => {
+        const frames = rt.upload([n, 32, 32, 3], new Float32Array(n * 32 * 32 * 3));
+        const entries = net.memorizeBatch(frames, rt.upload([n, 32, 32, 1], new Float32Array(n * 32 * 32)));
+        await net.segmentBatch(frames, entries.map((e) => [e])).probability.read();
+        for (const e of entries) e.dispose();
+      });
+      if (n === 1) assert.ok(untunedConv2dShapes(rt).size > 0, 'one frame meets shape classes');
+    }
+    net.dispose();
+    return untunedConv2dShapes(rt).size;
+  } finally {
+    rt.destroy();
+  }
+}
+
 test('tune caches choices for this adapter and the next command installs them', async () => {
   const r = await withCache(cache, () => mem3d('tune', '--size', '32', '--networks', 'qamn', '--budget-s', '1'));
   assert.is(r.code, 0, r.err);
-  assert.match(r.out, /tuned [1-9]\d* shape classes/);
+  const [, tuned, left] = /tuned (\d+) shape classes[^;]*(?:; (\d+) left to the fixed rule)?/.exec(r.out) ?? [];
+  assert.ok(Number(tuned) >= 1, r.out);
+  assert.is(Number(tuned) + Number(left ?? 0), await stepClasses(), 'every class of one frame and of a batch met (tuned or left)');
   const all = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, { conv2d: Record<string, string> }>;
   const [key] = Object.keys(all);
   const table = all[key].conv2d;

@@ -2,13 +2,15 @@
 // Times every conv2d variant on each convolution shape the networks meet on this
 // adapter and caches the fastest per shape class (src/ops/conv2d-autotune.ts), keyed by
 // adapter and kernel source, in the file every other command reads at start
-// (src/cli/runtime.ts). Shapes do not depend on weight values: one memory-network step
+// (src/cli/runtime.ts). Shapes do not depend on weight values: memory-network steps of one
+// frame and of a batch of DEFAULT_LANES (a session's two directions, src/session/memory.ts)
 // per --size and one IOG forward (always at its 512x512 crop) record them.
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { autotuneConv2d } from '../ops/conv2d-autotune.ts';
 import { loadIOG, loadMemoryNetwork } from '../pretrained/node.ts';
 import { fileTuningStore } from '../runtime/autotune-node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { DEFAULT_LANES } from '../session/memory.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { cliTuningPath, createCliRuntime } from './runtime.ts';
@@ -19,7 +21,8 @@ type NetworkName = (typeof NETWORKS)[number];
 const USAGE = `usage: mem3d tune [--size 128,512] [--networks qamn,iog] [--budget-s 120]
 
 Times the conv2d variants (tile shapes, the direct kernel for CPU drivers) on every
-convolution shape of the networks at the given slice sizes on this adapter, and caches
+convolution shape of the networks at the given slice sizes (one slice and the two a
+propagation steps together) on this adapter, and caches
 the fastest per shape class. Every mem3d command then runs them on this adapter (it
 says so at start); shapes never tuned keep the fixed rule. Run it again after a driver
 or GPU change (the cache is keyed by adapter and kernel source).
@@ -53,15 +56,18 @@ async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], 
     const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision });
     try {
       for (const size of frameSizes) {
-        io.error(`recording the memory network's shapes at ${size}x${size}`);
-        await rt.scope(async () => {
-          const frame = rt.upload([1, size, size, 3], new Float32Array(size * size * 3));
-          const mask = rt.upload([1, size, size, 1], new Float32Array(size * size));
-          const entry = net.memorize(frame, mask);
-          const out = net.segment(frame, [entry]);
-          await (out.quality ?? out.probability).read();
-          entry.dispose();
-        });
+        io.error(`recording the memory network's shapes at ${size}x${size}, one frame and batches of ${DEFAULT_LANES}`);
+        // Batched layers have N times the output pixels: shape classes of their own.
+        for (const n of [1, DEFAULT_LANES]) {
+          await rt.scope(async () => {
+            const frames = rt.upload([n, size, size, 3], new Float32Array(n * size * size * 3));
+            const masks = rt.upload([n, size, size, 1], new Float32Array(n * size * size));
+            const entries = net.memorizeBatch(frames, masks);
+            const out = net.segmentBatch(frames, entries.map((e) => [e]));
+            await (out.quality ?? out.probability).read();
+            for (const e of entries) e.dispose();
+          });
+        }
       }
     } finally {
       net.dispose();

@@ -67,6 +67,9 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
 }
 
+/** Lanes (steps batched) a session gives the WebGPU memory network unless told otherwise: GpuSliceMemory.preferredLanes. */
+export const DEFAULT_LANES = 2;
+
 /**
  * The WebGPU memory network behind the session's interface. It runs on frames padded
  * with zeros at the bottom and right to multiples of 16 (at least 32), and crops its
@@ -80,12 +83,12 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   /**
-   * Two: the two directions from an annotated slice step together. A GPU gets twice the
+   * DEFAULT_LANES: the two directions from an annotated slice step together. A GPU gets twice the
    * work in each dispatch of the 32x32 layers one 512x512 frame cannot fill; the host
    * encodes each layer once for both (a third less host time per slice at 256x256 on
    * Dawn's null backend); lavapipe runs a 128x128 slice 8-12% faster (bench/RESULTS.md).
    */
-  readonly preferredLanes = 2;
+  readonly preferredLanes = DEFAULT_LANES;
 
   memorize(frame: SliceImage, mask: Float32Array): MemoryEntry {
     // The scope releases the frame and the uploaded mask; the entry is the network's to keep.
