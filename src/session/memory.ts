@@ -73,7 +73,8 @@ export const DEFAULT_LANES = 2;
 /**
  * The WebGPU memory network behind the session's interface. It runs on frames padded
  * with zeros at the bottom and right to multiples of 16 (at least 32), and crops its
- * output back: the session never sees the padding.
+ * output back: the session never sees the padding. It holds masks for the next step
+ * (segmentAhead and the like) and batches steps (segmentBatchAhead, memorizeHeldBatch).
  */
 export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   constructor(private readonly rt: Runtime, readonly net: MemoryNetwork) {}

@@ -28,6 +28,9 @@
 // latest word wins; an annotation that loses pixels is propagated again).
 // With one structure the masks, states, memory calls and their order are exactly the
 // single-structure session's.
+// Sweeps never depend on each other: up to `lanes` of them walk side by side, their steps
+// sent to a network that batches as one batch (SessionOptions.lanes; the numbers are each
+// sweep's alone, up to the f32 rounding of a batched layer).
 //
 // Undo/redo (history.ts): every user action (annotate, setSliceMask, acceptSlice,
 // add/removeStructure, loadLabels, restore, propagate) is one step, restored from a
