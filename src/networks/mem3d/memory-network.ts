@@ -95,16 +95,17 @@ export class QueryEncoding {
   }
 }
 
+/** What `segment` (N = 1) and `segmentBatch` (N frames) return. */
 export interface SegmentResult {
-  /** ps = softmax(decoder logits)[1]: [1, H, W, 1] */
+  /** ps = softmax(decoder logits)[1]: [N, H, W, 1] */
   probability: Tensor;
-  /** Soft-aggregated log-odds [1, H, W, 2] (ill-conditioned where the probability saturates). */
+  /** Soft-aggregated log-odds [N, H, W, 2] (ill-conditioned where the probability saturates). */
   logits: Tensor;
-  /** softmax(logits)[1] [1, H, W, 1]: the mask the original memorizes for this slice. */
+  /** softmax(logits)[1] [N, H, W, 1]: the mask the original memorizes for this slice. */
   foreground: Tensor;
-  /** Quality score in [0, 1] ([1, 1]); null for the STM variant. */
+  /** Quality score in [0, 1] ([N, 1]); null for the STM variant. */
   quality: Tensor | null;
-  /** Present with `{ intermediates: true }`: the query key, the memory read and the decoder logits. */
+  /** Present with `{ intermediates: true }` (segment only): the query key, the memory read and the decoder logits. */
   intermediates?: { queryKey: Tensor; memoryRead: Tensor; decoderLogits: Tensor };
   dispose(): void;
 }
