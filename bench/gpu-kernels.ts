@@ -11,7 +11,8 @@
 //   npx tsx bench/gpu-kernels.ts [--only memory|conv] [--reps 5] [--cases 0,3] [--layers 0,4]
 //     [--mr-variants flat,subgroup:s1,subgroup:q16c16] [--conv-variants large,gpu-128x128] [--json out.json]
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
-// MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule).
+// MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule), or gemm
+// (memory-read-gemm.ts: the two products on the conv2d kernels, matrix units included).
 // Conv variants: names in CONV2D_VARIANTS; a gpu-* or mma* name with ':nosplit' runs it without split-K,
 // an mma* name with ':nopad' with unpadded tile rows in workgroup memory (MMA_ROW_PAD);
 // the mma* tiles (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     cases: { type: 'string' },
     layers: { type: 'string' },
-    'mr-variants': { type: 'string', default: 'flat,subgroup:s1,subgroup,subgroup:q16c4,subgroup:q16c16,subgroup:q4c8' },
+    'mr-variants': { type: 'string', default: 'flat,subgroup:s1,subgroup,subgroup:q16c4,subgroup:q16c16,subgroup:q4c8,gemm' },
     'conv-variants': { type: 'string' },
     json: { type: 'string' },
   },
@@ -120,7 +121,8 @@ async function timeVariants(op: string, caseName: string, gflop: number, variant
 /** path[:tileSet][:sN] -> memoryRead options. */
 function memoryReadOptions(spec: string): MemoryReadOptions {
   const [path, ...rest] = spec.split(':');
-  if (path !== 'flat' && path !== 'subgroup') throw new Error(`--mr-variants: '${spec}': the path must be flat or subgroup`);
+  if (path === 'gemm' && rest.length === 0) return { path, label: 'memory read gemm' };
+  if (path !== 'flat' && path !== 'subgroup') throw new Error(`--mr-variants: '${spec}': the path must be flat, subgroup or gemm (gemm takes no tiles or splits)`);
   const opts: MemoryReadOptions = { path, label: `memory read ${spec}` };
   for (const part of rest) {
     if (/^s\d+$/.test(part)) opts.splits = Number(part.slice(1));
@@ -147,6 +149,7 @@ async function benchMemoryRead(rt: Runtime): Promise<void> {
     const tq = rt.upload([c.q, dk], rand(c.q * dk, 5));
     const variants = specs.map((spec) => {
       const opts = memoryReadOptions(spec);
+      if (opts.path === 'gemm') return { name: spec, detail: 'S = QK^T and PV on the conv2d rule (the tuned table if installed)', run: () => memoryRead(rt, tk, tv, tq, opts) };
       const plan = planMemoryRead(rt, c.q, c.m, dv, opts);
       const tiles = Object.entries(MEMORY_READ_TILE_SETS).find(([, t]) => t === plan.tiles)?.[0] ?? JSON.stringify(plan.tiles);
       return { name: spec, detail: `${plan.path} ${tiles} splits ${plan.splits}${plan.path === 'subgroup' ? ` shuffle lanes ${plan.sgr}` : ''}`, run: () => memoryRead(rt, tk, tv, tq, opts) };

@@ -4,12 +4,14 @@
 // thousand and not a multiple of the tile, Dk and Dv not multiples of 4, every tile
 // set, rows wider than the adapter's subgroup (R > subgroupMinSize: the extra
 // workgroup-memory step) and scores that rise across splits (the combine rescales).
-// The subgroup cases need the `subgroups` feature: without it they fail saying so
+// The 'gemm' path (memory-read-gemm.ts: the products on the conv2d kernels, the
+// affinities written out) on the same shapes, a query laid out as a frame, and the
+// scores that rise to +-80. The subgroup cases need the `subgroups` feature: without it they fail saying so
 // (lavapipe and SwiftShader offer it), never pass unrun.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CPU_TARGET_WORKGROUPS, DEFAULT_TILES, GPU_TARGET_WORKGROUPS, MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead,
+  CPU_TARGET_WORKGROUPS, DEFAULT_TILES, gemmFits, GPU_TARGET_WORKGROUPS, MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead,
   type MemoryReadOptions,
 } from '../src/ops/memory-read.ts';
 import { isCpuAdapter } from '../src/ops/conv2d-variants.ts';
@@ -67,6 +69,28 @@ for (const [i, s] of SHAPES.entries()) {
   test(`subgroup path, 3 splits (last one short): ${name(s)}`, async () => check(await subgroupRuntime(), s, { path: 'subgroup', splits: 3 }, 100 + 10 * i, `subgroup 3 splits ${name(s)}`));
 }
 
+for (const [i, s] of SHAPES.entries()) {
+  test(`gemm path: ${name(s)}`, async () => check(await testRuntime(), s, { path: 'gemm' }, 100 + 10 * i, `gemm ${name(s)}`));
+}
+
+test('gemm path: a query laid out as a frame [1, H, W, Dk] gives [1, H, W, Dv], the flat path\'s numbers to f32 rounding; large scores', async () => {
+  const rt = await testRuntime();
+  const [h, w, m, dk, dv] = [5, 3, 70, 12, 10];
+  const tk = rt.upload([m, dk], uniform(m * dk, 3, -1, 1));
+  const tv = rt.upload([2, 35, dv], uniform(m * dv, 4, -1, 1));
+  const tq = rt.upload([1, h, w, dk], uniform(h * w * dk, 5, -1, 1));
+  const gemm = memoryRead(rt, tk, tv, tq, { path: 'gemm' });
+  const flat = memoryRead(rt, tk, tv, tq, { path: 'flat' });
+  assert.equal(gemm.shape, [1, h, w, dv]);
+  assertClose(await gemm.read(), await flat.read(), { k: m, label: 'gemm against flat' });
+  for (const t of [tk, tv, tq, gemm, flat]) t.dispose();
+  await check(rt, { q: 9, m: 320, dk: 16, dv: 8, offset: -320, slope: 2 }, { path: 'gemm' }, 77, 'gemm rising scores');
+  await check(rt, { q: 9, m: 320, dk: 16, dv: 8, offset: 1200 }, { path: 'gemm' }, 78, 'gemm scores near +300');
+  const t = rt.upload([4, 4], new Float32Array(16));
+  assert.throws(() => memoryRead(rt, t, t, t, { path: 'gemm', splits: 2 }), /the gemm memory read takes no tiles or splits/);
+  t.dispose();
+});
+
 // Every tile set on both paths; q4c8 has 16 threads per softmax row, wider than lavapipe's
 // (8) and SwiftShader's (4) subgroups, so its reductions take the workgroup-memory step.
 for (const [tileName, tiles] of Object.entries(MEMORY_READ_TILE_SETS)) {
@@ -87,6 +111,23 @@ test('the subgroup path runs its kernels: one dispatch unsplit, main then combin
   await check(rt, { q: 2, m: 300, dk: 4, dv: 4 }, { path: 'subgroup', splits: 2 }, 5, 'specs');
   const after = new Set(rt.pipelines.specs().map((p) => `${p.kernel}:${p.entryPoint}`));
   for (const k of ['memory_read_subgroup:main', 'memory_read_subgroup:combine']) assert.ok(after.has(k) || before.has(k), `${k} never compiled`);
+});
+
+test('the default is the gemm path where its affinities fit one binding (gemmFits), else the fused rule', async () => {
+  const rt = await testRuntime();
+  const limit = rt.device.limits.maxStorageBufferBindingSize;
+  assert.ok(gemmFits(rt, 1024, 5120), 'a 512x512 step with 5 frames');
+  assert.ok(gemmFits(rt, 1, limit / 4), 'exactly the limit');
+  assert.not.ok(gemmFits(rt, 1, limit / 4 + 1), 'M rounded up to 4 past the limit');
+  const dispatches = async (opts: MemoryReadOptions) => {
+    const before = rt.dispatchCount;
+    await check(rt, { q: 6, m: 50, dk: 8, dv: 4 }, opts, 9, `dispatches ${JSON.stringify(opts)}`);
+    return rt.dispatchCount - before;
+  };
+  const gemm = await dispatches({ path: 'gemm' });
+  assert.is(await dispatches({}), gemm, 'the default dispatches what the gemm path does');
+  assert.ok(gemm >= 5, `gemm: pad K^T, S, softmax, pad V, PV (${gemm} dispatches)`);
+  assert.is(await dispatches({ path: 'flat' }), 1, 'the flat kernel is one dispatch');
 });
 
 test('planMemoryRead: the rule', async () => {

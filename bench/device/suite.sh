@@ -10,7 +10,8 @@
 # time, on Dawn's null backend: the floor of a round per slice; host-floor-lanes the same
 # at 256x256 (the null backend's 512 MiB hold no 512x512 batch of two) with one and two lanes.
 # Steps of one and two slices (memnet --batch 1,2) and rounds with two and one lanes
-# (round --lanes 2,1) are timed side by side in one process.
+# (round --lanes 2,1) are timed side by side in one process; the memory read's fused
+# subgroup kernel against its gemm form (memread, tc-memread: on the matrix units).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
@@ -43,6 +44,7 @@ if [ "$MODE" = tc ]; then
   if grep -q '^matrix units on' "$W/tc-check.log"; then
     export MEM3D_TENSOR_CORES=${TC_OPS:-1}
     step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
+    step tc-memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/tc-memread.json"
     step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
     step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
     step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
@@ -52,6 +54,7 @@ if [ "$MODE" = tc ]; then
     unset MEM3D_TENSOR_CORES
   fi
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
+  step memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/memread.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
   step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
   host_floor

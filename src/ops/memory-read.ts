@@ -4,11 +4,15 @@
 //   subgroup - kernels/memory_read_subgroup.wgsl: adapters with `subgroups`; shuffle
 //              reductions, and the memory split across workgroups (plus a combine
 //              pass) when the queries alone give too few workgroups for the adapter.
+// And 'gemm' (memory-read-gemm.ts): the affinities written out, the two products on the
+// conv2d kernels; the default wherever the affinities fit one storage binding (gemmFits).
 // planMemoryRead is the rule that picks the kernel, its tiles and the split.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 import { isCpuAdapter } from './conv2d-variants.ts';
+import { memoryReadGemm } from './memory-read-gemm.ts';
+import { padTo4 } from './conv2d-weights.ts';
 
 /** Tile configuration (override constants of memory_read*.wgsl). */
 export interface MemoryReadTiles {
@@ -39,7 +43,7 @@ export const MEMORY_READ_TILE_SETS = {
   q4c8: { TQ: 1, TC: 64, QPT: 4, CPT: 8, BM: 64, DKT: 32 },
 } as const satisfies Record<string, MemoryReadTiles>;
 
-export type MemoryReadPath = 'flat' | 'subgroup';
+export type MemoryReadPath = 'flat' | 'subgroup' | 'gemm';
 
 /**
  * Workgroups the split aims for: a discrete GPU holds several workgroups on each of
@@ -56,7 +60,7 @@ const { COMBINE_WG } = WGSL_CONSTANTS.memory_read_subgroup;
 export interface MemoryReadOptions {
   label?: string;
   tiles?: MemoryReadTiles;
-  /** Kernel: default 'subgroup' where the adapter has `subgroups`, else 'flat' (see planMemoryRead). */
+  /** Default 'gemm' where gemmFits (without tiles or splits), else the fused rule (planMemoryRead); 'gemm' takes no tiles or splits. */
   path?: MemoryReadPath;
   /** Memory splits (subgroup path only); default from the rule. */
   splits?: number;
@@ -102,7 +106,20 @@ function checkTiles(rt: Runtime, name: string, t: MemoryReadTiles, sgr: number |
 }
 
 /**
- * The rule. Kernel: 'subgroup' where the adapter has `subgroups` (shuffles replace the
+ * Whether the gemm path's affinities [Q, M rounded up to 4] fit one storage binding: then
+ * it is memoryRead's default. It ran 3.8x faster than the fused subgroup kernel on lavapipe
+ * at a 512x512 step's read (Q 1024, M 5120) and 1.2x at 128x128 (Q 64, M 320), the conv
+ * kernels being the better tuned (bench/RESULTS.md); on the H200 the conv kernels it runs on
+ * measured 14-16 TFLOP/s against the fused read's 6.5 (its own timing is the device suite's
+ * `memread`). Past the limit (some 40 memory frames at 512x512 on lavapipe's 128 MiB) the
+ * fused kernels, which need no such buffer, take over.
+ */
+export function gemmFits(rt: Runtime, q: number, m: number): boolean {
+  return q * padTo4(m) * 4 <= rt.device.limits.maxStorageBufferBindingSize;
+}
+
+/**
+ * The fused kernels' rule. Kernel: 'subgroup' where the adapter has `subgroups` (shuffles replace the
  * reduction barriers), else 'flat'. Split (subgroup path only): enough memory splits
  * that queryBlocks * channelBlocks * splits reaches the adapter's target workgroups
  * (GPU_TARGET_WORKGROUPS, or CPU_TARGET_WORKGROUPS on CPU drivers), each split keeping
@@ -111,7 +128,7 @@ function checkTiles(rt: Runtime, name: string, t: MemoryReadTiles, sgr: number |
 export function planMemoryRead(rt: Runtime, q: number, m: number, dv: number, opts: MemoryReadOptions = {}, name = 'memoryRead'): MemoryReadPlan {
   const hasSubgroups = rt.hasFeature('subgroups');
   const path = opts.path ?? (hasSubgroups ? 'subgroup' : 'flat');
-  if (path !== 'flat' && path !== 'subgroup') throw new RangeError(`${name}: path must be 'flat' or 'subgroup', got ${JSON.stringify(path)}`);
+  if (path !== 'flat' && path !== 'subgroup') throw new RangeError(`${name}: the fused read's path must be 'flat' or 'subgroup', got ${JSON.stringify(path)} ('gemm' is memoryRead's own)`);
   if (path === 'subgroup' && !hasSubgroups) throw new Error(`${name}: the subgroup memory read needs the WebGPU feature 'subgroups', which this adapter does not offer`);
   if (path === 'flat' && opts.splits !== undefined && opts.splits !== 1) throw new RangeError(`${name}: the flat memory read does not split memory (splits ${opts.splits}); use path 'subgroup'`);
   const tiles = opts.tiles ?? DEFAULT_TILES;
@@ -158,6 +175,12 @@ export function memoryRead(rt: Runtime, memoryKeys: Tensor, memoryValues: Tensor
   const q = queryKey.size / dk;
   if (q === 0) throw new RangeError(`${name}: query is empty (${shapes})`);
 
+  if (opts.path === 'gemm' || (opts.path === undefined && opts.tiles === undefined && opts.splits === undefined && gemmFits(rt, q, m))) {
+    if (opts.tiles !== undefined || opts.splits !== undefined) throw new RangeError(`${name}: the gemm memory read takes no tiles or splits (its products run on the conv2d kernels)`);
+    const out = rt.empty(qs.length === 4 ? [1, qs[1], qs[2], dv] : [q, dv], 'f32', name);
+    memoryReadGemm(rt, memoryKeys, memoryValues, queryKey, { q, m, dk, dv }, out, name);
+    return out;
+  }
   const plan = planMemoryRead(rt, q, m, dv, opts, name);
   const { tiles, splits } = plan;
   const bq = tiles.TQ * tiles.QPT;

@@ -1,6 +1,8 @@
 // Memory read cases (softmax(q k^T / sqrt(Dk)) v, flash-style): sizes that end in
 // partial tiles, small tiles with several channel blocks, scores near +-300 (a naive
 // exp overflows or underflows) and scores rising across tiles (every tile rescales).
+// Cases without tiles run the default (the 'gemm' path where it fits); 'fused:' cases the
+// fused kernel the adapter would get (subgroup, else flat).
 import { memoryRead, type MemoryReadTiles } from '../../../src/ops/memory-read.ts';
 import { maxAbsScore, memoryReadRef } from '../../cpu/memory-read.ts';
 import { uniform } from '../random.ts';
@@ -13,6 +15,8 @@ interface Spec {
   dv: number;
   query: number[]; // [1, H, W, Dk] or [Q, Dk]
   tiles?: MemoryReadTiles;
+  /** The fused kernel of the adapter (subgroup, else flat) instead of the default. */
+  fused?: boolean;
   /** Adds offset + slope * m to key channel 0 (query channel 0 is set to 1): scores shift by that over sqrt(Dk). */
   offset?: number;
   slope?: number;
@@ -38,6 +42,12 @@ const SPECS: Spec[] = [
   { name: 'scores rising -80 to +80 across tiles', tier: 'unit', keys: [5, 8, 8, 16], dv: 8, query: [1, 3, 3, 16], offset: -320, slope: 2 },
   // A propagation step: 32x32 queries, 5 memorized slices, keydim 128, valdim 512.
   { name: 'propagation step Q=1024 M=5120 Dk=128 Dv=512', tier: 'perf', keys: [5, 32, 32, 128], dv: 512, query: [1, 32, 32, 128] },
+  { name: 'fused: 3 frames 5x7, Dk 16, Dv 24', tier: 'smoke', keys: [3, 5, 7, 16], dv: 24, query: [1, 6, 5, 16], fused: true },
+  { name: 'fused: odd Dk 5, Dv 3, 2-D query', tier: 'unit', keys: [37, 5], dv: 3, query: [11, 5], fused: true },
+  { name: 'fused: Dk 130, Dv 600', tier: 'unit', keys: [2, 3, 5, 130], dv: 600, query: [1, 3, 3, 130], fused: true },
+  { name: 'fused: scores near +300', tier: 'unit', keys: [3, 7, 9, 16], dv: 8, query: [1, 4, 5, 16], offset: 1200, fused: true },
+  { name: 'fused: scores rising -80 to +80', tier: 'unit', keys: [5, 8, 8, 16], dv: 8, query: [1, 3, 3, 16], offset: -320, slope: 2, fused: true },
+  { name: 'fused: propagation step Q=1024 M=5120 Dk=128 Dv=512', tier: 'perf', keys: [5, 32, 32, 128], dv: 512, query: [1, 32, 32, 128], fused: true },
 ];
 
 function memoryReadCase(s: Spec, seed: number): OpCase {
@@ -61,7 +71,7 @@ function memoryReadCase(s: Spec, seed: number): OpCase {
       const tv = io.upload([...s.keys.slice(0, -1), s.dv], mv);
       const tq = io.upload(s.query, q);
       return {
-        run: () => memoryRead(rt, tk, tv, tq, { tiles: s.tiles }),
+        run: () => memoryRead(rt, tk, tv, tq, { tiles: s.tiles, path: s.fused ? (rt.hasFeature('subgroups') ? 'subgroup' : 'flat') : undefined }),
         expected: () => {
           // The output is a convex combination of value rows, so its rounding error scales
           // with max|v|, not max|out|. Two sources: the P.V sum of M terms (k = M), and the
