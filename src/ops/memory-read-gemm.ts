@@ -59,8 +59,9 @@ export function memoryReadGemm(rt: Runtime, keys: Tensor, values: Tensor, queryK
       uniforms: { rows: q, cols: m4, srcRows: q, srcCols: m, scale: 1 / Math.sqrt(dk) },
       workgroups: grid1d(q),
     });
-    // V: [M4, Dv4] (K = M4 rows, zero past M; Cout = Dv).
-    const valuesW = new Conv2dWeights(dv, m4, 1, 1, padMatrix(rt, values, m, dv, m4, padTo4(dv), false, `${label} values`), zeros(padTo4(dv)), `${label} values`);
+    // V: [M4, Dv4] (K = M4 rows, zero past M; Cout = Dv): the values themselves when no padding is needed (a network's frames).
+    const padded = m === m4 && dv === padTo4(dv) ? values : padMatrix(rt, values, m, dv, m4, padTo4(dv), false, `${label} values`);
+    const valuesW = new Conv2dWeights(dv, m4, 1, 1, padded, zeros(padTo4(dv)), `${label} values`);
     conv2d(rt, probabilities, valuesW, { label: `${label} product`, out: { tensor: out.shape.length === 4 ? out : alias(out, [1, q, 1, dv]), channelOffset: 0 } });
   });
 }
