@@ -1,12 +1,14 @@
 // mem3d tune: refuses bad input before touching the GPU, writes the per-adapter conv2d
 // table to the cache named by MEM3D_TUNING_CACHE, and every later command installs it;
-// it meets the shape classes of one frame and of the batches a session's lanes make.
+// it meets the shape classes of one frame, of the batches a session's lanes make and of
+// memory reads of several sizes.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { installedConv2dChoices, untunedConv2dShapes } from '../src/ops/conv2d-variants.ts';
+import { conv2dShapeClass, installedConv2dChoices, untunedConv2dShapes } from '../src/ops/conv2d-variants.ts';
+import { MAX_READ_FRAMES, recordMemoryNetworkShapes } from '../src/cli/tune.ts';
 import { createCliRuntime } from '../src/cli/runtime.ts';
 import { loadMemoryNetwork } from '../src/pretrained/node.ts';
 import { DEFAULT_LANES } from '../src/session/memory.ts';
@@ -43,33 +45,45 @@ test('tune refuses bad sizes, unknown networks and a switched-off cache, writing
   assert.not.ok(existsSync(cache));
 });
 
-/** The conv shape classes a 32x32 step of one frame and of a batch of DEFAULT_LANES meet, with the shipped QAMN. */
-async function stepClasses(): Promise<number> {
+/** The conv shape classes tune's recording meets at 32x32 with the shipped QAMN, and those of a one-frame step alone. */
+async function recordedClasses(): Promise<{ all: Set<string>; single: Set<string> }> {
   const rt = await withCache('off', () => createCliRuntime());
   try {
     const { net } = loadMemoryNetwork(rt);
-    for (const n of [1, DEFAULT_LANES]) {
-      await rt.scope(async () => {
-        const frames = rt.upload([n, 32, 32, 3], new Float32Array(n * 32 * 32 * 3));
-        const entries = net.memorizeBatch(frames, rt.upload([n, 32, 32, 1], new Float32Array(n * 32 * 32)));
-        await net.segmentBatch(frames, entries.map((e) => [e])).probability.read();
-        for (const e of entries) e.dispose();
-      });
-      if (n === 1) assert.ok(untunedConv2dShapes(rt).size > 0, 'one frame meets shape classes');
-    }
+    await rt.scope(async () => {
+      const frame = rt.upload([1, 32, 32, 3], new Float32Array(32 * 32 * 3));
+      const entry = net.memorize(frame, rt.upload([1, 32, 32, 1], new Float32Array(32 * 32)));
+      await net.segment(frame, [entry]).probability.read();
+      entry.dispose();
+    });
+    const single = new Set(untunedConv2dShapes(rt).keys());
+    await recordMemoryNetworkShapes(rt, net, 32);
     net.dispose();
-    return untunedConv2dShapes(rt).size;
+    return { all: new Set(untunedConv2dShapes(rt).keys()), single };
   } finally {
     rt.destroy();
   }
 }
+
+test('tune records one frame, batches of the default lanes and memory reads up to MAX_READ_FRAMES frames', async () => {
+  const { all, single } = await recordedClasses();
+  for (const cls of single) assert.ok(all.has(cls), `the one-frame class ${cls}`);
+  // Encoder_Q's 7x7 stride-2 conv: 16x16 outputs per frame, twice that in a batch of two.
+  const conv1 = (frames: number) => conv2dShapeClass({ KH: 7, KW: 7, M: 256 * frames, Cin: 3, Cout: 64, stride: [2, 2] });
+  assert.ok(single.has(conv1(1)) && !single.has(conv1(DEFAULT_LANES)) && all.has(conv1(DEFAULT_LANES)), `batch class ${conv1(DEFAULT_LANES)}`);
+  // The gemm read's scores at 32x32: 4 queries against 4 positions per frame.
+  for (let frames = 1; frames <= MAX_READ_FRAMES; frames *= 2) {
+    const scores = conv2dShapeClass({ KH: 1, KW: 1, M: 4, Cin: 128, Cout: 4 * frames });
+    assert.ok(all.has(scores), `read of ${frames} frames: ${scores}`);
+  }
+});
 
 test('tune caches choices for this adapter and the next command installs them', async () => {
   const r = await withCache(cache, () => mem3d('tune', '--size', '32', '--networks', 'qamn', '--budget-s', '1'));
   assert.is(r.code, 0, r.err);
   const [, tuned, left] = /tuned (\d+) shape classes[^;]*(?:; (\d+) left to the fixed rule)?/.exec(r.out) ?? [];
   assert.ok(Number(tuned) >= 1, r.out);
-  assert.is(Number(tuned) + Number(left ?? 0), await stepClasses(), 'every class of one frame and of a batch met (tuned or left)');
+  assert.is(Number(tuned) + Number(left ?? 0), (await recordedClasses()).all.size, 'every class the recording meets, tuned or left');
   const all = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, { conv2d: Record<string, string> }>;
   const [key] = Object.keys(all);
   const table = all[key].conv2d;

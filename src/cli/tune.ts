@@ -4,13 +4,16 @@
 // adapter and kernel source, in the file every other command reads at start
 // (src/cli/runtime.ts). Shapes do not depend on weight values: memory-network steps of one
 // frame and of a batch of DEFAULT_LANES (a session's two directions, src/session/memory.ts)
-// per --size and one IOG forward (always at its 512x512 crop) record them.
+// and memory reads of up to MAX_READ_FRAMES frames per --size, and one IOG forward (always
+// at its 512x512 crop) record them.
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { autotuneConv2d } from '../ops/conv2d-autotune.ts';
 import { loadIOG, loadMemoryNetwork } from '../pretrained/node.ts';
 import { fileTuningStore } from '../runtime/autotune-node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { DEFAULT_LANES } from '../session/memory.ts';
+import { KEYDIM, VALDIM, type MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import { gemmFits, memoryRead } from '../ops/memory-read.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { cliTuningPath, createCliRuntime } from './runtime.ts';
@@ -21,8 +24,9 @@ type NetworkName = (typeof NETWORKS)[number];
 const USAGE = `usage: mem3d tune [--size 128,512] [--networks qamn,iog] [--budget-s 120]
 
 Times the conv2d variants (tile shapes, the direct kernel for CPU drivers) on every
-convolution shape of the networks at the given slice sizes (one slice and the two a
-propagation steps together) on this adapter, and caches
+convolution shape of the networks at the given slice sizes (one slice, the two a
+propagation steps together, and the memory read's products for up to 32 memorized
+slices) on this adapter, and caches
 the fastest per shape class. Every mem3d command then runs them on this adapter (it
 says so at start); shapes never tuned keep the fixed rule. Run it again after a driver
 or GPU change (the cache is keyed by adapter and kernel source).
@@ -49,6 +53,38 @@ function networks(value: string): NetworkName[] {
   return [...new Set(names as NetworkName[])];
 }
 
+/** Memory reads recorded per frame size: 2, 4, ... MAX_READ_FRAMES frames (one frame comes with the step). */
+export const MAX_READ_FRAMES = 32;
+
+/**
+ * Runs the memory network at `size` with dispatching on, so conv2d records the shapes it
+ * meets: a step of one frame and one of a batch of DEFAULT_LANES (batched layers have N
+ * times the output pixels: shape classes of their own), then memory reads of 2 to
+ * MAX_READ_FRAMES frames (the gemm read's products change class with the memory's size)
+ * where the gemm read takes them.
+ */
+export async function recordMemoryNetworkShapes(rt: Runtime, net: MemoryNetwork, size: number): Promise<void> {
+  for (const n of [1, DEFAULT_LANES]) {
+    await rt.scope(async () => {
+      const frames = rt.upload([n, size, size, 3], new Float32Array(n * size * size * 3));
+      const masks = rt.upload([n, size, size, 1], new Float32Array(n * size * size));
+      const entries = net.memorizeBatch(frames, masks);
+      const out = net.segmentBatch(frames, entries.map((e) => [e]));
+      await (out.quality ?? out.probability).read();
+      for (const e of entries) e.dispose();
+    });
+  }
+  const q = (size / 16) ** 2;
+  for (let frames = 2; frames <= MAX_READ_FRAMES && gemmFits(rt, q, frames * q); frames *= 2) {
+    const m = frames * q;
+    await rt.scope(async () => {
+      const keys = rt.upload([m, KEYDIM], new Float32Array(m * KEYDIM));
+      const values = rt.upload([m, VALDIM], new Float32Array(m * VALDIM));
+      await memoryRead(rt, keys, values, rt.upload([q, KEYDIM], new Float32Array(q * KEYDIM))).read();
+    });
+  }
+}
+
 /** Runs each network once with dispatching on, so conv2d records the shapes it meets. */
 async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], frameSizes: number[], plan: ReturnType<typeof planWeights>): Promise<void> {
   const weightPrecision = plan.weightPrecision;
@@ -56,18 +92,8 @@ async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], 
     const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision });
     try {
       for (const size of frameSizes) {
-        io.error(`recording the memory network's shapes at ${size}x${size}, one frame and batches of ${DEFAULT_LANES}`);
-        // Batched layers have N times the output pixels: shape classes of their own.
-        for (const n of [1, DEFAULT_LANES]) {
-          await rt.scope(async () => {
-            const frames = rt.upload([n, size, size, 3], new Float32Array(n * size * size * 3));
-            const masks = rt.upload([n, size, size, 1], new Float32Array(n * size * size));
-            const entries = net.memorizeBatch(frames, masks);
-            const out = net.segmentBatch(frames, entries.map((e) => [e]));
-            await (out.quality ?? out.probability).read();
-            for (const e of entries) e.dispose();
-          });
-        }
+        io.error(`recording the memory network's shapes at ${size}x${size}: one frame, batches of ${DEFAULT_LANES}, memory reads of up to ${MAX_READ_FRAMES} frames`);
+        await recordMemoryNetworkShapes(rt, net, size);
       }
     } finally {
       net.dispose();
