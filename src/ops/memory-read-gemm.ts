@@ -4,11 +4,12 @@
 //   P = softmax_rows(S / sqrt(Dk))
 //   O = P V                     a 1x1 conv: P's rows are its pixels, V [M, Dv] its weights
 // Unlike the fused kernels (memory-read.ts) it writes the affinities (S, then P over it:
-// [Q, M4], M4 = M rounded up to 4, zero past M), but the products run where the convolutions do, on kernels tuned
-// far more than the fused read's: lavapipe's CPU conv kernel (3.8x the fused read at a
-// 512x512 step), on a GPU the split-K tiles (14-16 TFLOP/s on the H200 against the fused
-// read's 6.5) and the matrix units with MEM3D_TENSOR_CORES (f16 operands, as for the convs);
-// the autotuner's conv choices apply. memoryRead's default where S fits a binding (gemmFits).
+// [Q, M4], M4 = M rounded up to 4, zero past M), but the products run where the
+// convolutions do, on kernels tuned far more than the fused read's: lavapipe's CPU conv
+// kernel (3.8x the fused read at a 512x512 step), on a GPU the split-K tiles (14-16
+// TFLOP/s on the H200 against the fused read's 6.5) and the matrix units with
+// MEM3D_TENSOR_CORES (f16 operands, as for the convs); the autotuner's conv choices apply.
+// memoryRead's default where the affinities fit one binding (gemmFits).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import { Tensor } from '../runtime/tensor.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';

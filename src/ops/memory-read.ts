@@ -6,7 +6,7 @@
 //              pass) when the queries alone give too few workgroups for the adapter.
 // And 'gemm' (memory-read-gemm.ts): the affinities written out, the two products on the
 // conv2d kernels; the default wherever the affinities fit one storage binding (gemmFits).
-// planMemoryRead is the rule that picks the kernel, its tiles and the split.
+// planMemoryRead is the fused kernels' rule: the kernel, its tiles and the split.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
