@@ -149,12 +149,7 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 
   /** Reads a queued step back (mask and score in one readback; the readback is submitted before this returns) and releases it. */
   private async readStep(frame: SliceImage, result: SegmentResult): Promise<StepOutput> {
-    try {
-      const [padded, quality] = await this.rt.readMany(result.quality ? [result.foreground, result.quality] : [result.foreground]);
-      return { foreground: crop(padded as Float32Array, result.foreground.shape[2], frame.width, frame.height), quality: quality ? quality[0] : null };
-    } finally {
-      result.dispose();
-    }
+    return (await this.readBatch([frame], result))[0];
   }
 
   /** Reads a queued batch back (masks and scores in one readback) and releases it. */
