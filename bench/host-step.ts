@@ -10,8 +10,8 @@
 // rows-second-axis adds the transposes a network trained on the other layout needs.
 // --volume int16 stores the phantom as a CT is stored and reads it as mem3d reads a CT
 // (bench/bench-phantom.ts); uint8 (default) takes its grey levels as they are.
-// Reports wall ms per slice and the main thread's busy ms per slice (event-loop
-// utilisation; Dawn polls on a timer here, so waiting for the GPU counts as idle), for
+// Reports wall ms per slice, the main thread's busy ms per slice (event-loop utilisation;
+// Dawn polls on a timer here, so waiting for the GPU counts as idle) and dispatches per slice, for
 // the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
 // read back; GpuSliceMemory's segmentAhead) and 'step' (the same network behind
 // memorize / segment only: each step read back before the next is queued), and 'lanes'
@@ -123,7 +123,7 @@ const stepByStep: SliceMemoryNetwork = {
   memorize: (frame, mask) => gpuMemory.memorize(frame, mask),
   segment: (frame, memory) => gpuMemory.segment(frame, memory as MemoryEntry[]),
 };
-const runs: { mode: Mode; wallMs: number; busyMs: number }[] = [];
+const runs: { mode: Mode; wallMs: number; busyMs: number; dispatches: number }[] = [];
 for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   const memory = mode === 'step' ? stepByStep : gpuMemory;
   const session = new Interactive3DSession(rt, stack(), {
@@ -133,20 +133,22 @@ for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   session.setSliceMask(z0, truth.subarray(z0 * pixels, (z0 + 1) * pixels));
   await rt.sync();
   const elu0 = performance.eventLoopUtilization();
+  const dispatches0 = rt.dispatchCount;
   const t0 = performance.now();
   await session.propagate();
   const wallMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0);
   const steps = depth - 1;
+  const dispatches = (rt.dispatchCount - dispatches0) / steps;
   if (rep === 0) continue; // the first pass compiles the kernels
-  runs.push({ mode, wallMs: wallMs / steps, busyMs: elu.active / steps });
-  console.log(`pass ${rep} ${mode}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy per slice (${steps} steps)`);
+  runs.push({ mode, wallMs: wallMs / steps, busyMs: elu.active / steps, dispatches });
+  console.log(`pass ${rep} ${mode}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy, ${dispatches.toFixed(1)} dispatches per slice (${steps} steps)`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = Object.fromEntries(modes.map((mode) => {
   const mine = runs.filter((r) => r.mode === mode);
-  return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)) }];
+  return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)), dispatchesPerSlice: median(mine.map((r) => r.dispatches)) }];
 }));
-for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy`);
+for (const [mode, m] of Object.entries(summary)) console.log(`${mode}: median per slice at ${size}x${size}: ${m.wallMsPerSlice.toFixed(2)} ms wall, ${m.busyMsPerSlice.toFixed(2)} ms main-thread busy, ${m.dispatchesPerSlice.toFixed(1)} dispatches`);
 if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), network: values.network, weightPrecision, memoryLayout, volume: storedAs, size, depth, work, summary, runs }, null, 2) + '\n');
 rt.destroy();

@@ -237,17 +237,24 @@ export function concatRows(rt: Runtime, tensors: readonly Tensor[], opts: { labe
   const out = rt.empty([rows, d], 'f32', name);
   let offset = 0;
   for (const t of tensors) {
-    if (t.size > 0) {
-      rt.dispatch({
-        kernel: 'memory_read',
-        entryPoint: 'copy_rows',
-        label: name,
-        bindings: [t, out],
-        uniforms: { count: t.size, offset },
-        workgroups: grid1d(Math.ceil(t.size / COPY_WG)),
-      });
-    }
+    copyValuesInto(rt, t, t.size, out, offset, name);
     offset += t.size;
   }
   return out;
+}
+
+/**
+ * Copies the first `count` values of `src` into `dst` from value `offset` on (f32 buffers;
+ * `dst`'s buffer may be larger than its shape, as a memory bank's is). The caller checks the ranges.
+ */
+export function copyValuesInto(rt: Runtime, src: Tensor, count: number, dst: Tensor, offset: number, label: string): void {
+  if (count === 0) return;
+  rt.dispatch({
+    kernel: 'memory_read',
+    entryPoint: 'copy_rows',
+    label,
+    bindings: [src, dst],
+    uniforms: { count, offset },
+    workgroups: grid1d(Math.ceil(count / COPY_WG)),
+  });
 }

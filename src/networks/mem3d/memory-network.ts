@@ -24,7 +24,7 @@
 // runs per item, each on its own memory. Item b's numbers are the single frame's up to
 // f32 rounding (a batched conv may get another tile, so another summation order).
 import { conv2d, type Conv2dWeights } from '../../ops/conv2d.ts';
-import { memoryRead, concatRows } from '../../ops/memory-read.ts';
+import { memoryRead } from '../../ops/memory-read.ts';
 import { copyIntoChannels, copyItemIntoChannels, takeItem } from '../../ops/channels.ts';
 import { softAggregation, softAggregationObjects } from '../../ops/soft-aggregation.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
@@ -33,6 +33,7 @@ import type { SliceLayout } from '../../volume/layout.ts';
 import { ParamLoader, weightsSliceLayout, type TensorSpec, type WeightPrecision, type WeightSet, type WeightSpec } from '../../weights/loader.ts';
 import type { WeightSource } from '../../weights/source.ts';
 import { Decoder, type Variant } from './decoder.ts';
+import { MemoryBanks } from './memory-bank.ts';
 import { Encoder_M, Encoder_Q, KeyValue } from './encoders.ts';
 import { QualityHead } from './quality.ts';
 
@@ -51,9 +52,22 @@ const UNUSED_BUFFERS = [/^Encoder_[MQ]\.(mean|std)$/];
  */
 export class MemoryEntry {
   readonly frameSize: readonly [number, number];
+  /** Called once on dispose: a memory bank that starts with this entry releases itself (memory-bank.ts). */
+  private readonly disposeListeners = new Set<() => void>();
 
   constructor(readonly key: Tensor, readonly value: Tensor, frameSize?: readonly [number, number]) {
     this.frameSize = frameSize ?? [key.shape[1] * 16, key.shape[2] * 16];
+  }
+
+  /** Rows (memory positions) of the key and the value. */
+  get rows(): number {
+    return this.key.size / this.key.shape[this.key.shape.length - 1];
+  }
+
+  /** `listener` runs once when this entry is disposed; the returned function unsubscribes it. */
+  onDispose(listener: () => void): () => void {
+    this.disposeListeners.add(listener);
+    return () => this.disposeListeners.delete(listener);
   }
 
   get bytes(): number {
@@ -67,6 +81,9 @@ export class MemoryEntry {
   dispose(): void {
     this.key.dispose();
     this.value.dispose();
+    const listeners = [...this.disposeListeners];
+    this.disposeListeners.clear();
+    for (const listener of listeners) listener();
   }
 }
 
@@ -162,6 +179,8 @@ export class MemoryNetwork {
   private readonly Decoder: Decoder;
   private readonly quality: QualityHead | null;
   private readonly objectChannel: Conv2dWeights;
+  /** Each propagation's memory concatenated from one read to the next (memory-bank.ts). */
+  private readonly banks: MemoryBanks;
 
   private constructor(
     private readonly rt: Runtime,
@@ -179,6 +198,7 @@ export class MemoryNetwork {
     this.Decoder = m.Decoder;
     this.quality = m.quality;
     this.objectChannel = m.objectChannel;
+    this.banks = new MemoryBanks(rt);
   }
 
   /**
@@ -366,17 +386,16 @@ export class MemoryNetwork {
     });
   }
 
-  /** Releases every GPU weight; the network is unusable afterwards. Memory entries are the caller's to dispose. */
+  /** Releases every GPU weight and memory bank; the network is unusable afterwards. Memory entries are the caller's to dispose. */
   dispose(): void {
+    this.banks.dispose();
     this.weights.dispose();
   }
 
-  /** Attention over every memorized key (the entries concatenated along their rows). */
+  /** Attention over every memorized key (the entries' rows concatenated in a memory bank). */
   private read(memory: readonly MemoryEntry[], queryKey: Tensor): Tensor {
-    const rt = this.rt;
-    const keys = memory.length === 1 ? memory[0].key : concatRows(rt, memory.map((m) => m.key), { label: 'memory keys' });
-    const values = memory.length === 1 ? memory[0].value : concatRows(rt, memory.map((m) => m.value), { label: 'memory values' });
-    return memoryRead(rt, keys, values, queryKey);
+    const { keys, values } = memory.length === 1 ? { keys: memory[0].key, values: memory[0].value } : this.banks.rows(memory, 'memory bank');
+    return memoryRead(this.rt, keys, values, queryKey);
   }
 
   /** [H, W] of a frame batch of `items` frames or of the frame a query encoding came from. */

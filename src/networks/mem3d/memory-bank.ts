@@ -1,0 +1,163 @@
+// The memory read wants every memorized key in one [M, Dk] tensor and every value in one
+// [M, Dv]. A propagation's memory changes little from one step to the next: it is
+// [kept entries..., the previous slice], the previous slice memorized anew each step and
+// kept every few steps (session.ts). Concatenating it afresh for each read copied every
+// entry on every step (two dispatches per entry, and the whole memory's bytes: 50 MB per
+// read at 512x512 with 20 entries). A bank keeps the concatenation from one read to the
+// next and copies only the entries past the part it already holds: one per step.
+//
+// A read continues the bank whose entries match its own in all but at most the bank's
+// last (the previous slice replaced, or kept and a new one added); anything else (another
+// lane, another object, a new propagation) starts a bank of its own, so streams that
+// alternate do not overwrite each other. Rows the GPU still has to read for an earlier
+// step are overwritten by commands queued after that read, so they run after it.
+// A bank is released when its first entry is disposed (a propagation's memory ends with
+// it: the annotated slice is kept to the end), when it is the least recently used of
+// more than MAX_BANKS, or with the network.
+import { copyValuesInto } from '../../ops/memory-read.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { Tensor } from '../../runtime/tensor.ts';
+import type { MemoryEntry } from './memory-network.ts';
+
+/** Banks kept at once: two lanes of two objects each. Past it the least recently used is released. */
+export const MAX_BANKS = 4;
+/**
+ * Entries of room a bank gets past what a read needs when it (re)allocates: a propagation
+ * keeps one entry every 5 steps, so a bank regrows (one copy of what it holds) every ~40.
+ */
+export const BANK_SLACK_ENTRIES = 8;
+
+class Bank {
+  entries: MemoryEntry[] = [];
+  /** Rows held by entries[0..i) at index i. */
+  offsets: number[] = [0];
+  lastUse = 0;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    readonly keys: Tensor,
+    readonly values: Tensor,
+    /** Rows the buffers hold. */
+    readonly capacity: number,
+  ) {}
+
+  /** Calls `release` when `first` (the entry every continuation starts with) is disposed. */
+  watch(first: MemoryEntry, release: () => void): void {
+    this.unsubscribe = first.onDispose(release);
+  }
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.keys.dispose();
+    this.values.dispose();
+  }
+}
+
+/** How many leading entries `a` and `b` share (by identity). */
+function sharedPrefix(a: readonly MemoryEntry[], b: readonly MemoryEntry[]): number {
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  return p;
+}
+
+export class MemoryBanks {
+  private banks: Bank[] = [];
+  private clock = 0;
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** Banks held now. */
+  get count(): number {
+    return this.banks.length;
+  }
+
+  /** GPU bytes the banks hold. */
+  get bytes(): number {
+    return this.banks.reduce((n, b) => n + b.keys.byteLength + b.values.byteLength, 0);
+  }
+
+  /**
+   * Every entry's key rows and value rows, in order: keys [M, Dk] and values [M, Dv], views of a
+   * bank's first M rows. They hold these rows for every GPU command queued before the bank's
+   * next write; never dispose them. The entries must be live, of one frame size (the caller checks).
+   */
+  rows(entries: readonly MemoryEntry[], label: string): { keys: Tensor; values: Tensor } {
+    if (entries.length === 0) throw new RangeError(`${label}: no memory entries`);
+    const rt = this.rt;
+    const dk = entries[0].key.shape[entries[0].key.shape.length - 1];
+    const dv = entries[0].value.shape[entries[0].value.shape.length - 1];
+    const needed = entries.reduce((n, e) => n + e.rows, 0);
+    let bank = this.continued(entries);
+    let kept = bank ? sharedPrefix(bank.entries, entries) : 0;
+    if (!bank || needed > bank.capacity) {
+      // Out of the list while the new one is allocated, so that no eviction takes it before its rows are copied.
+      const old = bank;
+      if (old) this.banks.splice(this.banks.indexOf(old), 1);
+      let grown: Bank;
+      try {
+        grown = this.allocate(needed, BANK_SLACK_ENTRIES * entries[entries.length - 1].rows, dk, dv, label);
+      } catch (e) {
+        old?.dispose();
+        throw e;
+      }
+      if (old) {
+        copyValuesInto(rt, old.keys, old.offsets[kept] * dk, grown.keys, 0, `${label} keys`);
+        copyValuesInto(rt, old.values, old.offsets[kept] * dv, grown.values, 0, `${label} values`);
+        grown.entries = old.entries.slice(0, kept);
+        grown.offsets = old.offsets.slice(0, kept + 1);
+        old.dispose();
+      }
+      grown.watch(entries[0], () => this.release(grown));
+      this.banks.push(grown);
+      bank = grown;
+    }
+    bank.entries.length = kept;
+    bank.offsets.length = kept + 1;
+    for (let i = kept; i < entries.length; i++) {
+      const e = entries[i];
+      const at = bank.offsets[i];
+      copyValuesInto(rt, e.key, e.key.size, bank.keys, at * dk, `${label} keys`);
+      copyValuesInto(rt, e.value, e.value.size, bank.values, at * dv, `${label} values`);
+      bank.entries.push(e);
+      bank.offsets.push(at + e.rows);
+    }
+    bank.lastUse = ++this.clock;
+    return { keys: view(bank.keys, [needed, dk]), values: view(bank.values, [needed, dv]) };
+  }
+
+  /** Releases every bank (the network's dispose). */
+  dispose(): void {
+    for (const bank of [...this.banks]) this.release(bank);
+  }
+
+  /** The bank `entries` continue: it holds them all but at most its own last entry. */
+  private continued(entries: readonly MemoryEntry[]): Bank | null {
+    for (const bank of this.banks) {
+      const p = sharedPrefix(bank.entries, entries);
+      if (p >= 1 && p >= bank.entries.length - 1) return bank;
+    }
+    return null;
+  }
+
+  /** A bank of `needed` rows and up to `slack` more, within one storage binding. */
+  private allocate(needed: number, slack: number, dk: number, dv: number, label: string): Bank {
+    while (this.banks.length >= MAX_BANKS) this.release(this.banks.reduce((a, b) => (a.lastUse <= b.lastUse ? a : b)));
+    const rt = this.rt;
+    const fits = Math.floor(rt.device.limits.maxStorageBufferBindingSize / (4 * Math.max(dk, dv)));
+    const capacity = Math.max(needed, Math.min(needed + slack, fits));
+    const [keys, values] = rt.keep([rt.empty([capacity, dk], 'f32', `${label} keys`), rt.empty([capacity, dv], 'f32', `${label} values`)]);
+    return new Bank(keys, values, capacity);
+  }
+
+  private release(bank: Bank): void {
+    const i = this.banks.indexOf(bank);
+    if (i < 0) return;
+    this.banks.splice(i, 1);
+    bank.dispose();
+  }
+}
+
+/** The first rows of a bank's buffer under their own shape: a view, never disposed (the buffer stays the bank's). */
+function view(t: Tensor, shape: number[]): Tensor {
+  return new Tensor(t.runtime, shape, t.dtype, t.buffer, t.label);
+}
