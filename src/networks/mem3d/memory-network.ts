@@ -48,7 +48,9 @@ const UNUSED_BUFFERS = [/^Encoder_[MQ]\.(mean|std)$/];
 /**
  * One memorized slice: its key [1, h, w, 128] and value [1, h, w, 512] at 1/16
  * resolution, from frames of `frameSize` [H, W]. Entries are owned explicitly: no
- * scope releases them; call `dispose()` when the memory no longer needs them.
+ * scope releases them; call `dispose()` when the memory no longer needs them. Their
+ * tensors are never written after memorize: a memory bank copies each entry once and
+ * reads its copy from then on (memory-bank.ts).
  */
 export class MemoryEntry {
   readonly frameSize: readonly [number, number];
