@@ -97,6 +97,18 @@ test(`alternating streams (lanes, objects) keep a bank each; past ${MAX_BANKS} t
   assert.is(banks.count, 0, 'every bank released with its first entry');
 });
 
+test('inside Runtime.warmupFrom (dispatches recorded, not run) a bank keeps no rows it did not copy', async () => {
+  const rt = await testRuntime();
+  const banks = new MemoryBanks(rt);
+  const [a, b, c] = [entry(rt, 11), entry(rt, 12), entry(rt, 13)];
+  await readChecked(rt, banks, [a, b], 'before the warm-up');
+  await rt.warmupFrom(() => banks.rows([a, c], 'test bank'));
+  // Had the bank kept [a, c] after the recording, this read would copy nothing and give b's rows for c's.
+  await readChecked(rt, banks, [a, c], 'after the warm-up');
+  for (const e of [a, b, c]) e.dispose();
+  assert.is(banks.count, 0);
+});
+
 test('the banks hold no tensor once their entries or the owner are disposed; a memory of one entry is copied too', async () => {
   const rt = await testRuntime();
   const before = rt.memoryStats().liveBytes;

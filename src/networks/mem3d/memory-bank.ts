@@ -87,8 +87,9 @@ export class MemoryBanks {
     const dk = entries[0].key.shape[entries[0].key.shape.length - 1];
     const dv = entries[0].value.shape[entries[0].value.shape.length - 1];
     const needed = entries.reduce((n, e) => n + e.rows, 0);
+    const dispatched = rt.dispatchCount;
     let bank = this.continued(entries);
-    let kept = bank ? sharedPrefix(bank.entries, entries) : 0;
+    const kept = bank ? sharedPrefix(bank.entries, entries) : 0;
     if (!bank || needed > bank.capacity) {
       // Out of the list while the new one is allocated, so that no eviction takes it before its rows are copied.
       const old = bank;
@@ -122,7 +123,11 @@ export class MemoryBanks {
       bank.offsets.push(at + e.rows);
     }
     bank.lastUse = ++this.clock;
-    return { keys: view(bank.keys, [needed, dk]), values: view(bank.values, [needed, dv]) };
+    const rows = { keys: view(bank.keys, [needed, dk]), values: view(bank.values, [needed, dv]) };
+    // Inside Runtime.warmupFrom dispatches are only recorded: the copies did not run, so the bank
+    // does not hold what it lists (a real read continuing it would skip them). It goes.
+    if (kept < entries.length && rt.dispatchCount === dispatched) this.release(bank);
+    return rows;
   }
 
   /** Releases every bank (the network's dispose). */
