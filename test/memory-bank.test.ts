@@ -7,7 +7,7 @@
 // key and value channels 5 and 7 (not multiples of 4).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BANK_SLACK_ENTRIES, MAX_BANKS, MemoryBanks } from '../src/networks/mem3d/memory-bank.ts';
+import { BANK_SLACK_ENTRIES, MAX_BANKS, MemoryBanks, STALE_READS } from '../src/networks/mem3d/memory-bank.ts';
 import { MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
@@ -66,7 +66,7 @@ test('a propagation: every read is its entries in order, and each step copies it
   assert.is(banks.count, 0, 'disposing the first entry released the bank');
 });
 
-test(`alternating streams (lanes, objects) keep a bank each; past ${MAX_BANKS} the least recently used goes, and every read stays exact`, async () => {
+test(`alternating streams (lanes, objects) keep a bank each; past ${MAX_BANKS} a stream concatenates its own until a bank goes stale`, async () => {
   const rt = await testRuntime();
   const banks = new MemoryBanks(rt);
   const all: Entry[] = [];
@@ -75,24 +75,37 @@ test(`alternating streams (lanes, objects) keep a bank each; past ${MAX_BANKS} t
     all.push(e);
     return e;
   };
-  // Stream s: two kept entries of its own, then one replaced each step; streams 0 and 1 share their first
+  // Stream s: two kept entries of its own, then one replaced each read; streams 0 and 1 share their first
   // (two lanes from one memorized slice), so the bank one of them holds is not the other's to continue.
   const shared = make(500);
-  const firsts = Array.from({ length: MAX_BANKS }, (_, s) => (s < 2 ? shared : make(600 + s)));
-  const seconds = Array.from({ length: MAX_BANKS }, (_, s) => make(650 + s));
+  const firsts = Array.from({ length: MAX_BANKS + 1 }, (_, s) => (s < 2 ? shared : make(600 + s)));
+  const seconds = Array.from({ length: MAX_BANKS + 1 }, (_, s) => make(650 + s));
+  let id = 700;
+  const read = (s: number, label: string) => readChecked(rt, banks, [firsts[s], seconds[s], make(id++)], label);
   for (let step = 0; step < 4; step++) {
     for (let s = 0; s < MAX_BANKS; s++) {
-      const dispatches = await readChecked(rt, banks, [firsts[s], seconds[s], make(700 + 10 * s + step)], `stream ${s}, step ${step}`);
+      const dispatches = await read(s, `stream ${s}, step ${step}`);
       if (step > 0) assert.is(dispatches, 2, `stream ${s}, step ${step}: one entry copied`);
     }
   }
   assert.is(banks.count, MAX_BANKS, 'a bank per stream');
-  // As many new streams again: the old banks give way, and both kinds of stream still read exactly.
-  for (let s = 0; s < MAX_BANKS; s++) {
-    await readChecked(rt, banks, [make(800 + s), make(850 + s)], `new stream ${s}`);
-    assert.ok(banks.count <= MAX_BANKS, `${banks.count} banks`);
+  // One stream more, read in turn with the others: it concatenates its three entries for each read, the others keep their banks.
+  const extra = MAX_BANKS;
+  for (let round = 0; round < 3; round++) {
+    for (let s = 0; s < MAX_BANKS; s++) assert.is(await read(s, `stream ${s}, round ${round}`), 2, `stream ${s}, round ${round}: one entry copied`);
+    assert.is(await read(extra, `extra stream, round ${round}`), 6, `extra stream, round ${round}: all three entries copied`);
+    assert.is(banks.count, MAX_BANKS);
   }
-  for (let s = 0; s < MAX_BANKS; s++) await readChecked(rt, banks, [firsts[s], seconds[s], make(900 + s)], `stream ${s} again`);
+  // The last stream stops: once its bank has gone ${STALE_READS} reads unread, the extra stream takes its place and continues it.
+  const seen: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    for (let s = 0; s < MAX_BANKS - 1; s++) assert.is(await read(s, `stream ${s}, late round ${round}`), 2);
+    seen.push(await read(extra, `extra stream, late round ${round}`));
+  }
+  assert.ok(seen.every((d) => d === 6 || d === 2) && seen[seen.length - 1] === 2 && seen.includes(6), `extra stream's dispatches: ${seen.join(' ')}`);
+  assert.ok(seen.indexOf(2) * MAX_BANKS >= STALE_READS, `it waited for the bank to go stale: ${seen.join(' ')}`);
+  assert.is(banks.count, MAX_BANKS);
+  assert.is(await read(MAX_BANKS - 1, 'the stopped stream again'), 6, 'the stopped stream starts over');
   for (const e of all) e.dispose();
   assert.is(banks.count, 0, 'every bank released with its first entry');
 });

@@ -9,23 +9,27 @@
 // A read continues the bank whose entries match its own in all but at most the bank's
 // last (the previous slice replaced, or kept and a new one added); anything else (another
 // lane, another object, a new propagation) starts a bank of its own, so streams that
-// alternate do not overwrite each other. Rows the GPU still has to read for an earlier
-// step are overwritten by commands queued after that read, so they run after it.
-// A bank is released when its first entry is disposed (a propagation's memory ends with
-// it: the annotated slice is kept to the end), when it is the least recently used of
-// more than MAX_BANKS, or with the network.
-import { copyValuesInto } from '../../ops/memory-read.ts';
+// alternate do not overwrite each other. Past MAX_BANKS streams a read concatenates its
+// memory for itself, as before banks, unless the least recently read bank has gone
+// STALE_READS reads unread (its stream ended or paused): then that bank gives way. Rows the
+// GPU still has to read for an earlier step are overwritten by commands queued after that
+// read, so they run after it. A bank is released when its first entry is disposed (a
+// propagation's memory ends with it: the annotated slice is kept to the end), when it gives
+// way, or with the network.
+import { concatRows, copyValuesInto } from '../../ops/memory-read.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
 import { Tensor } from '../../runtime/tensor.ts';
 import type { MemoryEntry } from './memory-network.ts';
 
-/** Banks kept at once: two lanes of two objects each. Past it the least recently used is released. */
+/** Banks kept at once: two lanes of two objects each (at 512x512 a bank of 20 entries holds 50 MB). */
 export const MAX_BANKS = 4;
+/** Reads after which an unread bank may give way to a new stream's (twice the banks: streams read in turn keep theirs). */
+export const STALE_READS = 2 * MAX_BANKS;
 /**
  * Entries of room a bank gets past what a read needs when it (re)allocates: a propagation
- * keeps one entry every 5 steps, so a bank regrows (one copy of what it holds) every ~40.
+ * keeps one entry every 5 steps, so a bank regrows (one copy of what it holds) every ~20.
  */
-export const BANK_SLACK_ENTRIES = 8;
+export const BANK_SLACK_ENTRIES = 4;
 
 class Bank {
   entries: MemoryEntry[] = [];
@@ -78,8 +82,10 @@ export class MemoryBanks {
 
   /**
    * Every entry's key rows and value rows, in order: keys [M, Dk] and values [M, Dv], views of a
-   * bank's first M rows. They hold these rows for every GPU command queued before the bank's
-   * next write; never dispose them. The entries must be live, of one frame size (the caller checks).
+   * bank's first M rows (they hold these rows for every GPU command queued before the bank's
+   * next write), or past MAX_BANKS streams a concatenation in the caller's open scope. Call it
+   * inside a scope and never dispose what it returns. The entries must be live, of one frame
+   * size (the caller checks).
    */
   rows(entries: readonly MemoryEntry[], label: string): { keys: Tensor; values: Tensor } {
     if (entries.length === 0) throw new RangeError(`${label}: no memory entries`);
@@ -88,7 +94,11 @@ export class MemoryBanks {
     const dv = entries[0].value.shape[entries[0].value.shape.length - 1];
     const needed = entries.reduce((n, e) => n + e.rows, 0);
     const dispatched = rt.dispatchCount;
+    this.clock++;
     let bank = this.continued(entries);
+    if (!bank && !this.room()) {
+      return { keys: concatRows(rt, entries.map((e) => e.key), { label: `${label} keys` }), values: concatRows(rt, entries.map((e) => e.value), { label: `${label} values` }) };
+    }
     const kept = bank ? sharedPrefix(bank.entries, entries) : 0;
     if (!bank || needed > bank.capacity) {
       // Out of the list while the new one is allocated, so that no eviction takes it before its rows are copied.
@@ -122,7 +132,7 @@ export class MemoryBanks {
       bank.entries.push(e);
       bank.offsets.push(at + e.rows);
     }
-    bank.lastUse = ++this.clock;
+    bank.lastUse = this.clock;
     const rows = { keys: view(bank.keys, [needed, dk]), values: view(bank.values, [needed, dv]) };
     // Inside Runtime.warmupFrom dispatches are only recorded: the copies did not run, so the bank
     // does not hold what it lists (a real read continuing it would skip them). It goes.
@@ -144,9 +154,17 @@ export class MemoryBanks {
     return null;
   }
 
+  /** Whether a new bank may be made: under MAX_BANKS, or once the least recently read bank has gone stale (it is released). */
+  private room(): boolean {
+    if (this.banks.length < MAX_BANKS) return true;
+    const lru = this.banks.reduce((a, b) => (a.lastUse <= b.lastUse ? a : b));
+    if (this.clock - lru.lastUse <= STALE_READS) return false;
+    this.release(lru);
+    return true;
+  }
+
   /** A bank of `needed` rows and up to `slack` more, within one storage binding. */
   private allocate(needed: number, slack: number, dk: number, dv: number, label: string): Bank {
-    while (this.banks.length >= MAX_BANKS) this.release(this.banks.reduce((a, b) => (a.lastUse <= b.lastUse ? a : b)));
     const rt = this.rt;
     const fits = Math.floor(rt.device.limits.maxStorageBufferBindingSize / (4 * Math.max(dk, dv)));
     const capacity = Math.max(needed, Math.min(needed + slack, fits));
