@@ -1,8 +1,9 @@
-// The session's pipelined path (propagateSweeps: step z + 1 queued, memorizing slice
-// z's mask where the network holds it, before step z is read back and stored) against
-// its step-by-step path, with a scripted CPU network whose output depends on every mask
-// it memorized: the same memory rule, memorized masks and results bit for bit, the step
-// ahead really queued first, and failures and cancels that release everything.
+// The session's pipelined path (SweepWalk, src/session/propagation.ts: step z + 1
+// queued, memorizing slice z's mask where the network holds it, before step z is read
+// back and stored) against its step-by-step path, with a scripted CPU network whose
+// output depends on every mask it memorized: the same memory rule, memorized masks and
+// results bit for bit, the step ahead really queued first, and failures and cancels that
+// release everything.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SliceMemoryNetwork } from '../src/session/memory.ts';

@@ -30,7 +30,7 @@
 // single-structure session's.
 // Sweeps never depend on each other: up to `lanes` of them walk side by side, their steps
 // sent to a network that batches as one batch (SessionOptions.lanes; the numbers are each
-// sweep's alone, up to the f32 rounding of a batched layer).
+// sweep's alone, up to the f32 rounding of a batched layer). The walk: propagation.ts.
 //
 // Undo/redo (history.ts): every user action (annotate, setSliceMask, acceptSlice,
 // add/removeStructure, loadLabels, restore, propagate) is one step, restored from a
@@ -52,8 +52,9 @@ import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
-import { asSliceMemory, type HeldMask, type MemorySlot, type ObjectOutput, type SliceMemoryNetwork, type StepOutput } from './memory.ts';
-import { planSweeps, type Run, type Sweep } from './propagation-plan.ts';
+import { asSliceMemory, type SliceMemoryNetwork } from './memory.ts';
+import { SweepWalk, throwIfAborted, type StepResult } from './propagation.ts';
+import { planSweeps, type Sweep } from './propagation-plan.ts';
 import type { Interaction, SliceImage, SliceSegmenter } from './slice-segmenter.ts';
 import {
   checkColor,
@@ -63,7 +64,6 @@ import {
   isFixed,
   labelArray,
   MAX_STRUCTURE_ID,
-  softAggregate,
   type Labels,
   type Rgb,
   type SliceRecord,
@@ -176,30 +176,6 @@ export interface SessionSnapshot {
 }
 
 const QUALITY_PIXELS_AT_512 = 100;
-
-/** A run's state while its sweep walks. */
-interface Live {
-  kept: MemorySlot[];
-  /** The slice memorized next and its mask in the network's layout: an array, a held mask, or null while its step's result is still to come. */
-  prev: { z: number; mask: Float32Array | HeldMask | null };
-  k: number;
-}
-
-/** A step queued on the network, to be read back and stored. */
-interface Queued {
-  z: number;
-  active: Run[];
-  states: Live[];
-  results: Promise<StepResult[]>;
-}
-
-interface StepResult {
-  probability: Float32Array;
-  foreground: Float32Array;
-  quality: number | null;
-  /** The foreground in the memory network's layout: what the next step memorizes (no transpose back and forth). */
-  memoryMask: Float32Array;
-}
 
 export class Interactive3DSession {
   private structs: StructureSlot[] = [];
@@ -493,11 +469,21 @@ export class Interactive3DSession {
     let done = 0;
     this.propagating = true;
     try {
-      const tick = (slice: number, structures: number[]) => {
-        done++;
-        options.onProgress?.({ done, total, slice, structures });
-      };
-      await this.propagateSweeps(sweeps, this.lanes(), tick, options.signal, (sweep) => this.finishedSweeps.add(sweep.key));
+      const walk = new SweepWalk({
+        memory: this.memory,
+        memoryEvery: this.opts.memoryEvery,
+        networkFrame: (z) => this.networkFrame(z),
+        fixedMask: (structure, z) => this.fixedMask(structure, z),
+        toNetwork: (mask) => this.toNetwork(mask),
+        fromNetwork: (mask) => this.fromNetwork(mask),
+        store: (structure, z, result) => this.store(structure, z, result),
+        stepDone: (slice, structures) => {
+          this.relabel([slice]);
+          done++;
+          options.onProgress?.({ done, total, slice, structures });
+        },
+      });
+      await walk.run(sweeps, this.lanes(), options.signal, (sweep) => this.finishedSweeps.add(sweep.key));
       // A cancel that came while the last steps were read back still cancels (the caller was told it would).
       throwIfAborted(options.signal);
     } catch (e) {
@@ -709,228 +695,6 @@ export class Interactive3DSession {
     return r.mask;
   }
 
-  /**
-   * Walks the sweeps' slices, up to `lanes` sweeps side by side (a pending sweep takes a
-   * lane as soon as one is free; sweeps never depend on each other). Where the network
-   * holds a step's masks for the next memorize (segmentAhead, segmentObjectsAhead for a
-   * joint step, and memorizeHeld), a lane's step z + 1 is queued before its step z is read
-   * back and stored, so the host's work on a slice overlaps the network's on the next;
-   * otherwise each step is read back before the next memorizes its mask. The lanes' steps
-   * go to a network that batches (memorizeHeldBatch, segmentBatchAhead) as one batch: the
-   * two directions from an annotated slice step together. With one lane, the same calls
-   * and numbers either way.
-   */
-  private async propagateSweeps(sweeps: readonly Sweep[], lanes: number, tick: (z: number, structures: number[]) => void, signal: AbortSignal | undefined, onSweepDone: (sweep: Sweep) => void): Promise<void> {
-    interface Lane {
-      sweep: Sweep;
-      /** Index of the lane's next slice in sweep.slices. */
-      next: number;
-      live: Map<Run, Live>;
-      pending: Queued | null;
-      frameOf: (z: number) => SliceImage;
-    }
-    interface Step {
-      lane: Lane;
-      z: number;
-      active: Run[];
-      states: Live[];
-    }
-    const waiting = [...sweeps];
-    const running: Lane[] = [];
-    const release = (st: Live) => {
-      if (isHeld(st.prev.mask)) st.prev.mask.dispose();
-      for (const e of st.kept) e.dispose();
-    };
-    const finish = async (lane: Lane, step: Queued) => {
-      const results = await step.results;
-      step.active.forEach((run, i) => {
-        const st = step.states[i];
-        this.store(run.structure, step.z, results[i]);
-        if (st.prev.z === step.z && st.prev.mask === null) st.prev.mask = results[i].memoryMask;
-        if (run.slices[run.slices.length - 1] === step.z) {
-          release(st);
-          lane.live.delete(run);
-        }
-      });
-      this.relabel([step.z]);
-      tick(step.z, step.active.map((r) => r.structure));
-    };
-    const nextStep = (lane: Lane): Step => {
-      const z = lane.sweep.slices[lane.next++];
-      const active = lane.sweep.runs.filter((r) => r.slices.includes(z));
-      const states = active.map((run) => {
-        let st = lane.live.get(run);
-        if (!st) lane.live.set(run, (st = { kept: [], prev: { z: run.from, mask: this.toNetwork(Float32Array.from(this.fixedMask(run.structure, run.from))) }, k: 0 }));
-        return st;
-      });
-      return { lane, z, active, states };
-    };
-    try {
-      for (;;) {
-        while (running.length < lanes && waiting.length > 0) running.push({ sweep: waiting.shift()!, next: 0, live: new Map(), pending: null, frameOf: this.networkFrames() });
-        if (running.length === 0) break;
-        throwIfAborted(signal);
-        const steps = running.map(nextStep);
-        for (const { lane, states } of steps) {
-          if (lane.pending && states.some((st) => st.prev.mask === null)) {
-            const previous = lane.pending;
-            lane.pending = null;
-            await finish(lane, previous);
-            throwIfAborted(signal);
-          }
-        }
-        const queued = this.queueSteps(steps);
-        // Every lane takes its new step before any previous one is stored: a failing store leaves no held mask unowned.
-        const previous = steps.map(({ lane, z, active, states }, i) => {
-          const { results, held } = queued[i];
-          states.forEach((st, k) => (st.prev = { z, mask: held[k] }));
-          const before = lane.pending;
-          lane.pending = { z, active, states, results };
-          return before;
-        });
-        try {
-          for (const [i, { lane }] of steps.entries()) if (previous[i]) await finish(lane, previous[i]!);
-        } catch (e) {
-          // The other lanes' previous steps may still be reading memory the `finally` releases.
-          await Promise.all(previous.map((q) => q?.results.catch(() => {})));
-          throw e;
-        }
-        for (const lane of [...running]) {
-          if (lane.next < lane.sweep.slices.length) continue;
-          const last = lane.pending;
-          lane.pending = null;
-          if (last) await finish(lane, last);
-          running.splice(running.indexOf(lane), 1);
-          onSweepDone(lane.sweep);
-        }
-      }
-    } finally {
-      for (const lane of running) {
-        if (lane.pending) await lane.pending.results.catch(() => {});
-        for (const st of lane.live.values()) release(st);
-      }
-    }
-  }
-
-  /**
-   * Memorizes each step's previous slices (the memory rule at the top of this file) and
-   * queues the steps: as one batch where the network batches and every step is one
-   * structure's, else one by one (queueStep). A memory entry not kept is released once
-   * its step's result is in (the network may read it until then), or at once on a throw.
-   */
-  private queueSteps(steps: readonly { lane: { frameOf: (z: number) => SliceImage }; z: number; states: Live[] }[]): { results: Promise<StepResult[]>; held: (HeldMask | null)[] }[] {
-    const { memorizeHeldBatch, segmentBatchAhead } = this.memory;
-    const pairs = steps.flatMap(({ lane, states }, i) => states.map((st) => ({ i, st, frame: lane.frameOf(st.prev.z) })));
-    const entries: MemorySlot[] = [];
-    const releaseEntries = (step: number | null) => pairs.forEach((p, k) => (step === null || p.i === step) && entries[k] && !p.st.kept.includes(entries[k]) && entries[k].dispose());
-    const memories: MemorySlot[][][] = steps.map(() => []);
-    try {
-      // Batched across lanes only: one lane makes the calls it always made (a joint step's objects one by one).
-      if (steps.length > 1 && memorizeHeldBatch && pairs.every((p) => isHeld(p.st.prev.mask))) {
-        const slots = memorizeHeldBatch.call(this.memory, pairs.map((p) => ({ frame: p.frame, held: p.st.prev.mask as HeldMask })));
-        if (slots.length !== pairs.length) {
-          for (const slot of slots) slot.dispose();
-          throw new RangeError(`memory network memorized ${slots.length} slices for ${pairs.length}`);
-        }
-        entries.push(...slots);
-      } else {
-        for (const { st, frame } of pairs) {
-          const mask = st.prev.mask;
-          entries.push(isHeld(mask) ? this.memory.memorizeHeld!(frame, mask) : this.memory.memorize(frame, mask!));
-        }
-      }
-      pairs.forEach(({ i, st }, k) => {
-        if (isHeld(st.prev.mask)) st.prev.mask.dispose();
-        memories[i].push([...st.kept, entries[k]]);
-        // The original keeps frame t-1 when (t-1) % save_freq == 0: the annotated slice first.
-        if (st.k++ % this.opts.memoryEvery === 0) st.kept.push(entries[k]);
-      });
-    } catch (e) {
-      releaseEntries(null);
-      throw e;
-    }
-    const queued: { results: Promise<StepResult[]>; held: (HeldMask | null)[] }[] = [];
-    try {
-      if (steps.length > 1 && segmentBatchAhead && memories.every((m) => m.length === 1)) {
-        const { result, held } = segmentBatchAhead.call(this.memory, steps.map(({ lane, z }, i) => ({ frame: lane.frameOf(z), memory: memories[i][0] })));
-        if (held.length !== steps.length) {
-          for (const h of held) h.dispose();
-          result.catch(() => {});
-          throw new RangeError(`memory network held ${held.length} masks for ${steps.length} slices`);
-        }
-        const outputs = result.then((r) => {
-          if (r.length !== steps.length) throw new RangeError(`memory network returned ${r.length} results for ${steps.length} slices`);
-          return r;
-        });
-        steps.forEach((_, i) => queued.push({ results: outputs.then((r) => this.singleResult(r[i])), held: [held[i]] }));
-      } else {
-        for (const { lane, z } of steps) queued.push(this.queueStep(lane.frameOf(z), memories[queued.length]));
-      }
-    } catch (e) {
-      // Steps queued before the throw keep their entries until their results are in; nobody reads them.
-      queued.forEach((q, i) => q.results.then(() => releaseEntries(i), () => releaseEntries(i)));
-      for (const q of queued) for (const h of q.held) h?.dispose();
-      for (let i = queued.length; i < steps.length; i++) releaseEntries(i);
-      throw e;
-    }
-    // Also marks a failure handled: it is awaited by the caller or drained in its `finally`, never unhandled meanwhile.
-    queued.forEach((q, i) => q.results.then(() => releaseEntries(i), () => releaseEntries(i)));
-    return queued;
-  }
-
-  /**
-   * Queues one step. With a network that holds masks (segmentAhead, or segmentObjectsAhead
-   * for a joint step), the step's masks stay with the network for the next memorize;
-   * otherwise `held` is null and the next memorize waits for the result.
-   */
-  private queueStep(frame: SliceImage, memories: MemorySlot[][]): { results: Promise<StepResult[]>; held: (HeldMask | null)[] } {
-    const { segmentAhead, segmentObjectsAhead, memorizeHeld } = this.memory;
-    if (memories.length === 1 && segmentAhead && memorizeHeld) {
-      const { result, held } = segmentAhead.call(this.memory, frame, memories[0]);
-      return { results: result.then((r) => this.singleResult(r)), held: [held] };
-    }
-    if (memories.length > 1 && segmentObjectsAhead && memorizeHeld) {
-      const { result, held } = segmentObjectsAhead.call(this.memory, frame, memories);
-      if (held.length !== memories.length) {
-        for (const h of held) h.dispose();
-        result.catch(() => {});
-        throw new RangeError(`memory network held ${held.length} masks for ${memories.length} objects`);
-      }
-      return { results: result.then(({ objects }) => this.objectResults(objects, memories.length)), held };
-    }
-    return { results: this.segmentStep(frame, memories), held: memories.map(() => null) };
-  }
-
-  /** One structure's step in the engine's layout, with its memorized mask in the network's. */
-  private singleResult(r: StepOutput): StepResult[] {
-    const foreground = this.fromNetwork(r.foreground);
-    return [{ probability: foreground, foreground, quality: r.quality, memoryMask: r.foreground }];
-  }
-
-  /** A joint step's objects in the engine's layout, each with its memorized mask in the network's. */
-  private objectResults(objects: readonly ObjectOutput[], count: number): StepResult[] {
-    if (objects.length !== count) throw new RangeError(`memory network returned ${objects.length} objects for ${count}`);
-    return objects.map((o) => ({ probability: this.fromNetwork(o.probability), foreground: this.fromNetwork(o.foreground), quality: o.quality, memoryMask: o.foreground }));
-  }
-
-  /**
-   * One slice for the memories of the active structures (engine layout out): `segment`
-   * for one; the network's joint step for several, or without one, each object alone
-   * and Soft_aggregation on the CPU (the decoder reads each object's memory on its own,
-   * so this is the joint step with the query encoder run once per object).
-   */
-  private async segmentStep(frame: SliceImage, memories: MemorySlot[][]): Promise<StepResult[]> {
-    if (memories.length === 1) return this.singleResult(await this.memory.segment(frame, memories[0]));
-    if (this.memory.segmentObjects) return this.objectResults((await this.memory.segmentObjects(frame, memories)).objects, memories.length);
-    const alone: { probability: Float32Array; quality: number | null }[] = [];
-    for (const m of memories) {
-      const r = await this.memory.segment(frame, m);
-      alone.push({ probability: this.fromNetwork(r.foreground), quality: r.quality });
-    }
-    const foregrounds = softAggregate(alone.map((a) => a.probability));
-    return alone.map((a, k) => ({ probability: a.probability, foreground: foregrounds[k], quality: a.quality, memoryMask: this.toNetwork(foregrounds[k]) }));
-  }
-
   /** Stores the structure's probability, the quality (by the original's rule) and the certainty of slice z. */
   private store(structure: number, z: number, result: StepResult): void {
     const { foreground, quality } = result;
@@ -953,12 +717,6 @@ export class Interactive3DSession {
       certainty: objectish ? sure / objectish : null,
       qualityScore: quality,
     };
-  }
-
-  /** networkFrame with the last slice remembered: slice z's frame serves its own step and, as the previous slice, the next one's memorize. */
-  private networkFrames(): (z: number) => SliceImage {
-    let last: { z: number; frame: SliceImage } | null = null;
-    return (z) => (last?.z === z ? last : (last = { z, frame: this.networkFrame(z) })).frame;
   }
 
   /** Slice z as the memory network takes it (its layout). */
@@ -1004,13 +762,4 @@ function stateContents(s: SessionState): SnapshotContents {
     }
   }
   return { arrays, references };
-}
-
-/** A mask the network holds (segmentAhead) rather than an array, or the null of a result still to come. */
-function isHeld(mask: Float32Array | HeldMask | null): mask is HeldMask {
-  return mask !== null && !(mask instanceof Float32Array);
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason ?? new DOMException('cancelled', 'AbortError');
 }
