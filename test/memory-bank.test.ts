@@ -110,6 +110,23 @@ test(`alternating streams (lanes, objects) keep a bank each; past ${MAX_BANKS} a
   assert.is(banks.count, 0, 'every bank released with its first entry');
 });
 
+test('of two banks a read could continue, it continues the one sharing the most (a grown bank is not taken for another)', async () => {
+  const rt = await testRuntime();
+  const banks = new MemoryBanks(rt);
+  const [a, kept] = [entry(rt, 20), entry(rt, 21)];
+  const more = Array.from({ length: BANK_SLACK_ENTRIES + 1 }, (_, i) => entry(rt, 30 + i));
+  const others = Array.from({ length: 4 }, (_, i) => entry(rt, 40 + i));
+  await readChecked(rt, banks, [a, kept, others[0]], 'stream A');
+  await readChecked(rt, banks, [a, others[1]], 'stream B, same first entry');
+  assert.is(banks.count, 2);
+  // Stream A keeps more entries than its bank has room for: it regrows (and comes after B's bank in the list).
+  await readChecked(rt, banks, [a, kept, ...more, others[2]], 'stream A, grown');
+  assert.is(await readChecked(rt, banks, [a, kept, ...more, others[3]], 'stream A, next step'), 2, 'stream A continues its own bank');
+  assert.is(banks.count, 2);
+  for (const e of [a, kept, ...more, ...others]) e.dispose();
+  assert.is(banks.count, 0);
+});
+
 test('inside Runtime.warmupFrom (dispatches recorded, not run) a bank keeps no rows it did not copy', async () => {
   const rt = await testRuntime();
   const banks = new MemoryBanks(rt);

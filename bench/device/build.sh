@@ -16,7 +16,7 @@ npm run -s gen
 mkdir -p "$D/app" "$D/ref"
 rm -f "$D"/app/*.mjs
 for entry in test/selfcheck.ts src/cli/conformance.ts bench/memnet.ts bench/iog.ts bench/step-profile.ts bench/round.ts bench/host-step.ts bench/encode-step.ts bench/kernels.ts \
-    bench/device/tensor-cores.ts bench/gpu-kernels.ts ${EXTRA_ENTRIES:-}; do
+    bench/device/tensor-cores.ts bench/device/summary.ts bench/gpu-kernels.ts ${EXTRA_ENTRIES:-}; do
   # tfjs-core require()s node builtins: give the ESM bundle a require.
   npx esbuild "$entry" --bundle --platform=node --format=esm --external:webgpu --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \

@@ -12,6 +12,7 @@
 # Steps of one and two slices (memnet --batch 1,2) and rounds with two and one lanes
 # (round --lanes 2,1) are timed side by side in one process; the memory read's fused
 # subgroup kernel against its gemm form (memread, tc-memread: on the matrix units).
+# It ends with the goal table (summary.ts; also goals.md in results.tgz).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
@@ -77,4 +78,7 @@ if [ "$MODE" = full ]; then
 fi
 }
 cat "$W/summary.txt"
+# The goal table (bench/device/summary.ts) last, so the device tool's output tail shows it.
+$NODE "$C/app/summary.mjs" "$W" > "$W/goals.md" 2>&1
+cat "$W/goals.md"
 pack

@@ -145,13 +145,18 @@ export class MemoryBanks {
     for (const bank of [...this.banks]) this.release(bank);
   }
 
-  /** The bank `entries` continue: it holds them all but at most its own last entry. */
+  /**
+   * The bank `entries` continue: it holds them all but at most its own last entry. Of several
+   * (streams that share their first entries), the one sharing the most.
+   */
   private continued(entries: readonly MemoryEntry[]): Bank | null {
+    let best: Bank | null = null;
+    let bestShared = 0;
     for (const bank of this.banks) {
       const p = sharedPrefix(bank.entries, entries);
-      if (p >= 1 && p >= bank.entries.length - 1) return bank;
+      if (p >= 1 && p >= bank.entries.length - 1 && p > bestShared) [best, bestShared] = [bank, p];
     }
-    return null;
+    return best;
   }
 
   /** Whether a new bank may be made: under MAX_BANKS, or once the least recently read bank has gone stale (it is released). */

@@ -1,0 +1,104 @@
+// The issue-16 goal table from a device suite run (bench/device/suite.sh): reads the JSON
+// files the suite packs into results.tgz and prints, as markdown, the numbers the goals
+// are about side by side, on the matrix units (the tc-* steps) and on the f32 kernels,
+// with whether each goal is met. A lent GPU's 15 minutes leave little time to read logs.
+//   tar xzf results.tgz -C dir && npx tsx bench/device/summary.ts dir
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The issue's goals on an NVIDIA GPU: PyTorch eager fp32's 512x512 times, and the round. */
+export const GOALS = { qamnStepMs: 16.5, iogMs: 13.7, roundS: 1.5 } as const;
+
+interface MemnetRow { memory: number; batch?: number; msPerStep: number; msPerSlice?: number }
+interface RoundRow { pass: string; lanes?: number; round: number; seconds: number }
+interface KernelRow { op: string; case: string; variant: string; ms: number; gpuMs: number | null }
+interface ConformanceRow { tensor: string; pass: boolean; relError: number; maxAbsError: number; measure: string }
+interface HostFloor { summary: Record<string, { wallMsPerSlice: number; dispatchesPerSlice?: number }>; size: number }
+
+function load<T>(dir: string, name: string): T | null {
+  const path = join(dir, `${name}.json`);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null;
+}
+
+const ms = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
+const s = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)} s`);
+const met = (v: number | undefined, limit: number, strict = false): string => (v === undefined ? '' : (strict ? v < limit : v <= limit) ? 'met' : 'not met');
+
+/** The best of the two kernel sets for a goal row: what the engine can run there. */
+const best = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+
+function memnet(dir: string, name: string, batch: number): MemnetRow | undefined {
+  return load<{ rows: MemnetRow[] }>(dir, name)?.rows.find((r) => r.memory === 5 && (r.batch ?? 1) === batch);
+}
+
+/** Round `round`'s seconds in the pass `pass` with `lanes` lanes (the round bench's second passes run warm). */
+function round(dir: string, name: string, pass: string, lanes: number | null, n: number): number | undefined {
+  return load<{ rounds: RoundRow[] }>(dir, name)?.rounds.find((r) => r.pass === pass && (lanes === null || (r.lanes ?? 1) === lanes) && r.round === n)?.seconds;
+}
+
+function conformance(dir: string, name: string): string {
+  const c = load<{ rows: ConformanceRow[] }>(dir, name);
+  if (!c) return '-';
+  const passed = c.rows.filter((r) => r.pass).length;
+  const failed = c.rows.filter((r) => !r.pass).map((r) => r.tensor);
+  return `${passed} of ${c.rows.length} pass${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`;
+}
+
+/** The memory read's forms at the step's shape (5 frames), GPU time where timed. */
+function memoryRead(dir: string, name: string): string {
+  const rows = load<{ rows: KernelRow[] }>(dir, name)?.rows.filter((r) => r.op === 'memory read' && r.case.includes('5 frames'));
+  if (!rows?.length) return '-';
+  return rows.map((r) => `${r.variant} ${ms(r.gpuMs ?? r.ms)}`).join(', ');
+}
+
+/** The markdown summary of the run in `dir`. */
+export function summarize(dir: string): string {
+  const lines: string[] = [];
+  const row = (cells: string[]) => lines.push(`| ${cells.join(' | ')} |`);
+  const tcCheck = load<{ enabled?: unknown; error?: string }>(dir, 'tc-check');
+  lines.push(`matrix units: ${!tcCheck ? 'not run' : tcCheck.enabled ? `on ${JSON.stringify(tcCheck.enabled)}` : `off (${tcCheck.error ?? 'no reason recorded'})`}`);
+  const sizes = ['tc-memnet', 'memnet', 'tc-round', 'round'].map((n) => load<{ size: number; depth?: number; adapter?: string }>(dir, n)).filter((x) => x !== null);
+  const size = sizes[0]?.size;
+  const depth = sizes.find((x) => x.depth !== undefined)?.depth;
+  lines.push(`adapter: ${sizes[0]?.adapter ?? '-'}`);
+  lines.push(`frames ${size ?? '?'}x${size ?? '?'}, rounds on ${depth ?? '?'} slices${size === 512 && (depth === undefined || depth === 100) ? '' : ': the goals are for 512x512 (rounds of 100 slices), so "met" says nothing here'}`, '');
+  row(['work', 'matrix units (tc)', 'f32 kernels', 'goal', '']);
+  row(['---', '---', '---', '---', '---']);
+  const step = (batch: number, pick: (r: MemnetRow) => number) => [memnet(dir, 'tc-memnet', batch), memnet(dir, 'memnet', batch)].map((r) => (r ? pick(r) : undefined));
+  const [tcStep, f32Step] = step(1, (r) => r.msPerStep);
+  row(['QAMN step, 5 memory frames, one slice', ms(tcStep), ms(f32Step), `<= ${GOALS.qamnStepMs} ms`, met(best(tcStep, f32Step), GOALS.qamnStepMs)]);
+  const [tcPair, f32Pair] = step(2, (r) => r.msPerSlice ?? r.msPerStep / 2);
+  row(['QAMN step per slice in a batch of two (lanes)', ms(tcPair), ms(f32Pair), '', '']);
+  const iog = (name: string) => load<{ medianMs: number }>(dir, name)?.medianMs;
+  const [tcIog, f32Iog] = [iog('tc-iog'), iog('iog')];
+  row(['IOG forward', ms(tcIog), ms(f32Iog), `<= ${GOALS.iogMs} ms`, met(best(tcIog, f32Iog), GOALS.iogMs)]);
+  for (const n of [1, 2]) {
+    for (const lanes of [2, 1]) {
+      const [tc, f32] = [round(dir, 'tc-round', 'second', lanes, n), round(dir, 'round', 'second', lanes, n)];
+      row([`round ${n}, ${lanes} lane${lanes > 1 ? 's' : ''} (second pass)`, s(tc), s(f32), n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(best(tc, f32), GOALS.roundS, true) : '']);
+    }
+  }
+  for (const n of [1, 2]) {
+    const tuned = round(dir, 'tc-round', 'tuned', null, n);
+    row([`round ${n} after autotuning among the matrix tiles`, s(tuned), '', n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(tuned, GOALS.roundS, true) : '']);
+  }
+  row(['memory read at the step\'s shape (5 frames)', memoryRead(dir, 'tc-memread'), memoryRead(dir, 'memread'), '', '']);
+  row(['QAMN conformance', conformance(dir, 'tc-conf-qamn'), conformance(dir, 'conf-qamn'), 'all pass', '']);
+  const floor = load<HostFloor>(dir, 'host-floor');
+  const lanes = load<HostFloor>(dir, 'host-floor-lanes');
+  const perSlice = (h: HostFloor | null, mode: string) => {
+    const m = h?.summary[mode];
+    return m ? `${m.wallMsPerSlice.toFixed(2)} ms at ${h!.size}x${h!.size}${m.dispatchesPerSlice === undefined ? '' : `, ${m.dispatchesPerSlice.toFixed(0)} dispatches`}` : '-';
+  };
+  lines.push('', `host work per slice, no GPU time (Dawn's null backend): one lane ${perSlice(floor, 'ahead')}; at 256, one lane ${perSlice(lanes, 'ahead')}, two lanes ${perSlice(lanes, 'lanes')}`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2];
+  if (!dir || !existsSync(dir)) {
+    console.error('usage: npx tsx bench/device/summary.ts DIR   (DIR: a device run\'s results.tgz, extracted)');
+    process.exit(2);
+  }
+  console.log(summarize(dir));
+}
