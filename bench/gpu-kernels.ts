@@ -49,6 +49,10 @@ const pick = <T>(all: T[], list: string | undefined): T[] => (list ? list.split(
 
 interface Row { op: string; case: string; variant: string; detail: string; gflop: number; firstMs: number; ms: number; gflops: number; gpuMs: number | null; gpuGflops: number | null; relDiff: number }
 const rows: Row[] = [];
+/** Written after every row: a run cut off by its time limit (the device suite's) keeps the rows it finished. */
+const save = (): void => {
+  if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), reps, batchMs: BATCH_MS, rows }, null, 2) + '\n');
+};
 
 /** Times each variant's dispatch (`run` returns the output, disposed here), interleaved; prints and records a row per variant. */
 type Output = { read(): Promise<ArrayLike<number>>; dispose(): void };
@@ -111,6 +115,7 @@ async function timeVariants(op: string, caseName: string, gflop: number, variant
     const gpuMs = gpu.get(v.name) ?? null;
     const row: Row = { op, case: caseName, variant: v.name, detail: v.detail, gflop, firstMs: first.get(v.name)!, ms, gflops: gflop / (ms / 1000), gpuMs, gpuGflops: gpuMs === null ? null : gflop / (gpuMs / 1000), relDiff: diffs.get(v.name)! };
     rows.push(row);
+    save();
     const gpuText = gpuMs === null ? '' : `   gpu ${gpuMs.toFixed(3).padStart(9)} ms ${row.gpuGflops!.toFixed(1).padStart(8)} GFLOP/s`;
     console.log(`  ${v.name.padEnd(22)} first ${row.firstMs.toFixed(1).padStart(8)} ms   median ${ms.toFixed(3).padStart(9)} ms ${row.gflops.toFixed(1).padStart(8)} GFLOP/s${gpuText}   diff ${row.relDiff.toExponential(1)}   ${v.detail}`);
   }
@@ -227,6 +232,5 @@ for (const key of cases) {
   console.log(`| ${best.op} | ${best.case} | ${best.variant} | ${speed(best).toFixed(1)} | ${base.variant} | ${speed(base).toFixed(1)} | ${(speed(best) / speed(base)).toFixed(2)}x |`);
 }
 console.log(profiling ? '(GFLOP/s from timestamp-query GPU time)' : '(GFLOP/s from wall time per dispatch)');
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), reps, batchMs: BATCH_MS, rows }, null, 2) + '\n');
 rt.destroy();
 process.exit(0);

@@ -62,6 +62,8 @@ async function step(memory: MemoryEntry[], b: number): Promise<number> {
 
 const rows: { memory: number; batch: number; msPerStep: number; msPerSlice: number; minMs: number; peakActivationBytes: number; peakActivationMiB: number }[] = [];
 const memory: MemoryEntry[] = [];
+const result = { adapter: rt.describe(), variant, size, reps, weightMiB: net.weightBytes / MiB, rows };
+const save = () => values.json && writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
 for (const n of memorySizes) {
   while (memory.length < n - 1) memory.push(net.memorize(frame, mask));
   for (const b of batches) {
@@ -75,14 +77,13 @@ for (const n of memorySizes) {
     const msPerStep = times[Math.floor(times.length / 2)];
     const row = { memory: n, batch: b, msPerStep, msPerSlice: msPerStep / b, minMs: times[0], peakActivationBytes, peakActivationMiB: peakActivationBytes / MiB };
     rows.push(row);
+    save(); // after every row: a run cut off by its time limit keeps the rows it finished
     console.log(`memory ${n}, batch ${b}: ${row.msPerStep.toFixed(1)} ms/step (min ${row.minMs.toFixed(1)}), ${row.msPerSlice.toFixed(1)} ms/slice, peak activations ${row.peakActivationMiB.toFixed(1)} MiB (${peakActivationBytes} bytes)`);
   }
 }
-const result = { adapter: rt.describe(), variant, size, reps, weightMiB: net.weightBytes / MiB, rows };
 console.log(`weights on the GPU: ${result.weightMiB.toFixed(1)} MiB`);
 console.log(`\n| adapter | variant | frame | memory | batch | ms / step | ms / slice | peak activations MiB |\n| --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of rows) console.log(`| ${rt.adapter.description || rt.adapter.device} | ${variant} | ${size} | ${r.memory} | ${r.batch} | ${r.msPerStep.toFixed(1)} | ${r.msPerSlice.toFixed(1)} | ${r.peakActivationMiB.toFixed(1)} |`);
-if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
 for (const m of memory) m.dispose();
 net.dispose();
 rt.destroy();

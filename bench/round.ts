@@ -84,13 +84,20 @@ async function pass(label: string, laneCount: number) {
   for (const r of results) console.log(`${label} (lanes ${laneCount}) round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(3)} s`);
   return results.map((r) => ({ pass: label, lanes: laneCount, round: r.round, slice: r.slice, seconds: r.seconds }));
 }
-const results = [...(await pass('first', lanes[0]))];
-for (const n of lanes) results.push(...(await pass('second', n)));
+const results: Awaited<ReturnType<typeof pass>> = [];
+// Written after every pass: a run cut off by its time limit (the device suite's) keeps the passes it finished.
+const save = () => values.json && writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, lanes, rounds: results }, null, 2) + '\n');
+results.push(...(await pass('first', lanes[0])));
+save();
+for (const n of lanes) {
+  results.push(...(await pass('second', n)));
+  save();
+}
 if (values.autotune) {
   const a0 = performance.now();
   const tuned = await autotuneConv2d(rt, { store, budgetMs: Number(values['tune-budget-s']) * 1000, onProgress: (m) => console.log(`  ${m}`) });
   console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned', lanes[0])));
+  save();
 }
-if (values.json) writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, lanes, rounds: results }, null, 2) + '\n');
 rt.destroy();
