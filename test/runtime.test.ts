@@ -4,6 +4,7 @@ import { sizeClass } from '../src/runtime/buffer-pool.ts';
 import { acquireDevice, NoAdapterError } from '../src/runtime/device.ts';
 import { PipelineCache } from '../src/runtime/pipelines.ts';
 import { GpuKernelError, grid1d } from '../src/runtime/runtime.ts';
+import { viewOf } from '../src/runtime/tensor.ts';
 import { relu } from '../src/ops/elementwise.ts';
 import { testRuntime } from './_lib/gpu.ts';
 
@@ -98,6 +99,16 @@ test('upload checks the element count; oversized tensors are refused with the li
   assert.throws(() => rt.upload([2, 2], [1, 2, 3]), /4 elements, data has 3/);
   const tooBig = Math.floor(rt.adapter.maxStorageBufferBindingSize / 4) + 1;
   assert.throws(() => rt.empty([tooBig]), /maxStorageBufferBindingSize/);
+});
+
+test('viewOf: a tensor\'s first values under another shape, read through the same buffer; never larger than the tensor', async () => {
+  const rt = await testRuntime();
+  const t = rt.upload([2, 3], Float32Array.from([1, 2, 3, 4, 5, 6]));
+  const v = viewOf(t, [5]);
+  assert.is(v.buffer, t.buffer);
+  assert.equal(Array.from(await v.read()), [1, 2, 3, 4, 5]);
+  assert.throws(() => viewOf(t, [7]), /larger than \[2, 3\]/);
+  t.dispose();
 });
 
 test('pipeline cache: one pipeline per override values in any order; bad overrides refused at every call', async () => {

@@ -11,17 +11,12 @@
 // MEM3D_TENSOR_CORES (f16 operands, as for the convs); the autotuner's conv choices apply.
 // memoryRead's default where the affinities fit one binding (gemmFits).
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
-import { Tensor } from '../runtime/tensor.ts';
+import { viewOf, type Tensor } from '../runtime/tensor.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 import { conv2d, Conv2dWeights } from './conv2d.ts';
 import { padTo4 } from './conv2d-weights.ts';
 
 const { PAD_WG } = WGSL_CONSTANTS.memory_read_gemm;
-
-/** `t`'s buffer under another shape of the same size: an alias, never disposed (the buffer stays `t`'s). */
-function alias(t: Tensor, shape: number[]): Tensor {
-  return new Tensor(t.runtime, shape, t.dtype, t.buffer, t.label);
-}
 
 /** src [rows, cols] (or read transposed) as [outRows, outCols] with zero padding: the conv kernels' weight layout. */
 function padMatrix(rt: Runtime, src: Tensor, rows: number, cols: number, outRows: number, outCols: number, transpose: boolean, label: string): Tensor {
@@ -49,7 +44,7 @@ export function memoryReadGemm(rt: Runtime, keys: Tensor, values: Tensor, queryK
     const zeros = (n: number) => rt.upload([n], new Float32Array(n), 'f32', `${label} zero bias`);
     // K^T: [Dk4, M4] (the conv's K = Dk rows padded to 4, its Cout = M4 columns).
     const keysT = new Conv2dWeights(m4, dk, 1, 1, padMatrix(rt, keys, m, dk, padTo4(dk), m4, true, `${label} keys^T`), zeros(m4), `${label} keys^T`);
-    const query = queryKey.shape.length === 4 ? queryKey : alias(queryKey, [1, q, 1, dk]);
+    const query = queryKey.shape.length === 4 ? queryKey : viewOf(queryKey, [1, q, 1, dk]);
     // S, then P written over it.
     const affinities = conv2d(rt, query, keysT, { label: `${label} scores` });
     rt.dispatch({
@@ -63,6 +58,6 @@ export function memoryReadGemm(rt: Runtime, keys: Tensor, values: Tensor, queryK
     // V: [M4, Dv4] (K = M4 rows, zero past M; Cout = Dv): the values themselves when no padding is needed (a network's frames).
     const padded = m === m4 && dv === padTo4(dv) ? values : padMatrix(rt, values, m, dv, m4, padTo4(dv), false, `${label} values`);
     const valuesW = new Conv2dWeights(dv, m4, 1, 1, padded, zeros(padTo4(dv)), `${label} values`);
-    conv2d(rt, affinities, valuesW, { label: `${label} product`, out: { tensor: out.shape.length === 4 ? out : alias(out, [1, q, 1, dv]), channelOffset: 0 } });
+    conv2d(rt, affinities, valuesW, { label: `${label} product`, out: { tensor: out.shape.length === 4 ? out : viewOf(out, [1, q, 1, dv]), channelOffset: 0 } });
   });
 }

@@ -67,6 +67,15 @@ export class Tensor<D extends DType = DType> {
   }
 }
 
+/**
+ * `t`'s buffer under another shape of at most its size (its first values): a view for one op's
+ * operands. Never dispose it; the buffer stays `t`'s, and the view is valid while `t` is.
+ */
+export function viewOf<D extends DType>(t: Tensor<D>, shape: readonly number[]): Tensor<D> {
+  if (shapeSize(shape) > t.size) throw new RangeError(`view of '${t.label}': [${shape.join(', ')}] is larger than [${t.shape.join(', ')}]`);
+  return new Tensor(t.runtime, shape, t.dtype, t.buffer, t.label);
+}
+
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {

@@ -18,7 +18,7 @@
 // way, or with the network.
 import { concatRows, copyValuesInto } from '../../ops/memory-read.ts';
 import type { Runtime } from '../../runtime/runtime.ts';
-import { Tensor } from '../../runtime/tensor.ts';
+import { viewOf, type Tensor } from '../../runtime/tensor.ts';
 import type { MemoryEntry } from './memory-network.ts';
 
 /** Banks kept at once: two lanes of two objects each (at 512x512 a bank of 20 entries holds 50 MB). */
@@ -101,22 +101,14 @@ export class MemoryBanks {
     }
     const kept = bank ? sharedPrefix(bank.entries, entries) : 0;
     if (!bank || needed > bank.capacity) {
-      // Out of the list while the new one is allocated, so that no eviction takes it before its rows are copied.
       const old = bank;
-      if (old) this.banks.splice(this.banks.indexOf(old), 1);
-      let grown: Bank;
-      try {
-        grown = this.allocate(needed, BANK_SLACK_ENTRIES * entries[entries.length - 1].rows, dk, dv, label);
-      } catch (e) {
-        old?.dispose();
-        throw e;
-      }
+      const grown = this.allocate(needed, BANK_SLACK_ENTRIES * entries[entries.length - 1].rows, dk, dv, label);
       if (old) {
         copyValuesInto(rt, old.keys, old.offsets[kept] * dk, grown.keys, 0, `${label} keys`);
         copyValuesInto(rt, old.values, old.offsets[kept] * dv, grown.values, 0, `${label} values`);
         grown.entries = old.entries.slice(0, kept);
         grown.offsets = old.offsets.slice(0, kept + 1);
-        old.dispose();
+        this.release(old);
       }
       grown.watch(entries[0], () => this.release(grown));
       this.banks.push(grown);
@@ -133,7 +125,7 @@ export class MemoryBanks {
       bank.offsets.push(at + e.rows);
     }
     bank.lastUse = this.clock;
-    const rows = { keys: view(bank.keys, [needed, dk]), values: view(bank.values, [needed, dv]) };
+    const rows = { keys: viewOf(bank.keys, [needed, dk]), values: viewOf(bank.values, [needed, dv]) };
     // Inside Runtime.warmupFrom dispatches are only recorded: the copies did not run, so the bank
     // does not hold what it lists (a real read continuing it would skip them). It goes.
     if (kept < entries.length && rt.dispatchCount === dispatched) this.release(bank);
@@ -183,9 +175,4 @@ export class MemoryBanks {
     this.banks.splice(i, 1);
     bank.dispose();
   }
-}
-
-/** The first rows of a bank's buffer under their own shape: a view, never disposed (the buffer stays the bank's). */
-function view(t: Tensor, shape: number[]): Tensor {
-  return new Tensor(t.runtime, shape, t.dtype, t.buffer, t.label);
 }
