@@ -160,7 +160,7 @@ export class SweepWalk {
   }
 
   /**
-   * Memorizes each step's previous slices (the memory rule at the top of this file) and
+   * Memorizes each step's previous slices (the memory rule at the top of session.ts) and
    * queues the steps: as one batch where the network batches and every step is one
    * structure's, else one by one (queueStep). A memory entry not kept is released once
    * its step's result is in (the network may read it until then), or at once on a throw.
