@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import type { SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession } from '../src/session/session.ts';
 import type { SliceSegmenter } from '../src/session/slice-segmenter.ts';
-import { D, JointScriptedMemory, N, ScriptedMemory, stack, stepByStep, type Slot } from './_lib/scripted-memory.ts';
+import { assertCancelRestores, D, JointScriptedMemory, N, ScriptedMemory, stack, stepByStep, type Slot } from './_lib/scripted-memory.ts';
 
 const NO_2D: SliceSegmenter = { segment: async () => assert.unreachable('the 2D network is not used here') as never };
 const session = (memory: SliceMemoryNetwork<Slot>) => new Interactive3DSession(null, stack, { segmenter: NO_2D, memory }, { memoryLayout: 'rows-second-axis' });
@@ -85,13 +85,7 @@ test('ahead: a cancel mid-run restores the session and releases everything', asy
   const net = new ScriptedMemory('rows-second-axis');
   const s = session(net);
   s.setSliceMask(4, annotation);
-  const controller = new AbortController();
-  let error: unknown = null;
-  await s.propagate({ signal: controller.signal, onProgress: (p) => p.done === 2 && controller.abort() }).catch((e) => (error = e));
-  assert.is((error as Error)?.name, 'AbortError');
-  for (let z = 0; z < D; z++) assert.is(s.state(z).source, z === 4 ? 'annotated' : 'empty', `slice ${z}`);
-  assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
-  assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+  await assertCancelRestores(s, net, 4, 2);
 });
 
 /** The organ annotated on slice 4, the lesion on 8, propagated through `memory` (backed by `net`): what the session and the network did. */

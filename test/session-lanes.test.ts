@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import type { HeldMask, SliceMemoryNetwork, StepOutput } from '../src/session/memory.ts';
 import { Interactive3DSession, type SessionOptions } from '../src/session/session.ts';
 import type { SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
-import { answer, D, Held, JointScriptedMemory, N, ScriptedMemory, stack, type Slot } from './_lib/scripted-memory.ts';
+import { answer, assertCancelRestores, D, Held, JointScriptedMemory, N, ScriptedMemory, stack, type Slot } from './_lib/scripted-memory.ts';
 
 /** The joint scripted network, plus batches of single-structure steps. */
 class BatchScriptedMemory extends JointScriptedMemory {
@@ -146,13 +146,7 @@ test('two lanes: a cancel mid-run restores the session and releases everything',
   const net = new BatchScriptedMemory(2);
   const s = session(net);
   s.setSliceMask(4, pattern(3));
-  const controller = new AbortController();
-  let error: unknown = null;
-  await s.propagate({ signal: controller.signal, onProgress: (p) => p.done === 3 && controller.abort() }).catch((e) => (error = e));
-  assert.is((error as Error)?.name, 'AbortError');
-  for (let z = 0; z < D; z++) assert.is(s.state(z).source, z === 4 ? 'annotated' : 'empty', `slice ${z}`);
-  assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
-  assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+  await assertCancelRestores(s, net, 4, 3);
 });
 
 test('lanes must be a positive integer', () => {

@@ -4,7 +4,7 @@
 // readback does.
 import * as assert from 'uvu/assert';
 import type { HeldMask, MemorySlot, ObjectOutput, SliceMemoryNetwork, StepOutput } from '../../src/session/memory.ts';
-import type { SliceStack } from '../../src/session/session.ts';
+import type { Interactive3DSession, SliceStack } from '../../src/session/session.ts';
 import type { SliceImage } from '../../src/session/slice-segmenter.ts';
 import type { SliceLayout } from '../../src/volume/layout.ts';
 
@@ -114,3 +114,17 @@ export function stepByStep(net: ScriptedMemory): SliceMemoryNetwork<Slot> {
   return { sliceLayout: net.sliceLayout, memorize: (f, m) => net.memorize(f, m), segment: (f, m) => net.segment(f, m) };
 }
 
+/**
+ * Cancels `s`'s propagation once `doneAt` slices are done and checks the cancel: an
+ * AbortError, the session as before it (only slice `annotated` annotated, the rest empty)
+ * and every memory slot and held mask of `net` released.
+ */
+export async function assertCancelRestores(s: Interactive3DSession, net: ScriptedMemory, annotated: number, doneAt: number): Promise<void> {
+  const controller = new AbortController();
+  let error: unknown = null;
+  await s.propagate({ signal: controller.signal, onProgress: (p) => p.done === doneAt && controller.abort() }).catch((e) => (error = e));
+  assert.is((error as Error)?.name, 'AbortError');
+  for (let z = 0; z < D; z++) assert.is(s.state(z).source, z === annotated ? 'annotated' : 'empty', `slice ${z}`);
+  assert.ok(net.memorized.every((m) => m.disposed), 'memory slots released');
+  assert.ok(net.held.every((h) => h.disposed), 'held masks released');
+}
