@@ -9,6 +9,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { concatArrays } from '../src/util/concat-arrays.ts';
 import { exportIog, exportQamnStep } from './onnx-export.ts';
 import type { OnnxGraph } from './onnx-writer.ts';
 import { nhwcToNchw, onnxContenders, type BenchCase, type Contender, type Peers } from './peer-kernels.ts';
@@ -37,19 +38,9 @@ function describeGraph(graph: OnnxGraph, bytes: number, ms: number): string {
   return `  onnx graph: ${(bytes / MiB).toFixed(1)} MiB (weights ${(graph.initializerBytes / MiB).toFixed(1)} MiB), exported in ${(ms / 1000).toFixed(1)} s; ${ops}`;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Our entries' keys [1, h, w, D] (rows of the memory) as STM's channels-first [D, frames*h*w]. */
 async function channelsFirst(tensors: MemoryEntry['key'][], d: number): Promise<Float32Array> {
-  const rows = concat(await Promise.all(tensors.map(async (t) => (await t.read()) as Float32Array)));
+  const rows = concatArrays(Float32Array, await Promise.all(tensors.map(async (t) => (await t.read()) as Float32Array)));
   const m = rows.length / d;
   const out = new Float32Array(rows.length);
   for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) out[c * m + i] = rows[i * d + c];
@@ -79,7 +70,7 @@ async function qamnCase(peers: Peers, opts: NetworkOptions): Promise<BenchCase> 
       const [ps, quality] = await Promise.all([out.probability.read(), out.quality!.read()]);
       out.dispose();
       entry.dispose();
-      return concat([ps as Float32Array, quality as Float32Array]);
+      return concatArrays(Float32Array, [ps as Float32Array, quality as Float32Array]);
     },
     dispose() {
       for (const m of memory) m.dispose();
@@ -96,7 +87,7 @@ async function qamnCase(peers: Peers, opts: NetworkOptions): Promise<BenchCase> 
   };
   const onnx = await onnxContenders(peers, model, async (s) => {
     const out = await s.run(feeds);
-    return concat([out.ps, out.quality]);
+    return concatArrays(Float32Array, [out.ps, out.quality]);
   });
   return { name: `QAMN step ${size}x${size}, ${MEMORY_FRAMES} memory frames`, gflop, contenders: [ours, ...onnx] };
 }

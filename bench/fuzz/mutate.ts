@@ -2,7 +2,7 @@
 // insertion, deletion, duplication, and overwritten integers. Deterministic from the
 // seed (the project's one stream, src/util/seeded-random.ts), so any input is reproduced from (parser, seed, index).
 
-import { concat } from '../../test/_lib/torch-save.ts';
+import { concatArrays } from '../../src/util/concat-arrays.ts';
 
 export type Rng = () => number;
 
@@ -31,17 +31,17 @@ export function mutateOnce(b: Uint8Array, r: Rng): Uint8Array {
       return b.slice(0, int(r, n + 1));
     case 3: { // insert random bytes
       const ins = Uint8Array.from({ length: 1 + int(r, 64) }, () => int(r, 256));
-      return concat([b.subarray(0, at), ins, b.subarray(at)]);
+      return concatArrays(Uint8Array, [b.subarray(0, at), ins, b.subarray(at)]);
     }
     case 4: { // delete a range
       const len = 1 + int(r, Math.max(1, Math.min(256, n - at)));
-      return concat([b.subarray(0, at), b.subarray(at + len)]);
+      return concatArrays(Uint8Array, [b.subarray(0, at), b.subarray(at + len)]);
     }
     case 5: { // duplicate a range somewhere (repeats structure: chunks, opcodes, JSON)
       const from = int(r, n + 1);
       const len = int(r, Math.min(512, n - from) + 1);
       const to = int(r, n + 1);
-      return concat([b.subarray(0, to), b.subarray(from, from + len), b.subarray(to)]);
+      return concatArrays(Uint8Array, [b.subarray(0, to), b.subarray(from, from + len), b.subarray(to)]);
     }
     case 6: { // an interesting 32-bit integer, either byte order
       const out = b.slice();

@@ -6,6 +6,7 @@
 // (kernels/window.wgsl), so a mask can go from one step to the next without a readback.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
+import { concatArrays } from '../util/concat-arrays.ts';
 
 const WORKGROUP_SIZE = 256;
 
@@ -39,7 +40,7 @@ export function greyFrames(rt: Runtime, greys: readonly Uint8Array[], size: Grey
   if (bad >= 0) throw new RangeError(`greyFrame: table entry ${bad} is not finite`);
   const channels = table.length / 256;
   const items = greys.length;
-  const bytes = items === 1 ? greys[0] : joined(greys);
+  const bytes = items === 1 ? greys[0] : concatArrays(Uint8Array, greys);
   return rt.scope(() => {
     const levels = rt.upload([256, channels], table, 'f32', 'grey level table');
     const words = rt.upload([Math.ceil(bytes.length / 4)], packBytes(bytes), 'u32', items === 1 ? 'grey slice' : 'grey slices');
@@ -54,16 +55,6 @@ export function greyFrames(rt: Runtime, greys: readonly Uint8Array[], size: Grey
     });
     return frame;
   });
-}
-
-function joined(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The bytes as little-endian u32 words, the last one zero-filled; a view when already aligned. */

@@ -3,6 +3,7 @@
 // stream, so the tests can build cases the real reference files do not have
 // (strides, bf16, foreign objects, unsupported opcodes, broken archives).
 import { crc32 } from '../../src/convert/zip.ts';
+import { concatArrays } from '../../src/util/concat-arrays.ts';
 
 export class PickleWriter {
   private readonly out: number[] = [0x80, 2];
@@ -113,17 +114,7 @@ export function storedZip(entries: [string, Uint8Array][], method = 0): Uint8Arr
   ev.setUint16(10, entries.length, true);
   ev.setUint32(12, dirSize, true);
   ev.setUint32(16, offset, true);
-  return concat([...parts, ...central, end]);
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatArrays(Uint8Array, [...parts, ...central, end]);
 }
 
 /** A torch.save zip file: `archive/data.pkl` and `archive/data/<key>` per storage. */
@@ -144,7 +135,7 @@ export function torchLegacy(pickle: Uint8Array, storages: { key: string; numel: 
     new DataView(count.buffer).setBigUint64(0, BigInt(s.numel), true);
     return [count, s.bytes];
   });
-  return concat([magic, version, sysInfo, pickle, keyList.bytes(), ...data]);
+  return concatArrays(Uint8Array, [magic, version, sysInfo, pickle, keyList.bytes(), ...data]);
 }
 
 export function f32Bytes(values: ArrayLike<number>): Uint8Array {
