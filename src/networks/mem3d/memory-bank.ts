@@ -33,8 +33,6 @@ export const BANK_SLACK_ENTRIES = 4;
 
 class Bank {
   entries: MemoryEntry[] = [];
-  /** Rows held by entries[0..i) at index i. */
-  offsets: number[] = [0];
   lastUse = 0;
   private unsubscribe: (() => void) | null = null;
 
@@ -100,14 +98,15 @@ export class MemoryBanks {
       return { keys: concatRows(rt, entries.map((e) => e.key), { label: `${label} keys` }), values: concatRows(rt, entries.map((e) => e.value), { label: `${label} values` }) };
     }
     const kept = bank ? sharedPrefix(bank.entries, entries) : 0;
+    // Rows of the entries the bank keeps: where the first new one goes.
+    let at = entries.slice(0, kept).reduce((n, e) => n + e.rows, 0);
     if (!bank || needed > bank.capacity) {
       const old = bank;
       const grown = this.allocate(needed, BANK_SLACK_ENTRIES * entries[entries.length - 1].rows, dk, dv, label);
       if (old) {
-        copyValuesInto(rt, old.keys, old.offsets[kept] * dk, grown.keys, 0, `${label} keys`);
-        copyValuesInto(rt, old.values, old.offsets[kept] * dv, grown.values, 0, `${label} values`);
+        copyValuesInto(rt, old.keys, at * dk, grown.keys, 0, `${label} keys`);
+        copyValuesInto(rt, old.values, at * dv, grown.values, 0, `${label} values`);
         grown.entries = old.entries.slice(0, kept);
-        grown.offsets = old.offsets.slice(0, kept + 1);
         this.release(old);
       }
       grown.watch(entries[0], () => this.release(grown));
@@ -115,14 +114,11 @@ export class MemoryBanks {
       bank = grown;
     }
     bank.entries.length = kept;
-    bank.offsets.length = kept + 1;
-    for (let i = kept; i < entries.length; i++) {
-      const e = entries[i];
-      const at = bank.offsets[i];
+    for (const e of entries.slice(kept)) {
       copyValuesInto(rt, e.key, e.key.size, bank.keys, at * dk, `${label} keys`);
       copyValuesInto(rt, e.value, e.value.size, bank.values, at * dv, `${label} values`);
       bank.entries.push(e);
-      bank.offsets.push(at + e.rows);
+      at += e.rows;
     }
     bank.lastUse = this.clock;
     const rows = { keys: viewOf(bank.keys, [needed, dk]), values: viewOf(bank.values, [needed, dv]) };
