@@ -1,0 +1,109 @@
+// Opening a volume (a file, a drop, or the bundled phantom) and putting it in a session
+// of the networks once both are there.
+import { sliceShape } from '../../src/volume/slice.ts';
+import { parseNifti, type IntensityMapping, type Volume } from '../embed.ts';
+import { $, app, fail, hidden, idleStatus, params, points, say, segmentedWith, ui } from './app.ts';
+import { syncStructures } from './labels.ts';
+import { obliqueNotice, sliceOrientation, type SliceOrientation } from './orientation.ts';
+import { applyPreset, fitZoom, render } from './render.ts';
+import { CT_PRESETS } from './window.ts';
+
+const PHANTOM = 'examples/phantom/image.nii.gz';
+
+/** ?slices=a-b, limited to this volume's slices; all of them when absent or outside it. */
+function sessionRange(depth: number): [number, number] {
+  const [a, b] = params.get('slices')?.split('-').map(Number) ?? [];
+  const first = Math.max(0, a);
+  const last = Math.min(depth - 1, b);
+  return Number.isInteger(first) && Number.isInteger(last) && first <= last ? [first, last] : [0, depth - 1];
+}
+
+export function openVolume(bytes: ArrayBuffer, name: string): void {
+  if (ui.status === 'busy') return say('Wait for the running step to finish, or cancel it (Esc), before opening another volume.', 'busy', 'warn');
+  let volume: Volume;
+  let orientation: SliceOrientation;
+  try {
+    volume = parseNifti(bytes, name);
+    orientation = sliceOrientation(volume.affine, volume.dims, sliceShape(volume, 'axial').axis);
+  } catch (e) {
+    return fail(e, `Opening ${name}`, idleStatus());
+  }
+  const { axis, count: depth } = sliceShape(volume, 'axial');
+  const [first, last] = sessionRange(depth);
+  app.vol = { volume, name, axis, depth, orientation, first, last };
+  points.clearAll();
+  segmentedWith.clear();
+  hidden.clear();
+  app.stroke = null;
+  app.selected = -1;
+  app.attached = false;
+  ui.segmentable = false;
+  app.pendingPropagation = false;
+  ui.volume = { width: orientation.sliceCols, height: orientation.sliceRows, depth, first, last, plane: orientation.plane, labels: orientation.labels, obliqueDegrees: orientation.obliqueDegrees };
+  $<HTMLInputElement>('z').max = String(depth - 1);
+  const notice = obliqueNotice(orientation);
+  $('notice').hidden = !notice;
+  $('notice').textContent = notice ?? '';
+  $('orient').textContent = `${orientation.plane[0].toUpperCase()}${orientation.plane.slice(1)} slices (voxel axis ${'ijk'[axis]}), shown radiologically: ${orientation.plane === 'sagittal' ? 'anterior on the left' : 'patient right on the left'}, ${orientation.plane === 'axial' ? 'anterior' : 'superior'} up.`;
+  ui.slice = Math.floor((first + last) / 2);
+  $<HTMLInputElement>('z').value = String(ui.slice);
+  applyPreset('auto');
+  fitZoom();
+  attachSession();
+}
+
+/** Puts the open volume in a session of the networks, once both are there. */
+export function attachSession(): void {
+  if (!app.vol || !app.seg) {
+    if (app.vol) {
+      const why = ui.status === 'no-webgpu' ? 'viewing only: segmentation needs WebGPU' : 'the networks are still loading; you can place points meanwhile';
+      say(`${app.vol.name}: ${volSummary()} (${why}).`, idleStatus(), ui.status === 'no-webgpu' ? 'warn' : '');
+    }
+    return render();
+  }
+  try {
+    const info = app.seg.loadVolume(app.vol.volume, { name: app.vol.name, slices: [app.vol.first, app.vol.last], ...intensityOption() });
+    $('netmapnow').textContent = describeMapping(info.intensity);
+    app.attached = true;
+    app.maskEpoch++;
+    ui.segmentable = true;
+    ui.active = 1;
+    syncStructures();
+    say(`${app.vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter); or paint it with the brush (B).`, 'ready');
+  } catch (e) {
+    app.attached = false;
+    ui.segmentable = false;
+    syncStructures();
+    fail(e, `Opening ${app.vol.name} for segmentation`, 'ready');
+  }
+  render();
+}
+
+function volSummary(): string {
+  const v = app.vol!;
+  const [x, y, z] = v.volume.dims;
+  return `${x}×${y}×${z} voxels${v.first > 0 || v.last < v.depth - 1 ? `, session on slices ${v.first}–${v.last}` : ''}`;
+}
+
+/** The networks' intensity mapping chosen in the page; none: the embedding API's default for its weights. */
+function intensityOption(): { intensity?: IntensityMapping } {
+  const name = $<HTMLSelectElement>('netmap').value;
+  const p = CT_PRESETS[name];
+  if (p) return { intensity: { kind: 'window', width: p.width, level: p.level } };
+  return name === 'minmax' ? { intensity: { kind: 'minmax' } } : {};
+}
+
+function describeMapping(m: IntensityMapping | 'raw'): string {
+  if (m === 'raw') return '(now: the 8-bit voxels as stored)';
+  return m.kind === 'window' ? `(now: W ${m.width}, L ${m.level})` : '(now: each slice\'s min–max)';
+}
+
+export async function loadPhantom(): Promise<void> {
+  try {
+    const res = await fetch(PHANTOM);
+    if (!res.ok) throw new Error(`fetching ${PHANTOM}: HTTP ${res.status}`);
+    openVolume(await res.arrayBuffer(), 'phantom.nii.gz');
+  } catch (e) {
+    fail(e, 'Loading the bundled phantom', idleStatus());
+  }
+}
