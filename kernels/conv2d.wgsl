@@ -55,26 +55,7 @@ const MAX_SLOTS: u32 = 8u;
 var<workgroup> As: array<vec4f, A_TILE>;
 var<workgroup> Bs: array<vec4f, B_TILE>;
 
-// Position of reduction index k as (kh, kw, ci); advanced incrementally because
-// integer division is slow on GPUs and worse on CPU rasterisers (lavapipe).
-struct Tap { k: u32, kh: u32, kw: u32, ci: u32 }
-
-fn tapAt(k: u32) -> Tap {
-  let r = k / p.CinPad;
-  return Tap(k, r / p.KW, r % p.KW, k % p.CinPad);
-}
-
-fn advance(t: Tap, by: u32) -> Tap {
-  var r = t;
-  r.k += by;
-  r.ci += by;
-  while (r.ci >= p.CinPad) {
-    r.ci -= p.CinPad;
-    r.kw += 1u;
-    if (r.kw == p.KW) { r.kw = 0u; r.kh += 1u; }
-  }
-  return r;
-}
+// @include conv2d_taps
 
 // Flat x index of tap t for the pixel whose top-left input is (ih0, iw0), or -1 if padding.
 fn xIndex(t: Tap, ih0: i32, iw0: i32, xBase: u32) -> i32 {

@@ -48,24 +48,7 @@ const MAX_SLOTS: u32 = 8u;
 var<workgroup> As: array<vec4f, 2u * A_TILE>;
 var<workgroup> Bs: array<vec4f, 2u * B_TILE>;
 
-struct Tap { k: u32, kh: u32, kw: u32, ci: u32 }
-
-fn tapAt(k: u32) -> Tap {
-  let r = k / p.CinPad;
-  return Tap(k, r / p.KW, r % p.KW, k % p.CinPad);
-}
-
-fn advance(t: Tap, by: u32) -> Tap {
-  var r = t;
-  r.k += by;
-  r.ci += by;
-  while (r.ci >= p.CinPad) {
-    r.ci -= p.CinPad;
-    r.kw += 1u;
-    if (r.kw == p.KW) { r.kw = 0u; r.kh += 1u; }
-  }
-  return r;
-}
+// @include conv2d_taps
 
 // x[ci..ci+3] of tap t for the pixel whose top-left input is (ih0, iw0); zeros for
 // padding, past K, and channels past Cin (they meet zero weight rows, but Inf * 0 is NaN).
