@@ -8,6 +8,11 @@ test("uvu's summary, colour codes included: failed = total - passed - skipped", 
   assert.equal(countCases(out), { passed: 1, failed: 1, skipped: 1 });
 });
 
+test('several suites in one file (one summary each): their counts add up', () => {
+  const out = '  Total:     1\n  Passed:    1\n  Skipped:   0\n  Duration:  6ms\n\n• ✘\n  Total:     12\n  Passed:    \x1b[32m10\x1b[39m\n  Skipped:   1\n  Duration:  3.9s\n';
+  assert.equal(countCases(out), { passed: 11, failed: 1, skipped: 1 });
+});
+
 test("a browser script's last 'N passed, N failed' line wins over earlier ones", () => {
   assert.equal(countCases('pass  a\n3 passed, 0 failed\nFAIL  b\n7 passed, 2 failed\nscreenshot: x.png\n'), { passed: 7, failed: 2, skipped: 0 });
   assert.equal(countCases('12 passed, 1 failed; screenshots in test-artifacts/viewer-*.png\n'), { passed: 12, failed: 1, skipped: 0 }, 'the viewer test adds a note after a semicolon');
