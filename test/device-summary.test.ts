@@ -39,7 +39,9 @@ test('a goal is met by the better kernel set; the rest of a row shows each set',
     'tc-check': { enabled: { M: 16, N: 16, K: 16 } },
     'tc-memnet': memnet(512, GOALS.qamnStepMs - 0.5, 6),
     memnet: memnet(512, 26.4, 20),
+    'tc-memnet-nobc': memnet(512, GOALS.qamnStepMs - 1.5, 5),
     'tc-iog': { medianMs: GOALS.iogMs + 1 },
+    'tc-iog-nobc': { medianMs: GOALS.iogMs - 0.2 },
     iog: { medianMs: 23.6 },
     'tc-round': rounds(512, { 2: 1.2, 1: 1.6 }, 1.1),
     round: rounds(512, { 2: 2.9, 1: 3.1 }),
@@ -49,7 +51,9 @@ test('a goal is met by the better kernel set; the rest of a row shows each set',
   assert.ok(!out.includes('says nothing here'), 'a 512x512 run of 100 slices is the goals\' own');
   assert.is(line(out, 'QAMN step, 5 memory frames, one slice'), `| QAMN step, 5 memory frames, one slice | ${(GOALS.qamnStepMs - 0.5).toFixed(1)} ms | 26.4 ms | <= ${GOALS.qamnStepMs} ms | met |`);
   assert.ok(line(out, 'QAMN step per slice in a batch of two').includes('| 6.0 ms | 20.0 ms |'));
-  assert.ok(line(out, 'IOG forward').endsWith('| not met |'), 'neither IOG time meets its goal');
+  assert.ok(line(out, 'IOG forward |').endsWith('| not met |'), 'neither IOG time meets its goal');
+  assert.is(line(out, 'QAMN step, one slice, bounds checks off'), `| QAMN step, one slice, bounds checks off | ${(GOALS.qamnStepMs - 1.5).toFixed(1)} ms | - | <= ${GOALS.qamnStepMs} ms | met |`);
+  assert.is(line(out, 'IOG forward, bounds checks off'), `| IOG forward, bounds checks off | ${(GOALS.iogMs - 0.2).toFixed(1)} ms | - | <= ${GOALS.iogMs} ms | met |`);
   assert.ok(line(out, 'round 1, 2 lanes').includes('| 1.20 s | 2.90 s |') && line(out, 'round 1, 2 lanes').endsWith('| met |'));
   assert.ok(line(out, 'round 1, 1 lane').endsWith('| not met |'), line(out, 'round 1, 1 lane'));
   assert.ok(line(out, 'round 1 after autotuning').includes('| 1.10 s |'));
@@ -61,7 +65,8 @@ test('missing steps show as "-", a tensor-core check that failed says why, and a
   assert.ok(out.includes('matrix units: off (no subgroup matrix config)'), out);
   assert.ok(out.includes('frames 64x64') && out.includes('says nothing here'), out);
   assert.ok(line(out, 'QAMN step, 5 memory frames, one slice').startsWith('| QAMN step, 5 memory frames, one slice | - | 600.0 ms |'));
-  assert.ok(line(out, 'IOG forward').includes('| - | - |'));
+  assert.ok(line(out, 'IOG forward |').includes('| - | - |'));
+  assert.ok(line(out, 'IOG forward, bounds checks off').includes('| - | - |'));
   assert.ok(line(out, 'QAMN conformance').includes('| - | - |'));
 });
 

@@ -12,6 +12,9 @@
 # Steps of one and two slices (memnet --batch 1,2) and rounds with two and one lanes
 # (round --lanes 2,1) are timed side by side in one process; the memory read's fused
 # subgroup kernel against its gemm form (memread, tc-memread: on the matrix units).
+# *-nobc: the QAMN step and the IOG forward again with MEM3D_BOUNDS_CHECKS=off (Dawn's
+# disable_robustness: no index clamps in the kernels' inner loops), on the matrix units in
+# a tc run where they are on, else on the f32 kernels.
 # It ends with the goal table (summary.ts; also goals.md in results.tgz).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
@@ -31,6 +34,12 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   printf '%-18s rc=%-3s %6d ms\n' "$name" "$rc" "$ms" | tee -a "$W/summary.txt"
   grep -v '^Warning: maxDynamic' "$W/$name.log" | tail -n "${TAILN:-25}"
   pack
+}
+no_bounds_checks() { # no_bounds_checks PREFIX: the step and the forward without bounds checks
+  export MEM3D_BOUNDS_CHECKS=off
+  step "${1}memnet-nobc" 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/${1}memnet-nobc.json"
+  step "${1}iog-nobc" 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/${1}iog-nobc.json"
+  unset MEM3D_BOUNDS_CHECKS
 }
 host_floor() { # this machine's host work per propagation step with no GPU time: Dawn's null backend (bench-runtime.ts)
   export MEM3D_BENCH_BACKEND=null
@@ -52,12 +61,14 @@ if [ "$MODE" = tc ]; then
     step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
     # Where a step's GPU time goes on the matrix units (the table tc-round's tuning left is not read: the fixed rule).
     step tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
+    no_bounds_checks tc-
     unset MEM3D_TENSOR_CORES
   fi
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
   step memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/memread.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
   step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
+  [ -e "$W/tc-memnet-nobc.log" ] || no_bounds_checks ""
   host_floor
   MODE=done
 fi
@@ -67,6 +78,7 @@ step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/conf-q
 step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$W/conf-iog.json"
 step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
+no_bounds_checks ""
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
 host_floor
 step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"

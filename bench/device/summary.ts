@@ -1,7 +1,8 @@
 // The issue-16 goal table from a device suite run (bench/device/suite.sh): reads the JSON
 // files the suite packs into results.tgz and prints, as markdown, the numbers the goals
 // are about side by side, on the matrix units (the tc-* steps) and on the f32 kernels,
-// with whether each goal is met. A lent GPU's 15 minutes leave little time to read logs.
+// with whether each goal is met (the QAMN step and the IOG forward also without
+// WebGPU's bounds checks, the *-nobc steps). A lent GPU's 15 minutes leave little time to read logs.
 //   tar xzf results.tgz -C dir && npx tsx bench/device/summary.ts dir
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,11 +68,15 @@ export function summarize(dir: string): string {
   const step = (batch: number, pick: (r: MemnetRow) => number) => [memnet(dir, 'tc-memnet', batch), memnet(dir, 'memnet', batch)].map((r) => (r ? pick(r) : undefined));
   const [tcStep, f32Step] = step(1, (r) => r.msPerStep);
   row(['QAMN step, 5 memory frames, one slice', ms(tcStep), ms(f32Step), `<= ${GOALS.qamnStepMs} ms`, met(best(tcStep, f32Step), GOALS.qamnStepMs)]);
+  const [tcStepNobc, f32StepNobc] = [memnet(dir, 'tc-memnet-nobc', 1), memnet(dir, 'memnet-nobc', 1)].map((r) => r?.msPerStep);
+  row(['QAMN step, one slice, bounds checks off', ms(tcStepNobc), ms(f32StepNobc), `<= ${GOALS.qamnStepMs} ms`, met(best(tcStepNobc, f32StepNobc), GOALS.qamnStepMs)]);
   const [tcPair, f32Pair] = step(2, (r) => r.msPerSlice ?? r.msPerStep / 2);
   row(['QAMN step per slice in a batch of two (lanes)', ms(tcPair), ms(f32Pair), '', '']);
   const iog = (name: string) => load<{ medianMs: number }>(dir, name)?.medianMs;
   const [tcIog, f32Iog] = [iog('tc-iog'), iog('iog')];
   row(['IOG forward', ms(tcIog), ms(f32Iog), `<= ${GOALS.iogMs} ms`, met(best(tcIog, f32Iog), GOALS.iogMs)]);
+  const [tcIogNobc, f32IogNobc] = [iog('tc-iog-nobc'), iog('iog-nobc')];
+  row(['IOG forward, bounds checks off', ms(tcIogNobc), ms(f32IogNobc), `<= ${GOALS.iogMs} ms`, met(best(tcIogNobc, f32IogNobc), GOALS.iogMs)]);
   for (const n of [1, 2]) {
     for (const lanes of [2, 1]) {
       const [tc, f32] = [round(dir, 'tc-round', 'second', lanes, n), round(dir, 'round', 'second', lanes, n)];

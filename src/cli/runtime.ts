@@ -2,7 +2,8 @@
 // poll on a timer instead of spinning a core the driver needs (src/runtime/dawn-node-polling.ts),
 // and it installs the conv2d choices `mem3d tune` cached for this adapter, so every
 // command runs the variants measured fastest here (the fixed rule where none were).
-// MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands).
+// MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands);
+// MEM3D_BOUNDS_CHECKS=off runs the shaders without WebGPU's bounds checks.
 import { loadConv2dChoices } from '../ops/conv2d-autotune.ts';
 import { enableTensorCores } from '../ops/conv2d-mma.ts';
 import { isCpuAdapter } from '../ops/conv2d-variants.ts';
@@ -38,10 +39,27 @@ export function tensorCoresRequested(): 'hardware' | 'emulated' | null {
   throw new Error(`MEM3D_TENSOR_CORES must be 1 (matrix units, f16 operands), emulated (the same arithmetic without them) or 0 (f32), got '${v}'`);
 }
 
-/** A Runtime with the matrix units turned on as MEM3D_TENSOR_CORES says (else a plain one); throws if they cannot be. */
+/**
+ * MEM3D_BOUNDS_CHECKS: 'off' runs every shader without WebGPU's bounds checks (Dawn's
+ * disable_robustness: no index clamps in the kernels' inner loops; src/runtime/device.ts
+ * NO_BOUNDS_CHECK_TOGGLES), 'on' or unset keeps them.
+ */
+export function boundsChecksRequested(): boolean {
+  const v = typeof process !== 'undefined' ? process.env?.MEM3D_BOUNDS_CHECKS : undefined;
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new Error(`MEM3D_BOUNDS_CHECKS must be off (shaders without WebGPU's bounds checks) or on (the default), got '${v}'`);
+}
+
+/**
+ * A Runtime with the matrix units turned on as MEM3D_TENSOR_CORES says (else a plain one)
+ * and bounds checks as MEM3D_BOUNDS_CHECKS says; throws if either cannot be.
+ */
 export async function createRuntimeFromEnv(io?: ConsoleLike): Promise<Runtime> {
   const tensorCores = tensorCoresRequested();
-  const rt = await Runtime.create({ tensorCores: tensorCores === 'hardware' });
+  const boundsChecks = boundsChecksRequested();
+  const rt = await Runtime.create({ tensorCores: tensorCores === 'hardware', boundsChecks });
+  if (!boundsChecks) io?.error('shaders: bounds checks off (MEM3D_BOUNDS_CHECKS=off: no index clamps; an out-of-bounds access would not be caught)');
   if (tensorCores) {
     try {
       const tc = await enableTensorCores(rt, { emulate: tensorCores === 'emulated' });

@@ -25,7 +25,8 @@ function hash(text: string): string {
 export function adapterKey(rt: Runtime): string {
   const a = rt.adapter;
   const kernels = hash(Object.keys(WGSL_SOURCES).sort().map((k) => WGSL_SOURCES[k]).join('\0'));
-  return `${[a.vendor, a.architecture, a.device, a.description].join(' | ')} | ${a.features.join(',')} | kernels ${kernels}`;
+  // Without bounds checks the same kernels run faster by different amounts: tuned apart.
+  return `${[a.vendor, a.architecture, a.device, a.description].join(' | ')} | ${a.features.join(',')} | kernels ${kernels}${a.boundsChecks === false ? ' | bounds checks off' : ''}`;
 }
 
 export function memoryTuningStore(): TuningStore {

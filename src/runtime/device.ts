@@ -40,10 +40,34 @@ export interface SubgroupMatrixConfig {
   K: number;
 }
 
+/**
+ * Dawn toggles (Node) for boundsChecks: false. WebGPU makes every array access safe:
+ * Dawn's shader compiler clamps each index into workgroup, private and function arrays
+ * (a min per access in a matrix kernel's inner loop, which reads its tiles from workgroup
+ * memory) and turns on the driver's robust buffer access for storage buffers.
+ * disable_robustness drops both; Dawn accepts it only with allow_unsafe_apis. Our kernels
+ * stay in bounds by construction and every op case passes without the checks
+ * (test/bounds-checks.test.ts); an out-of-bounds access would then read or write
+ * whatever memory is there instead of a clamped element. In Chromium the same comes
+ * from --enable-dawn-features=allow_unsafe_apis,disable_robustness.
+ */
+export const NO_BOUNDS_CHECK_TOGGLES = ['allow_unsafe_apis', 'disable_robustness'];
+
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Request subgroup matrices (and, in Node, create Dawn with TENSOR_CORE_TOGGLES). */
   tensorCores?: boolean;
+  /**
+   * false: run shaders without WebGPU's bounds checks (NO_BOUNDS_CHECK_TOGGLES), for
+   * headless runs and benchmarks in Node; refused where this code does not create Dawn
+   * itself (a browser's navigator.gpu). Default true.
+   */
+  boundsChecks?: boolean;
+}
+
+/** The Dawn toggles a Node instance is created with for these options (each once). */
+export function dawnToggles(options: AcquireOptions): string[] {
+  return [...new Set([...(options.tensorCores ? TENSOR_CORE_TOGGLES : []), ...(options.boundsChecks === false ? NO_BOUNDS_CHECK_TOGGLES : [])])];
 }
 
 /** Limits raised to the adapter's maximum: large weights and activations need them. */
@@ -71,6 +95,8 @@ export interface AdapterSummary {
   subgroupMaxSize: number;
   /** Matrix shapes of the device's subgroup matrices (empty unless the feature was requested and granted). */
   subgroupMatrixConfigs: SubgroupMatrixConfig[];
+  /** false when the device runs shaders without WebGPU's bounds checks (AcquireOptions.boundsChecks). */
+  boundsChecks: boolean;
 }
 
 export interface AcquiredDevice {
@@ -87,7 +113,12 @@ const dawnGpus = new Map<string, GPU>();
 
 async function getGpu(toggles: string[]): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+  if (nav?.gpu) {
+    if (toggles.includes('disable_robustness')) {
+      throw new Error('boundsChecks: false needs the Dawn instance this code creates in Node, but navigator.gpu is set (a browser, or a peer that installed it): its bounds checks cannot be turned off from here. In Chromium start the browser with --enable-dawn-features=allow_unsafe_apis,disable_robustness instead.');
+    }
+    return nav.gpu;
+  }
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new NoAdapterError('this browser has no navigator.gpu');
   }
@@ -105,7 +136,7 @@ async function getGpu(toggles: string[]): Promise<GPU> {
 }
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
-  const gpu = await getGpu(options.tensorCores ? TENSOR_CORE_TOGGLES : []);
+  const gpu = await getGpu(dawnToggles(options));
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
@@ -138,6 +169,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
       subgroupMinSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMinSize ?? 0) : 0,
       subgroupMaxSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMaxSize ?? 0) : 0,
       subgroupMatrixConfigs: matrices.map(({ componentType, resultComponentType, M, N, K }) => ({ componentType, resultComponentType, M, N, K })),
+      boundsChecks: options.boundsChecks !== false,
     },
   };
 }
@@ -146,5 +178,5 @@ export function describeAdapter(s: AdapterSummary): string {
   const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'unnamed adapter';
   const matrices = s.subgroupMatrixConfigs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`);
   return `${name}; features: ${s.features.join(', ') || 'none'}; maxStorageBufferBindingSize ${s.maxStorageBufferBindingSize}; maxComputeWorkgroupStorageSize ${s.maxComputeWorkgroupStorageSize}` +
-    (matrices.length ? `; subgroup matrices ${matrices.join(', ')}` : '');
+    (matrices.length ? `; subgroup matrices ${matrices.join(', ')}` : '') + (s.boundsChecks ? '' : '; bounds checks off');
 }

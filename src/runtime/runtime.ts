@@ -57,6 +57,8 @@ export interface RuntimeOptions {
   powerPreference?: GPUPowerPreference;
   /** Request the adapter's matrix units (device.ts); conv2d uses them once enableTensorCores (src/ops/conv2d-mma.ts) has checked them. */
   tensorCores?: boolean;
+  /** false: shaders without WebGPU's bounds checks (device.ts NO_BOUNDS_CHECK_TOGGLES; Node only). */
+  boundsChecks?: boolean;
   /** Dispatches encoded before an automatic submit. */
   maxDispatchesPerSubmit?: number;
 }
