@@ -87,13 +87,17 @@ export function resizeBilinear(rt: Runtime, x: Tensor, outSize: readonly [number
   }
   const result = rt.empty([n, oh, ow, c], 'f32', name);
   if (result.size === 0) return result;
+  // Channels in fours where they divide (main4: vec4 loads and stores); count and C in the entry point's elements.
+  const lanes = c % 4 === 0 ? 4 : 1;
+  const count = result.size / lanes;
   rt.dispatch({
     kernel: 'resize',
+    entryPoint: lanes === 4 ? 'main4' : 'main',
     label: name,
     constants: { WORKGROUP_SIZE },
     bindings: [x, result],
-    uniforms: { count: result.size, C: c, H: h, W: w, OH: oh, OW: ow, numY: my[0], offY: my[1], denY: my[2], numX: mx[0], offX: mx[1], denX: mx[2] },
-    workgroups: grid1d(Math.ceil(result.size / WORKGROUP_SIZE)),
+    uniforms: { count, C: c / lanes, H: h, W: w, OH: oh, OW: ow, numY: my[0], offY: my[1], denY: my[2], numX: mx[0], offX: mx[1], denX: mx[2] },
+    workgroups: grid1d(Math.ceil(count / WORKGROUP_SIZE)),
   });
   return result;
 }
