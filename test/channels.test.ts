@@ -69,6 +69,35 @@ test('stackItems, takeItem and copyItemIntoChannels move whole items of a batch 
   for (const t of [...uploaded, batch, dst]) t.dispose();
 });
 
+test('items of 8 channels into a window at channel 4 of 16 move in vec4s (entry copy4); nothing else changes', async () => {
+  const rt = await testRuntime();
+  const [h, w, c] = [3, 5, 8];
+  const pixels = h * w;
+  const items = [0, 1].map((b) => uniform(pixels * c, 60 + b));
+  const uploaded = items.map((d) => rt.upload([1, h, w, c], d));
+  const batch = stackItems(rt, uploaded);
+  const before = uniform(3 * pixels * 16, 62);
+  const dst = rt.upload([3, h, w, 16], before);
+  const entries: (string | undefined)[] = [];
+  const dispatch = rt.dispatch.bind(rt);
+  rt.dispatch = ((d: Parameters<typeof rt.dispatch>[0]) => {
+    entries.push(d.entryPoint);
+    return dispatch(d);
+  }) as typeof rt.dispatch;
+  try {
+    copyItemIntoChannels(rt, batch, 1, dst, 2, 4);
+  } finally {
+    rt.dispatch = dispatch;
+  }
+  assert.equal(entries, ['copy4']);
+  const expected = Float64Array.from(before);
+  for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) expected[(2 * pixels + p) * 16 + 4 + ch] = items[1][p * c + ch];
+  assertClose(await dst.read(), expected, { label: 'copyItemIntoChannels in vec4s', factor: 0 });
+  const item = takeItem(rt, batch, 0);
+  assertClose(await item.read(), Float64Array.from(items[0]), { label: 'takeItem in vec4s', factor: 0 });
+  for (const t of [...uploaded, batch, dst, item]) t.dispose();
+});
+
 test('channel ops reject bad inputs with the op name and shapes', async () => {
   const rt = await testRuntime();
   const a = rt.upload([1, 2, 3, 2], new Float32Array(12));

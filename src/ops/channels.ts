@@ -24,15 +24,18 @@ function sameSpatial(op: string, a: Tensor, b: Tensor): void {
 
 /** Copies `pixels` pixels of src from pixel srcPixel on into channels [offset, ...) of dst from pixel dstPixel on. */
 function copy(rt: Runtime, src: Tensor, dst: Tensor, offset: number, label = 'copyIntoChannels', pixels = src.size / (src.shape[3] || 1), srcPixel = 0, dstPixel = 0): void {
-  const count = pixels * src.shape[3];
+  const [srcC, dstC] = [src.shape[3], dst.shape[3]];
+  // Whole vec4s where the channel counts and the window's offset allow (entry copy4; its uniforms count vec4s).
+  const lanes = srcC % 4 === 0 && dstC % 4 === 0 && offset % 4 === 0 ? 4 : 1;
+  const count = (pixels * srcC) / lanes;
   if (count === 0) return;
   rt.dispatch({
     kernel: 'channels',
-    entryPoint: 'copy',
+    entryPoint: lanes === 4 ? 'copy4' : 'copy',
     label,
     constants: { WORKGROUP_SIZE },
     bindings: [src, dst],
-    uniforms: { count, srcC: src.shape[3], dstC: dst.shape[3], offset, srcPixel, dstPixel },
+    uniforms: { count, srcC: srcC / lanes, dstC: dstC / lanes, offset: offset / lanes, srcPixel, dstPixel },
     workgroups: grid1d(Math.ceil(count / WORKGROUP_SIZE)),
   });
 }

@@ -65,6 +65,10 @@ export const CHANNELS_CASES: OpCase[] = [
   ...SHAPES.flatMap((s) => [reduceCase('softmax', s, 'spread', 'unit'), reduceCase('argmax', s, 'spread', 'unit'), reduceCase('argmax', s, 'ties', 'unit'), reduceCase('max', s, 'spread', 'unit')]),
   reduceCase('softmax', [1, 5, 3, 3], 'huge', 'unit'),
   concatCase([2, 5, 3], [1, 3, 5, 2], 'unit'),
+  // Channels in fours: whole vec4s copied (the kernel's copy4) where the part, the result
+  // and the part's offset allow, element by element where one does not (4 + 2 + 2 + 8).
+  concatCase([1, 7, 5], [4, 8], 'unit'),
+  concatCase([2, 5, 3], [4, 2, 2, 8], 'unit'),
   // More pixels than one grid row of workgroups.
   concatCase([1, 129, 130], [1, 1001], 'big'),
   concatCase([1, 128, 128], [256, 256], 'perf'),
