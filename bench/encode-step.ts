@@ -1,7 +1,7 @@
 // npx tsx bench/encode-step.ts [--size 64] [--memory 5] [--reps 12] [--json out.json]
 // Host time to encode one QAMN step (memorize + segment, synth-v1 weights): the
 // JavaScript and Dawn calls that queue its ~160 dispatches, with submission held back
-// until the step is read (maxDispatchesPerSubmit above the step's count), so the GPU,
+// until the step is read (maxDispatchesPerSubmit and firstSubmitDispatches above the step's count), so the GPU,
 // or a CPU driver sharing the cores, runs nothing meanwhile. Independent of the frame
 // size beyond the first pass. Also reports the bind-group cache's hits and misses.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ if (!(Number.isInteger(size) && size >= 32 && size % 16 === 0) || !(Number.isInt
   throw new RangeError('encode-step: --size a multiple of 16 >= 32, --memory >= 1, --reps >= 1');
 }
 const ref = values.reference!;
-const rt = await Runtime.create({ maxDispatchesPerSubmit: 100_000 });
+const rt = await Runtime.create({ maxDispatchesPerSubmit: 100_000, firstSubmitDispatches: 100_000 });
 console.log(`adapter: ${rt.describe()}`);
 const manifest = JSON.parse(readFileSync(`${ref}/qamn_manifest.json`, 'utf8')) as SynthManifest;
 const net = MemoryNetwork.load(rt, synthWeightSource(manifest, readSafetensors(`${ref}/qamn_small.safetensors`)), { variant: 'qamn' });

@@ -7,6 +7,7 @@
 // split-K GPU kernel for small outputs and the tiled shared-memory GEMM for the rest;
 // with tensor cores enabled (conv2d-mma.ts, opt-in), the matrix kernel for every conv
 // with more than 16 output channels.
+import { isCpuAdapterSummary } from '../runtime/device.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
@@ -147,17 +148,11 @@ export function conv2dShapeClass(s: Conv2dShape): string {
   return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}${s.matrixUnits ? ' mma' : ''}`;
 }
 
-/**
- * A CPU driver (lavapipe, SwiftShader, a fallback adapter): workgroup memory and barriers
- * are costly there. Chromium names its SwiftShader adapter only by vendor and
- * architecture ('google' / 'swiftshader', device and description empty), Dawn in Node
- * by device too.
- */
+/** A CPU driver (device.ts isCpuAdapterSummary): workgroup memory and barriers are costly there. */
 export function isCpuAdapter(rt: Runtime): boolean {
   let cpu = cpuAdapters.get(rt);
   if (cpu === undefined) {
-    const a = rt.adapter;
-    cpu = /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+    cpu = isCpuAdapterSummary(rt.adapter);
     cpuAdapters.set(rt, cpu);
   }
   return cpu;

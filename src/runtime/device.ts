@@ -174,6 +174,16 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   };
 }
 
+/**
+ * A CPU driver (lavapipe, SwiftShader, a fallback adapter), where the "GPU" is threads
+ * on the cores the host encodes on. Chromium names its SwiftShader adapter only by
+ * vendor and architecture ('google' / 'swiftshader', device and description empty),
+ * Dawn in Node by device too.
+ */
+export function isCpuAdapterSummary(a: Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description'>): boolean {
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+}
+
 export function describeAdapter(s: AdapterSummary): string {
   const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'unnamed adapter';
   const matrices = s.subgroupMatrixConfigs.map((c) => `${c.componentType}->${c.resultComponentType} ${c.M}x${c.N}x${c.K}`);

@@ -6,7 +6,7 @@
 // Binding convention for every kernel: @group(0), storage buffers at bindings
 // 0..n-1 in the order the op passes them, the uniform struct `Params` at binding n.
 
-import { acquireDevice, describeAdapter, type AdapterSummary } from './device.ts';
+import { acquireDevice, describeAdapter, isCpuAdapterSummary, type AdapterSummary } from './device.ts';
 import { BindGroupCache } from './bind-groups.ts';
 import { BufferPool } from './buffer-pool.ts';
 import { ScopeStack } from './scope.ts';
@@ -61,7 +61,19 @@ export interface RuntimeOptions {
   boundsChecks?: boolean;
   /** Dispatches encoded before an automatic submit. */
   maxDispatchesPerSubmit?: number;
+  /**
+   * Dispatches encoded before the first submit once the GPU has gone idle (after a read
+   * or sync); each later submit waits for twice as many, up to maxDispatchesPerSubmit.
+   * The GPU starts nothing before a submit, so this is how long it waits at the start of
+   * a step while the host encodes. Default FIRST_SUBMIT_DISPATCHES on GPUs; on CPU
+   * drivers maxDispatchesPerSubmit (no ramp: their threads share the cores with the
+   * encoding, and submitting every 8 dispatches made a lavapipe step no faster).
+   */
+  firstSubmitDispatches?: number;
 }
+
+/** The default first submit after an idle GPU (RuntimeOptions.firstSubmitDispatches): ~0.25 ms of encoding at ~30 us a dispatch. */
+export const FIRST_SUBMIT_DISPATCHES = 8;
 
 const MAX_WORKGROUPS_PER_DIM = 65535;
 
@@ -92,11 +104,16 @@ export class Runtime implements TensorOwner {
   private lost: { reason: string; message: string } | null = null;
   private lastKernels: string[] = [];
   private readonly maxDispatches: number;
+  private readonly firstSubmit: number;
+  /** Dispatches the current batch may reach before it is submitted: firstSubmit after the GPU went idle, doubling per submit up to maxDispatches. */
+  private submitAfter: number;
   dispatchCount = 0;
   submitCount = 0;
 
   private constructor(readonly device: GPUDevice, readonly adapter: AdapterSummary, options: RuntimeOptions) {
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 96;
+    this.firstSubmit = Math.min(options.firstSubmitDispatches ?? (isCpuAdapterSummary(adapter) ? this.maxDispatches : FIRST_SUBMIT_DISPATCHES), this.maxDispatches);
+    this.submitAfter = this.firstSubmit;
     this.pipelines = new PipelineCache(device);
     this.pool = new BufferPool(device, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.bindGroups = new BindGroupCache(device);
@@ -110,6 +127,10 @@ export class Runtime implements TensorOwner {
   }
 
   static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    for (const name of ['maxDispatchesPerSubmit', 'firstSubmitDispatches'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`Runtime: ${name} must be a positive integer, got ${v}`);
+    }
     const { device, summary } = await acquireDevice(options);
     return new Runtime(device, summary, options);
   }
@@ -258,7 +279,7 @@ export class Runtime implements TensorOwner {
     if (this.profiler) this.endPass();
     this.batchKernels.push(label);
     this.dispatchCount++;
-    if (this.batchKernels.length >= this.maxDispatches) this.flush();
+    if (this.batchKernels.length >= this.submitAfter) this.flush();
   }
 
   /** Submits everything encoded so far. */
@@ -274,6 +295,7 @@ export class Runtime implements TensorOwner {
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.submitCount++;
+    this.submitAfter = Math.min(2 * this.submitAfter, this.maxDispatches);
     this.pool.onSubmitted();
     this.bindGroups.onSubmitted();
     this.closeErrorScope(this.batchKernels);
@@ -293,6 +315,8 @@ export class Runtime implements TensorOwner {
     let errors: GpuKernelError[];
     try {
       await this.device.queue.onSubmittedWorkDone();
+      // The GPU ran out of work: the next batch goes to it early (firstSubmitDispatches).
+      this.submitAfter = this.firstSubmit;
       errors = (await Promise.all(checks)).filter((e): e is GpuKernelError => e !== null);
     } catch (e) {
       if (await this.lostSoon()) this.assertAlive('sync');
