@@ -16,17 +16,30 @@
 # disable_robustness: no index clamps in the kernels' inner loops), on the matrix units in
 # a tc run where they are on, else on the f32 kernels.
 # It ends with the goal table (summary.ts; also goals.md in results.tgz).
+# BUDGET_S=N: the whole run stays within N seconds: each step's limit is cut to what is
+# left (15 s kept for the goal table), and steps that would get under 10 s are skipped,
+# so the table prints before the device tool's own limit kills the command (give it
+# timeout_s of N plus a little).
 # Local dry run (tiny sizes, lavapipe): OUT=/tmp/out SIZE=64 DEPTH=3 LOCAL=1 bash .device-carry/suite.sh;
 # TC_OPS=emulated runs the tc steps on the emulated matrix kernel (no matrix units needed).
 C="$(cd "$(dirname "$0")" && pwd)"
 OUT=${OUT:-/tmp/device-out}; mkdir -p "$OUT"
 W=$(mktemp -d)  # logs and JSON, packed into $OUT after every step
 SIZE=${SIZE:-512}; DEPTH=${DEPTH:-100}; MODE=${1:-quick}
+BUDGET_S=${BUDGET_S:-0}; START_S=$(date +%s)
 NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
 REF="$C/ref"
 pack() { tar czf "$OUT/results.tgz.part" -C "$W" . && mv "$OUT/results.tgz.part" "$OUT/results.tgz"; }
 step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   local name=$1 limit=$2; shift 2
+  if [ "$BUDGET_S" -gt 0 ]; then
+    local left=$(( START_S + BUDGET_S - 15 - $(date +%s) ))
+    if [ "$left" -lt 10 ]; then
+      printf '%-18s skipped: BUDGET_S=%s spent\n' "$name" "$BUDGET_S" | tee -a "$W/summary.txt"
+      return
+    fi
+    [ "$limit" -gt "$left" ] && limit=$left
+  fi
   local t0=$(date +%s%N)
   timeout "$limit" $NODE "$@" > "$W/$name.log" 2>&1
   local rc=$?
