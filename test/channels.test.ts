@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { argmaxChannels, concatChannels, copyIntoChannels, copyItemIntoChannels, maxChannels, softmaxChannels, stackItems, takeItem } from '../src/ops/channels.ts';
+import { entryPointsDispatched } from './_lib/dispatch-spy.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { uniform } from './_lib/random.ts';
@@ -78,18 +79,7 @@ test('items of 8 channels into a window at channel 4 of 16 move in vec4s (entry 
   const batch = stackItems(rt, uploaded);
   const before = uniform(3 * pixels * 16, 62);
   const dst = rt.upload([3, h, w, 16], before);
-  const entries: (string | undefined)[] = [];
-  const dispatch = rt.dispatch.bind(rt);
-  rt.dispatch = ((d: Parameters<typeof rt.dispatch>[0]) => {
-    entries.push(d.entryPoint);
-    return dispatch(d);
-  }) as typeof rt.dispatch;
-  try {
-    copyItemIntoChannels(rt, batch, 1, dst, 2, 4);
-  } finally {
-    rt.dispatch = dispatch;
-  }
-  assert.equal(entries, ['copy4']);
+  assert.equal(entryPointsDispatched(rt, () => copyItemIntoChannels(rt, batch, 1, dst, 2, 4)), ['copy4']);
   const expected = Float64Array.from(before);
   for (let p = 0; p < pixels; p++) for (let ch = 0; ch < c; ch++) expected[(2 * pixels + p) * 16 + 4 + ch] = items[1][p * c + ch];
   assertClose(await dst.read(), expected, { label: 'copyItemIntoChannels in vec4s', factor: 0 });

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resizeBilinear } from '../src/ops/resize.ts';
+import { entryPointsDispatched } from './_lib/dispatch-spy.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { assertCase, casesOf, UNIT_TIERS } from './_lib/op-cases/index.ts';
 import { RESIZE_SPECS } from './_lib/op-cases/resize.ts';
@@ -22,21 +23,13 @@ test('the scale-factor cases above do exercise a different mapping than in / out
 
 test('channels in fours run four to a thread (entry main4), other counts one (main)', async () => {
   const rt = await testRuntime();
-  const entries: (string | undefined)[] = [];
-  const dispatch = rt.dispatch.bind(rt);
-  rt.dispatch = ((d: Parameters<typeof rt.dispatch>[0]) => {
-    entries.push(d.entryPoint);
-    return dispatch(d);
-  }) as typeof rt.dispatch;
-  try {
+  const entries = entryPointsDispatched(rt, () => {
     for (const c of [4, 8, 5, 6]) {
       const x = rt.upload([1, 3, 2, c], uniform(6 * c, c));
       resizeBilinear(rt, x, [5, 3], { alignCorners: false }).dispose();
       x.dispose();
     }
-  } finally {
-    rt.dispatch = dispatch;
-  }
+  });
   assert.equal(entries, ['main4', 'main4', 'main', 'main']);
 });
 
