@@ -12,11 +12,16 @@ let device: Promise<GPUDevice> | null = null;
 
 const NULL_BACKEND_FEATURES = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix'];
 
+/** The null backend's GPU instance, held for the process (a Runtime can be created on it through navigator.gpu). */
+export function nullBackendGpu(): GPU {
+  Object.assign(globalThis, globals);
+  instance ??= create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']);
+  return instance;
+}
+
 export function nullBackendDevice(): Promise<GPUDevice> {
   device ??= (async () => {
-    Object.assign(globalThis, globals);
-    instance ??= create(['backend=null', 'enable-dawn-features=allow_unsafe_apis']);
-    const adapter = await instance.requestAdapter();
+    const adapter = await nullBackendGpu().requestAdapter();
     if (!adapter) throw new Error("Dawn's null backend gave no adapter");
     const missing = NULL_BACKEND_FEATURES.filter((f) => !adapter.features.has(f as GPUFeatureName));
     if (missing.length) throw new Error(`Dawn's null backend does not offer ${missing.join(', ')} (this webgpu build)`);
