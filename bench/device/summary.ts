@@ -65,17 +65,18 @@ export function summarize(dir: string): string {
   lines.push(`frames ${size ?? '?'}x${size ?? '?'}, rounds on ${depth ?? '?'} slices${size === 512 && (depth === undefined || depth === 100) ? '' : ': the goals are for 512x512 (rounds of 100 slices), so "met" says nothing here'}`, '');
   row(['work', 'matrix units (tc)', 'f32 kernels', 'goal', '']);
   row(['---', '---', '---', '---', '---']);
-  const step = (batch: number, pick: (r: MemnetRow) => number) => [memnet(dir, 'tc-memnet', batch), memnet(dir, 'memnet', batch)].map((r) => (r ? pick(r) : undefined));
+  // A step's [matrix units, f32] pair; suffix '-nobc': the runs without bounds checks.
+  const step = (batch: number, pick: (r: MemnetRow) => number, suffix = '') => [memnet(dir, `tc-memnet${suffix}`, batch), memnet(dir, `memnet${suffix}`, batch)].map((r) => (r ? pick(r) : undefined));
   const [tcStep, f32Step] = step(1, (r) => r.msPerStep);
   row(['QAMN step, 5 memory frames, one slice', ms(tcStep), ms(f32Step), `<= ${GOALS.qamnStepMs} ms`, met(best(tcStep, f32Step), GOALS.qamnStepMs)]);
-  const [tcStepNobc, f32StepNobc] = [memnet(dir, 'tc-memnet-nobc', 1), memnet(dir, 'memnet-nobc', 1)].map((r) => r?.msPerStep);
+  const [tcStepNobc, f32StepNobc] = step(1, (r) => r.msPerStep, '-nobc');
   row(['QAMN step, one slice, bounds checks off', ms(tcStepNobc), ms(f32StepNobc), `<= ${GOALS.qamnStepMs} ms`, met(best(tcStepNobc, f32StepNobc), GOALS.qamnStepMs)]);
   const [tcPair, f32Pair] = step(2, (r) => r.msPerSlice ?? r.msPerStep / 2);
   row(['QAMN step per slice in a batch of two (lanes)', ms(tcPair), ms(f32Pair), '', '']);
-  const iog = (name: string) => load<{ medianMs: number }>(dir, name)?.medianMs;
-  const [tcIog, f32Iog] = [iog('tc-iog'), iog('iog')];
+  const iog = (suffix = '') => [`tc-iog${suffix}`, `iog${suffix}`].map((name) => load<{ medianMs: number }>(dir, name)?.medianMs);
+  const [tcIog, f32Iog] = iog();
   row(['IOG forward', ms(tcIog), ms(f32Iog), `<= ${GOALS.iogMs} ms`, met(best(tcIog, f32Iog), GOALS.iogMs)]);
-  const [tcIogNobc, f32IogNobc] = [iog('tc-iog-nobc'), iog('iog-nobc')];
+  const [tcIogNobc, f32IogNobc] = iog('-nobc');
   row(['IOG forward, bounds checks off', ms(tcIogNobc), ms(f32IogNobc), `<= ${GOALS.iogMs} ms`, met(best(tcIogNobc, f32IogNobc), GOALS.iogMs)]);
   for (const n of [1, 2]) {
     for (const lanes of [2, 1]) {
