@@ -8,8 +8,7 @@
 // Variants that cannot run a layer (Winograd on 1x1) are left out of its table.
 //   npx tsx bench/conv2d-variants.ts [--reps 3] [--layers 0,1] [--variants direct-p2c8,large]
 import { parseArgs } from 'node:util';
-import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
-import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
+import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, winogradVariantIneligible, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, layers: { type: 'string' }, variants: { type: 'string' } } });
@@ -34,7 +33,7 @@ const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i
 
 for (const l of layers) {
   const dil = l.dil ?? 1;
-  const names = allNames.filter((v) => CONV2D_VARIANTS[v].kind !== 'winograd' || !winogradIneligible(rt, { KH: l.k, KW: l.k, stride: [1, 1] }));
+  const names = allNames.filter((v) => !winogradVariantIneligible(rt, CONV2D_VARIANTS[v], { KH: l.k, KW: l.k, stride: [1, 1] }));
   const flop = 2 * l.h * l.w * l.cout * l.cin * l.k * l.k;
   const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
   const x = rt.upload([1, l.h, l.w, l.cin], rand(l.h * l.w * l.cin, 1));

@@ -13,13 +13,13 @@
 // Memory-read variant syntax: path[:tileSet][:sN] (path flat|subgroup; tile sets in
 // MEMORY_READ_TILE_SETS; sN forces N memory splits, s1 none; default the rule), or gemm
 // (memory-read-gemm.ts: the two products on the conv2d kernels, matrix units included).
-// Conv variants: names in CONV2D_VARIANTS; a gpu-* or mma* name with ':nosplit' runs it without split-K,
+// Conv variants: names in CONV2D_VARIANTS (Winograd ones on the 3x3 layers only); a gpu-* or mma* name with ':nosplit' runs it without split-K,
 // an mma* name with ':nopad' with unpadded tile rows in workgroup memory (MMA_ROW_PAD);
 // the mma* tiles (matrix units, f16 operands) with MEM3D_TENSOR_CORES=1.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
-import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, winogradVariantIneligible, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
 import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
@@ -206,9 +206,12 @@ async function benchConv(rt: Runtime): Promise<void> {
     const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
     const x = rt.upload([1, l.h, l.h, l.cin], rand(l.h * l.h * l.cin, 1));
     const def = defaultConv2dVariant(rt, { KH: l.k, KW: l.k, M: oh * oh, Cin: l.cin, Cout: l.cout });
-    const variants = fitting.map((spec) => {
+    // Winograd (3x3 stride 1 only) is left out of the other layers.
+    const variants = fitting.filter((spec) => !winogradVariantIneligible(rt, variantOf(spec), { KH: l.k, KW: l.k, stride: [l.stride, l.stride] })).map((spec) => {
       const variant = variantOf(spec);
-      const detail = spec === def ? '(fixed rule)' : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU` : '';
+      const detail = spec === def ? '(fixed rule)'
+        : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU`
+          : variant.kind === 'winograd-gemm' ? 'Winograd: transforms + 16 products' : '';
       return { name: spec, detail, run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant, label: `${l.name} ${spec}` }) };
     });
     await timeVariants('conv2d', l.name, (2 * oh * oh * l.cout * l.cin * l.k * l.k) / 1e9, variants);

@@ -1,8 +1,8 @@
 // The conv kernels' epilogue (spliced by `// @include conv2d_store` into kernels/conv2d.wgsl,
-// conv2d_cpu.wgsl, conv2d_gpu.wgsl and conv2d_mma.wgsl; tools/embed-wgsl.ts): for pixel m,
-// channels [co, co + 4), + bias, + residual (HAS_RESIDUAL), then ReLU (RELU): ResNet's
-// order, into channel outOffset + co of an outChannels-wide output (the concatenations of
-// ASPP and PSP need no copy). The caller checks m < M and co < Cout. Uses the including
+// conv2d_cpu.wgsl, conv2d_gpu.wgsl, conv2d_mma.wgsl and conv2d_winograd_gemm.wgsl;
+// tools/embed-wgsl.ts): for pixel m, channels [co, co + 4), + bias, + residual
+// (HAS_RESIDUAL), then ReLU (RELU): ResNet's order, into channel outOffset + co of an
+// outChannels-wide output (the concatenations of ASPP and PSP need no copy). The caller checks m < M and co < Cout. Uses the including
 // kernel's bias, residual, out, p and overrides VEC4_OUT, HAS_RESIDUAL, RELU.
 fn store(m: u32, co: u32, acc: vec4f) {
   var v = acc + bias[co >> 2u];

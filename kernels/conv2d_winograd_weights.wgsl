@@ -1,9 +1,12 @@
-// The transformed weights of the Winograd F(2x2, 3x3) conv (kernels/conv2d_winograd.wgsl):
-// U = G g G^T for every (input channel, 4 output channels) of a 3x3 conv's prepared
-// weights ([9 * CinPad, CoutPad], rows ordered kh, kw, ci; kernels/conv2d.wgsl), written
-// as rows ((blk * 16 + 4i + j) * 8 + c) of CoutPad channels, input channel 8 blk + c,
-// in f32 whatever the source precision. Rows for channels past CinPad (Cin rounded up
-// to 8) are zero. Computed in f32 from the stored weights, once per Conv2dWeights.
+// The transformed weights of the Winograd F(2x2, 3x3) convs (kernels/conv2d_winograd.wgsl,
+// conv2d_winograd_gemm.wgsl): U = G g G^T for every (input channel, 4 output channels)
+// of a 3x3 conv's prepared weights ([9 * CinPad, CoutPad], rows ordered kh, kw, ci;
+// kernels/conv2d.wgsl), written as rows ((blk * 16 + 4i + j) * block + c) of CoutPad
+// channels, input channel block * blk + c, in f32 whatever the source precision: blocks
+// of 8 channels for the CPU kernel, one block of all `rows` channels for the GEMM form
+// (row (4i + j) * rows + ci). Rows for channels past CinPad (up to `rows`, a multiple of
+// block) are zero. Computed in f32 from the stored weights, once per Conv2dWeights and
+// layout.
 //
 //   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
 @group(0) @binding(0) var<storage, read_write> u: array<vec4f>;
@@ -12,7 +15,7 @@
 @group(0) @binding(1) var<storage, read> w: array<vec4f>;
 fn loadW(i: u32) -> vec4f { return w[i]; }
 
-struct Params { CinPad: u32, coutPad4: u32, rows: u32 }
+struct Params { CinPad: u32, coutPad4: u32, rows: u32, block: u32 }
 @group(0) @binding(2) var<uniform> p: Params;
 
 const WG: u32 = 64u;
@@ -37,10 +40,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let r0 = rowT(g[0], g[3], g[6]);
   let r1 = rowT(g[1], g[4], g[7]);
   let r2 = rowT(g[2], g[5], g[8]);
-  let blk = ci / 8u;
-  let c = ci % 8u;
+  let blk = ci / p.block;
+  let c = ci % p.block;
   for (var i = 0u; i < 4u; i++) {
     let u4 = rowT(r0[i], r1[i], r2[i]);
-    for (var j = 0u; j < 4u; j++) { u[((blk * 16u + 4u * i + j) * 8u + c) * p.coutPad4 + co4] = u4[j]; }
+    for (var j = 0u; j < 4u; j++) { u[((blk * 16u + 4u * i + j) * p.block + c) * p.coutPad4 + co4] = u4[j]; }
   }
 }

@@ -17,9 +17,8 @@ import { UsageError } from '../src/cli/args.ts';
 import { planWeights } from '../src/cli/networks.ts';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
 import { assertF16Weights, conv2dF16Source } from '../src/ops/conv2d-f16.ts';
-import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, prepareConv2d, winogradVariantIneligible, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { roundConv2dWeightsF16 } from '../src/ops/conv2d-weights.ts';
-import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
 import { tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { ParamLoader } from '../src/weights/loader.ts';
@@ -77,8 +76,8 @@ for (const c of CASES) {
     try {
       for (const variant of c.variants === 'all' ? ALL : [undefined]) {
         const label = `${variant ?? 'default variant'}: ${c.name}`;
-        // Winograd runs 3x3 stride-1 convs only (its f16 cases: test/conv2d-winograd.test.ts); elsewhere conv2d refuses it.
-        const why = variant && CONV2D_VARIANTS[variant].kind === 'winograd' ? winogradIneligible(rt, { KH, KW, stride: geom.stride }) : null;
+        // Winograd (both forms) runs 3x3 stride-1 convs only (its f16 cases: test/conv2d-winograd.test.ts); elsewhere conv2d refuses it.
+        const why = variant ? winogradVariantIneligible(rt, CONV2D_VARIANTS[variant], { KH, KW, stride: geom.stride }) : null;
         // The matrix-unit kernel runs only after enableTensorCores (its f16-weight case: test/conv2d-mma.test.ts).
         if (variant && CONV2D_VARIANTS[variant].kind === 'mma' && !tensorCoresEnabled(rt)) {
           assert.throws(() => conv2d(rt, x, w, { ...geom, variant }), /needs enableTensorCores\(rt\) first/);

@@ -5,10 +5,9 @@
 // output, and a non-finite input that must stay inside its receptive field.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CONV2D_VARIANTS, conv2d, prepareConv2d, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { CONV2D_VARIANTS, conv2d, prepareConv2d, winogradVariantIneligible, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dCpuSupported } from '../src/ops/conv2d-cpu.ts';
 import { tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
-import { winogradIneligible } from '../src/ops/conv2d-winograd.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
@@ -31,18 +30,18 @@ const NAMES = Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[];
 
 // The CPU kernel needs subgroups of at least 8 (SwiftShader's are 4): there conv2d must
 // refuse it with a plain message, which is what such an adapter checks instead. The
-// Winograd kernel also runs 3x3 stride-1 convs only: elsewhere conv2d must refuse it
-// with a RangeError naming what the conv lacks.
+// Winograd kernels (CPU and GEMM forms) also run 3x3 stride-1 convs only: elsewhere
+// conv2d must refuse them with a RangeError naming what the conv lacks.
 function refusedHere(rt: Runtime, variant: Conv2dVariantName, run: () => unknown, conv: { KH: number; KW: number; stride?: readonly [number, number] }): boolean {
   // The matrix-unit kernel runs only after enableTensorCores (its cases: test/conv2d-mma.test.ts).
   if (CONV2D_VARIANTS[variant].kind === 'mma' && !tensorCoresEnabled(rt)) {
     assert.throws(run, (e: Error) => e instanceof RangeError && e.message.includes('needs enableTensorCores(rt) first'));
     return true;
   }
-  if (CONV2D_VARIANTS[variant].kind === 'winograd') {
-    const why = winogradIneligible(rt, { ...conv, stride: conv.stride ?? [1, 1] });
-    if (why) assert.throws(run, (e: Error) => e instanceof RangeError && e.message.includes(`Winograd conv variant needs ${why}`));
-    return why !== null;
+  const why = winogradVariantIneligible(rt, CONV2D_VARIANTS[variant], { ...conv, stride: conv.stride ?? [1, 1] });
+  if (why) {
+    assert.throws(run, (e: Error) => e instanceof RangeError && e.message.includes(`Winograd conv variant needs ${why}`));
+    return true;
   }
   if (CONV2D_VARIANTS[variant].kind !== 'cpu' || conv2dCpuSupported(rt)) return false;
   assert.throws(run, /needs the 'subgroups' feature with subgroups of at least 8/);

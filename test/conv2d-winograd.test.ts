@@ -1,11 +1,14 @@
-// The Winograd F(2x2, 3x3) conv2d variants (kernels/conv2d_winograd.wgsl; 'wino-*' in
-// CONV2D_VARIANTS, which the every-variant tests also run where they are eligible)
-// against the float64 reference where this kernel has its own edges: odd output sizes
+// The Winograd F(2x2, 3x3) conv2d variants, the CPU kernel (kernels/conv2d_winograd.wgsl;
+// 'wino-*' in CONV2D_VARIANTS) and the GEMM form for GPUs (kernels/conv2d_winograd_gemm.wgsl
+// around conv2d_gpu.wgsl's split-K GEMM; 'wgemm-*'), which the every-variant tests also
+// run where they are eligible, against the float64 reference where these kernels have
+// their own edges: odd output sizes
 // (tiles straddle the bottom and right edges), dilation (tiles on the dil-subsampled
 // grid), padding 0 / 1 / 2, Cin not a multiple of 4 or 8 (U rows past Cin, scalar x
 // loads), Cout not a multiple of the 8-32 channels an invocation owns, N = 2, more tiles
-// than one workgroup, residual + ReLU, a channel window, f16 weights; weights derived
-// once and freed with the weights; ineligible shapes refused.
+// than one workgroup (and, for the GEMM, more tiles than one GEMM tile and channels past
+// a K slice), residual + ReLU, a channel window, f16 weights; weights derived once per
+// layout and freed with the weights; ineligible shapes refused.
 //
 // Tolerance: Winograd F(2,3) in f32 rounds in the transforms as well as in the sums.
 // Each output is A^T (sum over ci of (B^T d B) . (G g G^T)) A. The transforms add
@@ -21,9 +24,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
 import {
-  CONV2D_VARIANTS, conv2d, defaultConv2dVariant, isCpuAdapter, prepareConv2d, WINOGRAD_MIN_FILL, WINOGRAD_MIN_M, WINOGRAD_TWO_TILES_M, type Conv2dVariantName,
+  CONV2D_VARIANTS, conv2d, conv2dShapeClass, defaultConv2dVariant, installConv2dChoices, installedConv2dChoices, isCpuAdapter, prepareConv2d,
+  WINOGRAD_MIN_FILL, WINOGRAD_MIN_M, WINOGRAD_TWO_TILES_M, type Conv2dShape, type Conv2dVariantName,
 } from '../src/ops/conv2d.ts';
 import { winogradIneligible, winogradSupported, winogradTiles } from '../src/ops/conv2d-winograd.ts';
+import { winogradGemmIneligible, winogradGemmScratch } from '../src/ops/conv2d-winograd-gemm.ts';
+import { conv2dCandidates } from '../src/ops/conv2d-autotune.ts';
+import { dispatchesMade } from './_lib/dispatch-spy.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
@@ -32,7 +39,7 @@ import { conv2dRef } from './cpu/conv2d.ts';
 import { channelWindow } from './_lib/channel-window.ts';
 import type { Shape4, Pair } from './_lib/conv-case.ts';
 
-const WINO = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'winograd');
+const WINO = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'winograd' || CONV2D_VARIANTS[n].kind === 'winograd-gemm');
 
 interface Case { name: string; x: Shape4; cout: number; padding: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
 
@@ -43,6 +50,7 @@ const CASES: Case[] = [
   { name: 'Cin 12, Cout 36, dilation 2, pad 2 on 13x10 (phases of odd length)', x: [1, 13, 10, 12], cout: 36, padding: [2, 2], dilation: [2, 2] },
   { name: 'Cin 9, Cout 8, dilation (3, 2), pad (3, 1) on 11x9', x: [1, 11, 9, 9], cout: 8, padding: [3, 1], dilation: [3, 2] },
   { name: 'Cin 32, Cout 70, pad 1 on 27x21 (154 tiles: more than a workgroup of either variant)', x: [1, 27, 21, 32], cout: 70, padding: [1, 1], residual: true },
+  { name: 'Cin 37 (3 K slices of the GEMM), Cout 132 (past a 128-channel GEMM tile), pad 1 on 24x23, N 2 (288 tiles)', x: [2, 24, 23, 37], cout: 132, padding: [1, 1], relu: true },
   { name: 'Cin 1, Cout 1, pad 1 on 3x3', x: [1, 3, 3, 1], cout: 1, padding: [1, 1] },
 ];
 
@@ -61,7 +69,7 @@ function requireSubgroups(rt: Awaited<ReturnType<typeof testRuntime>>): void {
 }
 
 test('the Winograd variants are registered', () => {
-  assert.equal(WINO, ['wino-t1c16', 'wino-t2c16']);
+  assert.equal(WINO, ['wino-t1c16', 'wino-t2c16', 'wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64']);
 });
 
 for (const c of CASES) {
@@ -188,25 +196,50 @@ test('winograd weights: derived once per weights object, outside scopes, freed w
   x.dispose();
 });
 
+test('winograd GEMM weights: their own layout per K slice, derived once, beside the CPU kernel\'s, freed with the weights', async () => {
+  const rt = await testRuntime();
+  const w = prepareConv2d(rt, { weight: uniform(24 * 8 * 9, 105), shape: [24, 8, 3, 3] });
+  const x = rt.upload([1, 4, 4, 8], uniform(128, 106));
+  const first = dispatchesMade(rt, () => rt.scope(() => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-64x64' }).dispose()));
+  assert.equal(first.map((d) => `${d.kernel}:${d.entryPoint ?? 'main'}`), [
+    'conv2d_winograd_weights:main', 'conv2d_winograd_gemm:input', 'conv2d_gpu:main', 'conv2d_winograd_gemm:output',
+  ], 'first use: U, input transform, GEMM, output transform');
+  const u = w.derivedTensor('winograd-gemm-16');
+  assert.ok(u && !u.disposed, 'U outlives the scope it was made in');
+  assert.equal(u.shape, [16 * 16, 24], '16 positions x 8 channels padded to the K slice of 16, x Cout');
+  const later = dispatchesMade(rt, () => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-128x128' }).dispose());
+  assert.is(later.length, 3, 'later uses: the three conv dispatches');
+  if (winogradSupported(rt)) {
+    conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' }).dispose();
+    assert.ok(w.derivedTensor('winograd') && w.derivedTensor('winograd-gemm-16') === u, 'the two layouts live side by side');
+  }
+  await rt.sync();
+  w.dispose();
+  assert.ok(u.disposed, 'U is disposed with the weights');
+  x.dispose();
+});
+
 // Runtime.warmupFrom only records dispatches: U made then would stay empty, so it must
 // not be kept; the first real run derives it.
 test('winograd weights: a warm-up recording keeps no (empty) U; the next real run is right', async () => {
   const rt = await testRuntime();
   requireSubgroups(rt);
+  for (const [variant, key] of [['wino-t1c16', 'winograd'], ['wgemm-64x128', 'winograd-gemm-16']] as const) {
   const xs = uniform(5 * 6 * 8, 131);
   const ws = uniform(24 * 8 * 9, 132);
   const ref = conv2dRef({ x: xs, xShape: [1, 5, 6, 8], weight: ws, wShape: [24, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
   const w = prepareConv2d(rt, { weight: ws, shape: [24, 8, 3, 3] });
   const x = rt.upload([1, 5, 6, 8], xs);
   const live = rt.memoryStats().liveBytes;
-  await rt.warmupFrom(() => conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' }));
-  assert.is(w.derivedTensor('winograd'), undefined, 'nothing kept from the recording');
-  assert.is(rt.memoryStats().liveBytes, live, 'the recording released its U');
-  const y = conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' });
-  winoClose(await y.read(), ref.out, 72, absScale(xs, [1, 5, 6, 8], ws, [24, 8, 3, 3], [1, 1], [1, 1]), 'after warm-up');
+  await rt.warmupFrom(() => conv2d(rt, x, w, { padding: 1, variant }));
+  assert.is(w.derivedTensor(key), undefined, `${variant}: nothing kept from the recording`);
+  assert.is(rt.memoryStats().liveBytes, live, `${variant}: the recording released its U and scratch`);
+  const y = conv2d(rt, x, w, { padding: 1, variant });
+  winoClose(await y.read(), ref.out, 72, absScale(xs, [1, 5, 6, 8], ws, [24, 8, 3, 3], [1, 1], [1, 1]), `${variant} after warm-up`);
   y.dispose();
   x.dispose();
   w.dispose();
+  }
 });
 
 test('winograd conv refuses what it cannot run, with a plain message', async () => {
@@ -223,10 +256,60 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
   } else {
     assert.throws(() => conv2d(rt, x, w3, { padding: 1, variant: 'wino-t1c16' }), /needs the 'subgroups' feature with subgroups of at least 8/);
   }
+  // The GEMM form needs no subgroups: it refuses on every adapter for the same reasons.
+  assert.throws(() => conv2d(rt, x, w3, { stride: 2, padding: 1, variant: 'wgemm-64x64' }), (e: Error) => e instanceof RangeError && /Winograd conv variant needs stride 1 \(this conv: 2,2\)/.test(e.message));
+  assert.throws(() => conv2d(rt, x, w1, { variant: 'wgemm-128x128' }), (e: Error) => e instanceof RangeError && /Winograd conv variant needs a 3x3 kernel \(this conv: 1x1\)/.test(e.message));
+  assert.throws(() => conv2d(rt, x, w3, { variant: { kind: 'winograd-gemm', winogradGemm: { gemm: { TM: 3, TN4: 1, WGX: 16, WGY: 16, BK: 16, splitK: false } } } }), /unsupported GPU conv tile/);
   for (const t of [x, w3, w1, w5]) t.dispose();
   // SwiftShader's subgroups are 4 wide (its compiler cannot take this kernel in a 4-lane form: conv2d-winograd.ts).
   const swiftShader = { adapter: { ...rt.adapter, subgroupMinSize: 4, subgroupMaxSize: 4 }, device: rt.device } as unknown as Runtime;
   assert.match(String(winogradIneligible(swiftShader, { KH: 3, KW: 3, stride: [1, 1] })), /subgroups of at least 8 \(this adapter: 4\)/);
+});
+
+// Its scratch (V: 4x the input, the products: 4x the output, each in one buffer) must fit
+// the adapter's bindings: a forced run that cannot is refused before anything is
+// dispatched, and a tuned choice falls back to the fixed rule for that layer.
+test('winograd GEMM: scratch past the binding limit is refused when forced, and a tuned choice falls back to the rule', async () => {
+  const rt = await testRuntime();
+  const max = Math.min(rt.device.limits.maxStorageBufferBindingSize, rt.device.limits.maxBufferSize);
+  const side = 2 * Math.ceil(Math.sqrt(max / (16 * 4 * 256))) + 2; // even: (side/2)^2 tiles, whose 16 x 256-channel products exceed max
+  const { products } = winogradGemmScratch((side / 2) ** 2, 4, 256, 16);
+  assert.ok(products > max, `${products} bytes of products exceed ${max}`);
+  assert.match(String(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: (side / 2) ** 2, Cin: 4, Cout: 256 })), new RegExp(`scratch of ${products} bytes in one buffer \\(this adapter binds at most ${max}\\)`));
+  assert.is(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: 64, Cin: 4, Cout: 256 }), null);
+  const x = rt.upload([1, side, side, 4], uniform(side * side * 4, 141));
+  const w = prepareConv2d(rt, { weight: uniform(256 * 4 * 9, 142), shape: [256, 4, 3, 3] });
+  const before = rt.dispatchCount;
+  assert.throws(() => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-64x64' }), (e: Error) => e instanceof RangeError && /Winograd conv variant needs scratch of/.test(e.message));
+  assert.is(rt.dispatchCount, before, 'nothing dispatched');
+  const shape = { KH: 3, KW: 3, M: side * side, Cin: 4, Cout: 256, weights: 'f32' as const, stride: [1, 1] as const };
+  const installed = installedConv2dChoices(rt);
+  installConv2dChoices(rt, new Map([...installed, [conv2dShapeClass(shape), 'wgemm-64x64']]));
+  try {
+    const made = dispatchesMade(rt, () => conv2d(rt, x, w, { padding: 1 }).dispose());
+    assert.not.ok(made.some((d) => d.kernel === 'conv2d_winograd_gemm'), 'the tuned GEMM choice gave way');
+    assert.ok(made.length > 0);
+  } finally {
+    installConv2dChoices(rt, installed);
+  }
+  await rt.sync();
+  x.dispose();
+  w.dispose();
+});
+
+test('GPUs time the Winograd GEMM variants for 3x3 stride-1 convs (Cout > 16); the fixed rule never picks them', async () => {
+  const rt = await testRuntime();
+  const gpu = { adapter: { ...rt.adapter, vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'NVIDIA' }, device: rt.device } as unknown as Runtime;
+  const wgemm = (s: Partial<Conv2dShape>) => conv2dCandidates(gpu, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256, ...s }).filter((n) => n.startsWith('wgemm'));
+  assert.equal(wgemm({}), ['wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64']);
+  assert.equal(wgemm({ stride: [2, 2] }), []);
+  assert.equal(wgemm({ KH: 1, KW: 1 }), []);
+  assert.equal(wgemm({ Cout: 16 }), []);
+  assert.equal(wgemm({ M: 2 ** 40 }), [], 'scratch past the binding limit');
+  if (isCpuAdapter(rt)) assert.not.ok(conv2dCandidates(rt, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256 }).some((n) => n.startsWith('wgemm')), 'CPU drivers time their own kernels');
+  for (const M of [64, 1024, 16384, 262144]) {
+    for (const Cin of [3, 256, 1026]) assert.not.ok(String(defaultConv2dVariant(gpu, { KH: 3, KW: 3, M, Cin, Cout: 256 })).startsWith('wgemm'));
+  }
 });
 
 test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride-1 convs from WINOGRAD_MIN_M pixels (Cin % 4 == 0 below WINOGRAD_TWO_TILES_M), Cout > 16, f32 weights', async () => {

@@ -12,6 +12,10 @@
 # Steps of one and two slices (memnet --batch 1,2) and rounds with two and one lanes
 # (round --lanes 2,1) are timed side by side in one process; the memory read's fused
 # subgroup kernel against its gemm form (memread, tc-memread: on the matrix units).
+# wgemm-kernels: Winograd's GEMM form (src/ops/conv2d-winograd-gemm.ts) against the direct
+# GPU kernels on the 3x3 layers at 512; in a tc run the f32 round is also tuned (--autotune:
+# among all f32 kernels, the Winograd GEMM included), the goal table's f32 "after
+# autotuning" column.
 # *-nobc: the QAMN step and the IOG forward again with MEM3D_BOUNDS_CHECKS=off (Dawn's
 # disable_robustness: no index clamps in the kernels' inner loops), on the matrix units in
 # a tc run where they are on, else on the f32 kernels.
@@ -29,6 +33,7 @@ SIZE=${SIZE:-512}; DEPTH=${DEPTH:-100}; MODE=${1:-quick}
 BUDGET_S=${BUDGET_S:-0}; START_S=$(date +%s)
 NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
 REF="$C/ref"
+WGEMM_VS=gpu-64x128,gpu-128x128,large,wgemm-128x128,wgemm-128x64,wgemm-64x128,wgemm-64x64
 pack() { tar czf "$OUT/results.tgz.part" -C "$W" . && mv "$OUT/results.tgz.part" "$OUT/results.tgz"; }
 step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   local name=$1 limit=$2; shift 2
@@ -80,7 +85,9 @@ if [ "$MODE" = tc ]; then
   # The f32 kernels beside them, most wanted first (a run cut off by the tool's limit keeps what finished).
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
-  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
+  # Winograd's GEMM form against the direct kernels on the 3x3 layers, then a round tuned among all f32 kernels.
+  step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
+  step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 45 --reference "$REF" --json "$W/round.json"
   [ -e "$W/tc-memnet-nobc.log" ] || no_bounds_checks ""
   step memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/memread.json"
   host_floor
@@ -97,6 +104,7 @@ step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --js
 host_floor
 step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"
 step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
+step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
 if [ "$MODE" = full ]; then
   step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/profile.json"
   step kernels 150 "$C/app/kernels.mjs" --reps 5 --json "$W/kernels.json"

@@ -52,6 +52,22 @@ function memoryRead(dir: string, name: string): string {
   return rows.map((r) => `${r.variant} ${ms(r.gpuMs ?? r.ms)}`).join(', ');
 }
 
+/**
+ * Per 3x3 layer of a conv kernel run: the best Winograd GEMM variant's GPU time against the
+ * best direct one's (`name` e.g. "res4 3x3 256->256 @32 1.9x"), or '-' without that run.
+ */
+function winogradGain(dir: string, name: string): string {
+  const rows = load<{ rows: KernelRow[] }>(dir, name)?.rows.filter((r) => r.op === 'conv2d');
+  if (!rows?.length) return '-';
+  const time = (r: KernelRow) => r.gpuMs ?? r.ms;
+  const fastest = (rs: KernelRow[]) => rs.reduce<KernelRow | null>((a, r) => (a === null || time(r) < time(a) ? r : a), null);
+  return [...new Set(rows.map((r) => r.case))].flatMap((c) => {
+    const wino = fastest(rows.filter((r) => r.case === c && r.variant.startsWith('wgemm')));
+    const direct = fastest(rows.filter((r) => r.case === c && !r.variant.startsWith('wgemm')));
+    return wino && direct ? [`${c} ${(time(direct) / time(wino)).toFixed(2)}x`] : [];
+  }).join(', ') || '-';
+}
+
 /** The markdown summary of the run in `dir`. */
 export function summarize(dir: string): string {
   const lines: string[] = [];
@@ -84,10 +100,12 @@ export function summarize(dir: string): string {
       row([`round ${n}, ${lanes} lane${lanes > 1 ? 's' : ''} (second pass)`, s(tc), s(f32), n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(best(tc, f32), GOALS.roundS, true) : '']);
     }
   }
+  // Tuned among the matrix tiles (tc), or among the f32 kernels, the Winograd GEMM variants included (f32).
   for (const n of [1, 2]) {
-    const tuned = round(dir, 'tc-round', 'tuned', null, n);
-    row([`round ${n} after autotuning among the matrix tiles`, s(tuned), '', n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(tuned, GOALS.roundS, true) : '']);
+    const [tc, f32] = [round(dir, 'tc-round', 'tuned', null, n), round(dir, 'round', 'tuned', null, n)];
+    row([`round ${n} after autotuning`, s(tc), s(f32), n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(best(tc, f32), GOALS.roundS, true) : '']);
   }
+  row(['3x3 convs at 512: Winograd GEMM against the direct GPU kernels (GPU time)', '', winogradGain(dir, 'wgemm-kernels'), '', '']);
   row(['memory read at the step\'s shape (5 frames)', memoryRead(dir, 'tc-memread'), memoryRead(dir, 'memread'), '', '']);
   row(['QAMN conformance', conformance(dir, 'tc-conf-qamn'), conformance(dir, 'conf-qamn'), 'all pass', '']);
   const floor = load<HostFloor>(dir, 'host-floor');

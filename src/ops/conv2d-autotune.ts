@@ -12,6 +12,7 @@ import { conv2d, prepareConv2d } from './conv2d.ts';
 import { conv2dCpuSupported } from './conv2d-cpu.ts';
 import { mmaVariantFits } from './conv2d-mma.ts';
 import { winogradIneligible } from './conv2d-winograd.ts';
+import { winogradGemmIneligible } from './conv2d-winograd-gemm.ts';
 import {
   CONV2D_VARIANTS, conv2dShapeClass, installedConv2dChoices, installConv2dChoices, isCpuAdapter, MMA_VARIANTS, untunedConv2dShapes,
   type Conv2dShape, type Conv2dVariantName,
@@ -26,7 +27,12 @@ export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName
   const subgroupCpu: Conv2dVariantName[] = conv2dCpuSupported(rt) ? ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32'] : [];
   const winograd: Conv2dVariantName[] = winogradIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1] }) ? [] : ['wino-t1c16', 'wino-t2c16'];
   if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, 'large', 'medium', 'direct-p2c4', 'direct-p2c8', 'direct-p1c8', ...narrow])];
-  return [...new Set<Conv2dVariantName>(['large', 'medium', 'small', 'gpu-128x128', 'gpu-128x64', 'gpu-64x128', 'gpu-64x64', ...narrow])];
+  // The GEMM form of Winograd where the timing run's scratch (timeVariants' square input) fits with room for larger real layers of the class.
+  const side = Math.max(1, Math.round(Math.sqrt(s.M)));
+  const tiles = 2 * Math.ceil(side / 2) ** 2;
+  const winogradGemm: Conv2dVariantName[] = s.Cout > 16 && !winogradGemmIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1], tiles, Cin: s.Cin, Cout: s.Cout })
+    ? ['wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64'] : [];
+  return [...new Set<Conv2dVariantName>(['large', 'medium', 'small', 'gpu-128x128', 'gpu-128x64', 'gpu-64x128', 'gpu-64x64', ...winogradGemm, ...narrow])];
 }
 
 /** Installs the choices a store holds for this adapter; returns how many shape classes it had. */

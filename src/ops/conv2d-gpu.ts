@@ -101,6 +101,15 @@ export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call:
   });
 }
 
+/** A split-K conv kernel (this file's or conv2d-mma.ts's): its pipeline, tile [BM, BN] and split. */
+export interface SplitKKernel {
+  kernel: string;
+  constants: OverrideValues;
+  tile: [number, number];
+  splits: number;
+  kTilesPerSplit: number;
+}
+
 /**
  * Dispatches a split-K conv kernel (this file's, or conv2d-mma.ts's, whose bindings,
  * uniforms and partial-sum layout are the same): workgroup x = split * channel blocks +
@@ -108,27 +117,37 @@ export function dispatchConv2dGpu(rt: Runtime, name: string, t: Conv2dGpu, call:
  * buffer (a 4-float stand-in otherwise: the binding must exist and not alias out) and
  * conv2d_gpu.wgsl's `reduce` adds them up and applies the epilogue.
  */
-export function dispatchSplitKConv(
-  rt: Runtime, name: string, call: Omit<Conv2dGpuCall, 'cpuAdapter'>,
-  k: { kernel: string; constants: OverrideValues; tile: [number, number]; splits: number; kTilesPerSplit: number },
-): void {
-  const { M, Cout, coutPad4 } = call.uniforms;
+export function dispatchSplitKConv(rt: Runtime, name: string, call: Omit<Conv2dGpuCall, 'cpuAdapter'>, k: SplitKKernel): void {
+  const { M, coutPad4 } = call.uniforms;
+  const { splits } = k;
+  rt.scope(() => {
+    const partial = rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
+    dispatchSplitKMain(rt, name, call, k, partial);
+    if (splits === 1) return;
+    rt.dispatch({
+      kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', entryPoint: 'reduce', label: `${name} split-K reduce`, constants: call.epilogue,
+      bindings: [...call.bindings, partial], uniforms: { ...call.uniforms, splits, kTilesPerSplit: k.kTilesPerSplit },
+      cost: { flop: splits * M * call.uniforms.Cout, bytes: partial.byteLength + 4 * M * call.uniforms.Cout },
+      workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
+    });
+  });
+}
+
+/**
+ * The split-K kernel's main entry alone: with splits > 1 split s writes its sums to
+ * partial[s][m][coutPad4] and nothing else (the Winograd GEMM, conv2d-winograd-gemm.ts,
+ * reads them as its 16 products).
+ */
+export function dispatchSplitKMain(rt: Runtime, name: string, call: Omit<Conv2dGpuCall, 'cpuAdapter'>, k: SplitKKernel, partial: Tensor): void {
+  const { M, Cout } = call.uniforms;
   const [BM, BN] = k.tile;
   const { splits, kTilesPerSplit } = k;
   const nBlocks = Math.ceil(Cout / BN);
   if (nBlocks * splits > 65535) throw new RangeError(`${name}: ${nBlocks} channel blocks x ${splits} splits exceed 65535 workgroups`);
-  const uniforms = { ...call.uniforms, splits, kTilesPerSplit };
   const [gy, gz] = grid1d(Math.ceil(M / BM));
-  rt.scope(() => {
-    const partial = rt.empty(splits === 1 ? [4] : [splits, M, 4 * coutPad4], 'f32', `${name} partial`);
-    const bindings = [...call.bindings, partial];
-    const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
-    rt.dispatch({ kernel: k.kernel, label: name, constants: k.constants, bindings, uniforms, cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz] });
-    if (splits === 1) return;
-    rt.dispatch({
-      kernel: call.precision === 'f16' ? F16_KERNEL : 'conv2d_gpu', entryPoint: 'reduce', label: `${name} split-K reduce`, constants: call.epilogue, bindings, uniforms,
-      cost: { flop: splits * M * Cout, bytes: partial.byteLength + 4 * M * Cout },
-      workgroups: grid1d(Math.ceil((M * coutPad4) / REDUCE_WG)),
-    });
+  const bytes = splits === 1 ? call.cost.bytes : call.cost.bytes + 2 * partial.byteLength;
+  rt.dispatch({
+    kernel: k.kernel, label: name, constants: k.constants, bindings: [...call.bindings, partial], uniforms: { ...call.uniforms, splits, kTilesPerSplit },
+    cost: { flop: call.cost.flop, bytes }, workgroups: [nBlocks * splits, gy, gz],
   });
 }

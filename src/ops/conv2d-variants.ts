@@ -12,7 +12,8 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { conv2dCpuSupported, type Conv2dCpu } from './conv2d-cpu.ts';
 import { checkGpuTile, type Conv2dGpu } from './conv2d-gpu.ts';
 import { tensorCoresEnabled, type Conv2dMma } from './conv2d-mma.ts';
-import { winogradSupported, type Conv2dWinograd } from './conv2d-winograd.ts';
+import { winogradIneligible, winogradSupported, type Conv2dWinograd, type WinogradShape } from './conv2d-winograd.ts';
+import { winogradGemmIneligible, type Conv2dWinogradGemm } from './conv2d-winograd-gemm.ts';
 
 /** Workgroup tiling; see the override constants in kernels/conv2d.wgsl. Tile = (TM*WGY) pixels x (4*WGX*TN4) channels. */
 export interface Conv2dTile {
@@ -58,6 +59,7 @@ export type Conv2dVariant =
   | { kind: 'gpu'; gpu: Conv2dGpu }
   | { kind: 'cpu'; cpu: Conv2dCpu }
   | { kind: 'winograd'; winograd: Conv2dWinograd }
+  | { kind: 'winograd-gemm'; winogradGemm: Conv2dWinogradGemm }
   | { kind: 'mma'; mma: Conv2dMma };
 
 const tiled = (tile: Conv2dTile): Conv2dVariant => ({ kind: 'tiled', tile });
@@ -68,6 +70,8 @@ const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { T
 const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
 // Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
 const wino = (WG: number, TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG, TILES } });
+// Winograd F(2x2, 3x3) for GPUs (kernels/conv2d_winograd_gemm.wgsl, src/ops/conv2d-winograd-gemm.ts): transforms around a GEMM on the gpu kernel's tile.
+const wgemm = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'winograd-gemm', winogradGemm: { gemm: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: false } } });
 // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): TM x TN result matrices per subgroup.
 const mma = (TM: number, TN: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'enabled', tile: { TM, TN } } });
 
@@ -98,6 +102,11 @@ export const CONV2D_VARIANTS = {
   // 16-invocation workgroups: an 8x8 output has 16 tiles (1.4x faster than 64 there, the same at 32x32).
   'wino-t1c16': wino(16, 1),
   'wino-t2c16': wino(64, 2),
+  // Only where the autotuner times them (GPUs): the fixed rule has no GPU measurement of them yet.
+  'wgemm-128x128': wgemm(8, 2),
+  'wgemm-128x64': wgemm(8, 1),
+  'wgemm-64x128': wgemm(4, 2),
+  'wgemm-64x64': wgemm(4, 1),
   // Matrix units, only after enableTensorCores; tiles named as 16x16 matrices make them (8x8 ones halve them).
   mma: mma(2, 2),
   'mma-128x64': mma(4, 2),
@@ -109,6 +118,17 @@ export const CONV2D_VARIANTS = {
 export const MMA_VARIANTS = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'mma');
 
 export type Conv2dVariantName = keyof typeof CONV2D_VARIANTS;
+
+/**
+ * Why a Winograd variant (the CPU kernel or the GEMM form) cannot run convs of this
+ * kernel size and stride on this runtime, or null (always null for other kinds); conv2d
+ * refuses such a run with "the Winograd conv variant needs <this>".
+ */
+export function winogradVariantIneligible(rt: Runtime, v: Conv2dVariant, s: WinogradShape): string | null {
+  if (v.kind === 'winograd') return winogradIneligible(rt, s);
+  if (v.kind === 'winograd-gemm') return winogradGemmIneligible(rt, s);
+  return null;
+}
 
 /** The tile conv2d uses for M = N*OH*OW output pixels and Cout channels. */
 export function chooseConv2dTile(M: number, Cout: number): Conv2dTile {

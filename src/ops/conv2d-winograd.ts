@@ -73,24 +73,31 @@ function checkShape(name: string, rt: Runtime, c: Conv2dWinograd, s: WinogradSha
   }
 }
 
-/** U = G g G^T of 3x3 weights: [ceil(Cin / 8) * 128, CoutPad] f32, derived on first use and kept with the weights. */
-export function winogradWeights(rt: Runtime, w: Conv2dWeights): Tensor {
-  const cached = w.derivedTensor('winograd');
+/**
+ * U = G g G^T of 3x3 weights, f32, derived on first use and kept with the weights (one
+ * tensor per layout): by default the CPU kernel's, [ceil(Cin / 8) * 128, CoutPad] in
+ * blocks of 8 input channels; with `gemmRows` the GEMM form's (conv2d-winograd-gemm.ts),
+ * [16 * gemmRows, CoutPad], row (4i + j) * gemmRows + ci, gemmRows >= CinPad.
+ */
+export function winogradWeights(rt: Runtime, w: Conv2dWeights, gemmRows?: number): Tensor {
+  const key = gemmRows === undefined ? 'winograd' : `winograd-gemm-${gemmRows}`;
+  const cached = w.derivedTensor(key);
   if (cached) return cached;
-  const blocks = Math.ceil(w.cin / BLOCK);
+  const block = gemmRows ?? BLOCK;
+  const rows = gemmRows ?? Math.ceil(w.cin / BLOCK) * BLOCK;
+  if (rows < w.cinPad || rows % block !== 0) throw new RangeError(`winograd weights '${w.label}': ${rows} rows cannot hold ${w.cinPad} input channels in blocks of ${block}`);
   const coutPad4 = padTo4(w.cout) / 4;
-  const rows = blocks * BLOCK;
-  const u = rt.empty([blocks * 16 * BLOCK, 4 * coutPad4], 'f32', `${w.label}.winograd`);
+  const u = rt.empty([16 * rows, 4 * coutPad4], 'f32', `${w.label}.${key}`);
   const before = rt.dispatchCount;
   const [gx, gy] = grid1d(Math.ceil((rows * coutPad4) / WEIGHTS_WG));
   rt.dispatch({
     kernel: w.precision === 'f16' ? WEIGHTS_KERNEL_F16 : WEIGHTS_KERNEL, label: `${w.label} winograd weights`,
-    bindings: [u, w.weight], uniforms: { CinPad: w.cinPad, coutPad4, rows }, workgroups: [gx, gy],
+    bindings: [u, w.weight], uniforms: { CinPad: w.cinPad, coutPad4, rows, block }, workgroups: [gx, gy],
     cost: { flop: rows * coutPad4 * 4 * 80, bytes: w.weight.byteLength + u.byteLength },
   });
   // Inside Runtime.warmupFrom dispatches are only recorded and U stays empty: not kept
   // then (the recording's scope releases it), so the first real run derives it.
-  if (rt.dispatchCount > before) w.keepDerived('winograd', rt.keep(u));
+  if (rt.dispatchCount > before) w.keepDerived(key, rt.keep(u));
   return u;
 }
 

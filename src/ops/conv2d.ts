@@ -9,9 +9,10 @@ import { dispatchConv2dCpu } from './conv2d-cpu.ts';
 import { dispatchConv2dGpu } from './conv2d-gpu.ts';
 import { dispatchConv2dMma } from './conv2d-mma.ts';
 import { dispatchConv2dWinograd, winogradTiles } from './conv2d-winograd.ts';
+import { dispatchConv2dWinogradGemm, winogradGemmIneligible } from './conv2d-winograd-gemm.ts';
 import {
-  chooseConv2dVariant, CONV2D_VARIANTS, isCpuAdapter, tileExtent,
-  type Conv2dDirect, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
+  chooseConv2dVariant, CONV2D_VARIANTS, defaultConv2dVariant, isCpuAdapter, tileExtent,
+  type Conv2dDirect, type Conv2dShape, type Conv2dTile, type Conv2dVariant, type Conv2dVariantName,
 } from './conv2d-variants.ts';
 
 export { prepareConv2d, Conv2dWeights, type Conv2dWeightSpec, type BatchNormParams } from './conv2d-weights.ts';
@@ -130,11 +131,19 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
   }
 
   const M = N * OH * OW;
-  const variant: Conv2dVariant = opts.tile
+  const winograd = winogradTiles(OH, OW, dH, dW);
+  const shape: Conv2dShape = { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW], winogradFill: winograd.fill };
+  let variant: Conv2dVariant = opts.tile
     ? { kind: 'tiled', tile: opts.tile }
     : typeof opts.variant === 'string'
       ? variantByName(name, opts.variant)
-      : (opts.variant ?? chooseConv2dVariant(rt, { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW], winogradFill: winogradTiles(OH, OW, dH, dW).fill }));
+      : (opts.variant ?? chooseConv2dVariant(rt, shape));
+  // A tuned Winograd GEMM choice times its class at one size; a larger layer of the class
+  // whose scratch this adapter cannot bind runs the fixed rule's choice (a forced one throws).
+  if (!opts.tile && !opts.variant && variant.kind === 'winograd-gemm' &&
+    winogradGemmIneligible(rt, { KH: w.kh, KW: w.kw, stride: [sH, sW], tiles: N * winograd.tilesH * winograd.tilesW, Cin, Cout, BK: variant.winogradGemm.gemm.BK })) {
+    variant = CONV2D_VARIANTS[defaultConv2dVariant(rt, shape)];
+  }
   const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
   const uniforms = {
     H, W, Cin, CinPad: w.cinPad, KW: w.kw, OH, OW, Cout, K: w.kh * w.kw * w.cinPad,
@@ -156,11 +165,13 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
     rt.dispatch({ kernel, label: name, constants: { ...variant.tile, ...epilogue }, bindings, uniforms, cost, workgroups: [Math.ceil(Cout / BN), gy, gz] });
   } else if (variant.kind === 'cpu') {
     dispatchConv2dCpu(rt, name, variant.cpu, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost });
-  } else if (variant.kind === 'winograd') {
-    dispatchConv2dWinograd(rt, name, variant.winograd, {
+  } else if (variant.kind === 'winograd' || variant.kind === 'winograd-gemm') {
+    const call = {
       x, weights: w, residual: res, out, window: { outChannels, outOffset }, epilogue, cost,
-      shape: { N, H, W, Cin, OH, OW, Cout, dil: [dH, dW], pad: [pH, pW], stride: [sH, sW] },
-    });
+      shape: { N, H, W, Cin, OH, OW, Cout, dil: [dH, dW] as [number, number], pad: [pH, pW] as [number, number], stride: [sH, sW] as [number, number] },
+    };
+    if (variant.kind === 'winograd') dispatchConv2dWinograd(rt, name, variant.winograd, call);
+    else dispatchConv2dWinogradGemm(rt, name, variant.winogradGemm, call);
   } else if (variant.kind === 'mma') {
     dispatchConv2dMma(rt, name, variant.mma, { precision: w.precision, bindings: [x, w.weight, w.bias, res ?? x, out], uniforms, epilogue, cost });
   } else if (variant.kind === 'gpu') {

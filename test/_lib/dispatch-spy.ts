@@ -2,12 +2,12 @@
 // one that runs (a wrong choice would still give right numbers, only slower).
 import type { Runtime } from '../../src/runtime/runtime.ts';
 
-/** The entry points of the dispatches `run` makes on rt, in order (undefined: the kernel's default, main). */
-export function entryPointsDispatched(rt: Runtime, run: () => void): (string | undefined)[] {
-  const entries: (string | undefined)[] = [];
+/** The kernels and entry points of the dispatches `run` makes on rt, in order (entryPoint undefined: the kernel's default, main). */
+export function dispatchesMade(rt: Runtime, run: () => void): { kernel: string; entryPoint?: string }[] {
+  const made: { kernel: string; entryPoint?: string }[] = [];
   const dispatch = rt.dispatch.bind(rt);
   rt.dispatch = ((d: Parameters<typeof rt.dispatch>[0]) => {
-    entries.push(d.entryPoint);
+    made.push({ kernel: d.kernel, entryPoint: d.entryPoint });
     return dispatch(d);
   }) as typeof rt.dispatch;
   try {
@@ -15,5 +15,10 @@ export function entryPointsDispatched(rt: Runtime, run: () => void): (string | u
   } finally {
     rt.dispatch = dispatch;
   }
-  return entries;
+  return made;
+}
+
+/** The entry points of the dispatches `run` makes on rt, in order (undefined: the kernel's default, main). */
+export function entryPointsDispatched(rt: Runtime, run: () => void): (string | undefined)[] {
+  return dispatchesMade(rt, run).map((d) => d.entryPoint);
 }

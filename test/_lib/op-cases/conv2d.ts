@@ -1,7 +1,7 @@
 // conv2d cases: every padding / stride / dilation / channel-tile edge the kernel has,
 // the tiles the autotuner may pick, a dispatch over 65,535 pixel tiles, and the
 // networks' shapes for perf mode.
-import { CONV2D_TILES, conv2d, prepareConv2d, type BatchNormParams } from '../../../src/ops/conv2d.ts';
+import { CONV2D_TILES, conv2d, prepareConv2d, type BatchNormParams, type Conv2dVariantName } from '../../../src/ops/conv2d.ts';
 import { conv2dRef } from '../../cpu/conv2d.ts';
 import { uniform } from '../random.ts';
 import { count, inputs, type OpCase, type Tier } from './case.ts';
@@ -21,6 +21,8 @@ interface ConvSpec {
   residual?: boolean;
   relu?: boolean;
   tile?: keyof typeof CONV2D_TILES;
+  /** Forces a variant the fixed rule does not pick (checked where the tests never run: the device's selfcheck). */
+  variant?: Conv2dVariantName;
   /** Input range; weights are uniform in [-w, w]. */
   range?: Pair;
   weightRange?: number;
@@ -60,6 +62,10 @@ const SPECS: ConvSpec[] = [
   { name: "'large' tile, Cin 20, Cout 136, residual + ReLU", tier: 'unit', x: [1, 13, 11, 20], w: [136, 20, 3, 3], padding: [1, 1], bias: true, residual: true, relu: true, tile: 'large' },
   { name: "'large' tile, Cin 5, Cout 130, residual + ReLU", tier: 'unit', x: [1, 13, 11, 5], w: [130, 5, 3, 3], padding: [1, 1], bias: true, residual: true, relu: true, tile: 'large' },
   { name: "'medium' tile, Cin 20, Cout 136, residual + ReLU", tier: 'unit', x: [1, 13, 11, 20], w: [136, 20, 3, 3], padding: [1, 1], bias: true, residual: true, relu: true, tile: 'medium' },
+  // Winograd's GEMM form (the autotuner may pick it on GPUs): tiles straddling the edges
+  // and the dil phases, K slices past Cin (37 -> 48), Cout past a GEMM tile, residual + ReLU.
+  { name: "'wgemm-128x128', Cin 37, Cout 132, dilation 2, residual + ReLU", tier: 'unit', x: [1, 13, 11, 37], w: [132, 37, 3, 3], padding: [2, 2], dilation: [2, 2], bias: true, residual: true, relu: true, variant: 'wgemm-128x128' },
+  { name: "'wgemm-64x64', Cin 8, Cout 20, N 2, BN", tier: 'unit', x: [2, 9, 7, 8], w: [20, 8, 3, 3], padding: [1, 1], bn: true, variant: 'wgemm-64x64' },
   // 2049 x 2048 pixels: more than 65535 pixel tiles, spread over the grid's second dimension.
   { name: '1x1 over more than 65535 pixel tiles', tier: 'big', x: [1, 2049, 2048, 1], w: [1, 1, 1, 1], bias: true },
   // The networks' convolutions: ResNet layer3 3x3, a 1x1 projection, the decoder's 1/4-resolution 3x3.
@@ -97,7 +103,7 @@ function convCase(s: ConvSpec, seed: number): OpCase {
       const x = io.upload(s.x, xs);
       const r = res ? io.upload(outShape, res) : undefined;
       return {
-        run: () => conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: s.relu, tile: s.tile ? CONV2D_TILES[s.tile] : undefined }),
+        run: () => conv2d(rt, x, w, { stride, padding, dilation, residual: r, relu: s.relu, tile: s.tile ? CONV2D_TILES[s.tile] : undefined, variant: s.variant }),
         expected: () => ({
           shape: outShape,
           data: conv2dRef({ ...geometry, x: xs, weight: ws, bias, batchNorm: bn, residual: res, relu: s.relu }).out,
