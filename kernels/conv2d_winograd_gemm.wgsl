@@ -1,28 +1,35 @@
-// Winograd F(2x2, 3x3) conv2d for GPUs as three dispatches (src/ops/conv2d-winograd-gemm.ts):
-// 3x3 kernels, stride 1, any dilation and padding, the direct kernels' fused epilogue.
+// Winograd conv2d for GPUs as three dispatches (src/ops/conv2d-winograd-gemm.ts): 3x3
+// kernels, stride 1, any dilation and padding, the direct kernels' fused epilogue, in
+// F(2x2, 3x3) (entries input, output: 4x4 patches, 16 transformed positions) or F(4x4,
+// 3x3) (input4, output4: 6x6 patches, 36 positions). With n = 4 or 6 and P = n^2:
 //
-//   input:  V = B^T d B of every tile's 4x4 input patch d, per input channel, written as
-//           the rows of a GEMM's A: V[t][16 CinP] (transformed position b = 4i + j
+//   input:  V = B^T d B of every tile's n x n input patch d, per input channel, written as
+//           the rows of a GEMM's A: V[t][P CinP] (transformed position b = n i + j
 //           major, channel ci minor; CinP = Cin rounded up to the GEMM's K slice).
-//   GEMM:   the split-K main entry of kernels/conv2d_gpu.wgsl (or conv2d_mma.wgsl)
-//           unchanged, as a 1x1 conv over K = 16 CinP with 16 splits of CinP each:
-//           split b multiplies V[., b] by U_b = G g G^T (weights rows b CinP + ci,
-//           kernels/conv2d_winograd_weights.wgsl) and writes its own product
-//           Mb[b][t][coutPad4] where the split-K path keeps its partial sums.
-//   output: Y = A^T M A of each tile's 16 products, + bias, + residual, ReLU, into the
-//           2x2 output pixels that lie inside the output (conv2d_store).
+//   GEMM:   the split-K main entry of kernels/conv2d_gpu.wgsl unchanged, as a 1x1 conv
+//           over K = P CinP with P splits of CinP each: split b multiplies V[., b] by
+//           U_b = G g G^T (weights rows b CinP + ci, kernels/conv2d_winograd_weights.wgsl)
+//           and writes its own product Mb[b][t][coutPad4] where the split-K path keeps
+//           its partial sums.
+//   output: Y = A^T M A of each tile's P products, + bias, + residual, ReLU, into the
+//           output pixels of the tile that lie inside the output (conv2d_store).
 //
-// The GEMM does 16 CinP multiply-adds per tile and output channel where the direct conv
-// does 36 Cin: 2.25x fewer, in 16 independent products that fill a GPU even when the
-// output is small. Both transforms only add and subtract, so an Inf input reaches only the
-// outputs whose windows hold it (no zero coefficient multiplies it).
+// Per tile and output channel the GEMM does 16 CinP multiply-adds for 4 outputs (F2) or
+// 36 CinP for 16 (F4) where the direct conv does 9 Cin per output: 2.25x or 4x fewer, in
+// P independent products that fill a GPU even when the output is small. F2's transforms
+// only add and subtract and each input reaches only the outputs whose windows hold it, so
+// an Inf input stays inside its receptive field; F4's spread an input over the whole
+// tile (exact sums cancel there, Inf - Inf does not), and round with coefficients up to 8.
 //
-// Tiles as kernels/conv2d_winograd.wgsl lays them out: a tile is 2x2 output pixels dil
-// apart (standard Winograd on the dil-subsampled grid), tile rows over the dil phases
-// first: row th covers output rows oh and oh + dilH with oh = (th / dilH) 2 dilH +
-// th % dilH; columns likewise.
+// Tiles as kernels/conv2d_winograd.wgsl lays them out: a tile is m x m output pixels
+// (m = 2 or 4) dil apart (standard Winograd on the dil-subsampled grid), tile rows over
+// the dil phases first: row th covers output rows oh + r dilH, r < m, with
+// oh = (th / dilH) m dilH + th % dilH; columns likewise.
 //
-//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
+//   F2: B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  A^T = [1 1 1 0; 0 1 -1 -1]
+//   F4: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
+//              0 4 0 -5 0 1],
+//       A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]   (Lavin and Gray 2016)
 override VEC4_IN: bool = false;    // Cin % 4 == 0: x loads as vec4
 override VEC4_OUT: bool = false;   // Cout, outChannels, outOffset all % 4 == 0
 override HAS_RESIDUAL: bool = false;
@@ -50,11 +57,12 @@ const WG: u32 = 64u;
 
 struct Tile { n: u32, oh: u32, ow: u32 }
 
-fn tileAt(t: u32) -> Tile {
+// Tile t of m x m outputs.
+fn tileAt(t: u32, m: u32) -> Tile {
   let tw = t % p.tilesW;
   let r = t / p.tilesW;
   let th = r % p.tilesH;
-  return Tile(r / p.tilesH, (th / p.dilH) * 2u * p.dilH + th % p.dilH, (tw / p.dilW) * 2u * p.dilW + tw % p.dilW);
+  return Tile(r / p.tilesH, (th / p.dilH) * m * p.dilH + th % p.dilH, (tw / p.dilW) * m * p.dilW + tw % p.dilW);
 }
 
 // Channels [ci, ci + 4) of patch position (a, b) of tile q: zero for padding and past Cin.
@@ -83,7 +91,7 @@ fn input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   if (p.H == 0u) { out[0] = bias[0] + residual[0]; }
   let c4 = i % p.cinP4;
   let t = i / p.cinP4;
-  let q = tileAt(t);
+  let q = tileAt(t, 2u);
   // e = B^T d, row by row over patch columns b.
   var e: array<vec4f, 16>;
   for (var b = 0u; b < 4u; b++) {
@@ -129,7 +137,7 @@ fn output(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     s[j] = m0 + m1 + m2;
     s[4u + j] = m1 - m2 - m3;
   }
-  let q = tileAt(t);
+  let q = tileAt(t, 2u);
   for (var r = 0u; r < 2u; r++) {
     let oh = q.oh + r * p.dilH;
     let k = 4u * r;
@@ -140,6 +148,82 @@ fn output(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       let row = (q.n * p.OH + oh) * p.OW;
       if (q.ow < p.OW) { store(row + q.ow, 4u * c4, y0); }
       if (q.ow + p.dilW < p.OW) { store(row + q.ow + p.dilW, 4u * c4, y1); }
+    }
+  }
+}
+
+// ---- F(4x4, 3x3): input4 and output4, as input and output with 6x6 patches ----
+
+// B^T applied to six values (a column or a row of a patch).
+fn bt6(d: array<vec4f, 6>) -> array<vec4f, 6> {
+  return array<vec4f, 6>(
+    4.0 * d[0] - 5.0 * d[2] + d[4],
+    d[3] + d[4] - 4.0 * (d[1] + d[2]),
+    4.0 * (d[1] - d[2]) - d[3] + d[4],
+    2.0 * (d[3] - d[1]) - d[2] + d[4],
+    2.0 * (d[1] - d[3]) - d[2] + d[4],
+    4.0 * d[1] - 5.0 * d[3] + d[5],
+  );
+}
+
+// A^T applied to six values.
+fn at6(m: array<vec4f, 6>) -> array<vec4f, 4> {
+  let s12 = m[1] + m[2];
+  let d12 = m[1] - m[2];
+  let s34 = m[3] + m[4];
+  let d34 = m[3] - m[4];
+  return array<vec4f, 4>(m[0] + s12 + s34, d12 + 2.0 * d34, s12 + 4.0 * s34, d12 + 8.0 * d34 + m[5]);
+}
+
+@compute @workgroup_size(WG)
+fn input4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (i >= p.tiles * p.cinP4) { return; }
+  if (p.H == 0u) { out[0] = bias[0] + residual[0]; } // as in input
+  let c4 = i % p.cinP4;
+  let t = i / p.cinP4;
+  let q = tileAt(t, 4u);
+  // e = B^T d, column by column; then each row of e times B.
+  var e: array<vec4f, 36>;
+  for (var b = 0u; b < 6u; b++) {
+    var col: array<vec4f, 6>;
+    for (var a = 0u; a < 6u; a++) { col[a] = loadX4(q, a, b, 4u * c4); }
+    let r = bt6(col);
+    for (var a = 0u; a < 6u; a++) { e[6u * a + b] = r[a]; }
+  }
+  let base = t * 36u * p.cinP4 + c4;
+  for (var a = 0u; a < 6u; a++) {
+    let r = bt6(array<vec4f, 6>(e[6u * a], e[6u * a + 1u], e[6u * a + 2u], e[6u * a + 3u], e[6u * a + 4u], e[6u * a + 5u]));
+    for (var j = 0u; j < 6u; j++) { v[base + (6u * a + j) * p.cinP4] = r[j]; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn output4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  if (i >= p.tiles * p.coutPad4) { return; }
+  let c4 = i % p.coutPad4;
+  let t = i / p.coutPad4;
+  if (4u * c4 >= p.Cout) { return; }
+  if (p.H == 0u) { out[0] = x[0]; } // as in output
+  let stride = p.tiles * p.coutPad4; // from product b to b + 1
+  // s = A^T M, column by column (4 x 6), then each row of s times A.
+  var s: array<vec4f, 24>;
+  for (var j = 0u; j < 6u; j++) {
+    var col: array<vec4f, 6>;
+    for (var a = 0u; a < 6u; a++) { col[a] = v[(6u * a + j) * stride + i]; }
+    let r = at6(col);
+    for (var a = 0u; a < 4u; a++) { s[6u * a + j] = r[a]; }
+  }
+  let q = tileAt(t, 4u);
+  for (var r = 0u; r < 4u; r++) {
+    let oh = q.oh + r * p.dilH;
+    if (oh >= p.OH) { break; }
+    let y = at6(array<vec4f, 6>(s[6u * r], s[6u * r + 1u], s[6u * r + 2u], s[6u * r + 3u], s[6u * r + 4u], s[6u * r + 5u]));
+    let row = (q.n * p.OH + oh) * p.OW;
+    for (var c = 0u; c < 4u; c++) {
+      let ow = q.ow + c * p.dilW;
+      if (ow < p.OW) { store(row + ow, 4u * c4, y[c]); }
     }
   }
 }

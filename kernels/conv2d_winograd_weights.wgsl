@@ -1,5 +1,6 @@
 // The transformed weights of the Winograd F(2x2, 3x3) convs (kernels/conv2d_winograd.wgsl,
-// conv2d_winograd_gemm.wgsl): U = G g G^T for every (input channel, 4 output channels)
+// conv2d_winograd_gemm.wgsl; entry f4: F(4x4, 3x3)'s 6x6, positions 6i + j where this says
+// 16 and 4i + j): U = G g G^T for every (input channel, 4 output channels)
 // of a 3x3 conv's prepared weights ([9 * CinPad, CoutPad], rows ordered kh, kw, ci;
 // kernels/conv2d.wgsl), written as rows ((blk * 16 + 4i + j) * block + c) of CoutPad
 // channels, input channel block * blk + c, in f32 whatever the source precision: blocks
@@ -45,5 +46,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var i = 0u; i < 4u; i++) {
     let u4 = rowT(r0[i], r1[i], r2[i]);
     for (var j = 0u; j < 4u; j++) { u[((blk * 16u + 4u * i + j) * p.block + c) * p.coutPad4 + co4] = u4[j]; }
+  }
+}
+
+// F(4x4, 3x3): G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+fn rowT6(a: vec4f, b: vec4f, c: vec4f) -> array<vec4f, 6> {
+  return array<vec4f, 6>(
+    0.25 * a, -(a + b + c) / 6.0, -(a - b + c) / 6.0,
+    a / 24.0 + b / 12.0 + c / 6.0, a / 24.0 - b / 12.0 + c / 6.0, c,
+  );
+}
+
+@compute @workgroup_size(WG)
+fn f4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.x + wid.y * nwg.x) * WG + lid;
+  let co4 = idx % p.coutPad4;
+  let ci = idx / p.coutPad4;
+  if (ci >= p.rows) { return; }
+  var g: array<vec4f, 9>;
+  if (ci < p.CinPad) {
+    for (var t = 0u; t < 9u; t++) { g[t] = loadW((t * p.CinPad + ci) * p.coutPad4 + co4); }
+  }
+  let r0 = rowT6(g[0], g[3], g[6]);
+  let r1 = rowT6(g[1], g[4], g[7]);
+  let r2 = rowT6(g[2], g[5], g[8]);
+  let blk = ci / p.block;
+  let c = ci % p.block;
+  for (var i = 0u; i < 6u; i++) {
+    let u6 = rowT6(r0[i], r1[i], r2[i]);
+    for (var j = 0u; j < 6u; j++) { u[((blk * 36u + 6u * i + j) * p.block + c) * p.coutPad4 + co4] = u6[j]; }
   }
 }

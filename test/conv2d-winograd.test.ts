@@ -19,7 +19,10 @@
 // As rounding errors add like a random walk, we allow sqrt(81) = 9 times the direct
 // conv's bound on the same scale: max |err| <= 8 eps32 sqrt(9 Cin) * 9 S, with S the
 // largest sum over (ci, kh, kw) of |x| |w| of any output plus |bias| + |residual| (the
-// scale a direct conv's error is proportional to; >= max |ref|).
+// scale a direct conv's error is proportional to; >= max |ref|). F(4x4, 3x3) (wgemm4-*)
+// by the same argument: B^T's rows have absolute sums up to 10, A^T's up to 19 and G's
+// up to 1, so (10 * 19)^2 = 36100 in the worst case and sqrt(36100) = 190 times the direct
+// conv's bound (it measures about 15 times F2's error).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeF16, f16BitsToF32 } from '../src/io/float16.ts';
@@ -60,16 +63,19 @@ function absScale(xs: Float32Array, xShape: Shape4, ws: Float32Array, wShape: Sh
   return ref.out.reduce((a, b) => Math.max(a, b), 0);
 }
 
-/** Winograd's tolerance: 9x a direct conv's for the same K, on the |x| |w| scale (header). */
-const winoClose = (got: ArrayLike<number>, want: ArrayLike<number>, k: number, scale: number, label: string) =>
-  assertClose(got, want, { k, scale: 9 * scale, label });
+/** F(m x m, 3x3)'s output tile m. */
+const tileOf = (v: Conv2dVariantName): number => { const c = CONV2D_VARIANTS[v]; return c.kind === 'winograd-gemm' ? (c.winogradGemm.m ?? 2) : 2; };
+
+/** Winograd's tolerance: 9x (F2) or 190x (F4) a direct conv's for the same K, on the |x| |w| scale (header). */
+const winoClose = (variant: Conv2dVariantName, got: ArrayLike<number>, want: ArrayLike<number>, k: number, scale: number, label: string) =>
+  assertClose(got, want, { k, scale: (tileOf(variant) === 4 ? 190 : 9) * scale, label });
 
 function requireSubgroups(rt: Awaited<ReturnType<typeof testRuntime>>): void {
   assert.ok(winogradSupported(rt), `this adapter (${rt.describe()}) lacks subgroups of 8; the Winograd cases need them`);
 }
 
 test('the Winograd variants are registered', () => {
-  assert.equal(WINO, ['wino-t1c16', 'wino-t2c16', 'wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64']);
+  assert.equal(WINO, ['wino-t1c16', 'wino-t2c16', 'wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64', 'wgemm4-128x128', 'wgemm4-64x128', 'wgemm4-64x64']);
 });
 
 for (const c of CASES) {
@@ -92,7 +98,7 @@ for (const c of CASES) {
     for (const variant of WINO) {
       const y = conv2d(rt, x, w, { padding: c.padding, dilation, residual, relu: c.relu, variant });
       assert.equal(y.shape, ref.shape);
-      winoClose(await y.read(), ref.out, 9 * cin, scale, `${variant}: ${c.name}`);
+      winoClose(variant, await y.read(), ref.out, 9 * cin, scale, `${variant}: ${c.name}`);
       y.dispose();
     }
     x.dispose();
@@ -117,7 +123,7 @@ test('winograd conv writes a channel window (scalar and vec4 stores) and leaves 
       const out = rt.upload([1, 7, 5, channels], before);
       conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: offset }, variant });
       const window = channelWindow(await out.read(), before, { pixels: 35, channels, offset, count: cout, label: variant });
-      winoClose(window, ref.out, 90, scale, `${variant} window Cout ${cout}`);
+      winoClose(variant, window, ref.out, 90, scale, `${variant} window Cout ${cout}`);
       out.dispose();
     }
     x.dispose();
@@ -140,7 +146,7 @@ test('winograd conv, f16 weights: transformed in f32 from the f16-rounded weight
   const x = rt.upload(xShape, xs);
   for (const variant of WINO) {
     const y = conv2d(rt, x, w, { padding: 1, relu: true, variant });
-    winoClose(await y.read(), ref.out, 180, scale, `${variant} f16`);
+    winoClose(variant, await y.read(), ref.out, 180, scale, `${variant} f16`);
     y.dispose();
   }
   x.dispose();
@@ -167,10 +173,35 @@ test('winograd conv keeps a non-finite input inside its receptive field', async 
     const p = Math.floor(i / 8);
     return Math.abs(Math.floor(p / 7) - hot[0]) > 1 || Math.abs((p % 7) - hot[1]) > 1;
   };
-  for (const variant of WINO) {
+  for (const variant of WINO.filter((v) => tileOf(v) === 2)) {
     const y = conv2d(rt, x, w, { padding: 1, variant });
     const got = await y.read();
-    winoClose(got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs away from the Inf`);
+    winoClose(variant, got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs away from the Inf`);
+    assert.ok(got.filter((_, i) => !outside(_, i)).some((v) => !Number.isFinite(v)), `${variant}: the Inf reaches its own outputs`);
+    y.dispose();
+  }
+  x.dispose();
+  w.dispose();
+});
+
+// F(4x4, 3x3)'s transforms spread each input over its whole 4x4 tile (exact sums cancel,
+// Inf - Inf does not): a non-finite input reaches the tiles whose 6x6 patches hold it,
+// and no other output.
+test('winograd F(4x4) keeps a non-finite input inside the tiles whose patches hold it', async () => {
+  const rt = await testRuntime();
+  const xShape: Shape4 = [1, 12, 12, 8];
+  const xs = uniform(12 * 12 * 8, 151);
+  xs[(1 * 12 + 1) * 8 + 5] = Infinity; // input (1, 1): only tile (0, 0)'s patch (rows and columns -1..4) holds it
+  const ws = uniform(8 * 8 * 9, 152);
+  const ref = conv2dRef({ x: xs, xShape, weight: ws, wShape: [8, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
+  const scale = absScale(uniform(12 * 12 * 8, 151), xShape, ws, [8, 8, 3, 3], [1, 1], [1, 1]);
+  const w = prepareConv2d(rt, { weight: ws, shape: [8, 8, 3, 3] });
+  const x = rt.upload(xShape, xs);
+  const outside = (_: number, i: number): boolean => Math.floor(i / 8 / 12) >= 4 || Math.floor(i / 8) % 12 >= 4;
+  for (const variant of WINO.filter((v) => tileOf(v) === 4)) {
+    const y = conv2d(rt, x, w, { padding: 1, variant });
+    const got = await y.read();
+    winoClose(variant, got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs of the other tiles`);
     assert.ok(got.filter((_, i) => !outside(_, i)).some((v) => !Number.isFinite(v)), `${variant}: the Inf reaches its own outputs`);
     y.dispose();
   }
@@ -209,9 +240,14 @@ test('winograd GEMM weights: their own layout per K slice, derived once, beside 
   assert.equal(u.shape, [16 * 16, 24], '16 positions x 8 channels padded to the K slice of 16, x Cout');
   const later = dispatchesMade(rt, () => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-128x128' }).dispose());
   assert.is(later.length, 3, 'later uses: the three conv dispatches');
+  const f4 = dispatchesMade(rt, () => conv2d(rt, x, w, { padding: 1, variant: 'wgemm4-64x64' }).dispose());
+  assert.equal(f4.map((d) => `${d.kernel}:${d.entryPoint ?? 'main'}`), [
+    'conv2d_winograd_weights:f4', 'conv2d_winograd_gemm:input4', 'conv2d_gpu:main', 'conv2d_winograd_gemm:output4',
+  ], 'F(4x4): its own U and transforms');
+  assert.equal(w.derivedTensor('winograd4-gemm-16')?.shape, [36 * 16, 24], '36 positions');
   if (winogradSupported(rt)) {
     conv2d(rt, x, w, { padding: 1, variant: 'wino-t1c16' }).dispose();
-    assert.ok(w.derivedTensor('winograd') && w.derivedTensor('winograd-gemm-16') === u, 'the two layouts live side by side');
+    assert.ok(w.derivedTensor('winograd') && w.derivedTensor('winograd-gemm-16') === u, 'the layouts live side by side');
   }
   await rt.sync();
   w.dispose();
@@ -224,7 +260,7 @@ test('winograd GEMM weights: their own layout per K slice, derived once, beside 
 test('winograd weights: a warm-up recording keeps no (empty) U; the next real run is right', async () => {
   const rt = await testRuntime();
   requireSubgroups(rt);
-  for (const [variant, key] of [['wino-t1c16', 'winograd'], ['wgemm-64x128', 'winograd-gemm-16']] as const) {
+  for (const [variant, key] of [['wino-t1c16', 'winograd'], ['wgemm-64x128', 'winograd-gemm-16'], ['wgemm4-64x64', 'winograd4-gemm-16']] as const) {
   const xs = uniform(5 * 6 * 8, 131);
   const ws = uniform(24 * 8 * 9, 132);
   const ref = conv2dRef({ x: xs, xShape: [1, 5, 6, 8], weight: ws, wShape: [24, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
@@ -235,7 +271,7 @@ test('winograd weights: a warm-up recording keeps no (empty) U; the next real ru
   assert.is(w.derivedTensor(key), undefined, `${variant}: nothing kept from the recording`);
   assert.is(rt.memoryStats().liveBytes, live, `${variant}: the recording released its U and scratch`);
   const y = conv2d(rt, x, w, { padding: 1, variant });
-  winoClose(await y.read(), ref.out, 72, absScale(xs, [1, 5, 6, 8], ws, [24, 8, 3, 3], [1, 1], [1, 1]), `${variant} after warm-up`);
+  winoClose(variant, await y.read(), ref.out, 72, absScale(xs, [1, 5, 6, 8], ws, [24, 8, 3, 3], [1, 1], [1, 1]), `${variant} after warm-up`);
   y.dispose();
   x.dispose();
   w.dispose();
@@ -301,7 +337,7 @@ test('GPUs time the Winograd GEMM variants for 3x3 stride-1 convs (Cout > 16); t
   const rt = await testRuntime();
   const gpu = { adapter: { ...rt.adapter, vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'NVIDIA' }, device: rt.device } as unknown as Runtime;
   const wgemm = (s: Partial<Conv2dShape>) => conv2dCandidates(gpu, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256, ...s }).filter((n) => n.startsWith('wgemm'));
-  assert.equal(wgemm({}), ['wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64']);
+  assert.equal(wgemm({}), ['wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64', 'wgemm4-128x128', 'wgemm4-64x128', 'wgemm4-64x64']);
   assert.equal(wgemm({ stride: [2, 2] }), []);
   assert.equal(wgemm({ KH: 1, KW: 1 }), []);
   assert.equal(wgemm({ Cout: 16 }), []);
@@ -337,6 +373,8 @@ test('the fixed rule on CPU drivers with subgroups of 8: Winograd for 3x3 stride
   assert.is(winogradTiles(8, 8, 8, 8).fill, 0.25);
   assert.is(winogradTiles(7, 9, 1, 1).fill, 63 / 80);
   assert.is(winogradTiles(32, 32, 8, 8).fill, 1);
+  assert.equal(winogradTiles(7, 9, 1, 1, 4), { tilesH: 2, tilesW: 3, fill: 63 / 96 });
+  assert.equal(winogradTiles(13, 10, 2, 2, 4), { tilesH: 4, tilesW: 4, fill: 130 / 256 });
 });
 
 test.run();

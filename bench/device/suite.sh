@@ -33,8 +33,10 @@ SIZE=${SIZE:-512}; DEPTH=${DEPTH:-100}; MODE=${1:-quick}
 BUDGET_S=${BUDGET_S:-0}; START_S=$(date +%s)
 NODE="bash $C/run.sh"; [ -n "${LOCAL:-}" ] && NODE=node
 REF="$C/ref"
-WGEMM_VS=gpu-64x128,gpu-128x128,large,wgemm-128x128,wgemm-128x64,wgemm-64x128,wgemm-64x64
-pack() { tar czf "$OUT/results.tgz.part" -C "$W" . && mv "$OUT/results.tgz.part" "$OUT/results.tgz"; }
+WGEMM_VS=gpu-64x128,gpu-128x128,large,wgemm-128x128,wgemm-128x64,wgemm-64x128,wgemm-64x64,wgemm4-128x128,wgemm4-64x128,wgemm4-64x64
+# The tuning steps' choices (src/runtime/autotune-node.ts's file) come back too: a table a GPU chose can ship.
+TUNED="${XDG_CACHE_HOME:-$HOME/.cache}/mem3d-webgpu/autotune.json"
+pack() { [ -f "$TUNED" ] && cp "$TUNED" "$W/autotune.json"; tar czf "$OUT/results.tgz.part" -C "$W" . && mv "$OUT/results.tgz.part" "$OUT/results.tgz"; }
 step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   local name=$1 limit=$2; shift 2
   if [ "$BUDGET_S" -gt 0 ]; then

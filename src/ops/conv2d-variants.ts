@@ -71,7 +71,7 @@ const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { W
 // Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
 const wino = (WG: number, TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG, TILES } });
 // Winograd F(2x2, 3x3) for GPUs (kernels/conv2d_winograd_gemm.wgsl, src/ops/conv2d-winograd-gemm.ts): transforms around a GEMM on the gpu kernel's tile.
-const wgemm = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'winograd-gemm', winogradGemm: { gemm: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: false } } });
+const wgemm = (TM: number, TN4: number, m: 2 | 4 = 2): Conv2dVariant => ({ kind: 'winograd-gemm', winogradGemm: { gemm: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: false }, m } });
 // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): TM x TN result matrices per subgroup.
 const mma = (TM: number, TN: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'enabled', tile: { TM, TN } } });
 
@@ -107,6 +107,10 @@ export const CONV2D_VARIANTS = {
   'wgemm-128x64': wgemm(8, 1),
   'wgemm-64x128': wgemm(4, 2),
   'wgemm-64x64': wgemm(4, 1),
+  // F(4x4, 3x3): 4x fewer multiply-adds than the direct conv and 0.56x F2's scratch, for more rounding.
+  'wgemm4-128x128': wgemm(8, 2, 4),
+  'wgemm4-64x128': wgemm(4, 2, 4),
+  'wgemm4-64x64': wgemm(4, 1, 4),
   // Matrix units, only after enableTensorCores; tiles named as 16x16 matrices make them (8x8 ones halve them).
   mma: mma(2, 2),
   'mma-128x64': mma(4, 2),

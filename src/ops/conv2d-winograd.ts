@@ -76,24 +76,26 @@ function checkShape(name: string, rt: Runtime, c: Conv2dWinograd, s: WinogradSha
 /**
  * U = G g G^T of 3x3 weights, f32, derived on first use and kept with the weights (one
  * tensor per layout): by default the CPU kernel's, [ceil(Cin / 8) * 128, CoutPad] in
- * blocks of 8 input channels; with `gemmRows` the GEMM form's (conv2d-winograd-gemm.ts),
- * [16 * gemmRows, CoutPad], row (4i + j) * gemmRows + ci, gemmRows >= CinPad.
+ * blocks of 8 input channels; with `gemm` the GEMM form's (conv2d-winograd-gemm.ts) for
+ * F(m x m, 3x3), [P * rows, CoutPad] with P = (m + 2)^2 positions, row (n i + j) * rows + ci
+ * (n = m + 2), rows >= CinPad.
  */
-export function winogradWeights(rt: Runtime, w: Conv2dWeights, gemmRows?: number): Tensor {
-  const key = gemmRows === undefined ? 'winograd' : `winograd-gemm-${gemmRows}`;
+export function winogradWeights(rt: Runtime, w: Conv2dWeights, gemm?: { rows: number; m: 2 | 4 }): Tensor {
+  const key = gemm === undefined ? 'winograd' : `winograd${gemm.m === 4 ? '4' : ''}-gemm-${gemm.rows}`;
   const cached = w.derivedTensor(key);
   if (cached) return cached;
-  const block = gemmRows ?? BLOCK;
-  const rows = gemmRows ?? Math.ceil(w.cin / BLOCK) * BLOCK;
+  const block = gemm?.rows ?? BLOCK;
+  const rows = gemm?.rows ?? Math.ceil(w.cin / BLOCK) * BLOCK;
   if (rows < w.cinPad || rows % block !== 0) throw new RangeError(`winograd weights '${w.label}': ${rows} rows cannot hold ${w.cinPad} input channels in blocks of ${block}`);
+  const positions = ((gemm?.m ?? 2) + 2) ** 2;
   const coutPad4 = padTo4(w.cout) / 4;
-  const u = rt.empty([16 * rows, 4 * coutPad4], 'f32', `${w.label}.${key}`);
+  const u = rt.empty([positions * rows, 4 * coutPad4], 'f32', `${w.label}.${key}`);
   const before = rt.dispatchCount;
   const [gx, gy] = grid1d(Math.ceil((rows * coutPad4) / WEIGHTS_WG));
   rt.dispatch({
-    kernel: w.precision === 'f16' ? WEIGHTS_KERNEL_F16 : WEIGHTS_KERNEL, label: `${w.label} winograd weights`,
+    kernel: w.precision === 'f16' ? WEIGHTS_KERNEL_F16 : WEIGHTS_KERNEL, entryPoint: gemm?.m === 4 ? 'f4' : undefined, label: `${w.label} winograd weights`,
     bindings: [u, w.weight], uniforms: { CinPad: w.cinPad, coutPad4, rows, block }, workgroups: [gx, gy],
-    cost: { flop: rows * coutPad4 * 4 * 80, bytes: w.weight.byteLength + u.byteLength },
+    cost: { flop: rows * coutPad4 * 4 * 5 * positions, bytes: w.weight.byteLength + u.byteLength },
   });
   // Inside Runtime.warmupFrom dispatches are only recorded and U stays empty: not kept
   // then (the recording's scope releases it), so the first real run derives it.
@@ -102,14 +104,15 @@ export function winogradWeights(rt: Runtime, w: Conv2dWeights, gemmRows?: number
 }
 
 /**
- * The 2x2 tiles covering an OH x OW output at dilation (dH, dW): ceil(OH / 2 dH) pairs of
- * rows in each of the dH phases (rows dH apart), likewise columns; and `fill`, the
- * share of the tiles' 4 outputs that lie inside the output (the rest is work wasted).
+ * The m x m tiles (m = 2 unless given) covering an OH x OW output at dilation (dH, dW):
+ * ceil(OH / m dH) runs of m rows in each of the dH phases (rows dH apart), likewise
+ * columns; and `fill`, the share of the tiles' outputs that lie inside the output (the
+ * rest is work wasted).
  */
-export function winogradTiles(OH: number, OW: number, dH: number, dW: number): { tilesH: number; tilesW: number; fill: number } {
-  const tilesH = Math.ceil(OH / (2 * dH)) * dH;
-  const tilesW = Math.ceil(OW / (2 * dW)) * dW;
-  return { tilesH, tilesW, fill: (OH * OW) / (4 * tilesH * tilesW) };
+export function winogradTiles(OH: number, OW: number, dH: number, dW: number, m = 2): { tilesH: number; tilesW: number; fill: number } {
+  const tilesH = Math.ceil(OH / (m * dH)) * dH;
+  const tilesW = Math.ceil(OW / (m * dW)) * dW;
+  return { tilesH, tilesW, fill: (OH * OW) / (m * m * tilesH * tilesW) };
 }
 
 export interface Conv2dWinogradCall {

@@ -140,9 +140,10 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
       : (opts.variant ?? chooseConv2dVariant(rt, shape));
   // A tuned Winograd GEMM choice times its class at one size; a larger layer of the class
   // whose scratch this adapter cannot bind runs the fixed rule's choice (a forced one throws).
-  if (!opts.tile && !opts.variant && variant.kind === 'winograd-gemm' &&
-    winogradGemmIneligible(rt, { KH: w.kh, KW: w.kw, stride: [sH, sW], tiles: N * winograd.tilesH * winograd.tilesW, Cin, Cout, BK: variant.winogradGemm.gemm.BK })) {
-    variant = CONV2D_VARIANTS[defaultConv2dVariant(rt, shape)];
+  if (!opts.tile && !opts.variant && variant.kind === 'winograd-gemm') {
+    const { m = 2, gemm } = variant.winogradGemm;
+    const t = winogradTiles(OH, OW, dH, dW, m);
+    if (winogradGemmIneligible(rt, { KH: w.kh, KW: w.kw, stride: [sH, sW], tiles: N * t.tilesH * t.tilesW, Cin, Cout, BK: gemm.BK, m })) variant = CONV2D_VARIANTS[defaultConv2dVariant(rt, shape)];
   }
   const kernel = w.precision === 'f16' ? CONV2D_F16_KERNEL : 'conv2d';
   const uniforms = {
