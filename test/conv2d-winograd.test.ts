@@ -44,16 +44,16 @@ import type { Shape4, Pair } from './_lib/conv-case.ts';
 
 const WINO = (Object.keys(CONV2D_VARIANTS) as Conv2dVariantName[]).filter((n) => CONV2D_VARIANTS[n].kind === 'winograd' || CONV2D_VARIANTS[n].kind === 'winograd-gemm');
 
-interface Case { name: string; x: Shape4; cout: number; padding: Pair; dilation?: Pair; residual?: boolean; relu?: boolean }
+interface Case { name: string; x: Shape4; cout: number; padding: Pair; dilation?: Pair; residual?: boolean; relu?: boolean; f4?: boolean }
 
 const CASES: Case[] = [
-  { name: 'Cin 16, Cout 32, pad 1 on 9x7 (odd: tiles straddle both edges)', x: [1, 9, 7, 16], cout: 32, padding: [1, 1] },
+  { name: 'Cin 16, Cout 32, pad 1 on 9x7 (odd: tiles straddle both edges)', x: [1, 9, 7, 16], cout: 32, padding: [1, 1], f4: true },
   { name: 'Cin 20 (8 + 8 + 4), Cout 40, pad 0 on 8x11 (valid: OH 6, OW 9)', x: [1, 8, 11, 20], cout: 40, padding: [0, 0], relu: true },
-  { name: 'Cin 6 (scalar loads), Cout 13, pad 1 on 5x6, N 2, residual + ReLU', x: [2, 5, 6, 6], cout: 13, padding: [1, 1], residual: true, relu: true },
-  { name: 'Cin 12, Cout 36, dilation 2, pad 2 on 13x10 (phases of odd length)', x: [1, 13, 10, 12], cout: 36, padding: [2, 2], dilation: [2, 2] },
+  { name: 'Cin 6 (scalar loads), Cout 13, pad 1 on 5x6, N 2, residual + ReLU', x: [2, 5, 6, 6], cout: 13, padding: [1, 1], residual: true, relu: true, f4: true },
+  { name: 'Cin 12, Cout 36, dilation 2, pad 2 on 13x10 (phases of odd length)', x: [1, 13, 10, 12], cout: 36, padding: [2, 2], dilation: [2, 2], f4: true },
   { name: 'Cin 9, Cout 8, dilation (3, 2), pad (3, 1) on 11x9', x: [1, 11, 9, 9], cout: 8, padding: [3, 1], dilation: [3, 2] },
   { name: 'Cin 32, Cout 70, pad 1 on 27x21 (154 tiles: more than a workgroup of either variant)', x: [1, 27, 21, 32], cout: 70, padding: [1, 1], residual: true },
-  { name: 'Cin 37 (3 K slices of the GEMM), Cout 132 (past a 128-channel GEMM tile), pad 1 on 24x23, N 2 (288 tiles)', x: [2, 24, 23, 37], cout: 132, padding: [1, 1], relu: true },
+  { name: 'Cin 37 (3 K slices of the GEMM), Cout 132 (past a 128-channel GEMM tile), pad 1 on 24x23, N 2 (288 tiles)', x: [2, 24, 23, 37], cout: 132, padding: [1, 1], relu: true, f4: true },
   { name: 'Cin 1, Cout 1, pad 1 on 3x3', x: [1, 3, 3, 1], cout: 1, padding: [1, 1] },
 ];
 
@@ -65,6 +65,17 @@ function absScale(xs: Float32Array, xShape: Shape4, ws: Float32Array, wShape: Sh
 
 /** F(m x m, 3x3)'s output tile m. */
 const tileOf = (v: Conv2dVariantName): number => { const c = CONV2D_VARIANTS[v]; return c.kind === 'winograd-gemm' ? (c.winogradGemm.m ?? 2) : 2; };
+const CPU_WINO = WINO.filter((n) => CONV2D_VARIANTS[n].kind === 'winograd');
+// Two GEMM tiles, shared by F2 and F4 (a GEMM tile compiles for seconds on lavapipe,
+// cold; the every-variant tests run all of them, test/conv2d-variants.test.ts).
+const GEMM2: Conv2dVariantName[] = ['wgemm-128x128', 'wgemm-64x64'];
+const GEMM4: Conv2dVariantName[] = ['wgemm4-128x128', 'wgemm4-64x64'];
+/**
+ * The CPU kernel's variants and one GEMM tile of F2, the tiles taking turns over the
+ * cases, and of F4 in the cases that `f4` marks (its transforms compile for 3-4 s per
+ * epilogue on lavapipe, cold; its tiles share F2's layout code).
+ */
+const winoVariants = (i: number, f4 = true): Conv2dVariantName[] => [...CPU_WINO, GEMM2[i % GEMM2.length], ...(f4 ? [GEMM4[i % GEMM4.length]] : [])];
 
 /** Winograd's tolerance: 9x (F2) or 190x (F4) a direct conv's for the same K, on the |x| |w| scale (header). */
 const winoClose = (variant: Conv2dVariantName, got: ArrayLike<number>, want: ArrayLike<number>, k: number, scale: number, label: string) =>
@@ -78,7 +89,7 @@ test('the Winograd variants are registered', () => {
   assert.equal(WINO, ['wino-t1c16', 'wino-t2c16', 'wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64', 'wgemm4-128x128', 'wgemm4-64x128', 'wgemm4-64x64']);
 });
 
-for (const c of CASES) {
+for (const [i, c] of CASES.entries()) {
   test(`winograd conv: ${c.name}`, async () => {
     const rt = await testRuntime();
     requireSubgroups(rt);
@@ -95,7 +106,7 @@ for (const c of CASES) {
     const w = prepareConv2d(rt, { weight: ws, shape: wShape, bias });
     const x = rt.upload(c.x, xs);
     const residual = res ? rt.upload(ref.shape, res) : undefined;
-    for (const variant of WINO) {
+    for (const variant of winoVariants(i, c.f4)) {
       const y = conv2d(rt, x, w, { padding: c.padding, dilation, residual, relu: c.relu, variant });
       assert.equal(y.shape, ref.shape);
       winoClose(variant, await y.read(), ref.out, 9 * cin, scale, `${variant}: ${c.name}`);
@@ -110,7 +121,7 @@ for (const c of CASES) {
 test('winograd conv writes a channel window (scalar and vec4 stores) and leaves the rest', async () => {
   const rt = await testRuntime();
   requireSubgroups(rt);
-  for (const [cout, offset, channels] of [[6, 3, 11], [20, 4, 28]]) {
+  for (const [k, [cout, offset, channels]] of [[6, 3, 11], [20, 4, 28]].entries()) {
     const xShape: Shape4 = [1, 7, 5, 10];
     const xs = uniform(7 * 5 * 10, 81);
     const ws = uniform(cout * 10 * 9, 82);
@@ -118,7 +129,7 @@ test('winograd conv writes a channel window (scalar and vec4 stores) and leaves 
     const scale = absScale(xs, xShape, ws, [cout, 10, 3, 3], [1, 1], [1, 1]);
     const w = prepareConv2d(rt, { weight: ws, shape: [cout, 10, 3, 3] });
     const x = rt.upload(xShape, xs);
-    for (const variant of WINO) {
+    for (const variant of winoVariants(k + 1, k === 0)) {
       const before = uniform(35 * channels, 83, 5, 6);
       const out = rt.upload([1, 7, 5, channels], before);
       conv2d(rt, x, w, { padding: 1, out: { tensor: out, channelOffset: offset }, variant });
@@ -144,7 +155,7 @@ test('winograd conv, f16 weights: transformed in f32 from the f16-rounded weight
   const scale = absScale(xs, xShape, wh, wShape, [1, 1], [1, 1]);
   const w = prepareConv2d(rt, { weight: ws, shape: wShape }, 'f16');
   const x = rt.upload(xShape, xs);
-  for (const variant of WINO) {
+  for (const variant of winoVariants(3, false)) {
     const y = conv2d(rt, x, w, { padding: 1, relu: true, variant });
     winoClose(variant, await y.read(), ref.out, 180, scale, `${variant} f16`);
     y.dispose();
@@ -173,7 +184,7 @@ test('winograd conv keeps a non-finite input inside its receptive field', async 
     const p = Math.floor(i / 8);
     return Math.abs(Math.floor(p / 7) - hot[0]) > 1 || Math.abs((p % 7) - hot[1]) > 1;
   };
-  for (const variant of WINO.filter((v) => tileOf(v) === 2)) {
+  for (const variant of [...CPU_WINO, GEMM2[1]]) {
     const y = conv2d(rt, x, w, { padding: 1, variant });
     const got = await y.read();
     winoClose(variant, got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs away from the Inf`);
@@ -198,7 +209,7 @@ test('winograd F(4x4) keeps a non-finite input inside the tiles whose patches ho
   const w = prepareConv2d(rt, { weight: ws, shape: [8, 8, 3, 3] });
   const x = rt.upload(xShape, xs);
   const outside = (_: number, i: number): boolean => Math.floor(i / 8 / 12) >= 4 || Math.floor(i / 8) % 12 >= 4;
-  for (const variant of WINO.filter((v) => tileOf(v) === 4)) {
+  for (const variant of [GEMM4[1]]) {
     const y = conv2d(rt, x, w, { padding: 1, variant });
     const got = await y.read();
     winoClose(variant, got.filter(outside), ref.out.filter(outside), 72, scale, `${variant}: outputs of the other tiles`);
@@ -260,7 +271,7 @@ test('winograd GEMM weights: their own layout per K slice, derived once, beside 
 test('winograd weights: a warm-up recording keeps no (empty) U; the next real run is right', async () => {
   const rt = await testRuntime();
   requireSubgroups(rt);
-  for (const [variant, key] of [['wino-t1c16', 'winograd'], ['wgemm-64x128', 'winograd-gemm-16'], ['wgemm4-64x64', 'winograd4-gemm-16']] as const) {
+  for (const [variant, key] of [['wino-t1c16', 'winograd'], ['wgemm-64x64', 'winograd-gemm-16'], ['wgemm4-64x64', 'winograd4-gemm-16']] as const) {
   const xs = uniform(5 * 6 * 8, 131);
   const ws = uniform(24 * 8 * 9, 132);
   const ref = conv2dRef({ x: xs, xShape: [1, 5, 6, 8], weight: ws, wShape: [24, 8, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1] });
