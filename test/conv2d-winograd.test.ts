@@ -31,7 +31,7 @@ import {
   WINOGRAD_MIN_FILL, WINOGRAD_MIN_M, WINOGRAD_TWO_TILES_M, type Conv2dShape, type Conv2dVariantName,
 } from '../src/ops/conv2d.ts';
 import { winogradIneligible, winogradSupported, winogradTiles } from '../src/ops/conv2d-winograd.ts';
-import { winogradGemmIneligible, winogradGemmScratch } from '../src/ops/conv2d-winograd-gemm.ts';
+import { winogradGemmBuffers, winogradGemmIneligible } from '../src/ops/conv2d-winograd-gemm.ts';
 import { conv2dCandidates } from '../src/ops/conv2d-autotune.ts';
 import { dispatchesMade } from './_lib/dispatch-spy.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
@@ -313,21 +313,27 @@ test('winograd conv refuses what it cannot run, with a plain message', async () 
   assert.match(String(winogradIneligible(swiftShader, { KH: 3, KW: 3, stride: [1, 1] })), /subgroups of at least 8 \(this adapter: 4\)/);
 });
 
-// Its scratch (V: 4x the input, the products: 4x the output, each in one buffer) must fit
-// the adapter's bindings: a forced run that cannot is refused before anything is
-// dispatched, and a tuned choice falls back to the fixed rule for that layer.
-test('winograd GEMM: scratch past the binding limit is refused when forced, and a tuned choice falls back to the rule', async () => {
+// Its buffers (V: 4x the input, the products: 4x the output, U: 16/9 of the weights; 2.25x,
+// 2.25x and 4x for F4) must each fit the adapter's bindings: a forced run that cannot is
+// refused before anything is dispatched, and a tuned choice falls back to the fixed rule
+// for that layer.
+test('winograd GEMM: buffers past the binding limit are refused when forced, and a tuned choice falls back to the rule', async () => {
   const rt = await testRuntime();
   const max = Math.min(rt.device.limits.maxStorageBufferBindingSize, rt.device.limits.maxBufferSize);
   const side = 2 * Math.ceil(Math.sqrt(max / (16 * 4 * 256))) + 2; // even: (side/2)^2 tiles, whose 16 x 256-channel products exceed max
-  const { products } = winogradGemmScratch((side / 2) ** 2, 4, 256, 16);
+  const { products } = winogradGemmBuffers((side / 2) ** 2, 4, 256, 16);
   assert.ok(products > max, `${products} bytes of products exceed ${max}`);
-  assert.match(String(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: (side / 2) ** 2, Cin: 4, Cout: 256 })), new RegExp(`scratch of ${products} bytes in one buffer \\(this adapter binds at most ${max}\\)`));
+  assert.match(String(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: (side / 2) ** 2, Cin: 4, Cout: 256 })), new RegExp(`a buffer of ${products} bytes \\(this adapter binds at most ${max}\\)`));
   assert.is(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: 64, Cin: 4, Cout: 256 }), null);
+  // U: a layer with few pixels and many channels (QAMN's quality conv1, 1026 -> 1024, is one on lavapipe in F4).
+  const cin = 16 * Math.ceil(max / (4 * 36 * 1024 * 16)) + 16;
+  const { u } = winogradGemmBuffers(4, cin, 1024, 16, 4);
+  assert.ok(u > max, `${u} bytes of U exceed ${max}`);
+  assert.match(String(winogradGemmIneligible(rt, { KH: 3, KW: 3, stride: [1, 1], tiles: 4, Cin: cin, Cout: 1024, m: 4 })), new RegExp(`a buffer of ${u} bytes`));
   const x = rt.upload([1, side, side, 4], uniform(side * side * 4, 141));
   const w = prepareConv2d(rt, { weight: uniform(256 * 4 * 9, 142), shape: [256, 4, 3, 3] });
   const before = rt.dispatchCount;
-  assert.throws(() => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-64x64' }), (e: Error) => e instanceof RangeError && /Winograd conv variant needs scratch of/.test(e.message));
+  assert.throws(() => conv2d(rt, x, w, { padding: 1, variant: 'wgemm-64x64' }), (e: Error) => e instanceof RangeError && /Winograd conv variant needs a buffer of/.test(e.message));
   assert.is(rt.dispatchCount, before, 'nothing dispatched');
   const shape = { KH: 3, KW: 3, M: side * side, Cin: 4, Cout: 256, weights: 'f32' as const, stride: [1, 1] as const };
   const installed = installedConv2dChoices(rt);
@@ -344,7 +350,7 @@ test('winograd GEMM: scratch past the binding limit is refused when forced, and 
   w.dispose();
 });
 
-test('GPUs time the Winograd GEMM variants for 3x3 stride-1 convs (Cout > 16); the fixed rule never picks them', async () => {
+test('GPUs time the Winograd GEMM variants for 3x3 stride-1 convs (Cout > 16), CPU drivers two of them; the fixed rule never picks them', async () => {
   const rt = await testRuntime();
   const gpu = { adapter: { ...rt.adapter, vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'NVIDIA' }, device: rt.device } as unknown as Runtime;
   const wgemm = (s: Partial<Conv2dShape>) => conv2dCandidates(gpu, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256, ...s }).filter((n) => n.startsWith('wgemm'));
@@ -353,7 +359,10 @@ test('GPUs time the Winograd GEMM variants for 3x3 stride-1 convs (Cout > 16); t
   assert.equal(wgemm({ KH: 1, KW: 1 }), []);
   assert.equal(wgemm({ Cout: 16 }), []);
   assert.equal(wgemm({ M: 2 ** 40 }), [], 'scratch past the binding limit');
-  if (isCpuAdapter(rt)) assert.not.ok(conv2dCandidates(rt, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256 }).some((n) => n.startsWith('wgemm')), 'CPU drivers time their own kernels');
+  if (isCpuAdapter(rt)) {
+    const cpu = conv2dCandidates(rt, { KH: 3, KW: 3, M: 1024, Cin: 256, Cout: 256 }).filter((n) => n.startsWith('wgemm'));
+    assert.equal(cpu, ['wgemm4-128x128', 'wgemm4-64x128'], 'CPU drivers time F(4x4)\'s wide tiles beside their own kernels');
+  }
   for (const M of [64, 1024, 16384, 262144]) {
     for (const Cin of [3, 256, 1026]) assert.not.ok(String(defaultConv2dVariant(gpu, { KH: 3, KW: 3, M, Cin, Cout: 256 })).startsWith('wgemm'));
   }

@@ -26,10 +26,12 @@ export function conv2dCandidates(rt: Runtime, s: Conv2dShape): Conv2dVariantName
   const narrow: Conv2dVariantName[] = s.Cout <= 16 ? ['narrow', 'direct-p1c4'] : [];
   const subgroupCpu: Conv2dVariantName[] = conv2dCpuSupported(rt) ? ['cpu-p1c16', 'cpu-p2c16', 'cpu-p2c32'] : [];
   const winograd: Conv2dVariantName[] = winogradIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1] }) ? [] : ['wino-t1c16', 'wino-t2c16'];
-  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, 'large', 'medium', 'direct-p2c4', 'direct-p2c8', 'direct-p1c8', ...narrow])];
-  // The GEMM forms of Winograd where the timing run's scratch (timeVariants' square input) fits with room for larger real layers of the class.
+  // The GEMM forms of Winograd where the timing run's buffers (timeVariants' square input) fit with room for larger real layers of the class.
   const side = Math.max(1, Math.round(Math.sqrt(s.M)));
   const fits = (m: 2 | 4) => s.Cout > 16 && !winogradGemmIneligible(rt, { KH: s.KH, KW: s.KW, stride: s.stride ?? [1, 1], tiles: 2 * Math.ceil(side / m) ** 2, Cin: s.Cin, Cout: s.Cout, m });
+  // CPU drivers: F(4x4)'s two wider tiles, which beat their Winograd kernel on lavapipe from 32x32 outputs with 1024 channels or 64x64 (bench/RESULTS.md).
+  const cpuWinogradGemm: Conv2dVariantName[] = fits(4) ? ['wgemm4-128x128', 'wgemm4-64x128'] : [];
+  if (isCpuAdapter(rt)) return [...new Set<Conv2dVariantName>([...subgroupCpu, ...winograd, ...cpuWinogradGemm, 'large', 'medium', 'direct-p2c4', 'direct-p2c8', 'direct-p1c8', ...narrow])];
   const winogradGemm: Conv2dVariantName[] = [
     ...(fits(2) ? ['wgemm-128x128', 'wgemm-128x64', 'wgemm-64x128', 'wgemm-64x64'] as const : []),
     ...(fits(4) ? ['wgemm4-128x128', 'wgemm4-64x128', 'wgemm4-64x64'] as const : []),

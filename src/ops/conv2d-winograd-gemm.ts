@@ -32,9 +32,13 @@ export interface Conv2dWinogradGemm {
 /** Input channels of each product, padded to the GEMM's K slice (its splits must start on one). */
 export const winogradGemmRows = (cin: number, BK: number): number => Math.ceil(padTo4(cin) / BK) * BK;
 
-/** The scratch one F(m x m, 3x3) conv needs: V [tiles, P rows] and the products [P, tiles, CoutPad], in bytes. */
-export function winogradGemmScratch(tiles: number, cin: number, cout: number, BK: number, m: 2 | 4 = 2): { v: number; products: number } {
-  return { v: 4 * tiles * positions(m) * winogradGemmRows(cin, BK), products: 4 * positions(m) * tiles * padTo4(cout) };
+/**
+ * The buffers one F(m x m, 3x3) conv needs, in bytes: V [tiles, P rows], the products
+ * [P, tiles, CoutPad] (scratch) and U [P rows, CoutPad] (kept with the weights).
+ */
+export function winogradGemmBuffers(tiles: number, cin: number, cout: number, BK: number, m: 2 | 4 = 2): { v: number; products: number; u: number } {
+  const rows = winogradGemmRows(cin, BK);
+  return { v: 4 * tiles * positions(m) * rows, products: 4 * positions(m) * tiles * padTo4(cout), u: 4 * positions(m) * rows * padTo4(cout) };
 }
 
 /** Why this conv cannot run the GEMM form, or null when it can (`tiles`: its tiles of m x m outputs, N included, when known). */
@@ -42,9 +46,10 @@ export function winogradGemmIneligible(rt: Runtime, s: WinogradShape & { tiles?:
   if (s.KH !== 3 || s.KW !== 3) return `a 3x3 kernel (this conv: ${s.KH}x${s.KW})`;
   if (s.stride[0] !== 1 || s.stride[1] !== 1) return `stride 1 (this conv: ${s.stride.join(',')})`;
   if (s.tiles !== undefined && s.Cin !== undefined && s.Cout !== undefined) {
-    const { v, products } = winogradGemmScratch(s.tiles, s.Cin, s.Cout, s.BK ?? 16, s.m);
+    const { v, products, u } = winogradGemmBuffers(s.tiles, s.Cin, s.Cout, s.BK ?? 16, s.m);
     const max = Math.min(rt.device.limits.maxStorageBufferBindingSize, rt.device.limits.maxBufferSize);
-    if (Math.max(v, products) > max) return `scratch of ${Math.max(v, products)} bytes in one buffer (this adapter binds at most ${max})`;
+    const largest = Math.max(v, products, u);
+    if (largest > max) return `a buffer of ${largest} bytes (this adapter binds at most ${max})`;
   }
   return null;
 }
