@@ -211,7 +211,7 @@ async function benchConv(rt: Runtime): Promise<void> {
       const variant = variantOf(spec);
       const detail = spec === def ? '(fixed rule)'
         : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU`
-          : variant.kind === 'winograd-gemm' ? 'Winograd: transforms + 16 products' : '';
+          : variant.kind === 'winograd-gemm' ? `Winograd F(${variant.winogradGemm.m ?? 2}x${variant.winogradGemm.m ?? 2}): transforms + ${((variant.winogradGemm.m ?? 2) + 2) ** 2} products` : '';
       return { name: spec, detail, run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant, label: `${l.name} ${spec}` }) };
     });
     await timeVariants('conv2d', l.name, (2 * oh * oh * l.cout * l.cin * l.k * l.k) / 1e9, variants);
