@@ -3,7 +3,8 @@
 // tools/embed-wgsl.ts): for pixel m, channels [co, co + 4), + bias, + residual
 // (HAS_RESIDUAL), then ReLU (RELU): ResNet's order, into channel outOffset + co of an
 // outChannels-wide output (the concatenations of ASPP and PSP need no copy). The caller checks m < M and co < Cout. Uses the including
-// kernel's bias, residual, out, p and overrides VEC4_OUT, HAS_RESIDUAL, RELU.
+// kernel's bias, residual, out, p and VEC4_OUT, HAS_RESIDUAL, RELU (overrides, or private
+// variables set from uniforms in conv2d_winograd_gemm.wgsl).
 fn store(m: u32, co: u32, acc: vec4f) {
   var v = acc + bias[co >> 2u];
   if (VEC4_OUT) {

@@ -30,17 +30,25 @@
 //   F4: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
 //              0 4 0 -5 0 1],
 //       A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]   (Lavin and Gray 2016)
-override VEC4_IN: bool = false;    // Cin % 4 == 0: x loads as vec4
-override VEC4_OUT: bool = false;   // Cout, outChannels, outOffset all % 4 == 0
-override HAS_RESIDUAL: bool = false;
-override RELU: bool = false;
+// The load and epilogue paths come as uniform flags (bits FLAG_*), not overrides, so each
+// entry is one pipeline for every layer: the transforms cost nothing next to the GEMM, and
+// F4's compile for 3-4 s each on a CPU driver. Entries copy them into these (the names
+// conv2d_store reads) first.
+var<private> VEC4_IN: bool;        // Cin % 4 == 0: x loads as vec4
+var<private> VEC4_OUT: bool;       // Cout, outChannels, outOffset all % 4 == 0
+var<private> HAS_RESIDUAL: bool;
+var<private> RELU: bool;
+const FLAG_VEC4_IN: u32 = 1u;
+const FLAG_VEC4_OUT: u32 = 2u;
+const FLAG_HAS_RESIDUAL: u32 = 4u;
+const FLAG_RELU: u32 = 8u;
 
 struct Params {
   H: u32, W: u32, Cin: u32, cinP4: u32,
   OH: u32, OW: u32, Cout: u32, coutPad4: u32,
   dilH: u32, dilW: u32, padH: i32, padW: i32,
   tilesH: u32, tilesW: u32, tiles: u32,
-  outChannels: u32, outOffset: u32,
+  outChannels: u32, outOffset: u32, flags: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
@@ -54,6 +62,13 @@ struct Params {
 const WG: u32 = 64u;
 
 // @include conv2d_store
+
+fn readFlags() {
+  VEC4_IN = (p.flags & FLAG_VEC4_IN) != 0u;
+  VEC4_OUT = (p.flags & FLAG_VEC4_OUT) != 0u;
+  HAS_RESIDUAL = (p.flags & FLAG_HAS_RESIDUAL) != 0u;
+  RELU = (p.flags & FLAG_RELU) != 0u;
+}
 
 struct Tile { n: u32, oh: u32, ow: u32 }
 
@@ -84,6 +99,7 @@ fn loadX4(q: Tile, a: u32, b: u32, ci: u32) -> vec4f {
 
 @compute @workgroup_size(WG)
 fn input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  readFlags();
   let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.tiles * p.cinP4) { return; }
   // Keeps bias, residual and out in this entry's bind group layout (the op binds the same
@@ -119,6 +135,7 @@ fn input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
 @compute @workgroup_size(WG)
 fn output(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  readFlags();
   let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.tiles * p.coutPad4) { return; }
   let c4 = i % p.coutPad4;
@@ -177,6 +194,7 @@ fn at6(m: array<vec4f, 6>) -> array<vec4f, 4> {
 
 @compute @workgroup_size(WG)
 fn input4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  readFlags();
   let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.tiles * p.cinP4) { return; }
   if (p.H == 0u) { out[0] = bias[0] + residual[0]; } // as in input
@@ -200,6 +218,7 @@ fn input4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 
 @compute @workgroup_size(WG)
 fn output4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  readFlags();
   let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.tiles * p.coutPad4) { return; }
   let c4 = i % p.coutPad4;

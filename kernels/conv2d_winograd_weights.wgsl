@@ -21,6 +21,20 @@ struct Params { CinPad: u32, coutPad4: u32, rows: u32, block: u32 }
 
 const WG: u32 = 64u;
 
+// The 3x3 taps g[3 kh + kw] of input channel ci, output channels 4 co4 .. + 3; zero past CinPad.
+fn taps(ci: u32, co4: u32) -> array<vec4f, 9> {
+  var g: array<vec4f, 9>;
+  if (ci < p.CinPad) {
+    for (var t = 0u; t < 9u; t++) { g[t] = loadW((t * p.CinPad + ci) * p.coutPad4 + co4); }
+  }
+  return g;
+}
+
+// Where U's transformed position pos (of `positions`) of input channel ci, group co4 goes.
+fn uAt(ci: u32, co4: u32, positions: u32, pos: u32) -> u32 {
+  return (((ci / p.block) * positions + pos) * p.block + ci % p.block) * p.coutPad4 + co4;
+}
+
 // G applied to a column (a, b, c) of three vec4s: the 4 rows of the transform.
 fn rowT(a: vec4f, b: vec4f, c: vec4f) -> array<vec4f, 4> {
   return array<vec4f, 4>(a, 0.5 * (a + b + c), 0.5 * (a - b + c), c);
@@ -28,24 +42,19 @@ fn rowT(a: vec4f, b: vec4f, c: vec4f) -> array<vec4f, 4> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  // One invocation per (input channel ci < 8 * blocks, vec4 output group co4).
+  // One invocation per (input channel ci < rows, vec4 output group co4).
   let idx = (wid.x + wid.y * nwg.x) * WG + lid;
   let co4 = idx % p.coutPad4;
   let ci = idx / p.coutPad4;
   if (ci >= p.rows) { return; }
-  var g: array<vec4f, 9>;
-  if (ci < p.CinPad) {
-    for (var t = 0u; t < 9u; t++) { g[t] = loadW((t * p.CinPad + ci) * p.coutPad4 + co4); }
-  }
+  let g = taps(ci, co4);
   // r_kw[i] = (G g)[i][kw]: G applied to column kw of g (g[3 kh + kw]).
   let r0 = rowT(g[0], g[3], g[6]);
   let r1 = rowT(g[1], g[4], g[7]);
   let r2 = rowT(g[2], g[5], g[8]);
-  let blk = ci / p.block;
-  let c = ci % p.block;
   for (var i = 0u; i < 4u; i++) {
     let u4 = rowT(r0[i], r1[i], r2[i]);
-    for (var j = 0u; j < 4u; j++) { u[((blk * 16u + 4u * i + j) * p.block + c) * p.coutPad4 + co4] = u4[j]; }
+    for (var j = 0u; j < 4u; j++) { u[uAt(ci, co4, 16u, 4u * i + j)] = u4[j]; }
   }
 }
 
@@ -63,17 +72,12 @@ fn f4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @b
   let co4 = idx % p.coutPad4;
   let ci = idx / p.coutPad4;
   if (ci >= p.rows) { return; }
-  var g: array<vec4f, 9>;
-  if (ci < p.CinPad) {
-    for (var t = 0u; t < 9u; t++) { g[t] = loadW((t * p.CinPad + ci) * p.coutPad4 + co4); }
-  }
+  let g = taps(ci, co4);
   let r0 = rowT6(g[0], g[3], g[6]);
   let r1 = rowT6(g[1], g[4], g[7]);
   let r2 = rowT6(g[2], g[5], g[8]);
-  let blk = ci / p.block;
-  let c = ci % p.block;
   for (var i = 0u; i < 6u; i++) {
     let u6 = rowT6(r0[i], r1[i], r2[i]);
-    for (var j = 0u; j < 6u; j++) { u[((blk * 36u + 6u * i + j) * p.block + c) * p.coutPad4 + co4] = u6[j]; }
+    for (var j = 0u; j < 6u; j++) { u[uAt(ci, co4, 36u, 6u * i + j)] = u6[j]; }
   }
 }

@@ -14,11 +14,13 @@
 // coefficients up to 8) and spreads a non-finite input over its 4x4 tile. The autotuner
 // decides where they pay (conv2d-autotune.ts); the fixed rule does not choose them.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
+import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 import { checkGpuTile, dispatchSplitKMain, type Conv2dGpu } from './conv2d-gpu.ts';
 import { padTo4 } from './conv2d-weights.ts';
 import { winogradTiles, winogradWeights, type Conv2dWinogradCall, type WinogradShape } from './conv2d-winograd.ts';
 
 const KERNEL = 'conv2d_winograd_gemm';
+const { FLAG_VEC4_IN, FLAG_VEC4_OUT, FLAG_HAS_RESIDUAL, FLAG_RELU } = WGSL_CONSTANTS.conv2d_winograd_gemm;
 const WG = 64;
 /** Transformed positions of F(m x m, 3x3): one GEMM (split) each. */
 const positions = (m: 2 | 4): number => (m + 2) ** 2;
@@ -69,9 +71,11 @@ export function dispatchConv2dWinogradGemm(rt: Runtime, name: string, c: Conv2dW
   const coutPad4 = padTo4(s.Cout) / 4;
   const u = winogradWeights(rt, call.weights, { rows, m });
   const entry = m === 4 ? '4' : '';
+  const e = call.epilogue;
+  const flags = (e.VEC4_IN ? FLAG_VEC4_IN : 0) | (e.VEC4_OUT ? FLAG_VEC4_OUT : 0) | (e.HAS_RESIDUAL ? FLAG_HAS_RESIDUAL : 0) | (e.RELU ? FLAG_RELU : 0);
   const uniforms = {
     H: s.H, W: s.W, Cin: s.Cin, cinP4: rows / 4, OH: s.OH, OW: s.OW, Cout: s.Cout, coutPad4,
-    dilH: dH, dilW: dW, padH: s.pad[0], padW: s.pad[1], tilesH, tilesW, tiles, ...call.window,
+    dilH: dH, dilW: dW, padH: s.pad[0], padW: s.pad[1], tilesH, tilesW, tiles, ...call.window, flags,
   };
   const { x, out } = call;
   const residual = call.residual ?? x;
@@ -80,7 +84,7 @@ export function dispatchConv2dWinogradGemm(rt: Runtime, name: string, c: Conv2dW
     const v = rt.empty([tiles, P * rows], 'f32', `${name} winograd V`);
     const products = rt.empty([P, tiles, 4 * coutPad4], 'f32', `${name} winograd products`);
     rt.dispatch({
-      kernel: KERNEL, entryPoint: `input${entry}`, label: `${name} winograd input`, constants: { VEC4_IN: call.epilogue.VEC4_IN },
+      kernel: KERNEL, entryPoint: `input${entry}`, label: `${name} winograd input`,
       bindings: [x, v, bias, residual, out], uniforms, workgroups: grid1d(Math.ceil((tiles * rows) / 4 / WG)),
       cost: { flop: tiles * rows * 4 * P, bytes: x.byteLength + v.byteLength },
     });
@@ -101,7 +105,6 @@ export function dispatchConv2dWinogradGemm(rt: Runtime, name: string, c: Conv2dW
     }, products);
     rt.dispatch({
       kernel: KERNEL, entryPoint: `output${entry}`, label: `${name} winograd output`,
-      constants: { VEC4_OUT: call.epilogue.VEC4_OUT, HAS_RESIDUAL: call.epilogue.HAS_RESIDUAL, RELU: call.epilogue.RELU },
       bindings: [x, products, bias, residual, out], uniforms, workgroups: grid1d(Math.ceil((tiles * coutPad4) / WG)),
       cost: { flop: tiles * 4 * coutPad4 * 3 * P, bytes: products.byteLength + 4 * s.N * s.OH * s.OW * s.Cout * (call.residual ? 2 : 1) },
     });
