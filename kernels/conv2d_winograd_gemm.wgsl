@@ -70,6 +70,20 @@ fn readFlags() {
   RELU = (p.flags & FLAG_RELU) != 0u;
 }
 
+// What one invocation owns: element i = t * groups + c4 of (tile t, vec4 channel group c4),
+// live for tiles that exist and the first liveGroups groups. Every entry starts here, which also
+// keeps all bindings in each entry's bind group layout (the op binds the same buffers to
+// every entry point): writes no invocation reaches, as H > 0 always.
+struct Job { i: u32, t: u32, c4: u32, live: bool }
+
+fn job(wid: vec3u, nwg: vec3u, lid: u32, groups: u32, liveGroups: u32) -> Job {
+  readFlags();
+  if (p.H == 0u) { out[0] = x[0] + bias[0] + residual[0] + v[0]; }
+  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+  let c4 = i % groups;
+  return Job(i, i / groups, c4, i < p.tiles * groups && c4 < liveGroups);
+}
+
 struct Tile { n: u32, oh: u32, ow: u32 }
 
 // Tile t of m x m outputs.
@@ -99,14 +113,10 @@ fn loadX4(q: Tile, a: u32, b: u32, ci: u32) -> vec4f {
 
 @compute @workgroup_size(WG)
 fn input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  readFlags();
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (i >= p.tiles * p.cinP4) { return; }
-  // Keeps bias, residual and out in this entry's bind group layout (the op binds the same
-  // buffers to both entry points): a write no invocation reaches, as H > 0 always.
-  if (p.H == 0u) { out[0] = bias[0] + residual[0]; }
-  let c4 = i % p.cinP4;
-  let t = i / p.cinP4;
+  let jb = job(wid, nwg, lid, p.cinP4, p.cinP4);
+  if (!jb.live) { return; }
+  let c4 = jb.c4;
+  let t = jb.t;
   let q = tileAt(t, 2u);
   // e = B^T d, row by row over patch columns b.
   var e: array<vec4f, 16>;
@@ -135,14 +145,11 @@ fn input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
 @compute @workgroup_size(WG)
 fn output(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  readFlags();
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (i >= p.tiles * p.coutPad4) { return; }
-  let c4 = i % p.coutPad4;
-  let t = i / p.coutPad4;
-  if (4u * c4 >= p.Cout) { return; }
-  // Keeps x in this entry's bind group layout, as input keeps the epilogue's buffers.
-  if (p.H == 0u) { out[0] = x[0]; }
+  let jb = job(wid, nwg, lid, p.coutPad4, (p.Cout + 3u) / 4u);
+  if (!jb.live) { return; }
+  let i = jb.i;
+  let c4 = jb.c4;
+  let t = jb.t;
   // s = A^T M: s[j] = M[0][j] + M[1][j] + M[2][j], s[4 + j] = M[1][j] - M[2][j] - M[3][j].
   let stride = p.tiles * p.coutPad4; // from product b to b + 1
   var s: array<vec4f, 8>;
@@ -194,12 +201,10 @@ fn at6(m: array<vec4f, 6>) -> array<vec4f, 4> {
 
 @compute @workgroup_size(WG)
 fn input4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  readFlags();
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (i >= p.tiles * p.cinP4) { return; }
-  if (p.H == 0u) { out[0] = bias[0] + residual[0]; } // as in input
-  let c4 = i % p.cinP4;
-  let t = i / p.cinP4;
+  let jb = job(wid, nwg, lid, p.cinP4, p.cinP4);
+  if (!jb.live) { return; }
+  let c4 = jb.c4;
+  let t = jb.t;
   let q = tileAt(t, 4u);
   // e = B^T d, column by column; then each row of e times B.
   var e: array<vec4f, 36>;
@@ -218,13 +223,11 @@ fn input4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
 
 @compute @workgroup_size(WG)
 fn output4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  readFlags();
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (i >= p.tiles * p.coutPad4) { return; }
-  let c4 = i % p.coutPad4;
-  let t = i / p.coutPad4;
-  if (4u * c4 >= p.Cout) { return; }
-  if (p.H == 0u) { out[0] = x[0]; } // as in output
+  let jb = job(wid, nwg, lid, p.coutPad4, (p.Cout + 3u) / 4u);
+  if (!jb.live) { return; }
+  let i = jb.i;
+  let c4 = jb.c4;
+  let t = jb.t;
   let stride = p.tiles * p.coutPad4; // from product b to b + 1
   // s = A^T M, column by column (4 x 6), then each row of s times A.
   var s: array<vec4f, 24>;
