@@ -30,9 +30,10 @@
 //   F4: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
 //              0 4 0 -5 0 1],
 //       A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]   (Lavin and Gray 2016)
+
 // The load and epilogue paths come as uniform flags (bits FLAG_*), not overrides, so each
-// entry is one pipeline for every layer: the transforms cost nothing next to the GEMM, and
-// F4's compile for 3-4 s each on a CPU driver. Entries copy them into these (the names
+// entry is one pipeline for every layer (a uniform branch costs the transforms nothing next
+// to the GEMM; F4's compile for 3-4 s each on a CPU driver). Entries copy them into these (the names
 // conv2d_store reads) first.
 var<private> VEC4_IN: bool;        // Cin % 4 == 0: x loads as vec4
 var<private> VEC4_OUT: bool;       // Cout, outChannels, outOffset all % 4 == 0

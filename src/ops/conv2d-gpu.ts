@@ -136,7 +136,7 @@ export function dispatchSplitKConv(rt: Runtime, name: string, call: Omit<Conv2dG
 /**
  * The split-K kernel's main entry alone: with splits > 1 split s writes its sums to
  * partial[s][m][coutPad4] and nothing else (the Winograd GEMM, conv2d-winograd-gemm.ts,
- * reads them as its 16 products).
+ * reads them as its products).
  */
 export function dispatchSplitKMain(rt: Runtime, name: string, call: Omit<Conv2dGpuCall, 'cpuAdapter'>, k: SplitKKernel, partial: Tensor): void {
   const { M, Cout } = call.uniforms;

@@ -70,7 +70,7 @@ const gpu = (TM: number, TN4: number): Conv2dVariant => ({ kind: 'gpu', gpu: { T
 const cpu = (PX: number, CB4: number): Conv2dVariant => ({ kind: 'cpu', cpu: { WG: 64, PX, CB4 } });
 // Winograd F(2x2, 3x3) for CPU drivers (kernels/conv2d_winograd.wgsl, src/ops/conv2d-winograd.ts): 3x3, stride 1 only.
 const wino = (WG: number, TILES: number): Conv2dVariant => ({ kind: 'winograd', winograd: { WG, TILES } });
-// Winograd F(2x2, 3x3) for GPUs (kernels/conv2d_winograd_gemm.wgsl, src/ops/conv2d-winograd-gemm.ts): transforms around a GEMM on the gpu kernel's tile.
+// Winograd F(m x m, 3x3), m = 2 or 4, for GPUs (kernels/conv2d_winograd_gemm.wgsl, src/ops/conv2d-winograd-gemm.ts): transforms around a GEMM on the gpu kernel's tile.
 const wgemm = (TM: number, TN4: number, m: 2 | 4 = 2): Conv2dVariant => ({ kind: 'winograd-gemm', winogradGemm: { gemm: { TM, TN4, WGX: 16, WGY: 16, BK: 16, splitK: false }, m } });
 // Matrix units, f16 operands (kernels/conv2d_mma.wgsl, src/ops/conv2d-mma.ts): TM x TN result matrices per subgroup.
 const mma = (TM: number, TN: number): Conv2dVariant => ({ kind: 'mma', mma: { ops: 'enabled', tile: { TM, TN } } });
@@ -102,7 +102,7 @@ export const CONV2D_VARIANTS = {
   // 16-invocation workgroups: an 8x8 output has 16 tiles (1.4x faster than 64 there, the same at 32x32).
   'wino-t1c16': wino(16, 1),
   'wino-t2c16': wino(64, 2),
-  // Only where the autotuner times them (GPUs): the fixed rule has no GPU measurement of them yet.
+  // Only where the autotuner times them (GPUs; F4's two wide tiles on CPU drivers too): the fixed rule has no GPU measurement of them yet.
   'wgemm-128x128': wgemm(8, 2),
   'wgemm-128x64': wgemm(8, 1),
   'wgemm-64x128': wgemm(4, 2),

@@ -139,7 +139,7 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
       ? variantByName(name, opts.variant)
       : (opts.variant ?? chooseConv2dVariant(rt, shape));
   // A tuned Winograd GEMM choice times its class at one size; a larger layer of the class
-  // whose scratch this adapter cannot bind runs the fixed rule's choice (a forced one throws).
+  // whose buffers this adapter cannot bind runs the fixed rule's choice (a forced one throws).
   if (!opts.tile && !opts.variant && variant.kind === 'winograd-gemm') {
     const { m = 2, gemm } = variant.winogradGemm;
     const t = winogradTiles(OH, OW, dH, dW, m);
