@@ -22,6 +22,7 @@ import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, winogradVariantIneligible, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
 import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
+import { winogradPositions } from '../src/ops/conv2d-winograd.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
 
@@ -180,6 +181,8 @@ const CONV_LAYERS = [
   { name: 'decoder 3x3 256->256 @128', h: 128, cin: 256, cout: 256, k: 3, stride: 1 },
 ];
 
+const winogradDetail = (m: 2 | 4): string => `Winograd F(${m}x${m}): transforms + ${winogradPositions(m)} products`;
+
 async function benchConv(rt: Runtime): Promise<void> {
   // The mma* tiles (matrix units) only where MEM3D_TENSOR_CORES=1 turned them on.
   const specs = values['conv-variants'] ? values['conv-variants'].split(',') : (Object.keys(CONV2D_VARIANTS) as (keyof typeof CONV2D_VARIANTS)[]).filter((n) => CONV2D_VARIANTS[n].kind !== 'mma' || tensorCoresEnabled(rt));
@@ -211,7 +214,7 @@ async function benchConv(rt: Runtime): Promise<void> {
       const variant = variantOf(spec);
       const detail = spec === def ? '(fixed rule)'
         : variant.kind === 'gpu' ? `${conv2dGpuSplits(variant.gpu, oh * oh, l.cout, l.k * l.k * Math.ceil(l.cin / 4) * 4, GPU_CONV_TARGET_WORKGROUPS).splits} K-splits on a GPU`
-          : variant.kind === 'winograd-gemm' ? `Winograd F(${variant.winogradGemm.m ?? 2}x${variant.winogradGemm.m ?? 2}): transforms + ${((variant.winogradGemm.m ?? 2) + 2) ** 2} products` : '';
+          : variant.kind === 'winograd-gemm' ? winogradDetail(variant.winogradGemm.m ?? 2) : '';
       return { name: spec, detail, run: () => conv2d(rt, x, w, { padding: pad, stride: l.stride, variant, label: `${l.name} ${spec}` }) };
     });
     await timeVariants('conv2d', l.name, (2 * oh * oh * l.cout * l.cin * l.k * l.k) / 1e9, variants);

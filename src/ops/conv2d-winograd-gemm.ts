@@ -17,13 +17,11 @@ import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 import { checkGpuTile, dispatchSplitKMain, type Conv2dGpu } from './conv2d-gpu.ts';
 import { padTo4 } from './conv2d-weights.ts';
-import { winogradTiles, winogradWeights, type Conv2dWinogradCall, type WinogradShape } from './conv2d-winograd.ts';
+import { winogradPositions, winogradTiles, winogradWeights, type Conv2dWinogradCall, type WinogradShape } from './conv2d-winograd.ts';
 
 const KERNEL = 'conv2d_winograd_gemm';
 const { FLAG_VEC4_IN, FLAG_VEC4_OUT, FLAG_HAS_RESIDUAL, FLAG_RELU } = WGSL_CONSTANTS.conv2d_winograd_gemm;
 const WG = 64;
-/** Transformed positions of F(m x m, 3x3): one GEMM (split) each. */
-const positions = (m: 2 | 4): number => (m + 2) ** 2;
 
 /** The GEMM's tile (the kernel is conv2d_gpu.wgsl's main entry; splitK is ignored: the products are the splits) and the output tile m (default 2). */
 export interface Conv2dWinogradGemm {
@@ -40,7 +38,8 @@ export const winogradGemmRows = (cin: number, BK: number): number => Math.ceil(p
  */
 export function winogradGemmBuffers(tiles: number, cin: number, cout: number, BK: number, m: 2 | 4 = 2): { v: number; products: number; u: number } {
   const rows = winogradGemmRows(cin, BK);
-  return { v: 4 * tiles * positions(m) * rows, products: 4 * positions(m) * tiles * padTo4(cout), u: 4 * positions(m) * rows * padTo4(cout) };
+  const P = winogradPositions(m);
+  return { v: 4 * tiles * P * rows, products: 4 * P * tiles * padTo4(cout), u: 4 * P * rows * padTo4(cout) };
 }
 
 /** Why this conv cannot run the GEMM form, or null when it can (`tiles`: its tiles of m x m outputs, N included, when known). */
@@ -62,7 +61,7 @@ export function dispatchConv2dWinogradGemm(rt: Runtime, name: string, c: Conv2dW
   const [BM, BN] = checkGpuTile(name, c.gemm, rt.device.limits);
   const [dH, dW] = s.dil;
   const m = c.m ?? 2;
-  const P = positions(m);
+  const P = winogradPositions(m); // one GEMM (split) each
   const { tilesH, tilesW } = winogradTiles(s.OH, s.OW, dH, dW, m);
   const tiles = s.N * tilesH * tilesW;
   const why = winogradGemmIneligible(rt, { KH: call.weights.kh, KW: call.weights.kw, stride: s.stride, tiles, Cin: s.Cin, Cout: s.Cout, BK: c.gemm.BK, m });

@@ -73,6 +73,9 @@ function checkShape(name: string, rt: Runtime, c: Conv2dWinograd, s: WinogradSha
   }
 }
 
+/** Transformed positions of F(m x m, 3x3): (m + 2)^2. */
+export const winogradPositions = (m: 2 | 4): number => (m + 2) ** 2;
+
 /**
  * U = G g G^T of 3x3 weights, f32, derived on first use and kept with the weights (one
  * tensor per layout): by default the CPU kernel's, [ceil(Cin / 8) * 128, CoutPad] in
@@ -87,7 +90,7 @@ export function winogradWeights(rt: Runtime, w: Conv2dWeights, gemm?: { rows: nu
   const block = gemm?.rows ?? BLOCK;
   const rows = gemm?.rows ?? Math.ceil(w.cin / BLOCK) * BLOCK;
   if (rows < w.cinPad || rows % block !== 0) throw new RangeError(`winograd weights '${w.label}': ${rows} rows cannot hold ${w.cinPad} input channels in blocks of ${block}`);
-  const positions = ((gemm?.m ?? 2) + 2) ** 2;
+  const positions = winogradPositions(gemm?.m ?? 2);
   const coutPad4 = padTo4(w.cout) / 4;
   const u = rt.empty([positions * rows, 4 * coutPad4], 'f32', `${w.label}.${key}`);
   const before = rt.dispatchCount;
