@@ -6,10 +6,11 @@
 //
 //   tsx test/run.ts [--full] [--unit] [--jobs N] [--timeout S] [pattern ...]
 //
-// --jobs 2 (what `npm test` uses): the browser scripts in one lane, the Node files in the
-// other, so Chromium's SwiftShader work overlaps lavapipe's (on the 2-core machine, 20%
-// less wall time than one file at a time in a measured subset; bench/RESULTS.md). Output
-// then comes file by file as each ends, not live.
+// --jobs 2 (what `npm test` uses): one lane runs the browser scripts and then joins the
+// other on the Node files, so Chromium's SwiftShader work overlaps lavapipe's and, once
+// the browser scripts are done, no core idles while the Node lane is still long (most of
+// its time is one-threaded shader compilation; bench/RESULTS.md). Output then comes file
+// by file as each ends, not live.
 //
 // Every test process gets two preloads: test/_lib/report-cpu.ts (its CPU time and its
 // children's, printed at exit) and test/_lib/dawn-polling.ts (Dawn's event polling on a
@@ -115,16 +116,18 @@ async function main(): Promise<number> {
   const start = performance.now();
   const outcomes: Outcome[] = [];
   // With --jobs N > 1: one lane runs the browser scripts (Chromium on SwiftShader) one
-  // after another, the other N - 1 share the Node files (lavapipe). A browser script and
-  // a Node file overlap each other's single-threaded and waiting phases; two network-heavy
-  // Node files side by side would only split the cores (and add their memory).
+  // after another, the other N - 1 share the Node files (lavapipe), and the browser lane
+  // joins them when its scripts are done. A browser script and a Node file overlap each
+  // other's single-threaded and waiting phases; two Node files side by side split the
+  // cores where both are network-heavy, but most Node files are compile-bound (one thread).
   const isBrowser = (f: string) => f.endsWith('/run.ts');
+  const browserQueue = files.filter(isBrowser);
   const nodeQueue = files.filter((f) => !isBrowser(f));
-  // Each lane takes its next file from its queue; the Node lanes share one.
-  const lanes: string[][] = jobs === 1 ? [[...files]] : [files.filter(isBrowser), ...Array.from({ length: jobs - 1 }, () => nodeQueue)];
+  // Each lane takes its next file from the first of its queues that still holds one.
+  const lanes: string[][][] = jobs === 1 ? [[[...files]]] : [[browserQueue, nodeQueue], ...Array.from({ length: jobs - 1 }, () => [nodeQueue])];
   await Promise.all(
-    lanes.map(async (queue) => {
-      for (let f = queue.shift(); f !== undefined; f = queue.shift()) outcomes.push(await runFile(f, jobs === 1));
+    lanes.map(async (queues) => {
+      for (let q = queues.find((x) => x.length > 0); q; q = queues.find((x) => x.length > 0)) outcomes.push(await runFile(q.shift()!, jobs === 1));
     }),
   );
   const wall = (performance.now() - start) / 1000;
