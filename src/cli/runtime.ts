@@ -4,6 +4,7 @@
 // command runs the variants measured fastest here (the fixed rule where none were).
 // MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands);
 // MEM3D_BOUNDS_CHECKS=off runs the shaders without WebGPU's bounds checks.
+import { availableParallelism } from 'node:os';
 import { loadConv2dChoices } from '../ops/conv2d-autotune.ts';
 import { enableTensorCores } from '../ops/conv2d-mma.ts';
 import { isCpuAdapter } from '../ops/conv2d-variants.ts';
@@ -58,7 +59,8 @@ export function boundsChecksRequested(): boolean {
 export async function createRuntimeFromEnv(io?: ConsoleLike): Promise<Runtime> {
   const tensorCores = tensorCoresRequested();
   const boundsChecks = boundsChecksRequested();
-  const rt = await Runtime.create({ tensorCores: tensorCores === 'hardware', boundsChecks });
+  // One JIT-priming helper device per core (Node 20 has no navigator.hardwareConcurrency).
+  const rt = await Runtime.create({ tensorCores: tensorCores === 'hardware', boundsChecks, jitHelpers: availableParallelism() });
   if (!boundsChecks) io?.error('shaders: bounds checks off (MEM3D_BOUNDS_CHECKS=off: no index clamps; an out-of-bounds access would not be caught)');
   if (tensorCores) {
     try {

@@ -13,6 +13,7 @@ import { ScopeStack } from './scope.ts';
 import { Tensor, bytesPerElement, shapeSize, type DType, type TensorOwner, type TypedArrayOf } from './tensor.ts';
 import { kernelEntry } from './kernels.ts';
 import { PipelineCache, type PipelineSpec } from './pipelines.ts';
+import { compilesAtFirstDispatch, primeDriverJit, type PrimeDispatch } from './driver-jit.ts';
 import { Profiler, type DispatchCost, type ProfileReport } from './profiler.ts';
 import { packUniforms, uniformLayoutFor, type OverrideValues, type UniformValues } from './uniforms.ts';
 
@@ -70,6 +71,12 @@ export interface RuntimeOptions {
    * encoding, and submitting every 8 dispatches made a lavapipe step no faster).
    */
   firstSubmitDispatches?: number;
+  /**
+   * Helper devices that compile a step's pipelines side by side in warmupFrom on a driver
+   * that compiles at first dispatch (lavapipe; driver-jit.ts). Default the host's cores
+   * (navigator.hardwareConcurrency where there is one, else 2); 0 turns it off.
+   */
+  jitHelpers?: number;
 }
 
 /** The default first submit after an idle GPU (RuntimeOptions.firstSubmitDispatches): ~0.25 ms of encoding at ~30 us a dispatch. */
@@ -95,8 +102,10 @@ export class Runtime implements TensorOwner {
   /** Compiled pipelines; `rt.pipelines.specs()` lists them for a later warmup(). */
   readonly pipelines: PipelineCache;
   private profiler: Profiler | null = null;
-  /** Set inside warmupFrom(): dispatches record their pipeline instead of running. */
-  private recording: PipelineSpec[] | null = null;
+  /** Set inside warmupFrom(): dispatches record their pipeline (and how they would bind it) instead of running. */
+  private recording: PrimeDispatch[] | null = null;
+  /** Pipelines whose driver JIT warmupFrom has already primed (driver-jit.ts). */
+  private readonly primed = new Set<string>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batchKernels: string[] = [];
@@ -110,7 +119,7 @@ export class Runtime implements TensorOwner {
   dispatchCount = 0;
   submitCount = 0;
 
-  private constructor(readonly device: GPUDevice, readonly adapter: AdapterSummary, options: RuntimeOptions) {
+  private constructor(readonly device: GPUDevice, readonly adapter: AdapterSummary, private readonly options: RuntimeOptions) {
     this.maxDispatches = options.maxDispatchesPerSubmit ?? 96;
     this.firstSubmit = Math.min(options.firstSubmitDispatches ?? (isCpuAdapterSummary(adapter) ? this.maxDispatches : FIRST_SUBMIT_DISPATCHES), this.maxDispatches);
     this.submitAfter = this.firstSubmit;
@@ -131,6 +140,7 @@ export class Runtime implements TensorOwner {
       const v = options[name];
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new RangeError(`Runtime: ${name} must be a positive integer, got ${v}`);
     }
+    if (options.jitHelpers !== undefined && !(Number.isInteger(options.jitHelpers) && options.jitHelpers >= 0)) throw new RangeError(`Runtime: jitHelpers must be a whole number, got ${options.jitHelpers}`);
     const { device, summary } = await acquireDevice(options);
     return new Runtime(device, summary, options);
   }
@@ -261,8 +271,11 @@ export class Runtime implements TensorOwner {
     const { reflection } = kernelEntry(call.kernel);
     const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
     if (this.recording) {
-      this.pipelines.check(call.kernel, call.constants ?? {});
-      this.recording.push({ kernel: call.kernel, entryPoint: call.entryPoint ?? 'main', constants: { ...call.constants } });
+      this.recording.push({
+        spec: { kernel: call.kernel, entryPoint: call.entryPoint ?? 'main', constants: { ...call.constants } },
+        source: kernelEntry(call.kernel).source, constants: this.pipelines.check(call.kernel, call.constants ?? {}),
+        uniform: uniformBytes, storageBytes: call.bindings.map((b) => (b instanceof Tensor ? b.byteLength : b.size)),
+      });
       return;
     }
     const pipeline = this.pipelines.get(call.kernel, call.entryPoint ?? 'main', call.constants ?? {}, (key) => this.batchKernels.push(`compile ${key}`));
@@ -354,20 +367,43 @@ export class Runtime implements TensorOwner {
    * real size) with dispatching off, so it only records the pipelines it would use, releases
    * every tensor it created, and creates the pipelines not yet compiled, all in parallel;
    * then waits for pending uploads (a network's weights: writeBuffer copies run at the next
-   * submit) so the first real step pays for neither. Returns how many pipelines the step
-   * uses. `fn` must not read tensors back.
+   * submit) so the first real step pays for neither. On a driver that compiles at first
+   * dispatch (lavapipe) it also runs each new pipeline once on helper devices, side by
+   * side, so the compiled code waits in the driver's shader cache (RuntimeOptions.jitHelpers,
+   * driver-jit.ts). Returns how many pipelines the step uses. `fn` must not read tensors back.
    */
   async warmupFrom(fn: () => unknown): Promise<number> {
-    if (this.recording) throw new Error('warmupFrom: already recording');
-    const recorded: PipelineSpec[] = [];
+    const recorded = this.recordDispatches(fn);
+    const unique = new Map(recorded.map((r) => [JSON.stringify(r.spec), r]));
+    const existing = new Set(this.pipelines.specs().map((s) => JSON.stringify(s)));
+    const toPrime = [...unique].filter(([key]) => !this.primed.has(key) && !existing.has(key));
+    await Promise.all([this.pipelines.warm(recorded.map((r) => r.spec)), this.sync(), this.primeJit(toPrime.map(([, r]) => r))]);
+    for (const [key] of toPrime) this.primed.add(key);
+    return unique.size;
+  }
+
+  /**
+   * Runs `fn` with dispatching off and returns what it would have dispatched (pipeline,
+   * uniforms, binding sizes), releasing every tensor it created. `fn` must not read tensors back.
+   */
+  recordDispatches(fn: () => unknown): PrimeDispatch[] {
+    if (this.recording) throw new Error('recordDispatches: already recording');
+    const recorded: PrimeDispatch[] = [];
     this.recording = recorded;
     try {
       this.scope(() => void fn());
     } finally {
       this.recording = null;
     }
-    await Promise.all([this.pipelines.warm(recorded), this.sync()]);
-    return new Set(recorded.map((r) => JSON.stringify(r))).size;
+    return recorded;
+  }
+
+  /** driver-jit.ts on lavapipe with bounds checks on (the helpers must compile the same shaders); nothing elsewhere. */
+  private async primeJit(records: PrimeDispatch[]): Promise<void> {
+    const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    const helpers = this.options.jitHelpers ?? nav?.hardwareConcurrency ?? 2;
+    if (records.length === 0 || helpers === 0 || !this.adapter.boundsChecks || !compilesAtFirstDispatch(this.adapter.description, this.adapter.device)) return;
+    await primeDriverJit(records, async () => (await acquireDevice(this.options)).device, helpers);
   }
 
   /** Times every dispatch from now on with timestamp queries (see profiler.ts); throws without 'timestamp-query'. */
