@@ -268,12 +268,12 @@ export class Runtime implements TensorOwner {
   dispatch(call: DispatchCall): void {
     this.assertAlive(`kernel '${call.label ?? call.kernel}'`);
     const label = call.label ?? call.kernel;
-    const { reflection } = kernelEntry(call.kernel);
-    const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
+    const entry = kernelEntry(call.kernel);
+    const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, entry.reflection, call.bindings.length), call.uniforms);
     if (this.recording) {
       this.recording.push({
         spec: { kernel: call.kernel, entryPoint: call.entryPoint ?? 'main', constants: { ...call.constants } },
-        source: kernelEntry(call.kernel).source, constants: this.pipelines.check(call.kernel, call.constants ?? {}),
+        source: entry.source, constants: this.pipelines.check(call.kernel, call.constants ?? {}),
         uniform: uniformBytes, storageBytes: call.bindings.map((b) => (b instanceof Tensor ? b.byteLength : b.size)),
       });
       return;
