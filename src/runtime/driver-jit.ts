@@ -9,13 +9,11 @@
 // helper devices, one per core, side by side: one workgroup, the recorded uniforms, and
 // storage bindings of at most PRIME_BINDING_BYTES, which bounds checks keep every access
 // inside (so it runs only with bounds checks on: the shaders must be the runtime's own).
-import type { PipelineSpec } from './pipelines.ts';
+import { PipelineCache, type PipelineSpec } from './pipelines.ts';
 
-/** A pipeline as one of its dispatches used it: the override values WebGPU takes, the uniform bytes, each storage binding's size. */
+/** A pipeline as one of its dispatches used it: the uniform bytes and each storage binding's size. */
 export interface PrimeDispatch {
   spec: PipelineSpec;
-  source: string;
-  constants: Record<string, number>;
   uniform: ArrayBuffer;
   storageBytes: number[];
 }
@@ -40,10 +38,11 @@ export async function primeDriverJit(records: readonly PrimeDispatch[], makeDevi
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder({ label: 'mem3d JIT priming' });
       const pass = encoder.beginComputePass();
+      // The runtime's own pipeline construction, so the helpers compile the same shaders.
+      const pipelines = new PipelineCache(device);
       for (let i = lane; i < records.length; i += lanes) {
         const r = records[i];
-        const module = device.createShaderModule({ code: r.source, label: r.spec.kernel });
-        const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: r.spec.entryPoint, constants: r.constants } });
+        const pipeline = pipelines.get(r.spec.kernel, r.spec.entryPoint, r.spec.constants);
         const entries: GPUBindGroupEntry[] = r.storageBytes.map((bytes, binding) => ({
           binding,
           resource: { buffer: device.createBuffer({ size: Math.max(16, Math.min(Math.ceil(bytes / 16) * 16, PRIME_BINDING_BYTES)), usage: GPUBufferUsage.STORAGE }) },

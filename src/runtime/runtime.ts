@@ -104,8 +104,6 @@ export class Runtime implements TensorOwner {
   private profiler: Profiler | null = null;
   /** Set inside warmupFrom(): dispatches record their pipeline (and how they would bind it) instead of running. */
   private recording: PrimeDispatch[] | null = null;
-  /** Pipelines whose driver JIT warmupFrom has already primed (driver-jit.ts). */
-  private readonly primed = new Set<string>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private batchKernels: string[] = [];
@@ -268,12 +266,12 @@ export class Runtime implements TensorOwner {
   dispatch(call: DispatchCall): void {
     this.assertAlive(`kernel '${call.label ?? call.kernel}'`);
     const label = call.label ?? call.kernel;
-    const entry = kernelEntry(call.kernel);
-    const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, entry.reflection, call.bindings.length), call.uniforms);
+    const { reflection } = kernelEntry(call.kernel);
+    const uniformBytes = packUniforms(call.kernel, uniformLayoutFor(call.kernel, reflection, call.bindings.length), call.uniforms);
     if (this.recording) {
+      this.pipelines.check(call.kernel, call.constants ?? {});
       this.recording.push({
         spec: { kernel: call.kernel, entryPoint: call.entryPoint ?? 'main', constants: { ...call.constants } },
-        source: entry.source, constants: this.pipelines.check(call.kernel, call.constants ?? {}),
         uniform: uniformBytes, storageBytes: call.bindings.map((b) => (b instanceof Tensor ? b.byteLength : b.size)),
       });
       return;
@@ -375,10 +373,10 @@ export class Runtime implements TensorOwner {
   async warmupFrom(fn: () => unknown): Promise<number> {
     const recorded = this.recordDispatches(fn);
     const unique = new Map(recorded.map((r) => [JSON.stringify(r.spec), r]));
+    // Pipelines created before (by a dispatch, or primed by an earlier warmupFrom) need no priming.
     const existing = new Set(this.pipelines.specs().map((s) => JSON.stringify(s)));
-    const toPrime = [...unique].filter(([key]) => !this.primed.has(key) && !existing.has(key));
-    await Promise.all([this.pipelines.warm(recorded.map((r) => r.spec)), this.sync(), this.primeJit(toPrime.map(([, r]) => r))]);
-    for (const [key] of toPrime) this.primed.add(key);
+    const toPrime = [...unique].filter(([key]) => !existing.has(key)).map(([, r]) => r);
+    await Promise.all([this.pipelines.warm(recorded.map((r) => r.spec)), this.sync(), this.primeJit(toPrime)]);
     return unique.size;
   }
 
