@@ -11,7 +11,7 @@
 // and reads it as mem3d reads a CT (bench/bench-phantom.ts).
 // --lanes: the sweeps walked side by side (SessionOptions.lanes; default the network's
 // preference, 2); a list times a pass with each, in one process.
-// Two passes (the first compiles pipelines; with a list, one more per further value), and
+// Two passes (the first after the session's warm-up, which compiles the pipelines; with a list, one more per further value), and
 // one more after --autotune (the first value). With
 // MEM3D_BENCH_BACKEND=null (bench-runtime.ts) a round's host work alone; its 512 MiB hold
 // both networks' f16 weights and a 256x256 round, not a 512x512 one.
@@ -75,18 +75,26 @@ const { stack, truth } = benchPhantom(size, depth, storedAs);
 const memory = new GpuSliceMemory(rt, qamn);
 const lanes = laneList ?? [memory.preferredLanes];
 // A fresh session per pass, so every pass repeats the very same rounds.
+let warmupMs: number | null = null;
 async function pass(label: string, laneCount: number) {
   const session = new Interactive3DSession(rt, stack(), {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, IOG_PHANTOM_SLICE_LAYOUT),
     memory,
   }, { memoryLayout, lanes: laneCount });
+  if (warmupMs === null) {
+    // As mem3d's commands do: the first pass's round 1 then shows what is left of a cold start.
+    const w0 = performance.now();
+    const pipelines = await session.warmup();
+    warmupMs = performance.now() - w0;
+    console.log(`warm-up (session.warmup): ${pipelines} pipelines and the weights ready in ${warmupMs.toFixed(0)} ms`);
+  }
   const results = await runRobotRounds(session, truth, { rounds, strategy: 'quality' });
   for (const r of results) console.log(`${label} (lanes ${laneCount}) round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(3)} s`);
   return results.map((r) => ({ pass: label, lanes: laneCount, round: r.round, slice: r.slice, seconds: r.seconds }));
 }
 const results: Awaited<ReturnType<typeof pass>> = [];
 // Written after every pass: a run cut off by its time limit (the device suite's) keeps the passes it finished.
-const save = () => values.json && writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, lanes, rounds: results }, null, 2) + '\n');
+const save = () => values.json && writeFileSync(values.json, JSON.stringify({ adapter: rt.describe(), size, depth, weightPrecision, memoryLayout, volume: storedAs, lanes, warmupMs, rounds: results }, null, 2) + '\n');
 results.push(...(await pass('first', lanes[0])));
 save();
 for (const n of lanes) {

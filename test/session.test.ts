@@ -8,9 +8,12 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { boundsChecksRequested } from '../src/cli/runtime.ts';
+import { IOGNetwork } from '../src/networks/iog/network.ts';
+import { Runtime } from '../src/runtime/runtime.ts';
 import { GpuSliceMemory, type SliceMemoryNetwork } from '../src/session/memory.ts';
 import { Interactive3DSession, type SessionOptions, type SliceStack } from '../src/session/session.ts';
-import type { Interaction, SliceImage, SliceSegmenter } from '../src/session/slice-segmenter.ts';
+import { IOGSliceSegmenter, type Interaction, type SliceImage, type SliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { testRuntime } from './_lib/gpu.ts';
 
@@ -104,6 +107,38 @@ test('the pipelined path (steps ahead, masks held on the GPU with the padding ze
   assert.equal(pipelined.snapshot().state, stepwise.snapshot().state, 'probabilities, qualities and certainties');
   assert.equal(pipelined.labelMap(), stepwise.labelMap());
   assert.is(rt.memoryStats().liveBytes, before, 'no held mask or memory entry left behind');
+});
+
+test('warmup() readies every pipeline of a round (the 2D network, both directions batched, growing memory) and changes no number', async () => {
+  // A runtime of its own: the tests above created pipelines in the shared one. No JIT helpers:
+  // what is primed is test/driver-jit.test.ts's; here, what is recorded.
+  const rt = await Runtime.create({ boundsChecks: boundsChecksRequested(), jitHelpers: 0 });
+  const synth = (name: string) => synthWeightSource(JSON.parse(readFileSync(`${REF}${name}_manifest.json`, 'utf8')) as SynthManifest, readSafetensors(`${REF}${name}_small.safetensors`));
+  const qamn = MemoryNetwork.load(rt, synth('qamn'), { variant: 'qamn' });
+  const iog = IOGNetwork.load(rt, synth('iog'));
+  try {
+    const networks = { segmenter: new IOGSliceSegmenter(rt, iog, 32), memory: qamn };
+    const round = async (s: Interactive3DSession) => {
+      await s.annotate(2, CLICK);
+      await s.propagate();
+      return s.snapshot().state;
+    };
+    // memoryEvery 1: a memory grows by an entry a step (3 entries on slice 5).
+    const warmed = new Interactive3DSession(rt, stack, networks, { memoryEvery: 1 });
+    const live = rt.memoryStats().liveBytes;
+    const used = await warmed.warmup();
+    assert.is(rt.memoryStats().liveBytes, live, 'the warm-up keeps no tensor');
+    const ready = rt.pipelines.specs().length;
+    assert.ok(used > 20 && ready >= used, `${used} pipelines recorded, ${ready} ready`);
+    const state = await round(warmed);
+    const late = rt.pipelines.specs().slice(ready).map((p) => `${p.kernel}:${p.entryPoint} ${JSON.stringify(p.constants)}`);
+    assert.equal(late, [], 'pipelines the round still had to create');
+    assert.equal(state, await round(new Interactive3DSession(rt, stack, networks, { memoryEvery: 1 })), 'the same round without a warm-up');
+  } finally {
+    qamn.dispose();
+    iog.dispose();
+    rt.destroy();
+  }
 });
 
 test.after(() => net?.dispose());

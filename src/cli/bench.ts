@@ -10,7 +10,7 @@ import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { createVolume, diagonalAffine } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
 const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json] [--profile]
@@ -63,6 +63,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
       const networks = loadNetworks(rt, plan);
       try {
         const session = newSession(rt, volumeStack(image, 'axial', 'raw'), networks);
+        await warmSession(io, session);
         const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: 'quality', onProgress: (m) => io.error(m) }));
         for (const r of results) io.log(`round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(2)} s`);
         const result = { adapter: rt.describe(), size, depth, rounds: results.map((r) => ({ round: r.round, slice: r.slice, seconds: r.seconds })) };

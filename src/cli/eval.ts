@@ -16,7 +16,7 @@ import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
 import { checkOutputFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { VolumeError } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks, type WeightsPlan } from './networks.ts';
 
 const STRATEGIES: Strategy[] = ['quality', 'uncertainty', 'oracle', 'random'];
 const OUTPUT_FILES = ['eval.json', 'dice.svg'];
@@ -60,6 +60,7 @@ async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies
         // Round 1 (the largest slice) is the same for every strategy: run once, then each strategy goes on from it.
         io.log(`\n${c.name} (${c.stack.width}x${c.stack.height}x${c.stack.depth}), round 1 (every strategy's):`);
         const session = newSession(rt, c.stack, networks);
+        await warmSession(io, session);
         const first = await runRobotRounds(session, c.groundTruth, robot(strategies[0], 1, 1));
         const afterFirst = session.snapshot();
         for (const strategy of strategies) {

@@ -94,6 +94,16 @@ export function newSession(rt: Runtime, stack: SliceStack, networks: Networks): 
   return new Interactive3DSession(rt, stack, { segmenter: networks.segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
 }
 
+/**
+ * The session's warm-up (Interactive3DSession.warmup), said on stderr: the pipelines of
+ * round 1 compiled and the weights uploaded before it starts, so its time is the round's.
+ */
+export async function warmSession(io: ConsoleLike, session: Interactive3DSession): Promise<void> {
+  const t0 = performance.now();
+  const pipelines = await session.warmup();
+  if (pipelines > 0) io.error(`warm-up: ${pipelines} pipelines and the weights ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
 
 export const loadNetworks: LoadNetworks = (rt, plan) => {

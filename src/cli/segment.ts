@@ -18,7 +18,7 @@ import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { sliceShape, type AxisName, type SliceShape } from '../volume/slice.ts';
 import type { Volume } from '../volume/volume.ts';
 import { decimal, integer, parse, runCommand, UsageError, voxelPoints, type ConsoleLike } from './args.ts';
-import { loadNetworks, newSession, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
 import { ProgressBar } from './progress.ts';
 import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
@@ -177,6 +177,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
         const session = newSession(rt, stack, networks);
+        await warmSession(io, session);
         const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, t0: performance.now() };
         await profiled(rt, profile, io, () =>
           single ? segmentOne(session, single, run) : segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run));

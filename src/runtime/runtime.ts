@@ -213,8 +213,8 @@ export class Runtime implements TensorOwner {
     this.pool.release(t.buffer);
   }
 
-  async read<D extends DType>(t: Tensor<D>): Promise<TypedArrayOf<D>> {
-    return (await this.readMany([t]))[0] as TypedArrayOf<D>;
+  read<D extends DType>(t: Tensor<D>): Promise<TypedArrayOf<D>> {
+    return this.readMany([t]).then((values) => values[0] as TypedArrayOf<D>);
   }
 
   /**
@@ -222,7 +222,13 @@ export class Runtime implements TensorOwner {
    * where a read each would wait for the GPU once per tensor (a step's mask and its
    * quality score).
    */
-  async readMany(ts: readonly Tensor[]): Promise<TypedArrayOf<DType>[]> {
+  readMany(ts: readonly Tensor[]): Promise<TypedArrayOf<DType>[]> {
+    // Thrown at the call (not as a rejection nobody may await): inside recordDispatches nothing ran.
+    if (this.recording && ts.length > 0) throw new Error(`recordDispatches: the recorded function reads ${ts.map((t) => `'${t.label}'`).join(', ')} back, which no recorded dispatch computes`);
+    return this.readBack(ts);
+  }
+
+  private async readBack(ts: readonly Tensor[]): Promise<TypedArrayOf<DType>[]> {
     if (ts.length === 0) return [];
     for (const t of ts) t.assertLive('read');
     this.assertAlive(`read ${ts.map((t) => `'${t.label}'`).join(', ')}`);

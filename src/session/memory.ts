@@ -65,6 +65,12 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentObjects?(frame: SliceImage, memories: readonly (readonly Slot[])[]): Promise<{ objects: ObjectOutput[] }>;
   /** Optional, with segmentObjects and memorizeHeld: segmentObjects queued, each object's foreground held (as segmentAhead). */
   segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
+  /**
+   * Optional: queues a propagation's work through frames of this size (`lanes` steps
+   * batched, memories of up to `memoryFrames` entries) on blank input, reading nothing back
+   * and releasing all it makes, for Runtime.warmupFrom to record (Interactive3DSession.warmup).
+   */
+  recordSteps?(width: number, height: number, options: { lanes: number; memoryFrames: number }): void;
 }
 
 /** Lanes (steps batched) a session gives the WebGPU memory network unless told otherwise: GpuSliceMemory.preferredLanes. */
@@ -104,15 +110,7 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   segmentAhead(frame: SliceImage, memory: readonly MemoryEntry[]): { result: Promise<StepOutput>; held: HeldMask } {
-    const result = this.segmentQueued(frame, memory);
-    let held: GpuHeldMask;
-    try {
-      // The original pads masks with zeros: the output's padding goes back to 0.
-      held = new GpuHeldMask(this.rt.keep(zeroOutside(this.rt, result.foreground, frame)));
-    } catch (e) {
-      result.dispose();
-      throw e;
-    }
+    const { result, held } = this.queueAhead(frame, memory);
     return { result: this.readStep(frame, result), held };
   }
 
@@ -127,19 +125,63 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
 
   segmentBatchAhead(items: readonly { frame: SliceImage; memory: readonly MemoryEntry[] }[]): { result: Promise<StepOutput[]>; held: HeldMask[] } {
     const frames = items.map((item) => item.frame);
-    const result = this.rt.scope(() => this.net.segmentBatch(this.frames(frames), items.map((item) => item.memory)));
+    const { result, held } = this.queueBatchAhead(frames, items.map((item) => item.memory));
+    return { result: this.readBatch(frames, result), held };
+  }
+
+  /**
+   * A propagation's GPU work through slices of this size, on blank frames, for
+   * Runtime.warmupFrom to record (the session's warmup): the annotated slice memorized,
+   * then a step alone and `lanes` steps as one batch, each foreground memorized, reading
+   * memories of 1, 2 and `memoryFrames` entries (the memory's size picks the read's
+   * kernels and the convs' tiles follow the batch). Releases all it makes; reads nothing back.
+   */
+  recordSteps(width: number, height: number, { lanes, memoryFrames }: { lanes: number; memoryFrames: number }): void {
+    const blank: SliceImage = { width, height, data: new Uint8Array(width * height) };
+    const made: { dispose(): void }[] = [];
+    try {
+      const annotated = this.memorize(blank, new Float32Array(width * height));
+      made.push(annotated);
+      for (const frames of new Set([1, 2, Math.max(1, memoryFrames)])) {
+        const memory = Array.from({ length: frames }, () => annotated);
+        const one = this.queueAhead(blank, memory);
+        made.push(one.result, one.held, this.memorizeHeld(blank, one.held));
+        if (lanes < 2) continue;
+        const batch = this.queueBatchAhead(Array.from({ length: lanes }, () => blank), Array.from({ length: lanes }, () => memory));
+        made.push(batch.result, ...batch.held, ...this.memorizeHeldBatch(batch.held.map((held) => ({ frame: blank, held }))));
+      }
+    } finally {
+      for (const m of made.reverse()) m.dispose();
+    }
+  }
+
+  /** segmentAhead's GPU work, queued: the step, and its foreground held for the next memorize. */
+  private queueAhead(frame: SliceImage, memory: readonly MemoryEntry[]): { result: SegmentResult; held: GpuHeldMask } {
+    const result = this.segmentQueued(frame, memory);
+    try {
+      // The original pads masks with zeros: the output's padding goes back to 0.
+      return { result, held: new GpuHeldMask(this.rt.keep(zeroOutside(this.rt, result.foreground, frame))) };
+    } catch (e) {
+      result.dispose();
+      throw e;
+    }
+  }
+
+  /** segmentBatchAhead's GPU work, queued: the steps as one batch, and each item's foreground held. */
+  private queueBatchAhead(frames: readonly SliceImage[], memories: readonly (readonly MemoryEntry[])[]): { result: SegmentResult; held: GpuHeldMask[] } {
+    const result = this.rt.scope(() => this.net.segmentBatch(this.frames(frames), memories));
     const held: GpuHeldMask[] = [];
     try {
       this.rt.scope(() => {
         const zeroed = zeroOutside(this.rt, result.foreground, frames[0]);
-        for (let b = 0; b < items.length; b++) held.push(new GpuHeldMask(this.rt.keep(takeItem(this.rt, zeroed, b, 'held mask'))));
+        for (let b = 0; b < frames.length; b++) held.push(new GpuHeldMask(this.rt.keep(takeItem(this.rt, zeroed, b, 'held mask'))));
       });
     } catch (e) {
       for (const h of held) h.dispose();
       result.dispose();
       throw e;
     }
-    return { result: this.readBatch(frames, result), held };
+    return { result, held };
   }
 
   /** The step's GPU work, queued. */

@@ -185,6 +185,8 @@ export class Interactive3DSession {
   private readonly lanesOption: number | undefined;
   private readonly history: History<SessionState>;
   private memory!: SliceMemoryNetwork;
+  /** The memory network's runtime (null for scripted networks): warmup() records on it. */
+  private rt: Runtime | null = null;
   private transposeMemory = false;
   /** Sweeps that finished in a propagation that then failed: the next propagate() skips them (Sweep.key). */
   private finishedSweeps = new Set<string>();
@@ -233,6 +235,29 @@ export class Interactive3DSession {
     const memory = asSliceMemory(rt, networks.memory);
     this.transposeMemory = (memoryLayout ?? memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
     this.memory = memory;
+    this.rt = rt;
+  }
+
+  /**
+   * Readies, before the first annotation, the pipelines an annotation and a propagation
+   * through this volume will use (Runtime.warmupFrom: compiled in parallel, primed on
+   * drivers that compile at first dispatch) and waits for the networks' weights to reach
+   * the GPU, so round 1 runs at the speed of later rounds. Optional: without it the first
+   * use of each pipeline compiles it. Returns how many pipelines a round uses; 0 when the
+   * networks have no GPU work to record (scripted ones).
+   */
+  async warmup(): Promise<number> {
+    const { segmenter } = this.networks;
+    const memory = this.memory;
+    if (!this.rt || (!segmenter.recordStep && !memory.recordSteps)) return 0;
+    const { width, height, depth } = this.stack;
+    const [w, h] = this.transposeMemory ? [height, width] : [width, height];
+    // The annotated slice, every memoryEvery-th slice of the longest sweep, and the previous slice.
+    const memoryFrames = 2 + Math.ceil((depth - 1) / this.opts.memoryEvery);
+    return this.rt.warmupFrom(() => {
+      segmenter.recordStep?.();
+      memory.recordSteps?.(w, h, { lanes: this.lanes(), memoryFrames });
+    });
   }
 
   /** Sweeps the next propagation walks side by side (SessionOptions.lanes). */

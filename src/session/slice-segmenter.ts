@@ -21,6 +21,8 @@ export interface SliceImage {
 export interface SliceSegmenter {
   /** The slice's binary mask (0 / 1, row-major). */
   segment(image: SliceImage, interaction: Interaction): Promise<Uint8Array>;
+  /** Optional: queues one segment()'s GPU work on blank input, reading nothing back, for Runtime.warmupFrom to record (Interactive3DSession.warmup). */
+  recordStep?(): void;
 }
 
 export class IOGSliceSegmenter implements SliceSegmenter {
@@ -42,6 +44,13 @@ export class IOGSliceSegmenter implements SliceSegmenter {
     const transposed = { width: image.height, height: image.width, data: transposeImage(image.data, image.width, image.height) };
     const mask = await this.segmentInNetworkLayout(transposed, transposeInteraction(interaction));
     return transposeImage(mask, image.height, image.width);
+  }
+
+  recordStep(): void {
+    const channels = this.net.inputChannels;
+    const blank = this.rt.upload([1, this.inputSize, this.inputSize, channels], new Float32Array(this.inputSize * this.inputSize * channels), 'f32', 'iog input (warm-up)');
+    this.net.forward(blank, { coarse: false }).dispose();
+    blank.dispose();
   }
 
   private async segmentInNetworkLayout(image: SliceImage, interaction: Interaction): Promise<Uint8Array> {
