@@ -52,6 +52,7 @@ test(`creating and disposing a segmenter ${CYCLES} times leaves the runtime wher
     assert.ok(rt.memoryStats().liveBytes > before, 'the networks are on the GPU while the segmenter lives');
     if (round === 0) {
       seg.loadVolume(volume);
+      assert.ok((await seg.warmup()) > 20, 'the warm-up recorded both networks\' pipelines');
       seg.setSliceMask(2, new Uint8Array(NX * NY).fill(1));
       await seg.propagate();
       assert.equal(seg.states().map((s) => s.source), ['propagated', 'propagated', 'annotated', 'propagated', 'propagated']);

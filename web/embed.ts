@@ -221,6 +221,16 @@ export async function createSegmenter(options: SegmenterOptions) {
       return info;
     },
 
+    /**
+     * Optional, after loadVolume (e.g. while the user places points): compiles the pipelines
+     * a round on this volume runs and waits for the weights' upload, so the first annotation
+     * and propagation run as fast as later ones (Interactive3DSession.warmup). Resolves with
+     * how many pipelines a round uses.
+     */
+    warmup(): Promise<number> {
+      return need('warmup').session.warmup();
+    },
+
     /** The session's structures, ids ascending (structure 1 'object' exists from the start). */
     structures(): Structure[] {
       return copyStructures(need('structures').session);

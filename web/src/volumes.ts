@@ -70,6 +70,9 @@ export function attachSession(): void {
     ui.active = 1;
     syncStructures();
     say(`${app.vol.name}: ${volSummary()}. Click four extreme points of the object, then Segment (Enter); or paint it with the brush (B).`, 'ready');
+    // While the points are placed, a GPU compiles what the first round runs. Not on a CPU adapter:
+    // there it would hold the page's few cores for tens of seconds, also for a user who only paints.
+    if (!app.seg.softwareAdapter) app.seg.warmup().catch((e) => console.warn('warm-up failed (the first step compiles what it needs):', e));
   } catch (e) {
     app.attached = false;
     ui.segmentable = false;
