@@ -109,7 +109,7 @@ test('the pipelined path (steps ahead, masks held on the GPU with the padding ze
   assert.is(rt.memoryStats().liveBytes, before, 'no held mask or memory entry left behind');
 });
 
-test('warmup() readies every pipeline of a round (the 2D network, both directions batched, growing memory) and changes no number', async () => {
+test('warmup() readies every pipeline of a round (the 2D network, joint steps of two structures, growing memory) and changes no number', async () => {
   // A runtime of its own: the tests above created pipelines in the shared one. No JIT helpers:
   // what is primed is test/driver-jit.test.ts's; here, what is recorded.
   const rt = await Runtime.create({ boundsChecks: boundsChecksRequested(), jitHelpers: 0 });
@@ -118,13 +118,20 @@ test('warmup() readies every pipeline of a round (the 2D network, both direction
   const iog = IOGNetwork.load(rt, synth('iog'));
   try {
     const networks = { segmenter: new IOGSliceSegmenter(rt, iog, 32), memory: qamn };
+    // The disc annotated on slice 2, a ring drawn on slice 4: joint steps where both propagate,
+    // the lanes' steps batched where one does. memoryEvery 1: a memory grows by an entry a step.
+    const session = () => {
+      const s = new Interactive3DSession(rt, stack, networks, { memoryEvery: 1 });
+      s.addStructure('ring');
+      return s;
+    };
     const round = async (s: Interactive3DSession) => {
       await s.annotate(2, CLICK);
+      s.setSliceMask(4, Uint8Array.from(stack.slice(4), (v, i) => (v > 128 && i % W > 20 ? 1 : 0)), { structure: 2 });
       await s.propagate();
       return s.snapshot().state;
     };
-    // memoryEvery 1: a memory grows by an entry a step (3 entries on slice 5).
-    const warmed = new Interactive3DSession(rt, stack, networks, { memoryEvery: 1 });
+    const warmed = session();
     const live = rt.memoryStats().liveBytes;
     const used = await warmed.warmup();
     assert.is(rt.memoryStats().liveBytes, live, 'the warm-up keeps no tensor');
@@ -133,7 +140,7 @@ test('warmup() readies every pipeline of a round (the 2D network, both direction
     const state = await round(warmed);
     const late = rt.pipelines.specs().slice(ready).map((p) => `${p.kernel}:${p.entryPoint} ${JSON.stringify(p.constants)}`);
     assert.equal(late, [], 'pipelines the round still had to create');
-    assert.equal(state, await round(new Interactive3DSession(rt, stack, networks, { memoryEvery: 1 })), 'the same round without a warm-up');
+    assert.equal(state, await round(session()), 'the same round without a warm-up');
   } finally {
     qamn.dispose();
     iog.dispose();

@@ -177,7 +177,6 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
         const session = newSession(rt, stack, networks);
-        await warmSession(io, session);
         const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, t0: performance.now() };
         await profiled(rt, profile, io, () =>
           single ? segmentOne(session, single, run) : segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run));
@@ -209,6 +208,7 @@ const seconds = (run: RunContext) => `${((performance.now() - run.t0) / 1000).to
 async function segmentOne(session: Interactive3DSession, { slice, points }: { slice: number; points: VoxelPoint[] }, run: RunContext): Promise<void> {
   const { io, volume, axis, shape, out } = run;
   io.log(`${axis} slice ${slice} (along ${'ijk'[shape.axis]}): extreme points (${IN_PLANE[shape.axis]}) ${points.map(([a, b]) => `${a},${b}`).join('; ')}`);
+  await warmSession(io, session);
   const mask2d = await session.annotate(slice, { kind: 'extreme-points', points: points.map(pixelFromVoxel) });
   io.log(`slice ${slice}: ${mask2d.reduce((s, v) => s + v, 0)} voxels from the 2D network`);
   const bar = new ProgressBar('propagating', io);
@@ -231,6 +231,7 @@ async function segmentStructures(session: Interactive3DSession, objects: readonl
   const labels = imported ? stackLabels(imported.labels, volume, axis) : new Uint8Array(volume.data.length);
   session.loadLabels(labels, structures, { pending: propagateImported });
   if (imported) io.log(`${imported.structures.length} structure(s) from the label map: ${imported.structures.map((s) => `${s.id} ${s.name}`).join(', ')}`);
+  await warmSession(io, session);
   const idOf = new Map(structures.map((s) => [s.name, s.id]));
   for (const o of objects) {
     const id = idOf.get(o.name)!;

@@ -67,10 +67,10 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
   /**
    * Optional: queues a propagation's work through frames of this size (`lanes` steps
-   * batched, memories of up to `memoryFrames` entries) on blank input, reading nothing back
+   * batched, memories of up to `memoryFrames` entries, joint steps of `objects`) on blank input, reading nothing back
    * and releasing all it makes, for Runtime.warmupFrom to record (Interactive3DSession.warmup).
    */
-  recordSteps?(width: number, height: number, options: { lanes: number; memoryFrames: number }): void;
+  recordSteps?(width: number, height: number, options: { lanes: number; memoryFrames: number; objects?: number }): void;
 }
 
 /** Lanes (steps batched) a session gives the WebGPU memory network unless told otherwise: GpuSliceMemory.preferredLanes. */
@@ -132,11 +132,12 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   /**
    * A propagation's GPU work through slices of this size, on blank frames, for
    * Runtime.warmupFrom to record (the session's warmup): the annotated slice memorized,
-   * then a step alone and `lanes` steps as one batch, each foreground memorized, reading
-   * memories of 1, 2 and `memoryFrames` entries (the memory's size picks the read's
-   * kernels and the convs' tiles follow the batch). Releases all it makes; reads nothing back.
+   * then a step alone, `lanes` steps as one batch and, with several `objects`, their joint
+   * step, each foreground memorized, reading memories of 1, 2 and `memoryFrames` entries
+   * (the memory's size picks the read's kernels and the convs' tiles follow the batch).
+   * Releases all it makes; reads nothing back.
    */
-  recordSteps(width: number, height: number, { lanes, memoryFrames }: { lanes: number; memoryFrames: number }): void {
+  recordSteps(width: number, height: number, { lanes, memoryFrames, objects = 1 }: { lanes: number; memoryFrames: number; objects?: number }): void {
     const blank: SliceImage = { width, height, data: new Uint8Array(width * height) };
     const made: { dispose(): void }[] = [];
     try {
@@ -146,6 +147,10 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
         const memory = Array.from({ length: frames }, () => annotated);
         const one = this.queueAhead(blank, memory);
         made.push(one.result, one.held, this.memorizeHeld(blank, one.held));
+        if (objects > 1) {
+          const joint = this.queueObjectsAhead(blank, Array.from({ length: objects }, () => memory));
+          made.push(joint.result, ...joint.held);
+        }
         if (lanes < 2) continue;
         const batch = this.queueBatchAhead(Array.from({ length: lanes }, () => blank), Array.from({ length: lanes }, () => memory));
         made.push(batch.result, ...batch.held, ...this.memorizeHeldBatch(batch.held.map((held) => ({ frame: blank, held }))));
@@ -213,6 +218,12 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   }
 
   segmentObjectsAhead(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] } {
+    const { result, held } = this.queueObjectsAhead(frame, memories);
+    return { result: this.readObjects(frame, result), held };
+  }
+
+  /** segmentObjectsAhead's GPU work, queued: the joint step, and each object's foreground held. */
+  private queueObjectsAhead(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]): { result: ObjectsSegmentResult; held: GpuHeldMask[] } {
     const result = this.segmentObjectsQueued(frame, memories);
     const held: GpuHeldMask[] = [];
     try {
@@ -222,7 +233,7 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
       result.dispose();
       throw e;
     }
-    return { result: this.readObjects(frame, result), held };
+    return { result, held };
   }
 
   private segmentObjectsQueued(frame: SliceImage, memories: readonly (readonly MemoryEntry[])[]) {

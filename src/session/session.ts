@@ -242,7 +242,8 @@ export class Interactive3DSession {
    * Readies, before the first annotation, the pipelines an annotation and a propagation
    * through this volume will use (Runtime.warmupFrom: compiled in parallel, primed on
    * drivers that compile at first dispatch) and waits for the networks' weights to reach
-   * the GPU, so round 1 runs at the speed of later rounds. Optional: without it the first
+   * the GPU, so round 1 runs at the speed of later rounds (joint steps for the structures
+   * there are now: call it after adding them). Optional: without it the first
    * use of each pipeline compiles it. Returns how many pipelines a round uses; 0 when the
    * networks have no GPU work to record (scripted ones).
    */
@@ -256,7 +257,7 @@ export class Interactive3DSession {
     const memoryFrames = 2 + Math.ceil((depth - 1) / this.opts.memoryEvery);
     return this.rt.warmupFrom(() => {
       segmenter.recordStep?.();
-      memory.recordSteps?.(w, h, { lanes: this.lanes(), memoryFrames });
+      memory.recordSteps?.(w, h, { lanes: this.lanes(), memoryFrames, objects: this.structs.length });
     });
   }
 
