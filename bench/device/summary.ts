@@ -68,6 +68,19 @@ function winogradGain(dir: string, name: string): string {
   }).join(', ') || '-';
 }
 
+/**
+ * The warm start (the issue's first step within 20% of later ones): round 1 of the first
+ * pass, run after session.warmup(), over round 1 of the second pass with the same lanes.
+ */
+function warmStart(dir: string, name: string): string {
+  const run = load<{ warmupMs?: number | null; lanes?: number[] }>(dir, name);
+  const lanes = run?.lanes?.[0] ?? null;
+  const [first, second] = [round(dir, name, 'first', lanes, 1), round(dir, name, 'second', lanes, 1)];
+  if (first === undefined || second === undefined) return '-';
+  const warmup = typeof run?.warmupMs === 'number' ? ` after ${(run.warmupMs / 1000).toFixed(2)} s` : ', no warm-up recorded';
+  return `${(first / second).toFixed(2)}x (${first.toFixed(2)} s${warmup})`;
+}
+
 /** The markdown summary of the run in `dir`. */
 export function summarize(dir: string): string {
   const lines: string[] = [];
@@ -100,6 +113,7 @@ export function summarize(dir: string): string {
       row([`round ${n}, ${lanes} lane${lanes > 1 ? 's' : ''} (second pass)`, s(tc), s(f32), n === 1 ? `< ${GOALS.roundS} s` : '', n === 1 ? met(best(tc, f32), GOALS.roundS, true) : '']);
     }
   }
+  row(['round 1, first pass: after the session\'s warm-up, against the second pass', warmStart(dir, 'tc-round'), warmStart(dir, 'round'), '<= 1.2x', '']);
   // Tuned among the matrix tiles (tc), or among the f32 kernels, the Winograd GEMM variants included (f32).
   for (const n of [1, 2]) {
     const [tc, f32] = [round(dir, 'tc-round', 'tuned', null, n), round(dir, 'round', 'tuned', null, n)];
