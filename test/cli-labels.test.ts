@@ -147,9 +147,9 @@ test('segment --help documents --object and --labels with examples', async () =>
   assert.match(r.out, /"labels": \{"1": \{"name": "liver", "color": \[r, g, b\]\}/);
 });
 
-test('two --object flags: one label map with both ids where the scene has them, no overlap, and its JSON', async () => {
+test('two --object flags: one label map with both ids where the scene has them, no overlap, and its JSON (in a folder made for them)', async () => {
   const { dir, input } = setup();
-  const out = join(dir, 'labels.nii.gz');
+  const out = join(dir, 'results', 'labels.nii.gz');
   const r = await segment([input, '--object', ORGAN_POINTS(2), '--object', LESION_POINTS(3), '--intensity', 'raw', '--out', out]);
   assert.is(r.code, 0, r.log);
   assert.is(r.calls.twoD, 2, 'the 2D network once per structure');
@@ -225,15 +225,15 @@ test('--labels with an --object naming an imported structure refines it under it
   assert.equal(Array.from(map.labels), sceneLabels(8, 7));
 });
 
-test('--slice/--points still writes a 0/1 mask and no sidecar', async () => {
+test('--slice/--points still writes a 0/1 mask and no sidecar (in a folder made for it)', async () => {
   const { dir, input } = setup();
-  const out = join(dir, 'mask.nii.gz');
+  const out = join(dir, 'results', 'mask.nii.gz');
   const r = await segment([input, '--slice', '2', '--points', '4,8;13,8;9,4;9,11', '--intensity', 'raw', '--out', out]);
   assert.is(r.code, 0, r.log);
   const mask = readNifti(out);
   assert.ok(mask.data instanceof Uint8Array);
   assert.equal(Array.from(mask.data), sceneLabels(1, 0));
-  assert.not.ok(existsSync(join(dir, 'mask.json')));
+  assert.not.ok(existsSync(join(dir, 'results', 'mask.json')));
 });
 
 test('segment refuses bad --object / --labels flags before touching any file', async () => {

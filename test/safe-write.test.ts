@@ -19,6 +19,15 @@ test('writeFileAtomic writes and replaces a file whole, leaving no temporary fil
   assert.equal(readdirSync(dir), ['out.bin']);
 });
 
+test('writeFileAtomic creates the folders checkOutputFile accepted at an existing ancestor (a whole run must not end in ENOENT)', () => {
+  const dir = scratch();
+  const path = join(dir, 'new', 'deeper', 'mask.nii.gz');
+  checkOutputFile(path, { inputs: [], overwrite: false });
+  writeFileAtomic(path, new Uint8Array([7]));
+  assert.equal([...readFileSync(path)], [7]);
+  assert.equal(readdirSync(join(dir, 'new', 'deeper')), ['mask.nii.gz']);
+});
+
 test('writeFileAtomic: a failed rename leaves the target as it was and removes its temporary file', () => {
   const dir = scratch();
   const target = join(dir, 'taken');

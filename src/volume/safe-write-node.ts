@@ -2,7 +2,7 @@
 // over an input, an existing output only when asked, and a file appears whole or not
 // at all (temporary file in the same folder, then rename).
 
-import { closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { VolumeError } from './volume.ts';
 
@@ -95,12 +95,16 @@ export function checkOutputFolder(dir: string, files: readonly string[], check: 
  * Writes `bytes` to `path` whole or not at all: a temporary file in the same folder
  * (same file system, so the rename is atomic), flushed, then renamed over the target.
  * An interrupted run leaves at most a `.<name>.tmp-*` file, never a half-written output.
+ * Missing folders on the way are created.
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const temp = join(dirname(resolve(path)), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+  const folder = dirname(resolve(path));
+  const temp = join(folder, `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
   let fd: number | undefined;
   try {
+    // Folders still missing are made here: checkOutputFile accepted them at their nearest existing ancestor.
+    mkdirSync(folder, { recursive: true });
     fd = openSync(temp, 'wx');
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
     fsyncSync(fd);
