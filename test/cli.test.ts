@@ -5,10 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { mem3d, type Run } from './_lib/cli-run.ts';
+import { planWeights } from '../src/cli/networks.ts';
 import { writeSafetensors } from '../src/io/safetensors-node.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { serializeNifti } from '../src/volume/nifti.ts';
@@ -96,7 +97,10 @@ test('segment refuses bad flags before touching any file', async () => {
     [['segment', 'x.nii', '--slice', '2', '--points', POINTS, '--out', 'm.png'], /--out must end in \.nii or \.nii\.gz/],
     [[...base, '--slice', '2', '--points', POINTS, '--axis', 'up'], /--axis must be axial, coronal or sagittal/],
     [[...base, '--slice', '2', '--points', POINTS, '--window', '40'], /--window must be level,width/],
-    [[...base, '--slice', '2', '--points', POINTS, '--window', '40,0x10'], /--window: '0x10' is not a decimal number/],
+    [[...base, '--slice', '2', '--points', POINTS, '--window', '40,0x10'], /--window: '0x10' is not a finite decimal number/],
+    [[...base, '--slice', '2', '--points', POINTS, '--window', '40,1e999'], /--window: '1e999' is not a finite decimal number/],
+    [[...base, '--slice', '2', '--slice', '3', '--points', POINTS], /--slice is given more than once/],
+    [[...base, '--slice', '-1', '--points', POINTS], /Option '--slice' argument is ambiguous\. Did you forget/],
     [[...base, '--slice', '2', '--points', POINTS, '--window', '40,-1'], /--window width must be > 0/],
     [[...base, '--slice', '2', '--points', POINTS, '--intensity', 'log'], /--intensity must be minmax or raw, got 'log'/],
     [[...base, '--slice', '2', '--points', POINTS, '--intensity', 'raw', '--window', '40,400'], /give --intensity or --window, not both/],
@@ -115,7 +119,7 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   refused(await mem3d('segment', join(dir, 'none.nii.gz'), '--slice', '0', '--points', POINTS, '--out', out), 1, /none\.nii\.gz: no such file/, 'missing volume');
   refused(await mem3d('segment', dir, '--slice', '0', '--points', POINTS, '--out', out), 1, /: not a file/, 'a folder as the volume');
   refused(await mem3d('segment', input, '--slice', '0', '--points', POINTS, '--out', input), 1, /refusing to write over the input/, 'output = input');
-  refused(await seg('--slice', '10'), 2, /--slice 10 is outside the volume: 10 axial slices \(0\.\.9\)/, 'slice out of range');
+  refused(await mem3d('segment', input, '--slice', '10', '--points', POINTS, '--out', out), 2, /--slice 10 is outside the volume: 10 axial slices \(0\.\.9\)/, 'slice out of range');
   refused(await mem3d('segment', input, '--slice', '4', '--points', '40,50;128,50;50,40;50,60', '--out', out), 2,
     /point 2 \(128,50\) is outside the axial slice \(along voxel axis k\): i,j must be within 0\.\.127, 0\.\.127/, 'point outside');
   refused(await mem3d('segment', input, '--axis', 'sagittal', '--slice', '4', '--points', '40,9;60,10;50,4;50,6', '--out', out), 2,
@@ -139,7 +143,20 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   mkdirSync(join(dir, 'folder.nii'));
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(dir, 'folder.nii')), 1, /folder\.nii: is a folder/, 'output is a folder');
   refused(await mem3d('segment', input, '--slice', '4', '--points', POINTS, '--out', join(input, 'm.nii')), 1, /is a file, not a folder/, 'output under a file');
-  assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'ct16.nii', 'folder.nii', 'mask.nii.gz'], 'nothing else written');
+  // Every weights file read is an input, also with --overwrite: here the shards an index names (on a copy:
+  // were the guard to fail, the copy is what gets written over; the shipped ones: planWeights below).
+  const weights = join(dir, 'qamn');
+  cpSync(join(ROOT, 'weights/qamn-phantom'), weights, { recursive: true });
+  const index = join(weights, 'qamn.safetensors.index.json');
+  const shard = join(weights, Object.values(JSON.parse(readFileSync(index, 'utf8')).weight_map as Record<string, string>)[0]);
+  refused(await seg('--memory-weights', index, '--profile-json', shard, '--overwrite'), 1, /refusing to write over the input/, 'a shard of --memory-weights as the profile');
+  refused(await mem3d('bench', '--size', '32', '--depth', '2', '--rounds', '1', '--memory-weights', index, '--json', shard, '--overwrite'), 1, /refusing to write over the input/, 'bench --json over a shard');
+  assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'ct16.nii', 'folder.nii', 'mask.nii.gz', 'qamn'], 'nothing else written');
+});
+
+test('planWeights lists every weights file a command reads, the shipped shards included (outputs may replace none)', () => {
+  const shipped = ['weights/qamn-phantom', 'weights/iog-phantom'].flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => f.endsWith('.safetensors') || f.endsWith('.index.json')).map((f) => join(ROOT, d, f)));
+  assert.equal(planWeights({}).files.map((f) => resolve(f)).sort(), shipped.sort());
 });
 
 /** A 2-case PNG dataset (seed layout, task 06) in a new folder. */

@@ -56,6 +56,18 @@ test('checkOutputFile: existing output only with overwrite; never an input (also
   assert.equal(readdirSync(dir).sort(), ['in.nii', 'link.nii', 'out.nii'], 'the checks wrote nothing');
 });
 
+test('checkOutputFile: an empty path and a folder path (trailing separator) are refused before any work', () => {
+  const dir = scratch();
+  assert.throws(() => checkOutputFile('', { inputs: [], overwrite: true }), /an empty output path/);
+  assert.throws(() => checkOutputFile(join(dir, 'new') + '/', { inputs: [], overwrite: true }), /ends in a separator/);
+});
+
+test('checkOutputFolder: a listed file that is a folder is refused, also with overwrite', () => {
+  const dir = scratch();
+  mkdirSync(join(dir, 'eval.json'));
+  assert.throws(() => checkOutputFolder(dir, ['eval.json'], { inputs: [], overwrite: true }), /eval\.json: is a folder/);
+});
+
 test('checkOutputFolder: listed files refused without overwrite; a folder holding or inside an input refused', () => {
   const root = scratch();
   const dataset = join(root, 'data');

@@ -11,12 +11,25 @@ export interface ConsoleLike {
   error(message: string): void;
 }
 
+/**
+ * parseArgs, strict, with -h/--help; a flag that takes one value given twice is refused
+ * (parseArgs keeps the last: '--slice 5 --slice 99' would run slice 99 without a word).
+ */
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // One line: parseArgs explains a value starting with '-' ('--slice -1') over three.
+    throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, ' '));
   }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || (options[token.name] as { multiple?: boolean } | undefined)?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return parsed;
 }
 
 const DECIMAL_INTEGER = /^\d+$/;
@@ -36,7 +49,8 @@ export function integer(name: string, value: string | undefined, min: number): n
 /** A finite decimal number (no '', hex, 'Infinity'). */
 export function decimal(name: string, value: string): number {
   const text = value.trim();
-  if (!DECIMAL_NUMBER.test(text)) throw new UsageError(`--${name}: ${shown(value)} is not a decimal number`);
+  // '1e999' is decimal notation but no finite number.
+  if (!DECIMAL_NUMBER.test(text) || !Number.isFinite(Number(text))) throw new UsageError(`--${name}: ${shown(value)} is not a finite decimal number`);
   return Number(text);
 }
 

@@ -46,10 +46,10 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     if (size % 16 !== 0) throw new UsageError(`--size must be a multiple of 16, got ${size}`);
     const depth = integer('depth', values.depth, 2)!;
     const rounds = integer('rounds', values.rounds, 1)!;
-    const inputs = values['memory-weights'] ? [values['memory-weights']] : [];
+    const plan = planWeights(values);
+    const inputs = plan.files;
     if (values.json !== undefined) checkOutputFile(values.json, { inputs, overwrite: values.overwrite! });
     const profile = profileRequest(values, { inputs, overwrite: values.overwrite! }, values.json !== undefined ? [values.json] : []);
-    const plan = planWeights(values);
 
     const v = phantomVolume({ seed: 11, width: size, height: size, depth });
     const spacing = [v.spacing.x, v.spacing.y, v.spacing.z] as const;

@@ -3,8 +3,8 @@
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import {
-  IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, SHIPPED_MEMORY_WEIGHTS,
-  WEIGHTS_DIR, type ShippedMemoryWeights,
+  IOG_PHANTOM_INDEX, IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, QAMN_PHANTOM_INDEX,
+  SHIPPED_MEMORY_WEIGHTS, WEIGHTS_DIR, weightFiles, type ShippedMemoryWeights,
 } from '../pretrained/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { WeightPrecision } from '../weights/loader.ts';
@@ -42,6 +42,8 @@ export interface WeightsPlan {
   weightPrecision: WeightPrecision;
   /** Lines the command prints before it runs: which weights, and what they are for. */
   report: string[];
+  /** Every weights file the command reads (indexes and shards, the shipped ones too): inputs no output may replace. */
+  files: string[];
 }
 
 export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string; 'weights-precision'?: string }): WeightsPlan {
@@ -65,11 +67,15 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
       memoryLayout: shipped.sliceLayout,
       iogLayout: IOG_PHANTOM_SLICE_LAYOUT,
       report: [`memory network: ${shipped.summary}, ${shipped.sliceLayout}`, iog, PHANTOM_WEIGHTS_NOTICE],
+      files: [...weightFiles(QAMN_PHANTOM_INDEX), ...weightFiles(IOG_PHANTOM_INDEX)],
     };
   }
   if (path === '') throw new UsageError('--memory-weights is empty');
   const { file, sliceLayout } = openMemoryWeights(path, given);
-  return { memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog] };
+  return {
+    memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog],
+    files: [path, ...weightFiles(file), ...weightFiles(IOG_PHANTOM_INDEX)],
+  };
 }
 
 function parseLayoutFlag(value: string): SliceLayout {

@@ -144,11 +144,11 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       if (!existsSync(file)) throw new Error(`${file}: no such file`);
       if (!statSync(file).isFile()) throw new Error(`${file}: not a file`);
     }
-    const inputs = [input, ...(labelsIn !== undefined ? labelMapInputs(labelsIn) : []), ...(values['memory-weights'] ? [values['memory-weights']] : [])];
+    const plan = planWeights(values);
+    const inputs = [input, ...(labelsIn !== undefined ? labelMapInputs(labelsIn) : []), ...plan.files];
     if (multi) checkLabelMapOutput(out, { inputs, overwrite: values.overwrite! });
     else checkOutputFile(out, { inputs, overwrite: values.overwrite! });
     const profile = profileRequest(values, { inputs, overwrite: values.overwrite! }, multi ? [out, labelSidecarPath(out)] : [out]);
-    const plan = planWeights(values);
 
     const volume = readNifti(input);
     const shape = sliceShape(volume, axis);

@@ -5,9 +5,9 @@
 // Shipped: the int8 IOG network and the int8 QAMN, both trained on phantoms of
 // src/phantom (the default), and the untrained synth-v1 QAMN (conformance only).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SafetensorsReader } from '../io/safetensors.ts';
-import { loadSafetensors, readSafetensors } from '../io/safetensors-node.ts';
+import { loadSafetensors, loadShardedSafetensors, readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -36,6 +36,12 @@ export function resolveWeightsPath(path: string): string {
   if (indexes.length === 0 && singles.length === 1) return join(path, singles[0]);
   const found = indexes.length > 1 ? `${indexes.length} index files (${indexes.join(', ')})` : indexes.length === 0 && singles.length === 0 ? 'no .safetensors file' : `${singles.length} .safetensors files and no index`;
   throw new Error(`${path}: a weights folder needs one .safetensors.index.json or one .safetensors file, found ${found}; give the file itself`);
+}
+
+/** The files a resolved weights path reads: the file, or an index and every shard it names (outputs must not replace any). */
+export function weightFiles(file: string): string[] {
+  if (!file.endsWith('.json')) return [file];
+  return [file, ...loadShardedSafetensors(file).shardFiles().map((shard) => join(dirname(file), shard))];
 }
 
 /**

@@ -71,6 +71,9 @@ export interface OutputCheck {
 
 /** Everything that can be known about an output file before any work: not an input, not a folder, not there unless overwrite, its folder writable. */
 export function checkOutputFile(path: string, check: OutputCheck): void {
+  // '' and 'dir/' name no file: writing them fails only after the work (ENOENT, ENOTDIR).
+  if (path === '') throw new VolumeError("''", 'an empty output path; give a file name');
+  if (/[\\/]$/.test(path)) throw new VolumeError(path, 'names a folder (it ends in a separator); give a file name');
   assertNotInput(path, check.inputs);
   if (existsSync(path)) {
     if (statSync(path).isDirectory()) throw new VolumeError(path, 'is a folder; give a file name');
@@ -86,6 +89,7 @@ export function checkOutputFolder(dir: string, files: readonly string[], check: 
   for (const f of files) {
     const path = join(dir, f);
     assertNotInput(path, check.inputs);
+    if (existsSync(path) && statSync(path).isDirectory()) throw new VolumeError(path, 'is a folder; --overwrite replaces files only');
     if (existsSync(path) && !check.overwrite) throw new VolumeError(path, 'already exists; pass --overwrite to replace it');
   }
   assertWritableFolder(dir);
