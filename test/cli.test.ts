@@ -197,6 +197,8 @@ test('demo and bench check their outputs and numbers before the GPU', async () =
   refused(await mem3d('demo', '--rounds', '0x3'), 2, /--rounds must be a decimal integer/, 'demo rounds');
   refused(await mem3d('demo', 'extra'), 2, /no positional arguments/, 'demo positional');
   refused(await mem3d('bench', '--size', '40'), 2, /--size must be a multiple of 16/, 'bench size');
+  refused(await mem3d('bench', '--size', '1048576'), 2, /--size is at most 2048, got 1048576/, 'bench size too large');
+  refused(await mem3d('bench', '--depth', '100000'), 2, /--depth is at most 1024/, 'bench depth too large');
   const json = join(out, 'b.json');
   writeFileSync(json, '{}');
   refused(await mem3d('bench', '--json', json), 1, /b\.json: already exists/, 'bench json exists');

@@ -5,7 +5,7 @@
 // written uint8/uint16 maps imported as nibabel reads them; strict sidecar; refusals.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -192,6 +192,14 @@ test('a sidecar entry is used where there is one, the default elsewhere', () => 
   writeFileSync(out, serializeNifti(createVolume({ dims: volume.dims, data: Uint8Array.from(pattern(volume.dims, 1, 2)), affine: volume.affine, spacing: volume.spacing }), { gzip: true }));
   writeFileSync(labelSidecarPath(out), JSON.stringify({ labels: { 2: { name: 'tumour', color: [250, 250, 0] } } }));
   assert.equal(readLabelMap(out, volume).structures, [defaultLabel(1), TUMOUR]);
+});
+
+test('a sidecar path that is a folder is refused, naming it', () => {
+  const volume = readNifti(join(FIXTURES, 'ct_int16.nii.gz'));
+  const out = fresh();
+  writeFileSync(out, serializeNifti(createVolume({ dims: volume.dims, data: Uint8Array.from(pattern(volume.dims, 1, 2)), affine: volume.affine, spacing: volume.spacing }), { gzip: true }));
+  mkdirSync(labelSidecarPath(out));
+  assert.throws(() => readLabelMap(out, volume), /\.json: is a folder, not the label map's sidecar JSON/);
 });
 
 test('slice-major stacks in the engine layout: stackLabels / unstackLabels against hand-made indices, every axis', () => {

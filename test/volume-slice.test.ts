@@ -133,6 +133,9 @@ test('per-slice min-max to 8-bit as the seed: hand-computed values, ties to even
   assert.equal(Array.from(intensityToUint8([-1000, 1000, 0, -500, 24])), [0, 255, 128, 64, 131]);
   assert.equal(Array.from(intensityToUint8([7, 7, 7])), [0, 0, 0]);
   assert.equal(Array.from(intensityToUint8([NaN, 2, 4])), [0, 0, 255]);
+  // Infinities take no part in the range (one would blank the slice) and map to its ends; with a clip, clipped values (8 here) are in it.
+  assert.equal(Array.from(intensityToUint8([Infinity, 2, 3, 4, -Infinity])), [255, 0, 128, 255, 0]);
+  assert.equal(Array.from(intensityToUint8([Infinity, 2, 4], { kind: 'minmax', clip: [0, 8] })), [255, 0, 85]);
   // images_nii2png_z-score.py: clip to [-79, 304] first, then min-max of the clipped slice.
   assert.equal(Array.from(intensityToUint8([-1000, -79, 112.5, 304, 3000], { kind: 'minmax', clip: [-79, 304] })), [0, 0, 128, 255, 255]);
   assert.equal(Array.from(intensityToUint8([0, 50, 100], { kind: 'minmax', clip: [-79, 304] })), [0, 128, 255]);

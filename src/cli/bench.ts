@@ -26,6 +26,10 @@ phantom volume, stored as the bundled example is (the file's first axis is x).
 ${PROFILE_HELP}
 ${WEIGHTS_HELP}`;
 
+/** Bounds of the generated phantom: 2048 x 2048 x 1024 is 4 GiB of voxels and again of mask. */
+const MAX_SIZE = 2048;
+const MAX_DEPTH = 1024;
+
 export function benchCommand(argv: string[], io: ConsoleLike = console): Promise<number> {
   return runCommand('bench', io, async () => {
     const { values, positionals } = parse(argv, {
@@ -45,6 +49,9 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     const size = integer('size', values.size, 32)!;
     if (size % 16 !== 0) throw new UsageError(`--size must be a multiple of 16, got ${size}`);
     const depth = integer('depth', values.depth, 2)!;
+    // The phantom is generated in memory first (one byte a voxel, its mask another).
+    if (size > MAX_SIZE) throw new UsageError(`--size is at most ${MAX_SIZE}, got ${size}`);
+    if (depth > MAX_DEPTH) throw new UsageError(`--depth is at most ${MAX_DEPTH}, got ${depth}`);
     const rounds = integer('rounds', values.rounds, 1)!;
     const plan = planWeights(values);
     const inputs = plan.files;
@@ -58,7 +65,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
     printPlan(io, plan);
     const rt = await createCliRuntime(io);
     try {
-      io.log(`adapter: ${rt.describe()}`);
+      io.error(`adapter: ${rt.describe()}`);
       checkProfilable(rt, profile);
       const networks = loadNetworks(rt, plan);
       try {

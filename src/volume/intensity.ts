@@ -5,8 +5,9 @@
 // np.rint's round-half-to-even. A constant slice divides 0 by 0; numpy's NaN -> uint8
 // cast gives 0 there, so such a slice becomes all 0. `clip` first clamps the values,
 // as the seed's images_nii2png_z-score.py does (np.clip(s, -79, 304)) before min-max.
-// Deviation: NaN voxels are left out of min/max and map to 0 (numpy would turn the
-// whole slice to 0).
+// Deviation: NaN and infinite voxels are left out of min/max; NaN maps to 0, +Inf to 255
+// and -Inf to 0 (numpy would turn the whole slice to 0: one stray Inf in a float volume
+// would blank its slice).
 //
 // 'window' is a fixed CT window: [level - width/2, level + width/2] maps linearly to
 // 0..255 (same rounding), values outside are clamped.
@@ -66,6 +67,7 @@ export function intensityToUint8(values: ArrayLike<number>, mapping: IntensityMa
     const [cl, ch] = clipBounds(mapping);
     for (let i = 0; i < n; i++) {
       const v = Math.min(Math.max(values[i], cl), ch);
+      if (v === Infinity || v === -Infinity) continue;
       if (v < min) min = v;
       if (v > max) max = v;
     }

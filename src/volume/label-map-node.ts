@@ -48,6 +48,7 @@ export function readLabelMap(path: string, volume: Volume): LabelMap {
   const json = labelSidecarPath(path);
   let sidecar: { text: string; source: string } | undefined;
   if (existsSync(json)) {
+    if (statSync(json).isDirectory()) throw new VolumeError(json, 'is a folder, not the label map\'s sidecar JSON');
     const size = statSync(json).size;
     if (size > MAX_SIDECAR_BYTES) throw new VolumeError(json, `${size} bytes; a label sidecar is at most ${MAX_SIDECAR_BYTES}`);
     sidecar = { text: readFileSync(json, 'utf8'), source: json };
