@@ -403,6 +403,13 @@ test('mem3d convert: help, usage errors, a validation failure writes nothing, a 
     assert.is(reader.metadata.format, 'f16');
     assert.is(reader.metadata.allow_partial, 'true');
     assert.is(reader.metadata.slice_layout, 'rows-first-axis', 'the default: the Mem3D code\'s slices');
+    // Again with more, smaller shards, then with one: --overwrite leaves no shard of the earlier conversion behind.
+    const many = await runCli([ckpt, '--out', join(dir, 'qamn'), '--model', 'qamn', '--allow-partial', '--overwrite', '--max-shard-bytes', '1000']);
+    assert.is(many.code, 0, many.err);
+    const shards = readdirSync(join(dir, 'qamn')).filter((f) => f.endsWith('.safetensors'));
+    assert.ok(shards.length > 2 && shards.every((f) => f.endsWith(`-of-${String(shards.length).padStart(5, '0')}.safetensors`)), shards.join(', '));
+    assert.is((await runCli([ckpt, '--out', join(dir, 'qamn'), '--model', 'qamn', '--allow-partial', '--overwrite'])).code, 0);
+    assert.equal(readdirSync(join(dir, 'qamn')), ['qamn-00001-of-00001.safetensors', 'qamn.safetensors.index.json']);
     const transposed = await runCli([ckpt, '--out', join(dir, 'transposed'), '--slice-layout', 'rows-second-axis']);
     assert.is(transposed.code, 0, transposed.err);
     assert.is(loadSafetensors(join(dir, 'transposed', 'weights.safetensors.index.json')).metadata.slice_layout, 'rows-second-axis');

@@ -2,7 +2,7 @@
 //               [--slice-layout rows-first-axis|rows-second-axis] [--allow-partial] [--max-shard-bytes N]
 // Exit codes: 0 written, 1 the checkpoint cannot be read or does not fit the model, 2 bad usage.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
@@ -97,7 +97,7 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     return 0;
   }
   try {
-    checkFiles(args.checkpoint, args.out, args.model ?? 'weights', args.overwrite);
+    const earlier = checkFiles(args.checkpoint, args.out, args.model ?? 'weights', args.overwrite);
     const bytes = readFileSync(args.checkpoint);
     const spec = args.model ? expectedTensorsFor(args.model) : undefined;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -111,6 +111,10 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     }
     const index = join(args.out, result.output.indexFileName);
     writeFileAtomic(index, result.output.indexJson);
+    // An earlier conversion's shards the new index does not name (it had more of them) go:
+    // left, they would read as this model's weights next to an index that disowns them.
+    const written = new Set(result.output.shards.map((shard) => shard.fileName));
+    for (const f of earlier) if (f !== result.output.indexFileName && !written.has(f)) rmSync(join(args.out, f), { force: true });
     const where = result.stateDict.location ? `['${result.stateDict.location}']` : 'the top level';
     io.log(`${args.checkpoint}: ${result.serialization} torch.save file, state_dict at ${where}${result.stateDict.strippedPrefix ? `, '${result.stateDict.strippedPrefix}' stripped` : ''}`);
     io.log(`converted ${result.converted.length} tensors (${result.metadata.format}); left out ${result.dropped.length}: num_batches_tracked${result.report?.ignored.length ? ` and buffers ${args.model} never reads (${result.report.ignored.join(', ')})` : ''}`);
@@ -131,9 +135,10 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
 /**
  * What can be refused before reading the checkpoint: an input that is not a file, an
  * output that is not a folder or cannot take files, an earlier conversion's files
- * (without --overwrite), and an output name that is the input.
+ * (without --overwrite), and an output name that is the input. Returns the earlier
+ * conversion's file names (replaced with --overwrite).
  */
-function checkFiles(checkpoint: string, out: string, prefix: string, overwrite: boolean): void {
+function checkFiles(checkpoint: string, out: string, prefix: string, overwrite: boolean): string[] {
   if (!existsSync(checkpoint)) throw new Error(`${checkpoint}: no such file`);
   if (statSync(checkpoint).isDirectory()) throw new Error(`${checkpoint}: is a folder; give the checkpoint file (.pth, .pt, .tar)`);
   if (existsSync(out) && !statSync(out).isDirectory()) throw new Error(`${out}: --out is a file; give a folder`);
@@ -142,4 +147,5 @@ function checkFiles(checkpoint: string, out: string, prefix: string, overwrite: 
   const earlier = existsSync(out) ? readdirSync(out).filter(ours) : [];
   for (const f of earlier) assertNotInput(join(out, f), [checkpoint]);
   if (earlier.length > 0 && !overwrite) throw new Error(`${out}: holds an earlier conversion (${earlier[0]}${earlier.length > 1 ? ` and ${earlier.length - 1} more` : ''}); pass --overwrite to replace it`);
+  return earlier;
 }
