@@ -151,6 +151,10 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   const shard = join(weights, Object.values(JSON.parse(readFileSync(index, 'utf8')).weight_map as Record<string, string>)[0]);
   refused(await seg('--memory-weights', index, '--profile-json', shard, '--overwrite'), 1, /refusing to write over the input/, 'a shard of --memory-weights as the profile');
   refused(await mem3d('bench', '--size', '32', '--depth', '2', '--rounds', '1', '--memory-weights', index, '--json', shard, '--overwrite'), 1, /refusing to write over the input/, 'bench --json over a shard');
+  // Weights the memory network cannot load, refused before the GPU: another network's, a truncated shard.
+  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--overwrite'), 1, /iog\.safetensors\.index\.json: not QAMN memory-network weights: \d+ tensors missing, 0 mis-shaped, \d+ unexpected/, 'IOG weights as the memory network');
+  truncateSync(shard, statSync(shard).size - 1000);
+  refused(await seg('--memory-weights', index, '--overwrite'), 1, /run past the end|truncated/, 'a truncated shard');
   assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'ct16.nii', 'folder.nii', 'mask.nii.gz', 'qamn'], 'nothing else written');
 });
 

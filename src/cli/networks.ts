@@ -1,7 +1,10 @@
 // Which weights a command runs, settled before any GPU work (paths, metadata, slice
 // layouts), then loaded; the one place the CLI says what it runs.
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
-import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import type { SafetensorsReader } from '../io/safetensors.ts';
+import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import { checkWeights, hasProblems } from '../weights/check.ts';
+import { safetensorsWeightSource } from '../weights/safetensors-source.ts';
 import {
   IOG_PHANTOM_INDEX, IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, QAMN_PHANTOM_INDEX,
   SHIPPED_MEMORY_WEIGHTS, WEIGHTS_DIR, weightFiles, type ShippedMemoryWeights,
@@ -71,11 +74,27 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
     };
   }
   if (path === '') throw new UsageError('--memory-weights is empty');
-  const { file, sliceLayout } = openMemoryWeights(path, given);
+  const { file, reader, sliceLayout } = openMemoryWeights(path, given);
+  checkMemoryWeights(file, reader);
   return {
     memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog],
     files: [path, ...weightFiles(file), ...weightFiles(IOG_PHANTOM_INDEX)],
   };
+}
+
+/**
+ * The loader's own check (every tensor QAMN reads, with its shape), made before the GPU:
+ * wrong weights (another network's, an STM checkpoint) and truncated shards (reading each
+ * header checks its data's extent) are refused in one line; `mem3d convert --model qamn`
+ * lists every problem.
+ */
+function checkMemoryWeights(file: string, reader: SafetensorsReader): void {
+  // Through the loader's source: int8 weights carry their scales as tensors of their own.
+  const source = safetensorsWeightSource(reader);
+  const report = checkWeights(new Map(source.names().map((n) => [n, source.shape(n)])), MemoryNetwork.weightSpec('qamn'));
+  if (!hasProblems(report)) return;
+  const first = report.missing[0]?.name ?? report.misshaped[0]?.name ?? report.unexpected[0]?.name;
+  throw new Error(`${file}: not QAMN memory-network weights: ${report.missing.length} tensors missing, ${report.misshaped.length} mis-shaped, ${report.unexpected.length} unexpected (first: ${first}); \`mem3d convert --model qamn\` on the checkpoint lists them`);
 }
 
 function parseLayoutFlag(value: string): SliceLayout {
