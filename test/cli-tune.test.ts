@@ -2,14 +2,16 @@
 // table to the cache named by MEM3D_TUNING_CACHE, and every later command installs it;
 // it meets the shape classes of one frame, of the batches a session's lanes make and of
 // memory reads of several sizes.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { conv2dShapeClass, installedConv2dChoices, untunedConv2dShapes } from '../src/ops/conv2d-variants.ts';
-import { MAX_READ_FRAMES, recordMemoryNetworkShapes } from '../src/cli/tune.ts';
+import { MAX_READ_FRAMES, MAX_TUNE_SIZE, recordMemoryNetworkShapes } from '../src/cli/tune.ts';
+import { planWeights } from '../src/cli/networks.ts';
 import { createCliRuntime } from '../src/cli/runtime.ts';
+import { fileTuningStore } from '../src/runtime/autotune-node.ts';
 import { loadMemoryNetwork } from '../src/pretrained/node.ts';
 import { DEFAULT_LANES } from '../src/session/memory.ts';
 import { mem3d } from './_lib/cli-run.ts';
@@ -27,9 +29,10 @@ const withCache = async <T>(value: string, fn: () => Promise<T>): Promise<T> => 
   }
 };
 
-test('tune refuses bad sizes, unknown networks and a switched-off cache, writing nothing', async () => {
+test('tune refuses bad sizes, unknown networks and a switched-off cache before the GPU, writing nothing', async () => {
   for (const [args, message] of [
     [['--size', '100'], /multiples of 16/],
+    [['--size', `128,${MAX_TUNE_SIZE + 16}`], new RegExp(`at most ${MAX_TUNE_SIZE}`)],
     [['--size', '128,x'], /--size must be a decimal integer/],
     [['--networks', 'qamn,unet'], /unknown network 'unet'/],
     [['--budget-s', '0'], /--budget-s must be a decimal integer >= 1/],
@@ -38,11 +41,41 @@ test('tune refuses bad sizes, unknown networks and a switched-off cache, writing
     const r = await withCache(cache, () => mem3d('tune', ...args));
     assert.is(r.code, 2, args.join(' '));
     assert.match(r.err, message);
+    assert.not.match(r.err, /adapter:/, 'refused before the GPU');
   }
   const off = await withCache('off', () => mem3d('tune'));
   assert.is(off.code, 2);
   assert.match(off.err, /MEM3D_TUNING_CACHE is off/);
   assert.not.ok(existsSync(cache));
+});
+
+test('tune refuses a cache it could not write, naming MEM3D_TUNING_CACHE, before the GPU', async () => {
+  const folder = join(dir, 'a-folder');
+  mkdirSync(folder);
+  const weights = planWeights({}).files[0];
+  const weightsBefore = statSync(weights).mtimeMs;
+  for (const [path, message] of [
+    ['/proc/x.json', /cannot write in \/proc/],
+    [folder, /is a folder/],
+    [weights, /refusing to write over the input/],
+  ] as const) {
+    const r = await withCache(path, () => mem3d('tune', '--size', '32', '--networks', 'qamn', '--budget-s', '1'));
+    assert.is(r.code, 2, path);
+    assert.match(r.err, message);
+    assert.match(r.err, /^mem3d tune: tuning cache .*MEM3D_TUNING_CACHE/);
+    assert.is(r.err.split('\n').length, 1, r.err);
+  }
+  assert.equal(readdirSync(folder), []);
+  assert.is(statSync(weights).mtimeMs, weightsBefore);
+});
+
+test('a tuning store that cannot save leaves no temporary file behind', async () => {
+  const folder = join(dir, 'cache-is-a-folder');
+  mkdirSync(folder);
+  let error: unknown;
+  await fileTuningStore(folder).save('adapter', { conv2d: {} }).catch((e) => (error = e));
+  assert.equal(readdirSync(dir).filter((f) => f.includes('tmp')), []);
+  assert.match(String(error), /cannot write/);
 });
 
 /** The conv shape classes tune's recording meets at 32x32 with the shipped QAMN, and those of a one-frame step alone. */
@@ -81,6 +114,8 @@ test('tune records one frame, batches of the default lanes and memory reads up t
 test('tune caches choices for this adapter and the next command installs them', async () => {
   const r = await withCache(cache, () => mem3d('tune', '--size', '32', '--networks', 'qamn', '--budget-s', '1'));
   assert.is(r.code, 0, r.err);
+  assert.match(r.err, /^adapter: /m, 'on stderr, as in every command');
+  assert.not.match(r.out, /adapter:/);
   const [, tuned, left] = /tuned (\d+) shape classes[^;]*(?:; (\d+) left to the fixed rule)?/.exec(r.out) ?? [];
   assert.ok(Number(tuned) >= 1, r.out);
   assert.is(Number(tuned) + Number(left ?? 0), (await recordedClasses()).all.size, 'every class the recording meets, tuned or left');

@@ -30,6 +30,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'time the conv2d variants on this adapter and cache the fastest for every command',
     run: async (argv, io) => (await import('./tune.ts')).tuneCommand(argv, io),
   },
+  conformance: {
+    summary: 'the reference calling sequence on this adapter, every tensor against the PyTorch reference',
+    run: async (argv, io) => (await import('./conformance.ts')).conformanceCommand(argv, io),
+  },
   convert: {
     summary: 'PyTorch checkpoint (.pth) -> sharded safetensors, checked against a network',
     run: async (argv, io) => (await import('./convert.ts')).convertCommand(argv, io),
@@ -39,7 +43,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 const USAGE = `usage: mem3d <command> [args]   (mem3d <command> --help for its options)
 
 commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}`;
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`).join('\n')}`;
 
 export async function main(argv: string[], io: ConsoleLike = console): Promise<number> {
   const [name, ...rest] = argv;

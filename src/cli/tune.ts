@@ -6,6 +6,8 @@
 // frame and of a batch of DEFAULT_LANES (a session's two directions, src/session/memory.ts)
 // and memory reads of up to MAX_READ_FRAMES frames per --size, and one IOG forward (always
 // at its 512x512 crop) record them.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { autotuneConv2d } from '../ops/conv2d-autotune.ts';
 import { loadIOG, loadMemoryNetwork } from '../pretrained/node.ts';
@@ -14,12 +16,16 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { DEFAULT_LANES } from '../session/memory.ts';
 import { KEYDIM, VALDIM, type MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { gemmFits, memoryRead } from '../ops/memory-read.ts';
+import { assertNotInput, assertWritableFolder } from '../volume/safe-write-node.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { cliTuningPath, createCliRuntime } from './runtime.ts';
 
 const NETWORKS = ['qamn', 'iog'] as const;
 type NetworkName = (typeof NETWORKS)[number];
+
+/** The largest --size: a slice side (CT slices are 512); far larger ones only fail on the GPU, after minutes. */
+export const MAX_TUNE_SIZE = 4096;
 
 const USAGE = `usage: mem3d tune [--size 128,512] [--networks qamn,iog] [--budget-s 120]
 
@@ -31,8 +37,8 @@ the fastest per shape class. Every mem3d command then runs them on this adapter 
 says so at start); shapes never tuned keep the fixed rule. Run it again after a driver
 or GPU change (the cache is keyed by adapter and kernel source).
 
-  --size N[,N...]      memory-network slice sizes to tune for, multiples of 16 (default 128,512:
-                       the phantom weights' size and the original's)
+  --size N[,N...]      memory-network slice sizes to tune for, multiples of 16 from 32 to
+                       ${MAX_TUNE_SIZE} (default 128,512: the phantom weights' size and the original's)
   --networks LIST      qamn, iog or both (default qamn,iog; the IOG always runs its 512x512 crop)
   --budget-s S         stop starting new shape classes after S seconds (default 120; on CPU
                        drivers a class takes seconds, on GPUs milliseconds)
@@ -43,6 +49,7 @@ function sizes(value: string): number[] {
   return value.split(',').map((v) => {
     const n = integer('size', v, 32)!;
     if (n % 16 !== 0) throw new UsageError(`--size values must be multiples of 16, got ${n}`);
+    if (n > MAX_TUNE_SIZE) throw new UsageError(`--size values must be at most ${MAX_TUNE_SIZE} (a slice side; CT slices are 512), got ${n}`);
     return n;
   });
 }
@@ -113,6 +120,20 @@ async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], 
   }
 }
 
+/**
+ * The cache is updated in place, so an existing file is fine; a folder, an unwritable
+ * place or a weights file is refused here rather than after the tuning's minutes.
+ */
+function checkTuningCache(path: string, weightFiles: readonly string[]): void {
+  try {
+    assertNotInput(path, weightFiles);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${path}: is a folder; name a file`);
+    assertWritableFolder(dirname(resolve(path)), path);
+  } catch (e) {
+    throw new UsageError(`tuning cache ${(e as Error).message} (MEM3D_TUNING_CACHE names the file)`);
+  }
+}
+
 export function tuneCommand(argv: string[], io: ConsoleLike = console): Promise<number> {
   return runCommand('tune', io, async () => {
     const { values, positionals } = parse(argv, {
@@ -132,10 +153,11 @@ export function tuneCommand(argv: string[], io: ConsoleLike = console): Promise<
     const path = cliTuningPath();
     if (!path) throw new UsageError('MEM3D_TUNING_CACHE is off: there is nowhere to write the tuning; unset it or name a file');
     const plan = planWeights(values);
+    checkTuningCache(path, plan.files);
     printPlan(io, plan);
     const rt = await createCliRuntime(io);
     try {
-      io.log(`adapter: ${rt.describe()}`);
+      io.error(`adapter: ${rt.describe()}`);
       await recordShapes(rt, io, names, frameSizes, plan);
       const t0 = performance.now();
       const result = await autotuneConv2d(rt, { store: fileTuningStore(path), budgetMs: budgetS * 1000, onProgress: (m) => io.log(m) });

@@ -1,9 +1,11 @@
 // Node's tuning store: one JSON file (adapter key -> tables), by default
 // $XDG_CACHE_HOME/mem3d-webgpu/autotune.json or ~/.cache/mem3d-webgpu/autotune.json.
-// Written atomically (temporary file, then rename) so concurrent runs never read half a file.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Written atomically (writeFileAtomic: temporary file, then rename) so concurrent runs never
+// read half a file, and a failed save leaves no temporary file behind.
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../volume/safe-write-node.ts';
 import type { TuningStore, TuningTables } from './autotune.ts';
 
 export function defaultTuningPath(): string {
@@ -33,10 +35,7 @@ export function fileTuningStore(path = defaultTuningPath()): TuningStore {
     async save(key, tables) {
       const all = readAll(path);
       all[key] = tables;
-      mkdirSync(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(all, null, 2) + '\n');
-      renameSync(tmp, path);
+      writeFileAtomic(path, JSON.stringify(all, null, 2) + '\n');
     },
   };
 }
