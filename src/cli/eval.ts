@@ -12,6 +12,7 @@ import { dicePlotSvg } from '../session/plot.ts';
 import type { SliceStack, Strategy } from '../session/session.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
+import { parseCaseList } from '../volume/png-dataset.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
 import { checkOutputFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { VolumeError } from '../volume/volume.ts';
@@ -102,10 +103,27 @@ function write(io: ConsoleLike, outDir: string, results: CaseResult[], rounds: n
 }
 
 const KINDS: InteractionKind[] = ['extreme-points', 'inside-outside', 'scribble', 'two-points'];
+// The CLI runs the shipped IOG (loadNetworks), built with 4 input channels: it takes the
+// kinds encodeInteraction encodes in 4 channels; the others need a 5-channel network and
+// would fail only at round 1, after the GPU setup (src/interaction/encode.ts).
+const FOUR_CHANNEL_KINDS: InteractionKind[] = ['extreme-points', 'scribble'];
 
 function kindOf(value: string): InteractionKind {
   if (!(KINDS as string[]).includes(value)) throw new UsageError(`--kind must be ${KINDS.join(', ')}, got '${value}'`);
+  if (!(FOUR_CHANNEL_KINDS as string[]).includes(value)) {
+    throw new UsageError(`--kind ${value} needs a 5-channel IOG network; the shipped one (weights/iog-phantom) has 4 channels and takes ${FOUR_CHANNEL_KINDS.join(' or ')}`);
+  }
   return value as InteractionKind;
+}
+
+// Each round annotates one more slice and re-propagates the volume; a bound keeps a typo
+// from running for days, and the per-round summary (an array per round) allocatable.
+const MAX_ROUNDS = 100;
+
+function roundsOf(value: string): number {
+  const rounds = integer('rounds', value, 1)!;
+  if (rounds > MAX_ROUNDS) throw new UsageError(`--rounds must be at most ${MAX_ROUNDS} (each round annotates one more slice), got ${rounds}`);
+  return rounds;
 }
 
 function strategiesOf(value: string): Strategy[] {
@@ -114,10 +132,17 @@ function strategiesOf(value: string): Strategy[] {
   return [value as Strategy];
 }
 
-/** --cases a,b: names as listed in the split file; empty names refused. */
+/** --cases a,b: names as listed in the split file; empty names refused, and paths, as the split file's (parseCaseList). */
 function caseNames(value: string): string[] {
   const names = value.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) throw new UsageError(`--cases has an empty name: '${value}'`);
+  for (const name of names) {
+    try {
+      parseCaseList(name, '--cases');
+    } catch {
+      throw new UsageError(`--cases: ${JSON.stringify(name)} is not a case folder name (no '/', '\\', '.' or '..': a case is a folder of the dataset)`);
+    }
+  }
   return names;
 }
 
@@ -145,8 +170,11 @@ Table 2); round 1 (the largest slice) is run once and shared by them.
 Every case is decoded before the networks load. Slices and points in eval.json are voxel
 indices: slice k is <k>.png, a point a,b is row a, column b of that PNG.
 
-  --kind K             the robot's interaction: extreme-points (default; the bundled
-                       network's), inside-outside, scribble or two-points (5-channel weights)
+  --rounds N           rounds, 1..${MAX_ROUNDS} (default 6); a case stops early once every slice
+                       with its object is annotated
+  --kind K             the robot's interaction: extreme-points (default) or scribble, the
+                       kinds of the shipped 4-channel IOG (inside-outside and two-points
+                       need a 5-channel network, which the CLI does not load)
   --seed N             robot user seed (default 0)
 ${OUTPUT_HELP}
 ${WEIGHTS_HELP}`;
@@ -170,7 +198,7 @@ export function evalCommand(argv: string[], io: ConsoleLike = console, deps: Eva
     }
     if (positionals.length !== 1) throw new UsageError(`give exactly one dataset root, got ${positionals.length}`);
     const root = positionals[0];
-    const rounds = integer('rounds', values.rounds, 1)!;
+    const rounds = roundsOf(values.rounds!);
     const seed = integer('seed', values.seed, 0)!;
     const strategies = strategiesOf(values.strategy!);
     const kind = kindOf(values.kind!);
@@ -180,14 +208,16 @@ export function evalCommand(argv: string[], io: ConsoleLike = console, deps: Eva
     if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`${root}: no such dataset folder`);
     const cases = names ?? listCases(root, values.split!);
     if (cases.length === 0) throw new Error(`${root}: no cases in split '${values.split}'`);
-    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [root, ...(values['memory-weights'] ? [values['memory-weights']] : [])], overwrite: values.overwrite! });
     const plan = planWeights(values);
+    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [root, ...plan.files], overwrite: values.overwrite! });
     // Every PNG decoded now, so a bad file stops the run before minutes of setup; the
     // slices are read again case by case during the run, so memory holds one case.
     const read = (name: string): Case => {
       const c = readCase(root, name);
       if (!c.mask) throw new Error(`${root}: case '${name}' has no masks; evaluation needs the ground truth`);
-      return { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth: stackMask(c.mask, 2) };
+      const groundTruth = stackMask(c.mask, 2);
+      if (!groundTruth.includes(1)) throw new Error(`${root}: case '${name}' has an empty mask (no voxel of label 1); the robot needs an object to annotate`);
+      return { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth };
     };
     for (const name of cases) read(name);
     io.log(`${root}: ${cases.length} case(s) decoded`);
@@ -205,7 +235,7 @@ annotates the largest tumour slice with extreme points, the memory network propa
 the quality head scores every slice, the lowest-quality slice is corrected next;
 Dice per round is printed and written to <out>/eval.json and <out>/dice.svg.
 
-  --rounds N           rounds (default 3)
+  --rounds N           rounds, 1..${MAX_ROUNDS} (default 3)
   --strategy S         quality (default), uncertainty, oracle, random or all
 ${OUTPUT_HELP}
 ${WEIGHTS_HELP}`;
@@ -226,11 +256,11 @@ export function demoCommand(argv: string[], io: ConsoleLike = console, deps: Eva
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`demo takes no positional arguments, got '${positionals[0]}'`);
-    const rounds = integer('rounds', values.rounds, 1)!;
+    const rounds = roundsOf(values.rounds!);
     const strategies = strategiesOf(values.strategy!);
     if (values.out === '') throw new UsageError('--out is empty');
-    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [EXAMPLE_DIR, ...(values['memory-weights'] ? [values['memory-weights']] : [])], overwrite: values.overwrite! });
     const plan = planWeights(values);
+    checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [EXAMPLE_DIR, ...plan.files], overwrite: values.overwrite! });
     const image = readNifti(`${EXAMPLE_DIR}image.nii.gz`);
     const mask = readNifti(`${EXAMPLE_DIR}mask.nii.gz`);
     const phantom: Case = { name: 'phantom', stack: volumeStack(image, 'axial', 'raw'), groundTruth: stackMask(mask, 'axial') };
