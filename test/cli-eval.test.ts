@@ -7,20 +7,12 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mem3d, type Run } from './_lib/cli-run.ts';
+import { mem3d, refused } from './_lib/cli-run.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { createVolume } from '../src/volume/volume.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const scratch = () => mkdtempSync(join(tmpdir(), 'mem3d-cli-eval-'));
-
-/** A refused run: the exit code, one line on stderr matching `message`, nothing on the GPU. */
-function refused(r: Run, code: number, message: RegExp, what: string): void {
-  assert.is(r.code, code, `${what}: exit code (stderr: ${r.err})`);
-  assert.match(r.err, message, what);
-  assert.is(r.err.trim().split('\n').length, 1, `${what}: one line, got:\n${r.err}`);
-  assert.not.match(r.err + r.out, /adapter:/, `${what}: refused before the GPU`);
-}
 
 /** A PNG dataset (seed layout, task 06, split test) of 32x32x4 cases: 'a' with an object, 'empty' with an all-zero mask. */
 function dataset(names: string[]): string {

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mem3d, type Run } from './_lib/cli-run.ts';
+import { mem3d, refused } from './_lib/cli-run.ts';
 import type { Networks } from '../src/cli/networks.ts';
 import { segmentCommand } from '../src/cli/segment.ts';
 import type { MemorySlot, SliceMemoryNetwork } from '../src/session/memory.ts';
@@ -118,15 +118,6 @@ async function segment(argv: string[], calls = { twoD: 0, memory: 0 }) {
   const log: string[] = [];
   const code = await segmentCommand(argv, { log: (m) => log.push(m), error: (m) => log.push(m) }, { loadNetworks: scripted(calls) as never, createRuntime: NO_GPU });
   return { code, log: log.join('\n'), calls };
-}
-
-
-/** A refused run: the exit code, one line on stderr matching `message`, nothing on the GPU. */
-function refused(r: Run, code: number, message: RegExp, what: string): void {
-  assert.is(r.code, code, `${what}: exit code (stderr: ${r.err})`);
-  assert.match(r.err, message, what);
-  assert.is(r.err.trim().split('\n').length, 1, `${what}: one line, got:\n${r.err}`);
-  assert.not.match(r.err + r.out, /adapter:/, `${what}: refused before the GPU`);
 }
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'mem3d-cli-labels-'));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mem3d, type Run } from './_lib/cli-run.ts';
+import { mem3d, refused } from './_lib/cli-run.ts';
 import { planWeights } from '../src/cli/networks.ts';
 import { writeSafetensors } from '../src/io/safetensors-node.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
@@ -19,21 +19,12 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const EXAMPLE = join(ROOT, 'examples/phantom/image.nii.gz'); // 128 x 128 x 10
 const POINTS = '40,50;60,50;50,40;50,60';
 
-
 function spawn(...argv: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/mem3d.mjs'), ...argv], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'mem3d-cli-'));
-
-/** A refused run: the exit code, one line on stderr matching `message`, nothing on the GPU. */
-function refused(r: Run, code: number, message: RegExp, what: string): void {
-  assert.is(r.code, code, `${what}: exit code (stderr: ${r.err})`);
-  assert.match(r.err, message, what);
-  assert.is(r.err.trim().split('\n').length, 1, `${what}: one line, got:\n${r.err}`);
-  assert.not.match(r.err + r.out, /adapter:/, `${what}: refused before the GPU`);
-}
 
 const COMMANDS = ['demo', 'segment', 'eval', 'bench', 'tune', 'convert'];
 
