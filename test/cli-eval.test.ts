@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mem3d, refused } from './_lib/cli-run.ts';
+import { evalCommand } from '../src/cli/eval.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { createVolume } from '../src/volume/volume.ts';
 
@@ -104,4 +105,16 @@ test('eval and demo: every weights file read (shipped, or shards an index names)
   assert.equal(readdirSync(shards).sort(), files, 'nothing written');
 });
 
+test('eval --kind scribble says the shipped IOG was trained on extreme points only', async () => {
+  const root = dataset(['a']);
+  const err: string[] = [];
+  // Networks that fail to load end the run right after the note (the GPU is opened: eval takes no scripted runtime).
+  const stop = () => { throw new Error('stop here'); };
+  const code = await evalCommand([root, '--kind', 'scribble', '--out', join(scratch(), 'o')], { log: () => {}, error: (m) => err.push(m) }, { loadNetworks: stop });
+  assert.is(code, 1);
+  assert.ok(err.some((m) => /^NOTE: the shipped IOG was trained on extreme points only; its scribble Dice measures it outside its training$/.test(m)), err.join('\n'));
+  assert.ok(err.at(-1)!.endsWith('stop here'), err.join('\n'));
+});
+
 test.run();
+
