@@ -64,6 +64,14 @@ test('with --overwrite the run starts (adapter line on stderr, as in every comma
   assert.is(readFileSync(earlier, 'utf8'), 'an earlier report');
 });
 
+test('a damaged reference JSON is named in the one-line failure', async () => {
+  const damaged = referenceFolder('damaged', IOG_FILES);
+  writeFileSync(join(damaged, 'iog_manifest.json'), '{"tens');
+  const r = await mem3d('conformance', damaged, '--model', 'iog');
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, /^mem3d conformance: .*damaged\/iog_manifest\.json: not valid JSON \(/m);
+});
+
 test('mem3d conformance --help, and npm run conformance still runs the file itself', async () => {
   const r = await mem3d('conformance', '--help');
   assert.is(r.code, 0, r.err);

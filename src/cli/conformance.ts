@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { formatTable } from '../conformance/compare.ts';
 import { iogConformance } from '../conformance/iog.ts';
 import { memoryNetworkConformance } from '../conformance/memory-network.ts';
+import { referenceFiles, type ReferenceModel } from '../conformance/reference-files.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { parse, UsageError, type ConsoleLike } from './args.ts';
 import { createCliRuntime, tensorCoresRequested } from './runtime.ts';
@@ -32,20 +33,10 @@ MEM3D_TENSOR_CORES=1 runs the convs on the adapter's matrix units (f16 operands,
 sums; =emulated: the same arithmetic without them), checked against the f16-operand
 tolerances (qamn only; README, Numerical conformance).`;
 
-type Model = 'qamn' | 'stm' | 'iog';
-
-/** The files src/conformance reads for `model` (torch_reference_log.json only where present). */
-function referenceFiles(model: Model): { required: string[]; optional: string[] } {
-  const optional = ['torch_reference_log.json'];
-  if (model === 'iog') return { required: ['iog_manifest.json', 'iog_small.safetensors', 'iog_ref.safetensors'], optional };
-  const phantom = ['phantom_0.png', 'phantom_1.png', 'phantom_2.png', 'phantom_mask_0.png'];
-  return { required: [`${model}_manifest.json`, `${model}_small.safetensors`, `${model}_ref1.safetensors`, `${model}_ref2.safetensors`, ...phantom], optional };
-}
-
 const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 
 /** Refuses a reference folder that lacks a file the comparison reads, naming them all; returns every file it reads. */
-function checkReferenceFolder(dir: string, model: Model): string[] {
+function checkReferenceFolder(dir: string, model: ReferenceModel): string[] {
   if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${dir} is not a folder: give the reference folder, laid out like shared/reference`);
   const { required, optional } = referenceFiles(model);
   const missing = required.filter((f) => !isFile(join(dir, f)));

@@ -3,7 +3,7 @@
 // `input`, compares fine_out and the coarse outputs present, and pastes
 // sigmoid(fine_out) back into the slice (crop2fullmask, threshold 0.8) to compare
 // with `full_mask`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskFromLogits } from '../interaction/extreme-points.ts';
 import type { BBox } from '../interaction/crop.ts';
@@ -11,8 +11,9 @@ import { readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { tensorCores } from '../ops/conv2d-mma.ts';
-import { synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
+import { synthWeightSource } from '../weights/safetensors-source.ts';
 import { compareTensor, nhwcToNchw, type ConformanceRow } from './compare.ts';
+import { need, readManifest, readReferenceJson, TORCH_LOG } from './reference-files.ts';
 
 /** ../shared/reference/torch_reference_log.json -> iog.torch_fp32_vs_f64 (relative), used when the folder has no log. */
 const TORCH_FP32: Record<string, number> = { fine_out: 5.06e-4, coarse0: 5.35e-4 };
@@ -29,17 +30,11 @@ export interface IOGConformanceReport {
 }
 
 function readTorchErrors(dir: string): Record<string, number> {
-  const path = join(dir, 'torch_reference_log.json');
+  const path = join(dir, TORCH_LOG);
   if (!existsSync(path)) return TORCH_FP32;
-  const table = JSON.parse(readFileSync(path, 'utf8'))?.iog?.torch_fp32_vs_f64 as Record<string, { rel: number }> | undefined;
+  const table = readReferenceJson<{ iog?: { torch_fp32_vs_f64?: Record<string, { rel: number }> } }>(path)?.iog?.torch_fp32_vs_f64;
   if (!table) return TORCH_FP32;
   return Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.rel]));
-}
-
-function need(dir: string, file: string): string {
-  const path = join(dir, file);
-  if (!existsSync(path)) throw new Error(`${path} is missing (the folder must be laid out like shared/reference)`);
-  return path;
 }
 
 /** 3x PyTorch's own float32 error; coarse outputs without a logged error take coarse0's. */
@@ -64,7 +59,7 @@ export async function iogConformance(rt: Runtime, dir: string, progress: (msg: s
   // synth-v1's IOG moves 24-67% with f16 weights alone (README, Numerical conformance): no useful bound for f16 operands either.
   if (tensorCores(rt)) throw new Error('no tolerances for iog with convs on matrix units (f16 operands): synth-v1 IOG has none even for f16 weights; the trained IOG\'s Dice is its check');
   const start = performance.now();
-  const manifest = JSON.parse(readFileSync(need(dir, 'iog_manifest.json'), 'utf8')) as SynthManifest;
+  const manifest = readManifest(dir, 'iog');
   const small = readSafetensors(need(dir, 'iog_small.safetensors'));
   const ref = readSafetensors(need(dir, 'iog_ref.safetensors'));
   const torch = readTorchErrors(dir);

@@ -13,8 +13,9 @@ import type { WeightPrecision } from '../ops/conv2d.ts';
 import { tensorCores } from '../ops/conv2d-mma.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { synthWeightSource, type SynthManifest } from '../weights/safetensors-source.ts';
+import { synthWeightSource } from '../weights/safetensors-source.ts';
 import { compareTensor, nhwcToNchw, type ConformanceRow } from './compare.ts';
+import { need, readManifest, readReferenceJson, TORCH_LOG } from './reference-files.ts';
 
 /**
  * PyTorch's own float32 error (cuDNN, TF32 off) against the float64 reference:
@@ -88,20 +89,13 @@ export interface MemoryConformanceReport {
 }
 
 function readTorchErrors(dir: string, model: Variant): Record<string, number> {
-  const path = join(dir, 'torch_reference_log.json');
+  const path = join(dir, TORCH_LOG);
   if (!existsSync(path)) return TORCH_FP32[model];
-  const log = JSON.parse(readFileSync(path, 'utf8'));
-  const table = log?.[model]?.torch_fp32_vs_f64 as Record<string, { rel: number; max_abs_err: number }> | undefined;
+  const table = readReferenceJson<Record<string, { torch_fp32_vs_f64?: Record<string, { rel: number; max_abs_err: number }> } | undefined>>(path)?.[model]?.torch_fp32_vs_f64;
   if (!table) return TORCH_FP32[model];
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(table)) out[k] = k.startsWith('ps') || k.startsWith('quality') ? v.max_abs_err : v.rel;
   return out;
-}
-
-function need(dir: string, file: string): string {
-  const path = join(dir, file);
-  if (!existsSync(path)) throw new Error(`${path} is missing (the folder must be laid out like shared/reference)`);
-  return path;
 }
 
 export interface MemoryConformanceOptions {
@@ -123,7 +117,7 @@ export async function memoryNetworkConformance(
   if (tc && !f16) throw new Error(`no tolerances were measured for ${model} with convs on matrix units (f16 operands; qamn has them)`);
   if (precision === 'f16' && !f16) throw new Error(`no f16-weight tolerances were measured for ${model} (qamn has them)`);
   const start = performance.now();
-  const manifest = JSON.parse(readFileSync(need(dir, `${model}_manifest.json`), 'utf8')) as SynthManifest;
+  const manifest = readManifest(dir, model);
   const small = readSafetensors(need(dir, `${model}_small.safetensors`));
   const refs = [readSafetensors(need(dir, `${model}_ref1.safetensors`)), readSafetensors(need(dir, `${model}_ref2.safetensors`))];
   const torch = readTorchErrors(dir, model);
@@ -191,7 +185,7 @@ const SHARED_MODULES = /^(Encoder_M|Encoder_Q|KV_M_r4|KV_Q_r4)\./;
 
 /** Throws unless the folder's QAMN and STM weights agree on every shared tensor (spec and, for file tensors, bytes). */
 function checkSharedWeights(dir: string): void {
-  const manifests = (['qamn', 'stm'] as const).map((m) => JSON.parse(readFileSync(need(dir, `${m}_manifest.json`), 'utf8')) as SynthManifest);
+  const manifests = (['qamn', 'stm'] as const).map((m) => readManifest(dir, m));
   const small = (['qamn', 'stm'] as const).map((m) => readSafetensors(need(dir, `${m}_small.safetensors`)));
   const qamn = new Map(manifests[0].tensors.map((t) => [t.name, t]));
   for (const t of manifests[1].tensors.filter((t) => SHARED_MODULES.test(t.name))) {
@@ -224,7 +218,7 @@ export async function memoryNetworkPairConformance(
   const start = performance.now();
   checkSharedWeights(dir);
   const load = (model: Variant) => {
-    const manifest = JSON.parse(readFileSync(need(dir, `${model}_manifest.json`), 'utf8')) as SynthManifest;
+    const manifest = readManifest(dir, model);
     const refs = [readSafetensors(need(dir, `${model}_ref1.safetensors`)), readSafetensors(need(dir, `${model}_ref2.safetensors`))];
     return { manifest, small: readSafetensors(need(dir, `${model}_small.safetensors`)), refs, torch: readTorchErrors(dir, model), rows: [] as ConformanceRow[], skipped: [] as string[] };
   };
