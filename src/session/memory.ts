@@ -67,8 +67,9 @@ export interface SliceMemoryNetwork<Slot extends MemorySlot = MemorySlot> {
   segmentObjectsAhead?(frame: SliceImage, memories: readonly (readonly Slot[])[]): { result: Promise<{ objects: ObjectOutput[] }>; held: HeldMask[] };
   /**
    * Optional: queues a propagation's work through frames of this size (`lanes` steps
-   * batched, memories of up to `memoryFrames` entries, joint steps of `objects`) on blank input, reading nothing back
-   * and releasing all it makes, for Runtime.warmupFrom to record (Interactive3DSession.warmup).
+   * batched, memories of up to `memoryFrames` entries, joint steps of `objects`) on blank
+   * input, reading nothing back and releasing all it makes, for Runtime.warmupFrom to
+   * record (Interactive3DSession.warmup).
    */
   recordSteps?(width: number, height: number, options: { lanes: number; memoryFrames: number; objects?: number }): void;
 }
