@@ -66,6 +66,9 @@ test('masks in NIfTI voxel order: a slice mask set by hand comes back as given, 
   const rt = await testRuntime();
   const seg = await createSegmenter({ runtime: rt, loadNetworks });
   try {
+    // A mapping that cannot map is refused at load, not at the first slice the networks read.
+    assert.throws(() => seg.loadVolume(volume, { intensity: { kind: 'window', level: 40, width: 0 } }), /loadVolume: intensity: window level 40, width 0: both must be finite and width > 0/);
+    assert.throws(() => seg.loadVolume(volume, { intensity: { kind: 'nonsense' } as never }), /loadVolume: intensity: mapping kind "nonsense" is not 'minmax' or 'window'/);
     const info = seg.loadVolume(volume, { slices: [1, 3] });
     assert.equal([info.width, info.height, info.depth], [NY, NX, NZ], 'slice images: width along j, height along i');
     // An L: voxels (i, j) with i < 10 and j = 3, or i = 7 and j < 20 (not symmetric under a transpose).

@@ -20,7 +20,7 @@ import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { Interactive3DSession, type PropagationProgress, type SliceState, type Structure } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
-import { parseNifti, serializeNifti, sliceShape, SEED_MAPPING, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
+import { checkIntensityMapping, parseNifti, serializeNifti, sliceShape, SEED_MAPPING, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
 import { pixelFromVoxel, type SliceLayout, type VoxelPoint } from '../src/volume/layout.ts';
 import { decodeLabelMap, encodeLabelMap, stackLabels, unstackLabels, type LabelArray, type Rgb } from '../src/volume/label-map.ts';
 import { SHIPPED_MEMORY_WEIGHTS, loadIOGWeb, loadQAMNPhantomWeb, loadSynthQAMNWeb, type DownloadProgress } from '../src/pretrained/web.ts';
@@ -214,6 +214,8 @@ export async function createSegmenter(options: SegmenterOptions) {
       const eightBit = volume.data instanceof Uint8Array && volume.slope === 1 && volume.inter === 0;
       const intensity = opts.intensity ?? (memoryWeights === 'qamn-phantom' && eightBit ? 'raw' : SEED_MAPPING);
       if (intensity === 'raw' && !eightBit) throw new RangeError(`loadVolume: intensity 'raw' needs unscaled 8-bit voxels; this volume has ${volume.data.constructor.name} (use min-max or a window)`);
+      // Checked now, not at the first slice the networks read.
+      if (intensity !== 'raw') checkIntensityMapping(intensity, 'loadVolume: intensity');
       const info: VolumeInfo = { volume, axis, width, height, depth, first, last, intensity };
       const session = new Interactive3DSession(rt, volumeStack(volume, axis, intensity), { segmenter, memory: networks.memory }, { memoryLayout: networks.memoryLayout });
       session.setSliceWindow(first, last);
@@ -236,7 +238,7 @@ export async function createSegmenter(options: SegmenterOptions) {
       return copyStructures(need('structures').session);
     },
 
-    /** A new, empty structure (id one above the highest); one undoable step. */
+    /** A new, empty structure (the lowest id not in use); one undoable step. */
     addStructure(name: string, opts: { color?: Rgb } = {}): Structure {
       return need('addStructure').session.addStructure(name, opts);
     },

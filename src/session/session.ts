@@ -50,7 +50,7 @@ import type { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { dice } from '../eval/metrics.ts';
 import { seededRandom } from '../util/seeded-random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { ENGINE_SLICE_LAYOUT, transposeImage, type SliceLayout } from '../volume/layout.ts';
+import { ENGINE_SLICE_LAYOUT, parseSliceLayout, transposeImage, type SliceLayout } from '../volume/layout.ts';
 import { History, type HistoryLimits, type SnapshotContents } from './history.ts';
 import { asSliceMemory, type SliceMemoryNetwork } from './memory.ts';
 import { SweepWalk, throwIfAborted, type StepResult } from './propagation.ts';
@@ -164,6 +164,8 @@ interface StructureSlot {
 interface SessionState {
   readonly structures: readonly { readonly info: Structure; readonly slices: readonly (SliceRecord | undefined)[]; readonly pending: readonly number[] }[];
   readonly labels: readonly Labels[];
+  /** Propagation stops at its ends and annotations outside it wait: results depend on it. */
+  readonly window: readonly [number, number];
 }
 
 /** The session as it was: restore() brings it back bit for bit. */
@@ -185,6 +187,8 @@ export class Interactive3DSession {
   private readonly lanesOption: number | undefined;
   private readonly history: History<SessionState>;
   private memory!: SliceMemoryNetwork;
+  /** The states snapshot() handed out: restore() takes these only. */
+  private readonly snapshots = new WeakSet<SessionState>();
   /** The memory network's runtime (null for scripted networks): warmup() records on it. */
   private rt: Runtime | null = null;
   private transposeMemory = false;
@@ -201,12 +205,17 @@ export class Interactive3DSession {
     options: SessionOptions = {},
   ) {
     const { width, height, depth } = stack;
-    if (!(width > 0 && height > 0 && depth > 0)) throw new RangeError(`session: empty volume ${width}x${height}x${depth}`);
+    if (![width, height, depth].every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`session: a volume of ${width}x${height}x${depth} slices; sides are positive integers`);
     const { memoryLayout, history, lanes, ...rest } = options;
     if (lanes !== undefined && !(Number.isInteger(lanes) && lanes >= 1)) throw new RangeError(`session: lanes must be a positive integer, got ${lanes}`);
     this.lanesOption = lanes;
     this.opts = { memoryEvery: 5, qualityConfidence: 0.95, qualityMinPixels: (QUALITY_PIXELS_AT_512 * width * height) / 512 ** 2, threshold: 0.5, ...rest };
-    if (!(Number.isInteger(this.opts.memoryEvery) && this.opts.memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${this.opts.memoryEvery}`);
+    const { memoryEvery, threshold, qualityConfidence, qualityMinPixels } = this.opts;
+    if (!(Number.isInteger(memoryEvery) && memoryEvery >= 1)) throw new RangeError(`session: memoryEvery must be a positive integer, got ${memoryEvery}`);
+    // Probabilities: NaN would compare false everywhere and make every propagated slice empty.
+    if (!(threshold >= 0 && threshold < 1)) throw new RangeError(`session: threshold is a probability in [0, 1), got ${threshold}`);
+    if (!(qualityConfidence >= 0 && qualityConfidence < 1)) throw new RangeError(`session: qualityConfidence is a probability in [0, 1), got ${qualityConfidence}`);
+    if (!(qualityMinPixels >= 0 && Number.isFinite(qualityMinPixels))) throw new RangeError(`session: qualityMinPixels must be a finite count >= 0, got ${qualityMinPixels}`);
     this.history = new History((s) => stateContents(s), history);
     this.bindMemory(rt, networks, memoryLayout);
     this.structs = [this.newSlot({ id: 1, name: 'object', color: defaultColor(1) })];
@@ -232,6 +241,8 @@ export class Interactive3DSession {
   }
 
   private bindMemory(rt: Runtime | null, networks: SessionNetworks, memoryLayout: SliceLayout | undefined): void {
+    // Any other string would read as "transposed" below.
+    if (memoryLayout !== undefined) parseSliceLayout(memoryLayout, 'session: memoryLayout');
     const memory = asSliceMemory(rt, networks.memory);
     this.transposeMemory = (memoryLayout ?? memory.sliceLayout ?? ENGINE_SLICE_LAYOUT) !== ENGINE_SLICE_LAYOUT;
     this.memory = memory;
@@ -323,8 +334,14 @@ export class Interactive3DSession {
    * ends and ranking skips the slices outside it. Results outside are kept.
    */
   setSliceWindow(first: number, last: number): void {
-    if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 0 && first <= last && last < this.stack.depth)) throw new RangeError(`setSliceWindow: slices ${first}..${last} are not within 0..${this.stack.depth - 1}`);
+    // A propagation clears the pending annotations inside the window when it ends: moved meanwhile, it would clear others.
+    this.checkIdle('setSliceWindow');
+    this.checkWindow('setSliceWindow', [first, last]);
     this.window = [first, last];
+  }
+
+  private checkWindow(op: string, [first, last]: readonly [number, number]): void {
+    if (!(Number.isInteger(first) && Number.isInteger(last) && first >= 0 && first <= last && last < this.stack.depth)) throw new RangeError(`${op}: slices ${first}..${last} are not within 0..${this.stack.depth - 1}`);
   }
 
   state(z: number, structure = 1): SliceState {
@@ -343,16 +360,19 @@ export class Interactive3DSession {
     this.labels.forEach((l, z) => {
       for (let i = 0; i < n; i++) masks[z * n + i] = l[i] ? 1 : 0;
     });
-    return { masks, window: [...this.window], state: this.capture() };
+    const state = this.capture();
+    this.snapshots.add(state);
+    return { masks, window: [...this.window], state };
   }
 
   /** Back to a snapshot of this session, bit for bit (the window too); one undoable step. */
   restore(s: SessionSnapshot): void {
     this.checkIdle('restore');
-    const state = s.state as SessionState;
-    if (s.masks.length !== this.voxels || !state || state.labels?.length !== this.stack.depth || state.labels[0].length !== this.pixels) throw new RangeError('restore: the snapshot is of another volume');
-    this.step(() => this.apply(state));
-    this.window = [s.window[0], s.window[1]];
+    const state = s?.state as SessionState;
+    // Another session's state may fit in size and still be of another slice shape or other structures.
+    if (!this.snapshots.has(state)) throw new RangeError('restore: the snapshot is not of this session (take it with this session\'s snapshot())');
+    this.checkWindow('restore: the snapshot\'s window', s.window);
+    this.step(() => this.apply({ ...state, window: [s.window[0], s.window[1]] }));
   }
 
   get canUndo(): boolean {
@@ -398,10 +418,14 @@ export class Interactive3DSession {
     this.slot('annotate', structure);
     throwIfAborted(options.signal);
     const image: SliceImage = { width: this.stack.width, height: this.stack.height, data: this.stack.slice(z) };
-    const mask = await this.networks.segmenter.segment(image, interaction);
+    const result = await this.networks.segmenter.segment(image, interaction);
     // The 2D step cannot be interrupted on the GPU; a cancel during it drops its result.
     throwIfAborted(options.signal);
-    this.setAnnotation('annotate', z, structure, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
+    if (result?.length !== this.pixels) throw new RangeError(`annotate: the 2D network returned ${result?.length} values for a ${this.stack.width}x${this.stack.height} slice`);
+    // The window may have moved while the network ran.
+    this.checkWindowSlice('annotate', z);
+    const mask = Uint8Array.from(result, (v) => (v ? 1 : 0));
+    this.setAnnotation('annotate', z, structure, mask);
     return mask;
   }
 
@@ -412,7 +436,13 @@ export class Interactive3DSession {
   setSliceMask(z: number, mask: ArrayLike<number>, options: StructureOption = {}): void {
     this.checkWindowSlice('setSliceMask', z);
     const n = this.pixels;
+    if (typeof mask?.length !== 'number') throw new TypeError(`setSliceMask: the mask must be an array of ${n} numbers (0 / non-zero), got ${mask === null ? 'null' : typeof mask}`);
     if (mask.length !== n) throw new RangeError(`setSliceMask: mask has ${mask.length} pixels, the slice ${this.stack.width}x${this.stack.height} = ${n}`);
+    // NaN, a string or a hole would be read as 0 or 1 without a word.
+    for (let i = 0; i < n; i++) {
+      const v = mask[i];
+      if (typeof v !== 'number' || v !== v) throw new TypeError(`setSliceMask: pixel ${i} of the mask is ${typeof v === 'number' ? 'NaN' : typeof v}; a mask holds numbers (0 / non-zero)`);
+    }
     this.setAnnotation('setSliceMask', z, options.structure ?? 1, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
   }
 
@@ -649,12 +679,14 @@ export class Interactive3DSession {
     return {
       structures: this.structs.map((s) => ({ info: s.info, slices: s.slices.slice(), pending: [...s.pending] })),
       labels: this.labels.slice(),
+      window: [...this.window],
     };
   }
 
   private apply(state: SessionState): void {
     this.structs = state.structures.map((s) => ({ info: s.info, slices: s.slices.slice(), pending: new Set(s.pending) }));
     this.labels = state.labels.slice();
+    this.window = [state.window[0], state.window[1]];
     this.finishedSweeps.clear();
   }
 

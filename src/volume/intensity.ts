@@ -28,15 +28,16 @@ export function roundHalfEven(v: number): number {
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-function checkMapping(m: IntensityMapping): void {
-  if (m.kind === 'window') {
+/** Refuses a mapping that cannot map (a window of width 0, an unknown kind); `where` names it in the message. */
+export function checkIntensityMapping(m: IntensityMapping, where = 'intensity'): void {
+  if (m?.kind === 'window') {
     if (!Number.isFinite(m.level) || !Number.isFinite(m.width) || m.width <= 0) {
-      throw new RangeError(`intensity window level ${m.level}, width ${m.width}: both must be finite and width > 0`);
+      throw new RangeError(`${where}: window level ${m.level}, width ${m.width}: both must be finite and width > 0`);
     }
-  } else if (m.kind === 'minmax') {
-    if (m.clip && !(m.clip[0] <= m.clip[1])) throw new RangeError(`intensity clip [${m.clip}] must be [low, high] with low <= high`);
+  } else if (m?.kind === 'minmax') {
+    if (m.clip && !(m.clip[0] <= m.clip[1])) throw new RangeError(`${where}: clip [${m.clip}] must be [low, high] with low <= high`);
   } else {
-    throw new RangeError(`intensity mapping kind ${JSON.stringify((m as { kind: unknown }).kind)} is not 'minmax' or 'window'`);
+    throw new RangeError(`${where}: mapping kind ${JSON.stringify((m as { kind?: unknown } | null)?.kind)} is not 'minmax' or 'window'`);
   }
 }
 
@@ -57,7 +58,7 @@ function mapValue(v: number, lo: number, hi: number): number {
 
 /** Maps values (one slice) to 0..255. */
 export function intensityToUint8(values: ArrayLike<number>, mapping: IntensityMapping = SEED_MAPPING, out?: Uint8Array): Uint8Array {
-  checkMapping(mapping);
+  checkIntensityMapping(mapping);
   const n = values.length;
   const dst = out ?? new Uint8Array(n);
   if (dst.length !== n) throw new RangeError(`intensityToUint8: ${n} values, output holds ${dst.length}`);
@@ -89,7 +90,7 @@ const TABLE_MAX_ENTRIES = 1 << 16;
  * `transposed`), computed in float64 from the stored values.
  */
 export function sliceToUint8(volume: Volume, axis: Axis, index: number, mapping: IntensityMapping = SEED_MAPPING, transposed = false): GrayImage {
-  checkMapping(mapping);
+  checkIntensityMapping(mapping);
   const { width, height } = sliceShape(volume, axis);
   if (isIntegerData(volume.data)) {
     // CT and MR are stored as integers: map each stored value of the slice once, through a
