@@ -103,4 +103,15 @@ test('options that are no probabilities or counts, a layout that is none, and fr
   assert.throws(() => session({}, segmenter(ones), { ...stack, width: 1.5 }), /session: a volume of 1\.5x3x13 slices/);
 });
 
+test('ranking: a random seed is an integer, the oracle\'s ground truth holds numbers', () => {
+  const s = session();
+  s.setSliceMask(3, ones());
+  assert.throws(() => s.rankSlices('random', { seed: 1.7 }), /rankSlices\('random'\): seed must be an integer, got 1\.7/);
+  assert.throws(() => s.rankSlices('random', { seed: Number.NaN }), /got NaN/);
+  assert.equal(s.rankSlices('random', { seed: 7 }).length, D - 1);
+  const truth = new Float32Array(N * D);
+  truth[N * 5 + 2] = Number.NaN;
+  assert.throws(() => s.rankSlices('oracle', { groundTruth: truth }), /ground-truth voxel 77 is NaN/);
+});
+
 test.run();

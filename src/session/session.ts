@@ -592,10 +592,14 @@ export class Interactive3DSession {
       case 'oracle': {
         const gt = options.groundTruth;
         if (!gt || gt.length !== this.voxels) throw new RangeError(`recommendSlice('oracle') needs the ground truth (${this.voxels} voxels)`);
+        for (let i = 0; i < gt.length; i++) if (typeof gt[i] !== 'number' || gt[i] !== gt[i]) throw new TypeError(`recommendSlice('oracle'): ground-truth voxel ${i} is ${typeof gt[i] === 'number' ? 'NaN' : typeof gt[i]}; labels are numbers`);
         return by((z, s) => this.sliceDice(z, s.info.id, gt));
       }
       case 'random': {
-        const rand = seededRandom(options.seed ?? 0);
+        // The stream takes the seed's 32 bits: 1.7 and NaN would quietly be 1 and 0.
+        const seed = options.seed ?? 0;
+        if (!Number.isSafeInteger(seed)) throw new RangeError(`rankSlices('random'): seed must be an integer, got ${seed}`);
+        const rand = seededRandom(seed);
         return by(() => rand());
       }
       default:
