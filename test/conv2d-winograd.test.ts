@@ -70,14 +70,20 @@ const CPU_WINO = WINO.filter((n) => CONV2D_VARIANTS[n].kind === 'winograd');
 // cold; the every-variant tests run all of them, test/conv2d-variants.test.ts).
 const GEMM2: Conv2dVariantName[] = ['wgemm-128x128', 'wgemm-64x64'];
 const GEMM4: Conv2dVariantName[] = ['wgemm4-128x128', 'wgemm4-64x64'];
+/** Cases both CPU kernels run: tiles straddling odd edges, dilation phases, more tiles than a workgroup. */
+const BOTH_CPU = new Set([0, 3, 5]);
 /**
  * The CPU kernel's variants (unless `gemmOnly`: a case about the GEMM's edges; each CPU
- * pipeline compiles for 4-11 s on lavapipe, cold), one GEMM tile of F2, the tiles taking
- * turns over the cases, and of F4 in the cases that `f4` marks (its transforms share F2's
- * layout code).
+ * pipeline, one per variant and epilogue, compiles for 4-11 s on lavapipe, cold): both in
+ * the BOTH_CPU cases, taking turns elsewhere (they differ in tiles per invocation only);
+ * one GEMM tile of F2, the tiles taking turns over the cases, and of F4 in the cases that
+ * `f4` marks (its transforms share F2's layout code).
  */
-const winoVariants = (i: number, f4 = true, gemmOnly = false): Conv2dVariantName[] =>
-  [...(gemmOnly ? [] : CPU_WINO), GEMM2[i % GEMM2.length], ...(f4 ? [GEMM4[i % GEMM4.length]] : [])];
+const winoVariants = (i: number, f4 = true, gemmOnly = false): Conv2dVariantName[] => [
+  ...(gemmOnly ? [] : BOTH_CPU.has(i) ? CPU_WINO : [CPU_WINO[i % CPU_WINO.length]]),
+  GEMM2[i % GEMM2.length],
+  ...(f4 ? [GEMM4[i % GEMM4.length]] : []),
+];
 
 /** Winograd's tolerance: 9x (F2) or 190x (F4) a direct conv's for the same K, on the |x| |w| scale (header). */
 const winoClose = (variant: Conv2dVariantName, got: ArrayLike<number>, want: ArrayLike<number>, k: number, scale: number, label: string) =>
