@@ -331,7 +331,9 @@ export class Interactive3DSession {
 
   /**
    * Only slices first..last take part from now on: propagation stops at the window's
-   * ends and ranking skips the slices outside it. Results outside are kept.
+   * ends and ranking skips the slices outside it. Results outside are kept. Not a step of
+   * its own: the window is part of the state undo brings back (as it was before the step).
+   * Refused while a propagation runs.
    */
   setSliceWindow(first: number, last: number): void {
     // A propagation clears the pending annotations inside the window when it ends: moved meanwhile, it would clear others.
