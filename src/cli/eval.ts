@@ -12,7 +12,7 @@ import { dicePlotSvg } from '../session/plot.ts';
 import type { SliceStack, Strategy } from '../session/session.ts';
 import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { readNifti } from '../volume/nifti-node.ts';
-import { parseCaseList } from '../volume/png-dataset.ts';
+import { isCaseFolderName } from '../volume/png-dataset.ts';
 import { listCases, readPngCase } from '../volume/png-dataset-node.ts';
 import { checkOutputFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { VolumeError } from '../volume/volume.ts';
@@ -132,17 +132,12 @@ function strategiesOf(value: string): Strategy[] {
   return [value as Strategy];
 }
 
-/** --cases a,b: names as listed in the split file; empty names refused, and paths, as the split file's (parseCaseList). */
+/** --cases a,b: names as listed in the split file; empty names refused, and paths (isCaseFolderName, the split file's rule). */
 function caseNames(value: string): string[] {
   const names = value.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) throw new UsageError(`--cases has an empty name: '${value}'`);
-  for (const name of names) {
-    try {
-      parseCaseList(name, '--cases');
-    } catch {
-      throw new UsageError(`--cases: ${JSON.stringify(name)} is not a case folder name (no '/', '\\', '.' or '..': a case is a folder of the dataset)`);
-    }
-  }
+  const path = names.find((n) => !isCaseFolderName(n));
+  if (path !== undefined) throw new UsageError(`--cases: ${JSON.stringify(path)} is not a case folder name (no '/', '\\', '.' or '..': a case is a folder of the dataset)`);
   return names;
 }
 

@@ -6,8 +6,6 @@
 // frame and of a batch of DEFAULT_LANES (a session's two directions, src/session/memory.ts)
 // and memory reads of up to MAX_READ_FRAMES frames per --size, and one IOG forward (always
 // at its 512x512 crop) record them.
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { autotuneConv2d } from '../ops/conv2d-autotune.ts';
 import { loadIOG, loadMemoryNetwork } from '../pretrained/node.ts';
@@ -16,7 +14,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { DEFAULT_LANES } from '../session/memory.ts';
 import { KEYDIM, VALDIM, type MemoryNetwork } from '../networks/mem3d/memory-network.ts';
 import { gemmFits, memoryRead } from '../ops/memory-read.ts';
-import { assertNotInput, assertWritableFolder } from '../volume/safe-write-node.ts';
+import { checkOutputFile } from '../volume/safe-write-node.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
 import { planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { cliTuningPath, createCliRuntime } from './runtime.ts';
@@ -126,9 +124,7 @@ async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], 
  */
 function checkTuningCache(path: string, weightFiles: readonly string[]): void {
   try {
-    assertNotInput(path, weightFiles);
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`${path}: is a folder; name a file`);
-    assertWritableFolder(dirname(resolve(path)), path);
+    checkOutputFile(path, { inputs: weightFiles, overwrite: true });
   } catch (e) {
     throw new UsageError(`tuning cache ${(e as Error).message} (MEM3D_TUNING_CACHE names the file)`);
   }

@@ -34,12 +34,15 @@ export function seedLayout(task: string | number): PngLayout {
 export type Foreground = number | 'nonzero';
 
 /** Case names of a split file: one per line, blank lines skipped, no path separators. */
+/** A case is a folder of the dataset: a name with no separator, not '.' or '..'. */
+export const isCaseFolderName = (name: string): boolean => !/[/\\]/.test(name) && name !== '.' && name !== '..';
+
 export function parseCaseList(text: string, source: string): string[] {
   const names: string[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
     const name = line.trim();
     if (name === '') return;
-    if (/[/\\]/.test(name) || name === '.' || name === '..') throw new VolumeError(source, `line ${i + 1}: ${JSON.stringify(name)} is not a case folder name`);
+    if (!isCaseFolderName(name)) throw new VolumeError(source, `line ${i + 1}: ${JSON.stringify(name)} is not a case folder name`);
     names.push(name);
   });
   return names;
