@@ -3,7 +3,7 @@
 // Every file is replaced whole (written beside, then renamed): the test runner's browser
 // scripts and package-exports test each build it, and a page loading the bundle while
 // another process rebuilds it must never read a half-written file.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -13,7 +13,6 @@ const ROOT = new URL('..', import.meta.url).pathname;
 export const WEB_DIST = join(ROOT, 'dist/web');
 
 export async function buildWeb(options: { minify?: boolean } = {}): Promise<string> {
-  mkdirSync(WEB_DIST, { recursive: true });
   const { outputFiles } = await build({
     entryPoints: { app: join(ROOT, 'web/src/main.ts'), embed: join(ROOT, 'web/embed.ts'), niivue: join(ROOT, 'examples/niivue/main.ts') },
     outdir: WEB_DIST,

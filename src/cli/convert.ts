@@ -2,7 +2,7 @@
 //               [--slice-layout rows-first-axis|rows-second-axis] [--allow-partial] [--max-shard-bytes N]
 // Exit codes: 0 written, 1 the checkpoint cannot be read or does not fit the model, 2 bad usage.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
@@ -102,7 +102,6 @@ export async function convertCommand(argv: string[], io: ConsoleLike = console):
     const spec = args.model ? expectedTensorsFor(args.model) : undefined;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const result = convertCheckpoint(bytes, { path: args.checkpoint, sha256 }, { format: args.format, spec, allowPartial: args.allowPartial, maxShardBytes: args.maxShardBytes, sliceLayout: args.sliceLayout });
-    mkdirSync(args.out, { recursive: true });
     let total = 0;
     // Shards first, each atomically, the index last: a folder never holds an index whose shards are half-written.
     for (const { fileName, bytes: shard } of result.output.shards) {

@@ -3,7 +3,7 @@
 // and IoU after every round, as JSON and as an SVG plot of Dice against rounds.
 // Every case is read and decoded, and the output folder proven writable, before the
 // GPU is touched.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InteractionKind } from '../interaction/encode.ts';
 import { createCliRuntime } from './runtime.ts';
@@ -94,7 +94,6 @@ function summarize(results: CaseResult[], rounds: number): { strategy: Strategy;
 function write(io: ConsoleLike, outDir: string, results: CaseResult[], rounds: number, meta: object): void {
   const summary = summarize(results, rounds);
   io.log(`\nmean Dice per round:\n${summary.map((s) => `  ${s.strategy.padEnd(8)} ${s.dice.map((d) => d.toFixed(4)).join('  ')}`).join('\n')}`);
-  mkdirSync(outDir, { recursive: true });
   const json = join(outDir, 'eval.json');
   const svg = join(outDir, 'dice.svg');
   writeFileAtomic(json, JSON.stringify({ ...meta, coordinates: 'voxel indices (a, b) of the slice: axial (i, j)', rounds, summary, cases: results }, null, 2) + '\n');
