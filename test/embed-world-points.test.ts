@@ -40,4 +40,31 @@ test('pointFromWorld inverts voxel -> world for every voxel; worldFromPoint is i
   seg.dispose();
 });
 
+test('world points refuse NaN, a slice or point off the volume, and a disposed segmenter refuses everything but dispose', async () => {
+  const seg = await createSegmenter({ loadNetworks: noNetworks });
+  seg.loadVolume(createVolume({ dims: [5, 6, 7], data: new Uint8Array(210), affine: AFFINES.lps, source: 'lps' }));
+  assert.throws(() => seg.pointFromWorld([Number.NaN, 0, 0]), /pointFromWorld: a world position is three finite numbers \(mm\), got \[null,0,0\]/);
+  assert.throws(() => seg.pointFromWorld([1, 2] as never), /three finite numbers/);
+  assert.throws(() => seg.worldFromPoint(7, [0, 0]), /worldFromPoint: slice 7 is outside the volume \(0\.\.6\)/);
+  assert.throws(() => seg.worldFromPoint(2, [Number.NaN, 0]), /worldFromPoint: point \[null,0\] is not a voxel index \(i, j\) of the slice \(i 0\.\.4, j 0\.\.5\)/);
+  assert.throws(() => seg.worldFromPoint(2, [0, 6]), /point \[0,6\] is not a voxel index/);
+  assert.throws(() => seg.worldFromPoint(2, [1.5, 0]), /point \[1\.5,0\] is not a voxel index/);
+  assert.equal(seg.worldFromPoint(2, [4, 5]).length, 3);
+  let message = '';
+  await seg.annotate(2, null as never).catch((e) => (message = (e as Error).message));
+  assert.match(message, /annotate: points must be an array of four \[i, j\] voxel indices, got null/);
+  await seg.annotate(2, [[0, 0], [1, 1], { x: 2, y: 2 } as never, [3, 3]]).catch((e) => (message = (e as Error).message));
+  assert.match(message, /annotate: a point is \[i, j\] \(two voxel indices\), got \{"x":2,"y":2\}/);
+  assert.is(seg.canUndo(), false);
+  seg.dispose();
+  seg.dispose();
+  const calls: [string, () => unknown][] = [
+    ['adapter', () => seg.adapter], ['softwareAdapter', () => seg.softwareAdapter], ['canUndo', () => seg.canUndo()],
+    ['canRedo', () => seg.canRedo()], ['historyBytes', () => seg.historyBytes], ['session', () => seg.session],
+    ['states', () => seg.states()], ['pointFromWorld', () => seg.pointFromWorld([0, 0, 0])],
+    ['loadVolume', () => seg.loadVolume(createVolume({ dims: [2, 2, 2], data: new Uint8Array(8) }))],
+  ];
+  for (const [op, call] of calls) assert.throws(call, new RegExp(`^${op}: the segmenter was disposed$`), op);
+});
+
 test.run();

@@ -92,6 +92,16 @@ test('annotate checks the 2D result\'s size, returns the 0/1 mask it keeps, and 
   assert.is(slow.state(1).source, 'empty');
 });
 
+test('annotate without an interaction and loadLabels without a map or structures say what they need', async () => {
+  const s = session();
+  let message = '';
+  await s.annotate(1, null as never).catch((e) => (message = (e as Error).message));
+  assert.match(message, /annotate: the interaction must be an object with a kind .*, got null/);
+  assert.throws(() => s.loadLabels(null as never, []), /loadLabels: the label map must be an array of 195 structure ids, got null/);
+  assert.throws(() => s.loadLabels(new Uint8Array(N * D), null as never), /loadLabels: the structures must be an array of \{ id, name, color\? \}, got null/);
+  assert.not.ok(s.canUndo, 'nothing was recorded');
+});
+
 test('options that are no probabilities or counts, a layout that is none, and fractional sides are refused', () => {
   for (const [options, message] of [
     [{ threshold: Number.NaN }, /threshold is a probability in \[0, 1\), got NaN/],

@@ -174,8 +174,12 @@ export async function createSegmenter(options: SegmenterOptions) {
   let loaded: { info: VolumeInfo; session: Interactive3DSession } | null = null;
   let disposed = false;
 
-  const need = (op: string) => {
+  /** Everything but dispose() refuses on a disposed segmenter: an answer then would describe released networks. */
+  const live = (op: string) => {
     if (disposed) throw new Error(`${op}: the segmenter was disposed`);
+  };
+  const need = (op: string) => {
+    live(op);
     if (!loaded) throw new Error(`${op}: load a volume first`);
     return loaded;
   };
@@ -190,6 +194,7 @@ export async function createSegmenter(options: SegmenterOptions) {
 
   return {
     get adapter(): string {
+      live('adapter');
       return rt.describe();
     },
     /**
@@ -197,6 +202,7 @@ export async function createSegmenter(options: SegmenterOptions) {
      * takes seconds to minutes there, and a 512-px 2D crop may not finish at all.
      */
     get softwareAdapter(): boolean {
+      live('softwareAdapter');
       return isCpuAdapter(rt);
     },
     /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
@@ -206,7 +212,7 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /** NIfTI bytes, or a volume already parsed (parseNifti, createVolume: typed array + dims + affine). */
     loadVolume(source: Uint8Array | ArrayBuffer | Volume, opts: LoadVolumeOptions = {}): VolumeInfo {
-      if (disposed) throw new Error('loadVolume: the segmenter was disposed');
+      live('loadVolume');
       const volume = source instanceof Uint8Array || source instanceof ArrayBuffer ? parseNifti(source, opts.name ?? '<volume>') : source;
       const { axis, width, height, count: depth } = sliceShape(volume, 'axial');
       const [first, last] = opts.slices ?? [0, depth - 1];
@@ -255,8 +261,10 @@ export async function createSegmenter(options: SegmenterOptions) {
     async annotate(z: number, points: readonly VoxelPoint[], opts: { signal?: AbortSignal } & StructureOption = {}): Promise<Uint8Array> {
       const { info, session } = need('annotate');
       checkSlice('annotate', z);
+      if (!Array.isArray(points)) throw new TypeError(`annotate: points must be an array of four [i, j] voxel indices, got ${points === null ? 'null' : typeof points}`);
       if (points.length !== 4) throw new RangeError(`annotate: extreme points are four (left, right, top, bottom), got ${points.length}`);
       for (const p of points) {
+        if (!Array.isArray(p) || p.length !== 2) throw new TypeError(`annotate: a point is [i, j] (two voxel indices), got ${JSON.stringify(p) ?? String(p)}`);
         const [a, b] = p;
         if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) throw new RangeError(`annotate: point (${a}, ${b}) is outside the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
       }
@@ -352,10 +360,12 @@ export async function createSegmenter(options: SegmenterOptions) {
     },
 
     canUndo(): boolean {
+      live('canUndo');
       return !!loaded?.session.canUndo;
     },
 
     canRedo(): boolean {
+      live('canRedo');
       return !!loaded?.session.canRedo;
     },
 
@@ -371,6 +381,7 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /** Bytes the undo/redo history holds. */
     get historyBytes(): number {
+      live('historyBytes');
       return loaded?.session.historyBytes ?? 0;
     },
 
@@ -387,7 +398,7 @@ export async function createSegmenter(options: SegmenterOptions) {
      * the lost one stopped. A segmenter made on the caller's runtime needs a new one here.
      */
     async recover(opts: { runtime?: Runtime } = {}): Promise<void> {
-      if (disposed) throw new Error('recover: the segmenter was disposed');
+      live('recover');
       if (!ownsRuntime && !opts.runtime) throw new Error('recover: the segmenter runs on the runtime you gave it; pass a new one ({ runtime })');
       const owns = !opts.runtime;
       const next = opts.runtime ?? (await Runtime.create());
@@ -414,16 +425,17 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /** The live session (slice-image layout), for checks against the engine's own numbers. */
     get session(): Interactive3DSession | null {
+      live('session');
       return loaded?.session ?? null;
     },
 
-    /** Releases both networks and, unless the caller supplied it, the runtime. */
     /**
      * The voxel nearest a world position (mm, the affine's space; NiiVue's onLocationChange
      * `mm`) as a slice index and an in-plane point (i, j) for annotate; null outside the volume.
      */
     pointFromWorld(mm: readonly [number, number, number]): { slice: number; point: VoxelPoint } | null {
       const { info } = need('pointFromWorld');
+      if (!(Array.isArray(mm) && mm.length === 3 && mm.every(Number.isFinite))) throw new TypeError(`pointFromWorld: a world position is three finite numbers (mm), got ${JSON.stringify(mm) ?? String(mm)}`);
       const v = voxelFromWorld(info.volume.affine, mm).map(Math.round);
       if (v.some((x, n) => !(x >= 0 && x < info.volume.dims[n]))) return null;
       const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
@@ -433,13 +445,20 @@ export async function createSegmenter(options: SegmenterOptions) {
     /** The world position (mm) of in-plane point (i, j) on slice z: the inverse of pointFromWorld. */
     worldFromPoint(z: number, point: VoxelPoint): Vec3 {
       const { info } = need('worldFromPoint');
-      const v = [0, 0, 0];
+      checkSlice('worldFromPoint', z);
       const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
+      // A voxel index, as pointFromWorld gives and annotate takes; NaN or a point off the slice would come back as a position.
+      const [a, b] = Array.isArray(point) ? point : [];
+      if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) {
+        throw new RangeError(`worldFromPoint: point ${JSON.stringify(point) ?? String(point)} is not a voxel index (i, j) of the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
+      }
+      const v = [0, 0, 0];
       [v[info.axis], v[pa], v[pb]] = [z, point[0], point[1]];
       const m = info.volume.affine;
       return [0, 1, 2].map((r) => m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2] + m[r][3]) as Vec3;
     },
 
+    /** Releases both networks and, unless the caller supplied it, the runtime; everything else refuses afterwards. */
     dispose(): void {
       if (disposed) return;
       disposed = true;

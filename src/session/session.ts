@@ -416,6 +416,7 @@ export class Interactive3DSession {
   async annotate(z: number, interaction: Interaction, options: StructureOption & { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     this.checkWindowSlice('annotate', z);
     this.checkIdle('annotate');
+    if (typeof interaction?.kind !== 'string') throw new TypeError(`annotate: the interaction must be an object with a kind (extreme-points, scribble, inside-outside, two-points), got ${interaction === null ? 'null' : typeof interaction}`);
     const structure = options.structure ?? 1;
     this.slot('annotate', structure);
     throwIfAborted(options.signal);
@@ -473,6 +474,8 @@ export class Interactive3DSession {
    */
   loadLabels(labels: ArrayLike<number>, structures: readonly LabelDefinition[], options: { pending?: boolean } = {}): void {
     this.checkIdle('loadLabels');
+    if (typeof labels?.length !== 'number') throw new TypeError(`loadLabels: the label map must be an array of ${this.voxels} structure ids, got ${labels === null ? 'null' : typeof labels}`);
+    if (!Array.isArray(structures)) throw new TypeError(`loadLabels: the structures must be an array of { id, name, color? }, got ${structures === null ? 'null' : typeof structures}`);
     if (labels.length !== this.voxels) throw new RangeError(`loadLabels: the label map has ${labels.length} voxels, the volume ${this.stack.width}x${this.stack.height}x${this.stack.depth} = ${this.voxels}`);
     const ids = new Set<number>();
     const infos = structures.map((d) => {
