@@ -8,7 +8,7 @@ import {
   fetchShardedSafetensors, parseSafetensors, SafetensorsError, ShardedSafetensors, type SafetensorsDType,
   type SafetensorsFile, type SafetensorsReader,
 } from '../src/io/safetensors.ts';
-import { loadSafetensors, readSafetensors, writeSafetensors, writeShardedSafetensors } from '../src/io/safetensors-node.ts';
+import { loadSafetensors, loadSafetensorsHeaders, readSafetensors, readSafetensorsHeader, writeSafetensors, writeShardedSafetensors } from '../src/io/safetensors-node.ts';
 import { serializeSafetensors, serializeShardedSafetensors, type TensorToWrite } from '../src/io/safetensors-write.ts';
 import { rng, uniform } from './_lib/random.ts';
 
@@ -376,6 +376,36 @@ test('sharded loading from disk: missing shard files and unsafe shard names are 
     throwsWith(() => readSafetensors(join(dir, 'nope.safetensors')), 'nope.safetensors', 'cannot read file');
     writeSafetensors(join(dir, 'sub', 'one.safetensors'), { t: { dtype: 'U8', shape: [1], data: new Uint8Array([9]) } });
     assert.equal(Array.from(loadSafetensors(join(dir, 'sub', 'one.safetensors')).uint8('t')), [9]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('headers alone: names, shapes, metadata and extents without the data; truncated files refused; data access refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'st-headers-'));
+  try {
+    const file = join(dir, 'one.safetensors');
+    writeSafetensors(file, { w: { dtype: 'F32', shape: [3, 2], data: new Float32Array(6).fill(1.5) }, b: { dtype: 'I8', shape: [5], data: new Int8Array(5) } }, { slice_layout: 'rows-first-axis' });
+    const [full, head] = [readSafetensors(file), readSafetensorsHeader(file)];
+    assert.equal(head.names(), full.names());
+    for (const n of full.names()) assert.equal(head.info(n), full.info(n), n);
+    assert.equal(head.metadata, full.metadata);
+    throwsWith(() => head.float32('w'), file, "tensor 'w'", 'only the header was read');
+    throwsWith(() => head.raw('b'), "tensor 'b'", 'only the header was read');
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, bytes.length - 1));
+    throwsWith(() => readSafetensorsHeader(file), file, 'run past the end of the data', 'truncated');
+    writeFileSync(file, bytes.subarray(0, 20));
+    throwsWith(() => readSafetensorsHeader(file), file, 'header length', 'exceeds the 12 bytes after it');
+    writeFileSync(file, bytes.subarray(0, 5));
+    throwsWith(() => readSafetensorsHeader(file), file, 'file is 5 bytes, shorter than the 8-byte header length');
+    throwsWith(() => readSafetensorsHeader(join(dir, 'nope.safetensors')), 'nope.safetensors', 'cannot read file');
+    const { index, shards } = writeShardedSafetensors(join(dir, 'sharded'), 'm', shardInput(), { maxShardBytes: 100 });
+    const [sharded, headers] = [loadSafetensors(index), loadSafetensorsHeaders(index)];
+    for (const n of sharded.names()) assert.equal(headers.info(n), sharded.info(n), n);
+    throwsWith(() => headers.uint8('d'), "tensor 'd'", 'only the header was read');
+    writeFileSync(shards[1], readFileSync(shards[1]).subarray(0, -1));
+    throwsWith(() => sharded.names().forEach((n) => loadSafetensorsHeaders(index).info(n)), shards[1], 'truncated');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -448,7 +448,7 @@ export async function createSegmenter(options: SegmenterOptions) {
       checkSlice('worldFromPoint', z);
       const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
       // A voxel index, as pointFromWorld gives and annotate takes; NaN or a point off the slice would come back as a position.
-      const [a, b] = Array.isArray(point) ? point : [];
+      const [a, b] = Array.isArray(point) ? point : [Number.NaN, Number.NaN];
       if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) {
         throw new RangeError(`worldFromPoint: point ${JSON.stringify(point) ?? String(point)} is not a voxel index (i, j) of the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
       }

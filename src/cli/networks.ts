@@ -74,8 +74,8 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
     };
   }
   if (path === '') throw new UsageError('--memory-weights is empty');
-  const { file, reader, sliceLayout } = openMemoryWeights(path, given);
-  checkMemoryWeights(file, reader);
+  const { file, headers, sliceLayout } = openMemoryWeights(path, given);
+  checkMemoryWeights(file, headers);
   return {
     memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog],
     files: [path, ...weightFiles(file), ...weightFiles(IOG_PHANTOM_INDEX)],
@@ -84,13 +84,13 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
 
 /**
  * The loader's own check (every tensor QAMN reads, with its shape), made before the GPU:
- * wrong weights (another network's, an STM checkpoint) and truncated shards (reading each
- * header checks its data's extent) are refused in one line; `mem3d convert --model qamn`
- * lists every problem.
+ * wrong weights (another network's, an STM checkpoint) and truncated shards (each header's
+ * extents against its file's size; the data is read once, by the loader) are refused in one
+ * line; `mem3d convert --model qamn` lists every problem.
  */
-function checkMemoryWeights(file: string, reader: SafetensorsReader): void {
-  // Through the loader's source: int8 weights carry their scales as tensors of their own.
-  const source = safetensorsWeightSource(reader);
+function checkMemoryWeights(file: string, headers: SafetensorsReader): void {
+  // Through the loader's source (names and shapes, no data): int8 weights carry their scales as tensors of their own.
+  const source = safetensorsWeightSource(headers);
   const report = checkWeights(new Map(source.names().map((n) => [n, source.shape(n)])), MemoryNetwork.weightSpec('qamn'));
   if (!hasProblems(report)) return;
   const first = report.missing[0]?.name ?? report.misshaped[0]?.name ?? report.unexpected[0]?.name;

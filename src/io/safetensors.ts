@@ -84,22 +84,27 @@ export class SafetensorsFile implements SafetensorsReader {
     private readonly entries: ReadonlyMap<string, Entry>,
   ) {}
 
-  /** Use parseSafetensors(). */
-  static parse(input: ArrayBuffer | Uint8Array, source: string): SafetensorsFile {
+  /**
+   * Use parseSafetensors(), or parseSafetensorsHeader() for `input` holding the file's
+   * first bytes only (up to the end of its header) out of `fileLength`.
+   */
+  static parse(input: ArrayBuffer | Uint8Array, source: string, fileLength?: number): SafetensorsFile {
     if (!HOST_LITTLE_ENDIAN) throw new SafetensorsError(source, 'big-endian hosts are not supported');
     // A plain Uint8Array even for a Node Buffer, whose slice() would not copy.
     const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+    const length = fileLength ?? bytes.length;
     const fail = (msg: string, tensor?: string): never => { throw new SafetensorsError(source, msg, tensor); };
-    if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+    if (length < 8) fail(`file is ${length} bytes, shorter than the 8-byte header length`);
     const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-    if (n > BigInt(bytes.length - 8)) {
-      fail(`header length ${n} exceeds the ${bytes.length - 8} bytes after it (truncated, or not a safetensors file)`);
+    if (n > BigInt(length - 8)) {
+      fail(`header length ${n} exceeds the ${length - 8} bytes after it (truncated, or not a safetensors file)`);
     }
     if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
     const dataStart = 8 + Number(n);
+    if (bytes.length < dataStart) throw new RangeError(`${source}: ${bytes.length} bytes given, the header ends at ${dataStart}`);
     const header = parseLimitedJson(bytes.subarray(8, dataStart), 'header', fail);
     if (!isObject(header)) fail('header is not a JSON object');
-    const dataLength = bytes.length - dataStart;
+    const dataLength = length - dataStart;
     let metadata: Record<string, string> = {};
     const entries: Entry[] = [];
     const entryNames: string[] = [];
@@ -136,6 +141,7 @@ export class SafetensorsFile implements SafetensorsReader {
 
   raw(name: string): Uint8Array {
     const e = this.entry(name);
+    this.checkLoaded(name, e);
     return this.bytes.subarray(this.dataStart + e.begin, this.dataStart + e.end);
   }
 
@@ -172,11 +178,17 @@ export class SafetensorsFile implements SafetensorsReader {
   }
 
   private view<T>(name: string, e: Entry, ctor: ViewCtor<T>): T {
+    this.checkLoaded(name, e);
     const size = ctor.BYTES_PER_ELEMENT;
     const offset = this.bytes.byteOffset + this.dataStart + e.begin;
     if (offset % size === 0) return new ctor(this.bytes.buffer, offset, e.byteLength / size);
     const copy = this.raw(name).slice();
     return new ctor(copy.buffer, 0, e.byteLength / size);
+  }
+
+  /** A header read alone (parseSafetensorsHeader) describes data it does not hold. */
+  private checkLoaded(name: string, e: Entry): void {
+    if (this.dataStart + e.end > this.bytes.length) throw new SafetensorsError(this.source, 'only the header was read (names, shapes and extents); load the file to read its data', name);
   }
 
   private entry(name: string): Entry {
@@ -188,6 +200,16 @@ export class SafetensorsFile implements SafetensorsReader {
 
 export function parseSafetensors(bytes: ArrayBuffer | Uint8Array, source = '<buffer>'): SafetensorsFile {
   return SafetensorsFile.parse(bytes, source);
+}
+
+/**
+ * A file's header from its first bytes (at least through the header's end) and the
+ * file's length: names, shapes, metadata and every tensor's extent checked against
+ * that length (a truncated file is refused), without the data; reading a tensor's data
+ * throws. What a check before loading needs, at the cost of a few kilobytes.
+ */
+export function parseSafetensorsHeader(firstBytes: Uint8Array, fileLength: number, source = '<buffer>'): SafetensorsFile {
+  return SafetensorsFile.parse(firstBytes, source, fileLength);
 }
 
 /** JSON.parse of `text` after the depth check (text nested 10^6 deep takes V8 seconds and its values overflow recursive code). */

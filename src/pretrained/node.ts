@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SafetensorsReader } from '../io/safetensors.ts';
-import { loadSafetensors, loadShardedSafetensors, readSafetensors } from '../io/safetensors-node.ts';
+import { loadSafetensors, loadSafetensorsHeaders, loadShardedSafetensors, readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -61,11 +61,15 @@ export function requireSliceLayout(reader: SafetensorsReader, given?: SliceLayou
   return layout;
 }
 
-/** A user's memory-network weights opened (headers or index only, shards read on use) and their slice layout settled: everything checkable before the GPU. */
-export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { file: string; reader: SafetensorsReader; sliceLayout: SliceLayout } {
+/**
+ * A user's memory-network weights' headers (names, shapes, metadata, each tensor's extent
+ * against its file's size; no data read) and their slice layout settled: everything
+ * checkable before the GPU. `headers` reads no tensor data: load `file` for that.
+ */
+export function openMemoryWeights(path: string, sliceLayout?: SliceLayout): { file: string; headers: SafetensorsReader; sliceLayout: SliceLayout } {
   const file = resolveWeightsPath(path);
-  const reader = loadSafetensors(file);
-  return { file, reader, sliceLayout: requireSliceLayout(reader, sliceLayout) };
+  const headers = loadSafetensorsHeaders(file);
+  return { file, headers, sliceLayout: requireSliceLayout(headers, sliceLayout) };
 }
 
 /** The shipped phantom IOG, or a user's converted IOG weights (their layout from metadata or `sliceLayout`). */
@@ -105,8 +109,8 @@ export function loadMemoryNetwork(
   const variant = options.variant ?? 'qamn';
   const weightPrecision = options.weightPrecision;
   if (options.path) {
-    const { file, reader, sliceLayout } = openMemoryWeights(options.path, options.sliceLayout);
-    const net = MemoryNetwork.load(rt, safetensorsWeightSource(reader), { variant, sliceLayout, weightPrecision });
+    const { file, sliceLayout } = openMemoryWeights(options.path, options.sliceLayout);
+    const net = MemoryNetwork.load(rt, safetensorsWeightSource(loadSafetensors(file)), { variant, sliceLayout, weightPrecision });
     return { net, synthetic: false, shipped: null, description: `${variant} from ${file} (${sliceLayout})`, sliceLayout };
   }
   if (options.sliceLayout) throw new Error('a slice layout is given for user weights only; the shipped weights state theirs');
