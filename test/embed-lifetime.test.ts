@@ -80,13 +80,16 @@ test('masks in NIfTI voxel order: a slice mask set by hand comes back as given, 
     for (let j = 0; j < NY; j++) for (let i = 0; i < NX; i++) assert.is(whole[i + NX * (j + NY * 2)], given[i + NX * j], `voxel (${i}, ${j}, 2)`);
     assert.equal(seg.session!.sliceMask(2)[7 * NY + 19], 1, 'the engine slice image has voxel (7, 19) at row 7, column 19');
     assert.is(seg.recommend(), null, 'nothing to recommend before propagation');
+    assert.is(seg.pendingSlices, 2, 'slices 1 and 3 wait for the annotation of slice 2');
     const controller = new AbortController();
     let error: unknown = null;
     await seg.propagate({ signal: controller.signal, onProgress: () => controller.abort() }).catch((e) => (error = e));
     assert.is((error as Error)?.name, 'AbortError');
     assert.equal(seg.states().map((s) => s.source), ['empty', 'empty', 'annotated', 'empty', 'empty'], 'the cancelled propagation left nothing behind');
+    assert.is(seg.pendingSlices, 2, 'a cancel leaves the work pending');
     await seg.propagate();
     assert.equal(seg.states().map((s) => s.source), ['empty', 'propagated', 'annotated', 'propagated', 'empty'], 'only slices 1..3 take part');
+    assert.is(seg.pendingSlices, 0);
     assert.ok([1, 3].includes(seg.recommend()!));
     const afterPropagation = seg.mask();
     seg.setSliceMask(3, new Uint8Array(NX * NY));

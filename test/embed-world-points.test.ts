@@ -43,8 +43,13 @@ test('pointFromWorld inverts voxel -> world for every voxel; worldFromPoint is i
 test('world points refuse NaN, a slice or point off the volume, and a disposed segmenter refuses everything but dispose', async () => {
   const seg = await createSegmenter({ loadNetworks: noNetworks });
   seg.loadVolume(createVolume({ dims: [5, 6, 7], data: new Uint8Array(210), affine: AFFINES.lps, source: 'lps' }));
-  assert.throws(() => seg.pointFromWorld([Number.NaN, 0, 0]), /pointFromWorld: a world position is three finite numbers \(mm\), got \[null,0,0\]/);
-  assert.throws(() => seg.pointFromWorld([1, 2] as never), /three finite numbers/);
+  assert.throws(() => seg.pointFromWorld([Number.NaN, 0, 0]), /pointFromWorld: a world position starts with three finite numbers \(x, y, z in mm\), got \[null,0,0\]/);
+  assert.throws(() => seg.pointFromWorld([1, 2]), /three finite numbers/);
+  assert.throws(() => seg.pointFromWorld(null as never), /three finite numbers .*, got null/);
+  // NiiVue's onLocationChange gives mm as a Float32Array of four, the last a homogeneous 1.
+  const niivue = Float32Array.of(...(AFFINES.lps.slice(0, 3).map((row) => row[0] * 2 + row[1] * 3 + row[2] * 4 + row[3])), 1);
+  assert.equal(seg.pointFromWorld(niivue), seg.pointFromWorld(Array.from(niivue.subarray(0, 3))));
+  assert.ok(seg.pointFromWorld(niivue));
   assert.throws(() => seg.worldFromPoint(7, [0, 0]), /worldFromPoint: slice 7 is outside the volume \(0\.\.6\)/);
   assert.throws(() => seg.worldFromPoint(2, [Number.NaN, 0]), /worldFromPoint: point \[null,0\] is not a voxel index \(i, j\) of the slice \(i 0\.\.4, j 0\.\.5\)/);
   assert.throws(() => seg.worldFromPoint(2, [0, 6]), /point \[0,6\] is not a voxel index/);

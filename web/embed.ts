@@ -290,6 +290,14 @@ export async function createSegmenter(options: SegmenterOptions) {
       need('acceptSlice').session.acceptSlice(z, { structure: structureOf(opts) });
     },
 
+    /**
+     * How many slices the next propagate() computes: from the annotations made since the
+     * last propagation (after a failed one, what it left); 0 when there is nothing to propagate.
+     */
+    get pendingSlices(): number {
+      return need('pendingSlices').session.pendingSlices;
+    },
+
     /** Propagates every structure from the slices annotated since the last call, in both directions. A cancel leaves everything as it was. */
     async propagate(opts: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
       await need('propagate').session.propagate(opts);
@@ -433,10 +441,12 @@ export async function createSegmenter(options: SegmenterOptions) {
      * The voxel nearest a world position (mm, the affine's space; NiiVue's onLocationChange
      * `mm`) as a slice index and an in-plane point (i, j) for annotate; null outside the volume.
      */
-    pointFromWorld(mm: readonly [number, number, number]): { slice: number; point: VoxelPoint } | null {
+    pointFromWorld(mm: ArrayLike<number>): { slice: number; point: VoxelPoint } | null {
       const { info } = need('pointFromWorld');
-      if (!(Array.isArray(mm) && mm.length === 3 && mm.every(Number.isFinite))) throw new TypeError(`pointFromWorld: a world position is three finite numbers (mm), got ${JSON.stringify(mm) ?? String(mm)}`);
-      const v = voxelFromWorld(info.volume.affine, mm).map(Math.round);
+      // x, y, z first: NiiVue's mm is a Float32Array of four (the last a homogeneous 1).
+      const xyz = typeof mm?.length === 'number' && mm.length >= 3 ? [mm[0], mm[1], mm[2]] : [];
+      if (!(xyz.length === 3 && xyz.every(Number.isFinite))) throw new TypeError(`pointFromWorld: a world position starts with three finite numbers (x, y, z in mm), got ${JSON.stringify(mm) ?? String(mm)}`);
+      const v = voxelFromWorld(info.volume.affine, xyz).map(Math.round);
       if (v.some((x, n) => !(x >= 0 && x < info.volume.dims[n]))) return null;
       const [pa, pb] = ([0, 1, 2] as const).filter((n) => n !== info.axis);
       return { slice: v[info.axis], point: [v[pa], v[pb]] };

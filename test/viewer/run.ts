@@ -20,7 +20,7 @@
 // step's cancel and a full run, minutes on SwiftShader).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Dialog, type Page } from 'playwright-core';
 import { extremePointsOfMask } from '../../src/interaction/robot.ts';
 import { createVolume, getSlice, parseNifti, serializeNifti, type Affine, type Volume } from '../../src/volume/index.ts';
 import { buildWeb } from '../../tools/build-web.ts';
@@ -307,6 +307,27 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const undone = await session(page);
   check('Ctrl+Z undoes the slice mask; Export disabled again; the points stay', JSON.stringify(undone) === JSON.stringify(empty) && (await disabled(page, 'export')) && s.points[SLICE]?.length === 4, JSON.stringify(undone));
 
+  // Segment goes on into propagation and leaves the page ready: the page's own chaining, with the two
+  // network calls stubbed (SwiftShader would take minutes per step; partBFull runs them for real).
+  await page.evaluate(([z, mask]) => {
+    const seg = window.__mem3d.segmenter!;
+    const real = { annotate: seg.annotate, propagate: seg.propagate };
+    const calls: string[] = [];
+    seg.annotate = async (at, _points, opts) => (calls.push(`annotate ${at}`), seg.setSliceMask(at, mask, opts), Uint8Array.from(mask));
+    seg.propagate = async (opts) => {
+      calls.push('propagate');
+      opts?.onProgress?.({ done: 1, total: 1, slice: z - 1 } as Parameters<NonNullable<typeof opts.onProgress>>[0]);
+    };
+    (window as unknown as { restoreSegmenter: () => string[] }).restoreSegmenter = () => (Object.assign(seg, real), calls);
+  }, [SLICE, truthSlice] as const);
+  await page.keyboard.press('Enter');
+  s = await waitFor(page, 'Segment, then its propagation', (s) => s.status !== 'busy', 20_000).catch(() => state(page));
+  const calls = await page.evaluate(() => (window as unknown as { restoreSegmenter: () => string[] }).restoreSegmenter());
+  check('Segment runs the 2D step, then propagates from it, and the page is ready again', s.status === 'ready' && JSON.stringify(calls) === JSON.stringify([`annotate ${SLICE}`, 'propagate']) && /segmented in .* and propagated to 1 slice/.test(s.message), `${s.status}: ${s.message} ${JSON.stringify(calls)}`);
+  await page.keyboard.press('Control+z');
+  await waitFor(page, 'undo of the stubbed segmentation', (s) => /Undone/.test(s.message), 10_000);
+  check('its undo leaves the session as before', JSON.stringify(await session(page)) === JSON.stringify(empty));
+
   if (process.env.VIEWER_FULL) await partBFull(page, SLICE, empty);
   await structuresAndBrush(page);
 }
@@ -362,12 +383,13 @@ const apiLabels = (page: Page, z: number) => page.evaluate((z) => Array.from(win
 const voxelsShown = (shown: string, kind: string) => Array.from(shown, (c) => (c === kind ? 1 : 0));
 
 /** Drags the mouse from voxel to voxel on the slice canvas, through intermediate positions. */
-async function dragVoxels(page: Page, from: [number, number], to: [number, number]): Promise<void> {
+async function dragVoxels(page: Page, from: [number, number], to: [number, number], whileDown?: () => Promise<void>): Promise<void> {
   const box = (await page.locator('#slice').boundingBox())!;
   const a = await canvasPoint(page, ...from);
   const b = await canvasPoint(page, ...to);
   await page.mouse.move(box.x + a.x, box.y + a.y);
   await page.mouse.down();
+  await whileDown?.();
   await page.mouse.move(box.x + b.x, box.y + b.y, { steps: 6 });
   await page.mouse.up();
 }
@@ -399,8 +421,12 @@ async function structuresAndBrush(page: Page): Promise<void> {
   const accept = { disabled: await disabled(page, 'accept'), title: await page.locator('#accept').getAttribute('title') };
   check('the painted slice is structure 1\'s annotation now; Accept (for propagated slices) is disabled and says why', sources === 'annotated' && accept.disabled && /Only a propagated slice of object/.test(accept.title ?? ''), JSON.stringify({ sources, ...accept }));
 
-  // A drag: discs along the line from (20, 20) to (20, 40), no gaps.
-  await dragVoxels(page, [20, 20], [20, 40]);
+  // A drag: discs along the line from (20, 20) to (20, 40), no gaps; the wheel and a slice key while the button is down leave the slice where the stroke is.
+  await dragVoxels(page, [20, 20], [20, 40], async () => {
+    await page.mouse.wheel(0, -120);
+    await page.keyboard.press('ArrowUp');
+  });
+  check('during a stroke the wheel and the slice keys do not change the slice', (await state(page)).slice === z, String((await state(page)).slice));
   const line = voxelsWhere((i, j) => Array.from({ length: 21 }, (_, c) => disc(20, 20 + c, 2)(i, j)).some(Boolean));
   labels = await apiLabels(page, z);
   const want2 = want1.map((x, v) => (line[v] ? 1 : x));
@@ -482,6 +508,17 @@ async function structuresAndBrush(page: Page): Promise<void> {
   const imported = await page.evaluate((z) => ({ labels: Array.from(window.__mem3d.segmenter!.labelMap()), names: window.__mem3d.structures.map((s) => s.name), source: window.__mem3d.segmenter!.states({ structure: 2 })[z].source }), z);
   check('opening the exported map with its sidecar brings its voxels back, the sidecar\'s names, its slices accepted', differing(imported.labels, files.labels) === 0 && imported.names.join() === 'object,tumour' && imported.source === 'locked', JSON.stringify({ names: imported.names, source: imported.source, message: st.message }));
   check('the imported structure 2 is drawn in its colour', differing(voxelsShown(await shownColours(page), 'b'), lesion) === 0);
+
+  // Another volume over the session's edits: the page asks first; declined, nothing changes.
+  const asked: string[] = [];
+  const decline = (d: Dialog) => void (asked.push(d.message()), d.dismiss());
+  page.on('dialog', decline);
+  const shownVolume = (await state(page)).volume;
+  await page.setInputFiles('#file', niftiFile('other.nii', [20, 16, 4], [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]));
+  st = await waitFor(page, 'declining to open another volume', (s) => /was not opened/.test(s.message), 5_000).catch(() => state(page));
+  page.off('dialog', decline);
+  const kept = differing(await page.evaluate(() => Array.from(window.__mem3d.segmenter!.labelMap())), imported.labels) === 0;
+  check('opening another volume over edits asks first; declined, the volume and its label map stay', asked.length === 1 && /replaces phantom.* Export the label map first/.test(asked[0]) && /other\.nii was not opened/.test(st.message) && JSON.stringify(st.volume) === JSON.stringify(shownVolume) && kept, JSON.stringify({ asked, message: st.message, kept }));
   console.log(`  structures, brush, undo/redo, export: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 

@@ -4,12 +4,12 @@ import { transposeImage, type VoxelPoint } from '../../src/volume/layout.ts';
 import { $, app, fail, overlay, points, say, type Tool, ui, voxelUnder } from './app.ts';
 import { BRUSH_RADIUS, paintStroke } from './brush.ts';
 import { stripSliceAt, type OverlayStyle } from './draw.ts';
-import { activeMaskImage, canPropagate } from './labels.ts';
+import { activeMaskImage, canPropagate, unsavedWork } from './labels.ts';
 import { screenFromVoxel } from './orientation.ts';
 import { pointNear } from './points.ts';
 import { afterEdit, applyPreset, fitZoom, goTo, render, renderMarks, setWindow, setZoom, stripTip } from './render.ts';
 import { acceptSlice, addStructure, cancel, exportLabelMap, importLabelMap, propagate, reconnect, segmentSlice, undoRedo } from './steps.ts';
-import { attachSession, loadPhantom, openVolume } from './volumes.ts';
+import { attachSession, loadPhantom, openFile } from './volumes.ts';
 import type { DisplayWindow } from './window.ts';
 
 // ---- tools and strokes -------------------------------------------------------------
@@ -210,7 +210,8 @@ export function wireKeyboard(): void {
 
 function deletePoint(): void {
   const list = points.get(ui.slice);
-  if (!list.length || ui.status === 'busy') return;
+  // Points are hidden while the brush or eraser is the tool: nothing the user can see is deleted.
+  if (!list.length || ui.status === 'busy' || ui.tool !== 'points') return;
   points.remove(ui.slice, app.selected >= 0 && app.selected < list.length ? app.selected : list.length - 1);
   app.selected = -1;
   render();
@@ -293,9 +294,12 @@ export function wireControls(): void {
     $('striptip').textContent = '';
     render();
   });
-  $('file').addEventListener('change', async (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (f) openVolume(await f.arrayBuffer(), f.name);
+  $('file').addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    const f = input.files?.[0];
+    // Cleared, so the same file picked again (after a refusal, or fixed on disk) opens.
+    input.value = '';
+    if (f) void openFile(f);
   });
   $('phantom').addEventListener('click', () => void loadPhantom());
   document.addEventListener('dragover', (e) => {
@@ -307,6 +311,10 @@ export function wireControls(): void {
     e.preventDefault();
     document.body.id = '';
     const f = e.dataTransfer?.files[0];
-    if (f) openVolume(await f.arrayBuffer(), f.name);
+    if (f) await openFile(f);
+  });
+  // Leaving drops the session: the browser asks first while it holds edits.
+  window.addEventListener('beforeunload', (e) => {
+    if (unsavedWork()) e.preventDefault();
   });
 }

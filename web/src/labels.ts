@@ -91,6 +91,11 @@ function slicesWithVoxels(): Map<number, Set<number>> {
 }
 
 /** Something is labelled: the label map has voxels to export. */
+/** The session holds edits that opening another volume, changing the networks' input or leaving the page would drop. */
+export function unsavedWork(): boolean {
+  return !!app.seg && app.attached && (app.seg.canUndo() || segmented());
+}
+
 export function anyVoxels(): boolean {
   return [...slicesWithVoxels().values()].some((s) => s.size > 0);
 }

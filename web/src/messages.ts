@@ -34,7 +34,7 @@ export function userMessage(e: unknown, doing: string): UserMessage {
     case 'DeviceLostError':
       return say(`${doing} stopped: the graphics device was lost (it may have run out of memory, or its driver restarted). Your masks and annotations are kept: press Reconnect GPU to go on.`);
     case 'GpuKernelError':
-      return say(`${doing} failed: the graphics device stopped working (it may have run out of memory). Reload the page to start again; your last saved mask is not affected.`);
+      return say(`${doing} failed: the graphics device stopped working (it may have run out of memory). Export the label map now if the session holds work (Export still runs), then reload the page to start again.`);
     case 'SafetensorsError':
     case 'WeightMismatchError':
       return say(`${doing} failed: the network weight files on the server are damaged or do not belong to this version of the viewer.`);

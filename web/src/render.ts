@@ -5,7 +5,7 @@ import type { VoxelPoint } from '../../src/volume/layout.ts';
 import { getSlice } from '../embed.ts';
 import { $, app, fail, hidden, overlay, points, pointsKey, say, segmentedWith, ui } from './app.ts';
 import { drawMarks, drawSlice, drawStrip, drawStripAxis } from './draw.ts';
-import { activeName, activeStates, allStates, anyVoxels, canPropagate, labelColours, labelImage, segmented, syncStructures } from './labels.ts';
+import { activeName, activeStates, allStates, anyVoxels, canPropagate, labelColours, labelImage, syncStructures, unsavedWork } from './labels.ts';
 import { screenFromVoxel, toScreen, type SliceOrientation } from './orientation.ts';
 import { POINTS_PER_SET } from './points.ts';
 import { renderStructureList } from './structures-panel.ts';
@@ -93,7 +93,7 @@ export function renderMarks(): void {
 function renderControls(): void {
   const busy = ui.status === 'busy';
   const z = ui.slice;
-  const canRun = !!app.seg && app.attached && !busy && !app.deviceLost && !!app.vol && z >= app.vol.first && z <= app.vol.last;
+  const canRun = !!app.seg && app.attached && !busy && !app.stroke && !app.deviceLost && !!app.vol && z >= app.vol.first && z <= app.vol.last;
   const enable = (id: string, on: boolean, why = '') => {
     const b = $<HTMLButtonElement>(id);
     b.disabled = !on;
@@ -120,8 +120,9 @@ function renderControls(): void {
   $<HTMLInputElement>('labelfile').disabled = !editable;
   for (const tool of ['points', 'brush', 'eraser'] as const) $<HTMLInputElement>(`tool-${tool}`).checked = ui.tool === tool;
   $('brushtext').textContent = `${2 * ui.brushRadius + 1} voxels across`;
-  $<HTMLSelectElement>('netmap').disabled = !app.vol || busy || segmented();
-  $<HTMLSelectElement>('netmap').title = segmented() ? 'Fixed once something is segmented: reopen the volume to change it' : 'How voxel values become the networks\' 8-bit input';
+  // Changing it starts a new session: not over edits.
+  $<HTMLSelectElement>('netmap').disabled = !app.vol || busy || unsavedWork();
+  $<HTMLSelectElement>('netmap').title = unsavedWork() ? 'Fixed once the session holds edits: reopen the volume to change it' : 'How voxel values become the networks\' 8-bit input';
   $<HTMLInputElement>('z').disabled = !app.vol;
 }
 
@@ -151,7 +152,8 @@ export function fitZoom(): void {
 }
 
 export function goTo(z: number): void {
-  if (!app.vol) return;
+  // A brush stroke paints the slice it began on: the wheel or a key does not move away under it.
+  if (!app.vol || app.stroke) return;
   const clamped = Math.min(app.vol.depth - 1, Math.max(0, Math.round(z)));
   if (clamped !== ui.slice) app.selected = -1;
   ui.slice = clamped;

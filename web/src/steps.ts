@@ -44,7 +44,7 @@ async function runStep<T>(stage: '2D network' | 'propagation', slice: number, de
 }
 
 export async function segmentSlice(): Promise<void> {
-  if (!app.seg || !app.vol || !app.attached || app.deviceLost || ui.status === 'busy') return;
+  if (!app.seg || !app.vol || !app.attached || app.deviceLost || ui.status === 'busy' || app.stroke) return;
   const z = ui.slice;
   const pts = points.get(z);
   const structure = ui.active;
@@ -71,11 +71,16 @@ export async function segmentSlice(): Promise<void> {
     return render();
   }
   app.pendingPropagation = true;
-  await propagate(`${name}: slice ${z} segmented in ${formatDuration(ui.timings.annotateMs)}`);
+  // Straight on, not through propagate(): the 2D step's status is still 'busy', which its guard refuses.
+  await runPropagation(`${name}: slice ${z} segmented in ${formatDuration(ui.timings.annotateMs)}`);
 }
 
 export async function propagate(prefix = 'Propagation'): Promise<void> {
-  if (!app.seg || !app.vol || !app.attached || app.deviceLost || ui.status === 'busy') return;
+  if (!app.seg || !app.vol || !app.attached || app.deviceLost || ui.status === 'busy' || app.stroke) return;
+  await runPropagation(prefix);
+}
+
+async function runPropagation(prefix: string): Promise<void> {
   const prog = $<HTMLProgressElement>('prog');
   prog.value = 0;
   let done = 0;
@@ -148,15 +153,15 @@ export async function undoRedo(which: 'undo' | 'redo'): Promise<void> {
     fail(e, which === 'undo' ? 'Undoing' : 'Redoing', 'ready');
     return render();
   }
-  // What is left to propagate is read from the slices' states again.
-  app.pendingPropagation = false;
+  // What is left to propagate is the session's again (a correction undone and redone is pending once more).
+  app.pendingPropagation = app.seg.pendingSlices > 0;
   segmentedWith.clear();
   afterEdit(which === 'undo' ? 'Undone: the label map and annotations are back to before the last step (Ctrl+Shift+Z redoes it).' : 'Redone: the step is back.', '');
 }
 
 /** The active structure's propagated slice, taken as it is: locked against later propagation. */
 export function acceptSlice(): void {
-  if (!app.seg || !app.attached || app.deviceLost || ui.status === 'busy' || $<HTMLButtonElement>('accept').disabled) return;
+  if (!app.seg || !app.attached || app.deviceLost || ui.status === 'busy' || app.stroke || $<HTMLButtonElement>('accept').disabled) return;
   const z = ui.slice;
   try {
     app.seg.acceptSlice(z, { structure: ui.active });

@@ -3,7 +3,7 @@
 import { sliceShape } from '../../src/volume/slice.ts';
 import { parseNifti, type IntensityMapping, type Volume } from '../embed.ts';
 import { $, app, fail, hidden, idleStatus, params, points, say, segmentedWith, ui } from './app.ts';
-import { syncStructures } from './labels.ts';
+import { syncStructures, unsavedWork } from './labels.ts';
 import { obliqueNotice, sliceOrientation, type SliceOrientation } from './orientation.ts';
 import { applyPreset, fitZoom, render } from './render.ts';
 import { CT_PRESETS } from './window.ts';
@@ -20,6 +20,10 @@ function sessionRange(depth: number): [number, number] {
 
 export function openVolume(bytes: ArrayBuffer, name: string): void {
   if (ui.status === 'busy') return say('Wait for the running step to finish, or cancel it (Esc), before opening another volume.', 'busy', 'warn');
+  // A new session replaces this one with its masks, structures and history (a label map dropped here by mistake would do it).
+  if (unsavedWork() && !confirm(`Open ${name}? It replaces ${app.vol!.name} and everything segmented on it, with its undo history. Export the label map first to keep it.`)) {
+    return say(`${name} was not opened: ${app.vol!.name} and its label map are as they were.`, 'ready', 'warn');
+  }
   let volume: Volume;
   let orientation: SliceOrientation;
   try {
@@ -50,6 +54,17 @@ export function openVolume(bytes: ArrayBuffer, name: string): void {
   applyPreset('auto');
   fitZoom();
   attachSession();
+}
+
+/** A picked or dropped file opened as the volume; a file the browser cannot read is said, as a bad one is. */
+export async function openFile(file: File): Promise<void> {
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    return fail(e, `Reading ${file.name}`, idleStatus());
+  }
+  openVolume(bytes, file.name);
 }
 
 /** Puts the open volume in a session of the networks, once both are there. */
