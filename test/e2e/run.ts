@@ -18,12 +18,13 @@
 // E2E_2D=1: a person's four clicks on the tumour's extreme points taken from its
 // ground truth, and the page runs the 2D network at crop 512. `npm test`: the truth's
 // mask on slice 5 through the embedding API's setSliceMask (a correction drawn in
-// another tool), because the 2D step at 512 does not finish in Chromium 156 on
-// SwiftShader: its GPU process works about 85 CPU-s and then sits idle while the page
-// waits, with no page error (2026-11-30, before and after SwiftShader got the CPU conv
-// rule; Node on SwiftShader runs the network at 512 in 41 s); the
-// 2D network's Dice at 512 is held in Node by test/demo-dice.test.ts and its kernels in
-// Chromium by the browser smoke test.
+// another tool): the 2D step at 512 takes about 65 s of SwiftShader on 2 cores, which
+// `npm test` cannot spare. (It once seemed never to finish: the page stayed busy after
+// a successful 2D step because propagate() refused to start under the step's 'busy'
+// status; fixed 2026-12-01, and test/viewer/run.ts checks that chaining in `npm test`
+// with the network calls stubbed. E2E_2D=1 then: 2D 64.5 s, propagation 11.9 s, Dice
+// 1.000 on slice 5 and 0.928 on slice 6.) The 2D network's Dice at 512 is held in Node
+// by test/demo-dice.test.ts and its kernels in Chromium by the browser smoke test.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
