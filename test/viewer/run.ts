@@ -8,12 +8,15 @@
 //   B. with WebGPU on SwiftShader: controls disabled before anything is segmented, a
 //      slice mask set through the embedding API drawn on exactly its voxels, overlay
 //      hide / fill / outline, Cancel (Esc) of propagation leaves the session as it was,
-//      the status ticks with elapsed time, Ctrl+Z; with VIEWER_FULL=1 also the 2D step's
-//      cancel and an empty 2D result explained; then structures (no network step): the
-//      brush and eraser set exactly the voxels of their discs through the radiological
-//      display, undo/redo restore the label map and the overlay, a structure added,
+//      the status ticks with elapsed time, Ctrl+Z, Segment going on into propagation
+//      (both network calls stubbed: the page's chaining); with VIEWER_FULL=1 also the
+//      2D step's cancel and an empty 2D result explained; then structures (no network
+//      step): the brush and eraser set exactly the voxels of their discs through the
+//      radiological display (the wheel and slice keys held off during a stroke),
+//      undo/redo restore the label map and the overlay, a structure added,
 //      painted in its colour, hidden and selected, the exported NIfTI equals labelMap(),
-//      a label map of another grid refused and the exported one opened again;
+//      a label map of another grid refused and the exported one opened again, another
+//      volume over these edits asked about first (declined: nothing changes);
 //   C. the NiiVue example: clicks through NiiVue's coordinates reach the API as the
 //      voxels clicked; NiiVue's overlay holds exactly the API's mask.
 // Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only; VIEWER_FULL=1 adds the 2D
