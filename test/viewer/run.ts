@@ -73,8 +73,13 @@ function niftiFile(name: string, dims: [number, number, number], affine: Affine)
 }
 
 async function partA(page: Page, url: string, phantom: Volume): Promise<void> {
+  // An unusable ?slices= is said, not silently widened to the whole volume.
+  await page.goto(`${url}?phantom&slices=9-2`);
+  let s = await waitFor(page, 'opening the phantom with ?slices=9-2', (s) => !!s.volume, 30_000);
+  const rangeNote = await page.locator('#notice').innerText();
+  check('?slices=9-2 (reversed): the session takes every slice and the page says why', s.volume?.first === 0 && s.volume?.last === 9 && /\?slices=9-2 is not a range a-b within this volume's slices 0–9: the session takes all of them/.test(rangeNote), rangeNote);
   await page.goto(`${url}?phantom&slices=3-6`);
-  let s = await waitFor(page, 'opening the phantom without WebGPU', (s) => s.status === 'no-webgpu' && !!s.volume, 30_000);
+  s = await waitFor(page, 'opening the phantom without WebGPU', (s) => s.status === 'no-webgpu' && !!s.volume, 30_000);
   check('no WebGPU: the page says segmentation is unavailable and viewing works', /not available/.test(s.message) && !/not loaded yet/.test(s.message), s.message);
   check('no WebGPU: the phantom button offers viewing only', (await page.locator('#phantom').innerText()) === 'View the bundled phantom');
   check('no WebGPU: Segment, Propagate, Cancel, Undo, Export disabled', (await Promise.all(['segment', 'propagate', 'cancel', 'undo', 'export'].map((id) => disabled(page, id)))).every(Boolean));
@@ -292,7 +297,7 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const running = { cancel: !(await disabled(page, 'cancel')), clear: await disabled(page, 'clear'), undo: await disabled(page, 'undo'), export: await disabled(page, 'export'), segment: await disabled(page, 'segment') };
   check('while a step runs: Cancel enabled; Clear, Undo, Export, Segment disabled', running.cancel && running.clear && running.undo && running.export && running.segment, JSON.stringify(running));
   s = await waitFor(page, 'a ticking status', (s) => /s elapsed/.test(s.message), 5_000);
-  check('the status names the stage and the elapsed time', /propagating: computing the first slice/.test(s.message) && /elapsed/.test(s.message), s.message);
+  check('the status names the stage and the elapsed time', /^Propagating: computing the first slice/.test(s.message) && /elapsed/.test(s.message), s.message);
   await page.keyboard.press('Escape');
   s = await state(page);
   check('Esc says what the cancel waits for and disables Cancel', /^Cancelling/.test(s.message) && (await disabled(page, 'cancel')), s.message);
@@ -310,26 +315,42 @@ async function partB(page: Page, url: string, truth: Volume): Promise<void> {
   const undone = await session(page);
   check('Ctrl+Z undoes the slice mask; Export disabled again; the points stay', JSON.stringify(undone) === JSON.stringify(empty) && (await disabled(page, 'export')) && s.points[SLICE]?.length === 4, JSON.stringify(undone));
 
-  // Segment goes on into propagation and leaves the page ready: the page's own chaining, with the two
-  // network calls stubbed (SwiftShader would take minutes per step; partBFull runs them for real).
+  // Segment, with the two network calls stubbed (SwiftShader would take minutes a step; partBFull runs them
+  // for real): the page's own handling. Slice 5 holds the truth first; an empty 2D result leaves it so.
+  await page.evaluate(([z, mask]) => window.__mem3d.segmenter!.setSliceMask(z, mask), [SLICE, truthSlice] as const);
+  const withTruth = await session(page);
   await page.evaluate(([z, mask]) => {
     const seg = window.__mem3d.segmenter!;
     const real = { annotate: seg.annotate, propagate: seg.propagate };
     const calls: string[] = [];
-    seg.annotate = async (at, _points, opts) => (calls.push(`annotate ${at}`), seg.setSliceMask(at, mask, opts), Uint8Array.from(mask));
+    const results = [mask.map(() => 0), mask]; // an empty 2D result, then the truth
+    seg.annotate = async (at, _points, opts) => {
+      const result = results.shift()!;
+      calls.push(`annotate ${at}`);
+      seg.setSliceMask(at, result, opts);
+      return Uint8Array.from(result);
+    };
     seg.propagate = async (opts) => {
       calls.push('propagate');
       opts?.onProgress?.({ done: 1, total: 1, slice: z - 1 } as Parameters<NonNullable<typeof opts.onProgress>>[0]);
     };
-    (window as unknown as { restoreSegmenter: () => string[] }).restoreSegmenter = () => (Object.assign(seg, real), calls);
+    Object.assign(window, { stubCalls: () => calls.splice(0), restoreSegmenter: () => void Object.assign(seg, real) });
   }, [SLICE, truthSlice] as const);
+  const stubCalls = () => page.evaluate(() => (window as unknown as { stubCalls: () => string[] }).stubCalls());
+  await page.keyboard.press('Enter');
+  s = await waitFor(page, 'an empty 2D result', (s) => s.status !== 'busy', 20_000).catch(() => state(page));
+  const afterEmpty = await session(page);
+  check('an empty 2D result leaves the slice as it was (no empty annotation kept) and propagates nothing', /found no object/.test(s.message) && /slice 5 is as it was/.test(s.message) && JSON.stringify(afterEmpty) === JSON.stringify(withTruth) && JSON.stringify(await stubCalls()) === JSON.stringify([`annotate ${SLICE}`]), `${s.message} ${JSON.stringify(afterEmpty)}`);
+  check('Segment is offered again with the same points', !(await disabled(page, 'segment')));
   await page.keyboard.press('Enter');
   s = await waitFor(page, 'Segment, then its propagation', (s) => s.status !== 'busy', 20_000).catch(() => state(page));
-  const calls = await page.evaluate(() => (window as unknown as { restoreSegmenter: () => string[] }).restoreSegmenter());
-  check('Segment runs the 2D step, then propagates from it, and the page is ready again', s.status === 'ready' && JSON.stringify(calls) === JSON.stringify([`annotate ${SLICE}`, 'propagate']) && /segmented in .* and propagated to 1 slice/.test(s.message), `${s.status}: ${s.message} ${JSON.stringify(calls)}`);
-  await page.keyboard.press('Control+z');
-  await waitFor(page, 'undo of the stubbed segmentation', (s) => /Undone/.test(s.message), 10_000);
-  check('its undo leaves the session as before', JSON.stringify(await session(page)) === JSON.stringify(empty));
+  check('Segment runs the 2D step, then propagates from it, and the page is ready again', s.status === 'ready' && JSON.stringify(await stubCalls()) === JSON.stringify([`annotate ${SLICE}`, 'propagate']) && /segmented in .*, then propagated to 1 slice/.test(s.message), `${s.status}: ${s.message}`);
+  await page.evaluate(() => (window as unknown as { restoreSegmenter: () => void }).restoreSegmenter());
+  for (const _ of [1, 2]) {
+    await page.keyboard.press('Control+z');
+    await waitFor(page, 'undo of a stubbed segmentation', (s) => /Undone/.test(s.message), 10_000);
+  }
+  check('two undos leave the session as before the truth was set', JSON.stringify(await session(page)) === JSON.stringify(empty));
 
   if (process.env.VIEWER_FULL) await partBFull(page, SLICE, empty);
   await structuresAndBrush(page);
@@ -347,7 +368,7 @@ async function partBFull(page: Page, SLICE: number, empty: Awaited<ReturnType<ty
   s = await waitFor(page, 'the 2D step', (s) => s.status !== 'busy' || s.step?.stage === 'propagation', 300_000);
   const after2d = await session(page);
   if (after2d.voxels === 0) {
-    check('an empty 2D result is explained (likely cause) and nothing is propagated', /found no object/.test(s.message) && /Likely cause/.test(s.message) && after2d.sources.every((x, z) => x === (z === SLICE ? 'annotated' : 'empty')), s.message);
+    check('an empty 2D result is explained (likely cause), the slice left as it was, nothing propagated', /found no object/.test(s.message) && /Likely cause/.test(s.message) && JSON.stringify(after2d) === JSON.stringify(empty), s.message);
     check('an empty mask offers neither Propagate nor Export', (await disabled(page, 'propagate')) && (await disabled(page, 'export')));
   } else {
     s = await waitFor(page, 'propagation', (s) => s.status !== 'busy', 300_000);

@@ -82,8 +82,6 @@ export interface AppState {
   vol: OpenVolume | null;
   /** The open volume is in a session of `seg`. */
   attached: boolean;
-  /** Annotated slices whose results have not been propagated yet. */
-  pendingPropagation: boolean;
   /** Canvas pixels per screen pixel of the slice image. */
   scale: Scale;
   /** The zoom follows the window's size (Fit) until the user zooms. */
@@ -108,7 +106,6 @@ export const app: AppState = {
   seg: null,
   vol: null,
   attached: false,
-  pendingPropagation: false,
   scale: { x: 1, y: 1 },
   fitMode: true,
   selected: -1,

@@ -4,7 +4,7 @@ import { transposeImage, type VoxelPoint } from '../../src/volume/layout.ts';
 import { $, app, fail, overlay, points, say, type Tool, ui, voxelUnder } from './app.ts';
 import { BRUSH_RADIUS, paintStroke } from './brush.ts';
 import { stripSliceAt, type OverlayStyle } from './draw.ts';
-import { activeMaskImage, canPropagate, unsavedWork } from './labels.ts';
+import { activeMaskImage, canPropagate, showActive, unsavedWork } from './labels.ts';
 import { screenFromVoxel } from './orientation.ts';
 import { pointNear } from './points.ts';
 import { afterEdit, applyPreset, fitZoom, goTo, render, renderMarks, setWindow, setZoom, stripTip } from './render.ts';
@@ -33,6 +33,7 @@ function startStroke(p: VoxelPoint): void {
   if (!app.vol || !app.seg || !app.attached || app.deviceLost) return;
   const z = ui.slice;
   if (z < app.vol.first || z > app.vol.last) return say(`Slice ${z} is outside the session's slices ${app.vol.first}–${app.vol.last}: it cannot be painted.`, ui.status, 'warn');
+  showActive();
   const o = app.vol.orientation;
   app.stroke = { z, structure: ui.active, value: ui.tool === 'brush' ? 1 : 0, mask: { rows: o.sliceRows, cols: o.sliceCols, data: activeMaskImage(z) }, last: p };
   paintStroke(app.stroke.mask, p, p, ui.brushRadius, app.stroke.value);
@@ -57,7 +58,6 @@ function endStroke(): void {
     fail(e, `Painting slice ${z}`, 'ready');
     return render();
   }
-  app.pendingPropagation = true;
   const name = ui.structures.find((s) => s.id === structure)?.name ?? String(structure);
   afterEdit(`${name}: slice ${z} ${value ? 'painted' : 'erased'} by hand; it is now an annotation. Propagate (Enter) carries it to the other slices; Ctrl+Z undoes the stroke.`);
 }
@@ -234,11 +234,19 @@ function cycleOverlayMode(): void {
 
 export function wireControls(): void {
   $('z').addEventListener('input', (e) => goTo(Number((e.target as HTMLInputElement).value)));
-  $('zoom').addEventListener('change', (e) => setZoom(Number((e.target as HTMLInputElement).value)));
+  // A cleared or non-positive entry (Number('') is 0) puts the current value back instead of applying it.
+  $('zoom').addEventListener('change', (e) => {
+    const z = (e.target as HTMLInputElement).valueAsNumber;
+    setZoom(z > 0 ? z : ui.zoom);
+  });
   $('fit').addEventListener('click', () => fitZoom());
   window.addEventListener('resize', () => app.fitMode && fitZoom());
   for (const id of ['win', 'lev']) {
-    $(id).addEventListener('change', () => setWindow({ width: Number($<HTMLInputElement>('win').value), level: Number($<HTMLInputElement>('lev').value) }, 'custom'));
+    $(id).addEventListener('change', () => {
+      const [width, level] = [$<HTMLInputElement>('win').valueAsNumber, $<HTMLInputElement>('lev').valueAsNumber];
+      const valid = width > 0 && Number.isFinite(level);
+      setWindow(valid ? { width, level } : ui.window, valid ? 'custom' : $<HTMLSelectElement>('preset').value);
+    });
   }
   $('preset').addEventListener('change', (e) => applyPreset((e.target as HTMLSelectElement).value));
   $('ovmode').addEventListener('change', (e) => {

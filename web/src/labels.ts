@@ -45,8 +45,17 @@ export function syncStructures(): void {
     ui.structures = [];
     return;
   }
-  ui.structures = app.seg.structures().map((s) => ({ ...s, visible: !hidden.has(s.id) }));
+  const structures = app.seg.structures();
+  // An id the session no longer has (undone, removed, imported over) is not hidden for the next structure given it.
+  for (const id of hidden) if (!structures.some((s) => s.id === id)) hidden.delete(id);
+  ui.structures = structures.map((s) => ({ ...s, visible: !hidden.has(s.id) }));
   if (!ui.structures.some((s) => s.id === ui.active)) ui.active = ui.structures[0]?.id ?? 1;
+}
+
+/** An edit of the active structure shows it: painting or segmenting a hidden one would look like erasing the others. */
+export function showActive(): void {
+  if (!hidden.delete(ui.active)) return;
+  syncStructures();
 }
 
 const EMPTY_STATE: SliceState = { source: 'empty', quality: null, certainty: null };
@@ -101,17 +110,10 @@ export function anyVoxels(): boolean {
 }
 
 /**
- * Something to propagate: an annotation since the last full propagation, or an annotated
- * slice next to an unsegmented one in the session (also when another part of the page
- * set it through the API, or a propagation was cancelled).
+ * Something to propagate, as the session counts it: annotations since the last
+ * propagation (the page's, the API's, undone and redone ones, or what a cancelled or
+ * failed propagation left) with slices to compute.
  */
 export function canPropagate(): boolean {
-  if (!app.seg || !app.vol || !app.attached) return false;
-  if (app.pendingPropagation) return true;
-  // An empty annotation (from the 2D network) has nothing to carry to its neighbours.
-  const withVoxels = slicesWithVoxels();
-  return [...allStates()].some(([id, states]) => {
-    const empty = (z: number) => z >= app.vol!.first && z <= app.vol!.last && states[z].source === 'empty';
-    return states.some((s, z) => s.source === 'annotated' && !!withVoxels.get(id)?.has(z) && (empty(z - 1) || empty(z + 1)));
-  });
+  return !!app.seg && !!app.vol && app.attached && app.seg.pendingSlices > 0;
 }

@@ -3,7 +3,7 @@
 // the label map).
 import type { Structure } from '../embed.ts';
 import { $, app, fail, hidden, points, pointsKey, say, segmentedWith, ui } from './app.ts';
-import { activeName, anyVoxels, canPropagate } from './labels.ts';
+import { activeName, anyVoxels, canPropagate, showActive } from './labels.ts';
 import { isAbort } from './messages.ts';
 import { POINTS_PER_SET } from './points.ts';
 import { afterEdit, render } from './render.ts';
@@ -50,6 +50,7 @@ export async function segmentSlice(): Promise<void> {
   const structure = ui.active;
   const name = activeName();
   if (pts.length !== POINTS_PER_SET || z < app.vol.first || z > app.vol.last) return;
+  showActive();
   const prog = $<HTMLProgressElement>('prog');
   prog.removeAttribute('value'); // indeterminate: the 2D network reports no progress
   let mask: Uint8Array;
@@ -66,56 +67,67 @@ export async function segmentSlice(): Promise<void> {
     return render();
   }
   if (!mask.some((v) => v !== 0)) {
+    // Kept, the empty result would replace the slice's mask and, pending, empty its neighbours at the next propagation.
+    try {
+      await app.seg.undo();
+    } catch (e) {
+      fail(e, `Taking back the empty result on slice ${z}`, 'ready');
+      return render();
+    }
+    segmentedWith.delete(z);
     const small = app.seg.cropSize < 512;
-    say(`The 2D network found no object inside your points on slice ${z}, so nothing was propagated. ${small ? `Likely cause: the network's input crop is ${app.seg.cropSize} px here, but it was trained at 512 px — reload with ?crop=512.` : 'Likely cause: the points are not on the object\'s outermost edges, or the object looks unlike what the network was trained on (the bundled network knows synthetic phantoms only).'} Move a point and press Segment again.`, 'ready', 'warn');
+    say(`The 2D network found no object inside your points on slice ${z}, so slice ${z} is as it was and nothing was propagated. ${small ? `Likely cause: the network's input crop is ${app.seg.cropSize} px here, but it was trained at 512 px — reload with ?crop=512.` : 'Likely cause: the points are not on the object\'s outermost edges, or the object looks unlike what the network was trained on (the bundled network knows synthetic phantoms only).'} Move a point and press Segment again.`, 'ready', 'warn');
     return render();
   }
-  app.pendingPropagation = true;
   // Straight on, not through propagate(): the 2D step's status is still 'busy', which its guard refuses.
   await runPropagation(`${name}: slice ${z} segmented in ${formatDuration(ui.timings.annotateMs)}`);
 }
 
-export async function propagate(prefix = 'Propagation'): Promise<void> {
+export async function propagate(): Promise<void> {
   if (!app.seg || !app.vol || !app.attached || app.deviceLost || ui.status === 'busy' || app.stroke) return;
-  await runPropagation(prefix);
+  await runPropagation();
 }
 
-async function runPropagation(prefix: string): Promise<void> {
+/**
+ * The session's propagation with a ticking status; `before` says what ran first in the
+ * same step (the 2D network). Progress counts the session's steps (a slice of one sweep,
+ * its structures jointly: with several structures a slice can take two); the end says
+ * how many distinct slices changed.
+ */
+async function runPropagation(before?: string): Promise<void> {
   const prog = $<HTMLProgressElement>('prog');
   prog.value = 0;
   let done = 0;
   let total = 0;
   let last = -1;
+  const slices = new Set<number>();
   const t0 = performance.now();
   try {
     await runStep('propagation', ui.slice, (ms) => {
-      const perSlice = done > 0 ? ms / done : app.times.sliceMs;
-      const expected = perSlice !== undefined && total > 0 ? perSlice * total : undefined;
-      const where = total > 0 ? `${done} of ${total} slices done${last >= 0 ? ` (last: slice ${last})` : ''}` : 'computing the first slice';
-      return `${prefix}; propagating: ${where}, ${progressLine(ms, expected)}. Esc cancels.`;
+      const perStep = done > 0 ? ms / done : app.times.sliceMs;
+      const expected = perStep !== undefined && total > 0 ? perStep * total : undefined;
+      const where = total > 0 ? `${done} of ${total} steps done${last >= 0 ? ` (last: slice ${last})` : ''}` : 'computing the first slice';
+      return `${before ? `${before}; propagating` : 'Propagating'}: ${where}, ${progressLine(ms, expected)}. Esc cancels.`;
     }, (signal) => app.seg!.propagate({
       signal,
       onProgress: (p) => {
         [done, total, last] = [p.done, p.total, p.slice];
+        slices.add(p.slice);
         prog.max = p.total;
         prog.value = p.done;
         render();
       },
     }));
   } catch (e) {
+    // A failed propagation keeps what it finished and its work pending: the session resumes it (canPropagate reads that).
     if (isAbort(e)) say('Propagation cancelled: the other slices are as they were before it started. Press Propagate (or Enter) to run it again.', 'ready', 'warn');
-    else {
-      // A failed propagation keeps what it finished and its work pending (the session resumes it), wherever the kept slices are.
-      app.pendingPropagation = true;
-      fail(e, 'Propagating', 'ready');
-    }
+    else fail(e, 'Propagating', 'ready');
     return render();
   }
   ui.timings.propagateMs = performance.now() - t0;
   if (done > 0) app.times = { ...app.times, sliceMs: ui.timings.propagateMs / done };
   saveTimes(machineKey(), app.times);
-  app.pendingPropagation = false;
-  say(`${prefix} and propagated to ${done} slice(s) in ${formatDuration(ui.timings.propagateMs)}. Check the recommended slice next (correct it with the brush, or accept it), or export the label map.`, 'ready', 'ok');
+  say(`${before ? `${before}, then propagated` : 'Propagated'} to ${slices.size} slice(s) in ${formatDuration(ui.timings.propagateMs)}. Check the recommended slice next (correct it with the brush, or accept it), or export the label map.`, 'ready', 'ok');
   render();
 }
 
@@ -153,8 +165,6 @@ export async function undoRedo(which: 'undo' | 'redo'): Promise<void> {
     fail(e, which === 'undo' ? 'Undoing' : 'Redoing', 'ready');
     return render();
   }
-  // What is left to propagate is the session's again (a correction undone and redone is pending once more).
-  app.pendingPropagation = app.seg.pendingSlices > 0;
   segmentedWith.clear();
   afterEdit(which === 'undo' ? 'Undone: the label map and annotations are back to before the last step (Ctrl+Shift+Z redoes it).' : 'Redone: the step is back.', '');
 }
@@ -163,6 +173,7 @@ export async function undoRedo(which: 'undo' | 'redo'): Promise<void> {
 export function acceptSlice(): void {
   if (!app.seg || !app.attached || app.deviceLost || ui.status === 'busy' || app.stroke || $<HTMLButtonElement>('accept').disabled) return;
   const z = ui.slice;
+  showActive();
   try {
     app.seg.acceptSlice(z, { structure: ui.active });
   } catch (e) {
@@ -209,7 +220,12 @@ export async function importLabelMap(files: readonly File[]): Promise<void> {
     else fail(e, `Opening the label map ${nifti[0].name}`, 'ready');
     return render();
   }
-  app.pendingPropagation = false;
+  if (imported.length === 0) {
+    // A session needs a structure to show and edit: an all-zero map without a sidecar's names would leave none.
+    await app.seg.undo();
+    say(`${nifti[0].name} holds no labels (every voxel 0), so nothing was imported; the label map is as it was.`, 'ready', 'warn');
+    return render();
+  }
   segmentedWith.clear();
   hidden.clear();
   afterEdit(`${nifti[0].name}: ${imported.map((s) => s.name).join(', ') || 'no structures'} opened; their slices are accepted as they are (Ctrl+Z undoes the import).`);

@@ -11,17 +11,26 @@ export interface StepTimes {
 
 const KEY = 'mem3d.step-times.v1';
 
-export function loadTimes(machine: string): StepTimes {
+/** Every machine's times as stored; anything else (another page's value, a hand edit) reads as none. */
+function storedTimes(): Record<string, unknown> {
   try {
-    return (JSON.parse(localStorage.getItem(KEY) ?? '{}') as Record<string, StepTimes>)[machine] ?? {};
+    const all: unknown = JSON.parse(localStorage.getItem(KEY) ?? '{}');
+    return typeof all === 'object' && all !== null && !Array.isArray(all) ? (all as Record<string, unknown>) : {};
   } catch {
     return {};
   }
 }
 
+export function loadTimes(machine: string): StepTimes {
+  const stored = storedTimes()[machine] as Record<string, unknown> | undefined;
+  // Only durations: a string or a negative number would show as "NaN min" or a negative estimate.
+  const duration = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+  return { annotateMs: duration(stored?.annotateMs), sliceMs: duration(stored?.sliceMs) };
+}
+
 export function saveTimes(machine: string, times: StepTimes): void {
   try {
-    const all = JSON.parse(localStorage.getItem(KEY) ?? '{}') as Record<string, StepTimes>;
+    const all = storedTimes();
     all[machine] = times;
     localStorage.setItem(KEY, JSON.stringify(all));
   } catch {

@@ -10,12 +10,19 @@ import { CT_PRESETS } from './window.ts';
 
 const PHANTOM = 'examples/phantom/image.nii.gz';
 
-/** ?slices=a-b, limited to this volume's slices; all of them when absent or outside it. */
-function sessionRange(depth: number): [number, number] {
-  const [a, b] = params.get('slices')?.split('-').map(Number) ?? [];
-  const first = Math.max(0, a);
-  const last = Math.min(depth - 1, b);
-  return Number.isInteger(first) && Number.isInteger(last) && first <= last ? [first, last] : [0, depth - 1];
+/**
+ * ?slices=a-b, limited to this volume's slices; all of them when absent, and then also
+ * when unusable (reversed, outside the volume, not a-b), with a note saying so: a slip in
+ * the address would otherwise turn a short session into the whole volume unannounced.
+ */
+function sessionRange(depth: number): { range: [number, number]; note?: string } {
+  const given = params.get('slices');
+  const all: [number, number] = [0, depth - 1];
+  if (given === null) return { range: all };
+  const m = /^\s*(\d+)\s*[-\u2013]\s*(\d+)\s*$/.exec(given);
+  const [first, last] = m ? [Math.max(0, Number(m[1])), Math.min(depth - 1, Number(m[2]))] : [1, 0];
+  if (first <= last) return { range: [first, last] };
+  return { range: all, note: `?slices=${given} is not a range a-b within this volume's slices 0–${depth - 1}: the session takes all of them.` };
 }
 
 export function openVolume(bytes: ArrayBuffer, name: string): void {
@@ -33,7 +40,7 @@ export function openVolume(bytes: ArrayBuffer, name: string): void {
     return fail(e, `Opening ${name}`, idleStatus());
   }
   const { axis, count: depth } = sliceShape(volume, 'axial');
-  const [first, last] = sessionRange(depth);
+  const { range: [first, last], note: rangeNote } = sessionRange(depth);
   app.vol = { volume, name, axis, depth, orientation, first, last };
   points.clearAll();
   segmentedWith.clear();
@@ -42,12 +49,11 @@ export function openVolume(bytes: ArrayBuffer, name: string): void {
   app.selected = -1;
   app.attached = false;
   ui.segmentable = false;
-  app.pendingPropagation = false;
   ui.volume = { width: orientation.sliceCols, height: orientation.sliceRows, depth, first, last, plane: orientation.plane, labels: orientation.labels, obliqueDegrees: orientation.obliqueDegrees };
   $<HTMLInputElement>('z').max = String(depth - 1);
-  const notice = obliqueNotice(orientation);
+  const notice = [obliqueNotice(orientation), rangeNote].filter(Boolean).join(' ');
   $('notice').hidden = !notice;
-  $('notice').textContent = notice ?? '';
+  $('notice').textContent = notice;
   $('orient').textContent = `${orientation.plane[0].toUpperCase()}${orientation.plane.slice(1)} slices (voxel axis ${'ijk'[axis]}), shown radiologically: ${orientation.plane === 'sagittal' ? 'anterior on the left' : 'patient right on the left'}, ${orientation.plane === 'axial' ? 'anterior' : 'superior'} up.`;
   ui.slice = Math.floor((first + last) / 2);
   $<HTMLInputElement>('z').value = String(ui.slice);
