@@ -575,6 +575,14 @@ async function partC(page: Page, url: string, truth: Volume): Promise<void> {
   const got: Pick<NiivueExampleState, 'slice' | 'points'> = await page.evaluate(() => ({ slice: window.__niivueExample.slice, points: window.__niivueExample.points }));
   check('NiiVue example: four clicks through NiiVue reach annotate as the voxels clicked', got.slice === SLICE && JSON.stringify(got.points) === JSON.stringify(want), `${JSON.stringify(got)} want ${JSON.stringify(want)}`);
   check('NiiVue example: Segment enabled after four points', !(await disabled(page, 'segment')));
+  // NiiVue moves its crosshair while the mouse drags and when the wheel turns: neither is a click.
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 30, box.y + box.height / 2 + 20, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.wheel(0, 120);
+  const after = await page.evaluate(() => ({ slice: window.__niivueExample.slice, points: window.__niivueExample.points }));
+  check('NiiVue example: a drag and the wheel add no point', JSON.stringify(after) === JSON.stringify(got), JSON.stringify(after));
   const truthSlice = Array.from((truth.data as Uint8Array).subarray(SLICE * 128 * 128, (SLICE + 1) * 128 * 128));
   const overlay = await page.evaluate(([z, mask]) => {
     const ex = window.__niivueExample;
