@@ -61,6 +61,16 @@ test('world points refuse NaN, a slice or point off the volume, and a disposed s
   await seg.annotate(2, [[0, 0], [1, 1], { x: 2, y: 2 } as never, [3, 3]]).catch((e) => (message = (e as Error).message));
   assert.match(message, /annotate: a point is \[i, j\] \(two voxel indices\), got \{"x":2,"y":2\}/);
   assert.is(seg.canUndo(), false);
+  // The session's own check, not the 0/1 conversion, sees the values: NaN would be 0 and a string 1.
+  assert.throws(() => seg.setSliceMask(2, Object.assign(new Array(30).fill(0), { 7: Number.NaN })), /setSliceMask: voxel 7 of the mask is NaN/);
+  assert.throws(() => seg.setSliceMask(2, Object.assign(new Array(30).fill(0), { 3: '1' })), /voxel 3 of the mask is string/);
+  assert.throws(() => seg.setSliceMask(2, null as never), /setSliceMask: the mask must be an array of 30 numbers/);
+  assert.is(seg.canUndo(), false);
+  // A new volume is refused while a step runs on the loaded one (no networks here: the 2D step fails once it starts).
+  const running = seg.annotate(2, [[0, 0], [4, 0], [0, 5], [4, 5]]).then(() => '', (e) => String(e));
+  assert.throws(() => seg.loadVolume(createVolume({ dims: [2, 2, 2], data: new Uint8Array(8) })), /loadVolume: a step \(annotate, propagate or warmup\) is running on the loaded volume/);
+  await running;
+  assert.is(seg.loadVolume(createVolume({ dims: [5, 6, 7], data: new Uint8Array(210), affine: AFFINES.lps, source: 'lps' })).depth, 7, 'once it has settled, a volume loads');
   seg.dispose();
   seg.dispose();
   const calls: [string, () => unknown][] = [

@@ -8,15 +8,17 @@
 // `{ structure }`, default 1, so single-structure code keeps working unchanged.
 // Label maps (labelMap, sliceLabels) hold the structure id per voxel, 0 = background.
 //
-// Coordinates are voxel indices of the volume as stored (src/volume/layout.ts): slice
-// k along the axial axis, points (i, j) with i along the file's first axis. Masks
+// Coordinates are voxel indices of the volume as stored (src/volume/layout.ts): slices
+// along the voxel axis nearest the world's z (VolumeInfo.axis; k for the usual storage),
+// points the other two voxel axes in file order ((i, j) on slice k). NiiVue's own `vox`
+// is in its RAS-reoriented grid: pass NiiVue clicks as `mm` through pointFromWorld. Masks
 // and label maps (sliceMask, mask, setSliceMask, labelMap, sliceLabels) are in NIfTI
 // voxel order, the layout NiiVue overlays take: for a slice index i + j * nx, for the
 // volume i + nx * (j + ny * k). getSlice stays the seed's layout for drawing (row i,
 // column j).
 import { DeviceLostError, Runtime } from '../src/runtime/runtime.ts';
-import type { IOGNetwork } from '../src/networks/iog/network.ts';
-import type { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
+import { IOGNetwork } from '../src/networks/iog/network.ts';
+import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { Interactive3DSession, type PropagationProgress, type SliceState, type Structure } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
@@ -32,6 +34,14 @@ export type { PropagationProgress, SliceState, Structure, DownloadProgress, Volu
 /** What every call throws once the GPU device is gone; `recover()` moves the work onto a new one. */
 export { DeviceLostError };
 export { createVolume, getSlice, parseNifti, serializeNifti } from '../src/volume/index.ts';
+/**
+ * For the `runtime` and `loadNetworks` options (your own device, your own converted
+ * weights): the runtime, both networks' loaders and safetensors reading, from this
+ * bundle (the session checks the networks' classes, so they must be these).
+ */
+export { IOGNetwork, MemoryNetwork, Runtime };
+export { fetchShardedSafetensors, parseSafetensors } from '../src/io/safetensors.ts';
+export { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
 
 type Vec3 = [number, number, number];
 /** Structure ids per voxel, 0 = background: uint8 up to 255 structures, uint16 above. */
@@ -173,6 +183,16 @@ export async function createSegmenter(options: SegmenterOptions) {
 
   let loaded: { info: VolumeInfo; session: Interactive3DSession } | null = null;
   let disposed = false;
+  /** annotate, propagate and warmup calls not yet settled: loadVolume would drop their session under them. */
+  let inFlight = 0;
+  const tracked = async <T>(work: Promise<T>): Promise<T> => {
+    inFlight++;
+    try {
+      return await work;
+    } finally {
+      inFlight--;
+    }
+  };
 
   /** Everything but dispose() refuses on a disposed segmenter: an answer then would describe released networks. */
   const live = (op: string) => {
@@ -193,6 +213,7 @@ export async function createSegmenter(options: SegmenterOptions) {
   const structureOf = (opts: StructureOption) => opts.structure ?? 1;
 
   return {
+    /** The WebGPU adapter in use, in words (vendor, architecture, driver, features, limits). */
     get adapter(): string {
       live('adapter');
       return rt.describe();
@@ -208,11 +229,17 @@ export async function createSegmenter(options: SegmenterOptions) {
     /** The shipped memory weights in use (null with loadNetworks); 'synth-v1' is untrained: its masks mean nothing. */
     memoryWeights,
     memoryWeightsSynthetic: memoryWeights === 'synth-v1',
+    /** The 2D network's input crop in pixels (the option's value; 512 as trained). */
     cropSize,
 
     /** NIfTI bytes, or a volume already parsed (parseNifti, createVolume: typed array + dims + affine). */
+    /**
+     * Starts a new session on a volume, replacing the loaded one with its masks, structures
+     * and history (export first to keep them); refused while a step runs on the loaded one.
+     */
     loadVolume(source: Uint8Array | ArrayBuffer | Volume, opts: LoadVolumeOptions = {}): VolumeInfo {
       live('loadVolume');
+      if (inFlight > 0) throw new Error('loadVolume: a step (annotate, propagate or warmup) is running on the loaded volume; cancel it or wait for it first');
       const volume = source instanceof Uint8Array || source instanceof ArrayBuffer ? parseNifti(source, opts.name ?? '<volume>') : source;
       const { axis, width, height, count: depth } = sliceShape(volume, 'axial');
       const [first, last] = opts.slices ?? [0, depth - 1];
@@ -236,7 +263,7 @@ export async function createSegmenter(options: SegmenterOptions) {
      * how many pipelines a round uses.
      */
     warmup(): Promise<number> {
-      return need('warmup').session.warmup();
+      return tracked(need('warmup').session.warmup());
     },
 
     /** The session's structures, ids ascending (structure 1 'object' exists from the start). */
@@ -256,7 +283,9 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /**
      * The 2D network on slice z from four extreme points (voxel indices (i, j)) for one
-     * structure (default 1); returns that structure's slice mask in voxel order.
+     * structure (default 1); returns that structure's slice mask in voxel order. One
+     * undoable step. Refused outside LoadVolumeOptions.slices and while a propagation
+     * runs (one started meanwhile makes it throw, its result unused).
      */
     async annotate(z: number, points: readonly VoxelPoint[], opts: { signal?: AbortSignal } & StructureOption = {}): Promise<Uint8Array> {
       const { info, session } = need('annotate');
@@ -268,7 +297,7 @@ export async function createSegmenter(options: SegmenterOptions) {
         const [a, b] = p;
         if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < info.height && b >= 0 && b < info.width)) throw new RangeError(`annotate: point (${a}, ${b}) is outside the slice (i 0..${info.height - 1}, j 0..${info.width - 1})`);
       }
-      const mask = await session.annotate(z, { kind: 'extreme-points', points: points.map(pixelFromVoxel) }, { signal: opts.signal, structure: structureOf(opts) });
+      const mask = await tracked(session.annotate(z, { kind: 'extreme-points', points: points.map(pixelFromVoxel) }, { signal: opts.signal, structure: structureOf(opts) }));
       return toVoxelOrder(mask, info);
     },
 
@@ -280,7 +309,12 @@ export async function createSegmenter(options: SegmenterOptions) {
     setSliceMask(z: number, mask: ArrayLike<number>, opts: StructureOption = {}): void {
       const { info, session } = need('setSliceMask');
       checkSlice('setSliceMask', z);
+      if (typeof mask?.length !== 'number') throw new TypeError(`setSliceMask: the mask must be an array of ${info.width * info.height} numbers (0 / non-zero), got ${mask === null ? 'null' : typeof mask}`);
       if (mask.length !== info.width * info.height) throw new RangeError(`setSliceMask: mask has ${mask.length} voxels, slice ${z} has ${info.width * info.height}`);
+      // Checked here, before the 0/1 conversion would read NaN as 0 and a string as 1.
+      for (let v = 0; v < mask.length; v++) {
+        if (typeof mask[v] !== 'number' || Number.isNaN(mask[v])) throw new TypeError(`setSliceMask: voxel ${v} of the mask is ${typeof mask[v] === 'number' ? 'NaN' : typeof mask[v]}; a mask holds numbers (0 / non-zero)`);
+      }
       session.setSliceMask(z, fromVoxelOrder(Uint8Array.from(mask, (v) => (v ? 1 : 0)), info), { structure: structureOf(opts) });
     },
 
@@ -291,8 +325,10 @@ export async function createSegmenter(options: SegmenterOptions) {
     },
 
     /**
-     * How many slices the next propagate() computes: from the annotations made since the
-     * last propagation (after a failed one, what it left); 0 when there is nothing to propagate.
+     * How many steps the next propagate() computes (a slice of one sweep, its structures
+     * jointly: with structures on both sides of a slice it can count twice), from the
+     * annotations made since the last propagation (after a failed one, what it left); 0
+     * when there is nothing to propagate.
      */
     get pendingSlices(): number {
       return need('pendingSlices').session.pendingSlices;
@@ -300,7 +336,7 @@ export async function createSegmenter(options: SegmenterOptions) {
 
     /** Propagates every structure from the slices annotated since the last call, in both directions. A cancel leaves everything as it was. */
     async propagate(opts: { onProgress?: (p: PropagationProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
-      await need('propagate').session.propagate(opts);
+      await tracked(need('propagate').session.propagate(opts));
     },
 
     /** Per-slice state of one structure over the whole volume (empty outside the session's slices). */
@@ -367,17 +403,23 @@ export async function createSegmenter(options: SegmenterOptions) {
       return toVoxelOrder(session.sliceLabels(z), info);
     },
 
+    /** Whether undo() has a step to take back (false before a volume is loaded). */
     canUndo(): boolean {
       live('canUndo');
       return !!loaded?.session.canUndo;
     },
 
+    /** Whether redo() has a step undo took back. */
     canRedo(): boolean {
       live('canRedo');
       return !!loaded?.session.canRedo;
     },
 
-    /** Back to before the last step (annotate, setSliceMask, acceptSlice, add/removeStructure, propagate), exactly as it was. */
+    /**
+     * Back to before the last step (annotate, setSliceMask, acceptSlice, add/removeStructure,
+     * importLabelMap, propagate), exactly as it was; false when there is none. Refused while a
+     * propagation runs.
+     */
     async undo(): Promise<boolean> {
       return need('undo').session.undo();
     },

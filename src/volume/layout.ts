@@ -1,8 +1,9 @@
 // Where a user's voxel coordinates meet slice images: the one convention, in one place.
 //
 // Users give and get voxel indices of the volume as stored (ITK-SNAP, 3D Slicer,
-// NiiVue, nibabel): on axial slice k a point is (i, j), on coronal slice j (i, k),
-// on sagittal slice i (j, k) — the two in-plane voxel axes in file order, (a, b).
+// nibabel; NiiVue's `vox` is in its RAS-reoriented grid, so NiiVue positions come in
+// as mm): on axial slice k a point is (i, j), on coronal slice j (i, k), on sagittal
+// slice i (j, k) — the two in-plane voxel axes in file order, (a, b).
 //
 // Slice images inside the engine (getSlice, the session's stacks, PNG datasets) are
 // the Mem3D seed's numpy slices: row = a, column = b, pixel at data[a * width + b]
