@@ -19,8 +19,7 @@ import { $, app, fail, params, say, ui } from './app.ts';
 import { wireCanvas, wireControls, wireKeyboard } from './input.ts';
 import { userMessage } from './messages.ts';
 import { render } from './render.ts';
-import { machineKey } from './steps.ts';
-import { loadTimes } from './timing.ts';
+import { showAdapter } from './steps.ts';
 import { attachSession, loadPhantom } from './volumes.ts';
 
 function noWebGpu(text: string, details: string): void {
@@ -71,14 +70,7 @@ async function main(): Promise<void> {
   }
   ui.segmenter = app.seg;
   ui.weights = { cachedFiles };
-  app.times = loadTimes(machineKey());
-  $('gpu').textContent = `WebGPU: ${app.seg.adapter.split(';')[0]}. 2D network crop ${app.seg.cropSize}×${app.seg.cropSize} px.`;
-  if (app.seg.softwareAdapter) {
-    // Chrome without a usable GPU falls back to SwiftShader: say so before the first step, not after minutes of it.
-    $('gpu').textContent += ` Software WebGPU (no GPU in use): every step takes seconds to minutes${app.seg.cropSize > 256 ? `, and a ${app.seg.cropSize}-px crop may not finish; a smaller one (?crop=128 in the address) is quicker and coarser` : ''}.`;
-    $('gpu').classList.add('warn');
-  }
-  $('gpu').title = app.seg.adapter;
+  showAdapter();
   $('wtext').textContent += ' (loaded)';
   const note = $('weightsnote');
   note.hidden = false;

@@ -7,10 +7,27 @@ import { activeName, anyVoxels, canPropagate, showActive } from './labels.ts';
 import { isAbort } from './messages.ts';
 import { POINTS_PER_SET } from './points.ts';
 import { afterEdit, render } from './render.ts';
-import { formatDuration, progressLine, saveTimes } from './timing.ts';
+import { formatDuration, loadTimes, progressLine, saveTimes } from './timing.ts';
 
-export function machineKey(): string {
+function machineKey(): string {
   return `${app.seg?.adapter ?? ''} crop ${app.seg?.cropSize ?? ''}`;
+}
+
+/**
+ * The adapter line and the step estimates of the adapter in use: at load, and after a
+ * reconnect (the new device may be another adapter: a software fallback after a GPU crash).
+ */
+export function showAdapter(): void {
+  if (!app.seg) return;
+  app.times = loadTimes(machineKey());
+  const gpu = $('gpu');
+  gpu.textContent = `WebGPU: ${app.seg.adapter.split(';')[0]}. 2D network crop ${app.seg.cropSize}×${app.seg.cropSize} px.`;
+  // Chrome without a usable GPU falls back to SwiftShader: say so before the first step, not after minutes of it.
+  gpu.classList.toggle('warn', app.seg.softwareAdapter);
+  if (app.seg.softwareAdapter) {
+    gpu.textContent += ` Software WebGPU (no GPU in use): every step takes seconds to minutes${app.seg.cropSize > 256 ? `, and a ${app.seg.cropSize}-px crop may not finish; a smaller one (?crop=128 in the address) is quicker and coarser` : ''}.`;
+  }
+  gpu.title = app.seg.adapter;
 }
 
 /** What a cancel waits for: the GPU work already submitted is not interruptible. */
@@ -144,7 +161,7 @@ export async function reconnect(): Promise<void> {
   }
   app.deviceLost = false;
   app.maskEpoch++;
-  $('gpu').title = app.seg.adapter;
+  showAdapter();
   say(`GPU reconnected: your masks and annotations are kept.${canPropagate() ? ' Press Propagate (or Enter) to finish the propagation.' : ''}`, 'ready', 'ok');
   render();
 }
@@ -186,7 +203,10 @@ export function acceptSlice(): void {
 export function addStructure(): void {
   if (!app.seg || !app.attached || ui.status === 'busy' || app.stroke) return;
   const input = $<HTMLInputElement>('newname');
-  const name = input.value.trim() || `structure ${Math.max(0, ...ui.structures.map((s) => s.id)) + 1}`;
+  // Named after the id the session gives: the lowest not in use.
+  let id = 1;
+  while (ui.structures.some((s) => s.id === id)) id++;
+  const name = input.value.trim() || `structure ${id}`;
   let added: Structure;
   try {
     added = app.seg.addStructure(name);
