@@ -79,7 +79,7 @@ async function run(page: Page, url: string): Promise<void> {
   await page.locator('#propagate').click();
   s = await waitFor(page, 'the resumed propagation', (s) => s.status !== 'busy', 600_000);
   const sources = await page.evaluate(() => window.__mem3d.segmenter!.states().map((x) => x.source).join());
-  check('Propagate resumes: the upward sweep runs again from its start (slices 2-4), the finished downward one does not', sources === 'propagated,annotated,propagated,propagated,propagated' && /propagated to 3 slice/.test(s.message), `${sources}: ${s.message}`);
+  check('Propagate resumes: the upward sweep runs again from its start (slices 2-4), the finished downward one does not', sources === 'propagated,annotated,propagated,propagated,propagated' && /^Propagated to 3 slice/.test(s.message), `${sources}: ${s.message}`);
 }
 
 async function main(): Promise<number> {
