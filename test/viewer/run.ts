@@ -135,6 +135,11 @@ async function partA(page: Page, url: string, phantom: Volume): Promise<void> {
   };
   const seq = [await key('ArrowUp'), await key('ArrowDown'), await key('ArrowDown'), await key('PageUp'), await key('Home'), await key('End'), await key('PageDown')];
   check('arrows, PageUp/PageDown, Home/End change slice', seq.join() === [z0 + 1, z0, z0 - 1, 9, 0, 9, 0].join(), `from ${z0}: ${seq}`);
+  await page.locator('#opacity').focus();
+  const opacity = await page.inputValue('#opacity');
+  const onSlider = [await key('ArrowUp'), await key('Home')];
+  check('on a focused opacity slider the arrow and Home keys move the slider, not the slice', onSlider.join() === '0,0' && (await page.inputValue('#opacity')) !== opacity, `${onSlider} ${opacity} -> ${await page.inputValue('#opacity')}`);
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('?');
   const helpOpen = await page.evaluate(() => (document.getElementById('help') as HTMLDialogElement).open);
   const helpText = await page.locator('#help').innerText();

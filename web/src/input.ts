@@ -168,8 +168,10 @@ export function wireKeyboard(): void {
       return;
     }
     const target = e.target as HTMLElement;
-    // A focused button takes Enter and Space itself; handling them here too would run two actions.
-    if ((e.key === 'Enter' || e.key === ' ') && target.tagName === 'BUTTON') return;
+    // A focused button, link or summary takes Enter and Space itself; handling them here too would run two actions.
+    if ((e.key === 'Enter' || e.key === ' ') && ['BUTTON', 'A', 'SUMMARY'].includes(target.tagName)) return;
+    // A focused slider other than the slice's (opacity, brush size) takes the arrow, page and home/end keys itself.
+    if ((target as HTMLInputElement).type === 'range' && target.id !== 'z' && /^(Arrow|Page|Home$|End$)/.test(e.key)) return;
     if (help.open || (target.tagName === 'INPUT' && !['range', 'checkbox', 'radio'].includes((target as HTMLInputElement).type)) || target.tagName === 'SELECT') return;
     const ctrl = e.ctrlKey || e.metaKey;
     const keys: Record<string, () => void> = {
