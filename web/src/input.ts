@@ -30,7 +30,8 @@ function setBrushRadius(r: number): void {
 
 /** A brush or eraser stroke starts at voxel p: on a copy of the active structure's mask of this slice. */
 function startStroke(p: VoxelPoint): void {
-  if (!app.vol || !app.seg || !app.attached || app.deviceLost) return;
+  if (!app.vol || !app.seg || !app.attached) return;
+  if (app.deviceLost) return say('The GPU device was lost: press Reconnect GPU, then paint (your masks are kept).', ui.status, 'warn');
   const z = ui.slice;
   if (z < app.vol.first || z > app.vol.last) return say(`Slice ${z} is outside the session's slices ${app.vol.first}–${app.vol.last}: it cannot be painted.`, ui.status, 'warn');
   showActive();
