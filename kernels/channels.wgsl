@@ -5,22 +5,17 @@
 //   batch into or out of a batched tensor). Entry `copy4`: the same in vec4s, where srcC,
 //   dstC and offset are multiples of 4 (its uniforms count them in vec4s): a quarter of
 //   the threads and index arithmetic, vector loads and stores.
-// Entry `main`: one thread per pixel, over its C channels; OP is one of the OP_* consts.
-// `result` is raw 32-bit words so one layout serves the f32 and i32 outputs.
+// `result` is raw 32-bit words, so one kernel copies f32 and i32 tensors alike.
 
-const OP_SOFTMAX: u32 = 0u;  // max subtracted first, so exp never overflows
-const OP_ARGMAX: u32 = 1u;   // i32 index of the first maximum (strict >, as torch.argmax on CPU)
-const OP_MAX: u32 = 2u;      // max value
-override OP: u32 = OP_SOFTMAX;
 override WORKGROUP_SIZE: u32 = 256u;
 
 struct Params {
-  count: u32, // copy: source elements; main: pixels
+  count: u32, // source elements (copy4: vec4s)
   srcC: u32,
   dstC: u32,
   offset: u32,
-  srcPixel: u32, // copy only
-  dstPixel: u32, // copy only
+  srcPixel: u32,
+  dstPixel: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -46,37 +41,4 @@ fn copy4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let pixel = i / params.srcC;
   let c = i % params.srcC;
   result4[(params.dstPixel + pixel) * params.dstC + params.offset + c] = bitcast<vec4u>(x4[params.srcPixel * params.srcC + i]);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let pixel = (wid.x + wid.y * nwg.x) * WORKGROUP_SIZE + lid;
-  if (pixel >= params.count) { return; }
-  let C = params.srcC;
-  let base = pixel * C;
-  var best = x[base];
-  var index = 0u;
-  for (var c = 1u; c < C; c++) {
-    let v = x[base + c];
-    if (v > best) {
-      best = v;
-      index = c;
-    }
-  }
-  if (OP == OP_ARGMAX) {
-    result[pixel] = bitcast<u32>(i32(index));
-    return;
-  }
-  if (OP == OP_MAX) {
-    result[pixel] = bitcast<u32>(best);
-    return;
-  }
-  var sum = 0.0;
-  for (var c = 0u; c < C; c++) {
-    sum += exp(x[base + c] - best);
-  }
-  let inv = 1.0 / sum;
-  for (var c = 0u; c < C; c++) {
-    result[base + c] = bitcast<u32>(exp(x[base + c] - best) * inv);
-  }
 }

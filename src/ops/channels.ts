@@ -1,12 +1,9 @@
-// Per-pixel channel ops on NHWC tensors (kernels/channels.wgsl): concatenation,
-// softmax, argmax and max over C, and batches built from items and taken apart.
+// Per-pixel channel ops on NHWC tensors (kernels/channels.wgsl): concatenation, copies
+// into a channel window, and batches built from items and taken apart.
 import { grid1d, type Runtime } from '../runtime/runtime.ts';
 import type { Tensor } from '../runtime/tensor.ts';
-import { WGSL_CONSTANTS } from '../runtime/wgsl.generated.ts';
 
 const WORKGROUP_SIZE = 256;
-const { OP_SOFTMAX, OP_ARGMAX, OP_MAX } = WGSL_CONSTANTS.channels;
-type Op = typeof OP_SOFTMAX | typeof OP_ARGMAX | typeof OP_MAX;
 
 const fmt = (t: Tensor) => `[${t.shape.join(', ')}]`;
 
@@ -121,35 +118,3 @@ export function concatChannels(rt: Runtime, parts: readonly Tensor[]): Tensor {
   }
   return out;
 }
-
-function reduce(rt: Runtime, op: Op, name: string, x: Tensor): Tensor {
-  checkNhwc(name, x);
-  const [n, h, w, c] = x.shape;
-  if (c < 1) throw new RangeError(`${name}: needs at least one channel, got ${fmt(x)}`);
-  const out = op === OP_SOFTMAX ? rt.empty(x.shape, 'f32', name) : rt.empty([n, h, w, 1], op === OP_ARGMAX ? 'i32' : 'f32', name);
-  const pixels = n * h * w;
-  if (pixels > 0) {
-    rt.dispatch({
-      kernel: 'channels',
-      label: name,
-      constants: { OP: op, WORKGROUP_SIZE },
-      bindings: [x, out],
-      uniforms: { count: pixels, srcC: c, dstC: c, offset: 0, srcPixel: 0, dstPixel: 0 },
-      workgroups: grid1d(Math.ceil(pixels / WORKGROUP_SIZE)),
-    });
-  }
-  return out;
-}
-
-/** Softmax over C at every pixel (torch.softmax(dim=1) in NCHW terms). */
-export const softmaxChannels = (rt: Runtime, x: Tensor): Tensor<'f32'> => reduce(rt, OP_SOFTMAX, 'softmaxChannels', x) as Tensor<'f32'>;
-
-/**
- * Index of the largest channel at every pixel, i32 [N, H, W, 1]. Ties go to the lowest index, as
- * torch.argmax does on CPU (CUDA does not promise which). NaN inputs are not handled: WGSL lets
- * implementations assume there are none, where torch.argmax would pick the NaN.
- */
-export const argmaxChannels = (rt: Runtime, x: Tensor): Tensor<'i32'> => reduce(rt, OP_ARGMAX, 'argmaxChannels', x) as Tensor<'i32'>;
-
-/** Largest channel value at every pixel, f32 [N, H, W, 1] (e.g. the max-probability map after softmax). */
-export const maxChannels = (rt: Runtime, x: Tensor): Tensor<'f32'> => reduce(rt, OP_MAX, 'maxChannels', x) as Tensor<'f32'>;
