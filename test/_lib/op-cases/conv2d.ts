@@ -68,8 +68,9 @@ const SPECS: ConvSpec[] = [
   { name: "'wgemm-64x64', Cin 8, Cout 20, N 2, BN", tier: 'unit', x: [2, 9, 7, 8], w: [20, 8, 3, 3], padding: [1, 1], bn: true, variant: 'wgemm-64x64' },
   // F(4x4, 3x3): 4x4 tiles past both edges and over the dil phases, within the direct conv's tolerance at this K.
   { name: "'wgemm4-64x64', Cin 12, Cout 36, dilation 2", tier: 'unit', x: [1, 19, 17, 12], w: [36, 12, 3, 3], padding: [2, 2], dilation: [2, 2], bias: true, relu: true, variant: 'wgemm4-64x64' },
-  // 2049 x 2048 pixels: more than 65535 pixel tiles, spread over the grid's second dimension.
-  { name: '1x1 over more than 65535 pixel tiles', tier: 'big', x: [1, 2049, 2048, 1], w: [1, 1, 1, 1], bias: true },
+  // 2049 x 2048 pixels in 64-pixel tiles: 65568, more than one grid dimension's 65535, so the
+  // tiles spread over its third (forced: the fixed rule takes a direct kernel of half as many).
+  { name: "'narrow' tile, 1x1 over more than 65535 pixel tiles", tier: 'big', x: [1, 2049, 2048, 1], w: [1, 1, 1, 1], bias: true, tile: 'narrow' },
   // The networks' convolutions: ResNet layer3 3x3, a 1x1 projection, the decoder's 1/4-resolution 3x3.
   { name: '3x3 256->256 @64x64', tier: 'perf', x: [1, 64, 64, 256], w: [256, 256, 3, 3], padding: [1, 1], range: [-0.5, 0.5], weightRange: 0.05 },
   { name: '1x1 1024->256 @32x32', tier: 'perf', x: [1, 32, 32, 1024], w: [256, 1024, 1, 1], range: [-0.5, 0.5], weightRange: 0.05 },
