@@ -114,7 +114,7 @@ for (const [i, c] of CASES.entries()) {
     const w = prepareConv2d(rt, { weight: ws, shape: wShape, bias });
     const x = rt.upload(c.x, xs);
     const residual = res ? rt.upload(ref.shape, res) : undefined;
-    for (const variant of winoVariants(i, c.f4, c.gemmOnly)) {
+    for (const variant of winoVariants(i, c.f4 === true, c.gemmOnly)) {
       const y = conv2d(rt, x, w, { padding: c.padding, dilation, residual, relu: c.relu, variant });
       assert.equal(y.shape, ref.shape);
       winoClose(variant, await y.read(), ref.out, 9 * cin, scale, `${variant}: ${c.name}`);

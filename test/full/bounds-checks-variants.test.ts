@@ -1,6 +1,7 @@
 // Every conv2d variant on its awkward shapes (test/conv2d-variants.test.ts: the GPU
-// tiles, the direct and CPU kernels, Winograd) and the matrix tiles in their emulated
-// form (test/conv2d-mma.test.ts), each file run in a child process whose shared test
+// tiles, the direct and CPU kernels; test/conv2d-gpu.test.ts: split-K;
+// test/conv2d-winograd.test.ts: both Winograd forms) and the matrix tiles in their
+// emulated form (test/conv2d-mma.test.ts), each file run in a child process whose shared test
 // runtime has no bounds checks (MEM3D_BOUNDS_CHECKS=off, test/_lib/gpu.ts), as a
 // benchmark on a GPU may run them: a stray index then reads or writes real memory
 // instead of a clamped element, so these cases passing says the kernels stay in bounds.
@@ -15,7 +16,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 // by test/run.ts as this file's own counts.
 const quoted = (text: string) => text.replace(/(Total|Passed|Skipped):/g, (m) => `child's ${m.toLowerCase()}`);
 
-for (const file of ['test/conv2d-variants.test.ts', 'test/conv2d-mma.test.ts']) {
+for (const file of ['test/conv2d-variants.test.ts', 'test/conv2d-gpu.test.ts', 'test/conv2d-winograd.test.ts', 'test/conv2d-mma.test.ts']) {
   test(`${file} without bounds checks`, () => {
     let out: string;
     try {
