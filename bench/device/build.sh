@@ -27,3 +27,14 @@ cp "$R"/{qamn,iog}_manifest.json "$R"/{qamn,iog}_small.safetensors "$R"/qamn_ref
    "$R"/phantom_{0,1,2}.png "$R"/phantom_mask_0.png "$R"/torch_reference_log.json "$D/ref/"
 cp "$ROOT/bench/device/suite.sh" "$D/suite.sh"
 du -sh "$D" "$D"/*
+# The device tool carries the working tree (tracked and untracked files; links as links) and
+# .device-carry, 64 MiB in all: a run over it fails only after the machine has started.
+tree=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c '%s %F' 2>/dev/null | awk '$2 == "regular" { s += $1 } END { print s + 0 }')
+carry=$(du -sb "$D" | cut -f1)
+echo "device tool payload: working tree $(( tree / 1048576 )) MiB + .device-carry $(( carry / 1048576 )) MiB of 64 MiB"
+if [ $(( tree + carry )) -ge $(( 64 * 1048576 )) ]; then
+  echo "over the device tool's 64 MiB: move the trained shards out of the tree first (bench/RESULTS.md, 'Matrix units':" >&2
+  echo "  mkdir -p ../weights-store; for f in weights/*-phantom/*-of-*.safetensors; do mv \"\$f\" ../weights-store/; ln -s \"\$PWD/../weights-store/\${f##*/}\" \"\$f\"; done" >&2
+  echo "  and 'git checkout -- weights' after the run)" >&2
+  exit 1
+fi
