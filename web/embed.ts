@@ -19,7 +19,7 @@
 import { DeviceLostError, Runtime } from '../src/runtime/runtime.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
-import { Interactive3DSession, type PropagationProgress, type SliceState, type Structure } from '../src/session/session.ts';
+import { binaryMask, Interactive3DSession, type PropagationProgress, type SliceState, type Structure } from '../src/session/session.ts';
 import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { unstackMask, volumeStack } from '../src/session/volume-stack.ts';
 import { checkIntensityMapping, parseNifti, serializeNifti, sliceShape, SEED_MAPPING, type AxisIndex, type IntensityMapping, type Volume } from '../src/volume/index.ts';
@@ -309,13 +309,9 @@ export async function createSegmenter(options: SegmenterOptions) {
     setSliceMask(z: number, mask: ArrayLike<number>, opts: StructureOption = {}): void {
       const { info, session } = need('setSliceMask');
       checkSlice('setSliceMask', z);
-      if (typeof mask?.length !== 'number') throw new TypeError(`setSliceMask: the mask must be an array of ${info.width * info.height} numbers (0 / non-zero), got ${mask === null ? 'null' : typeof mask}`);
-      if (mask.length !== info.width * info.height) throw new RangeError(`setSliceMask: mask has ${mask.length} voxels, slice ${z} has ${info.width * info.height}`);
-      // Checked here, before the 0/1 conversion would read NaN as 0 and a string as 1.
-      for (let v = 0; v < mask.length; v++) {
-        if (typeof mask[v] !== 'number' || Number.isNaN(mask[v])) throw new TypeError(`setSliceMask: voxel ${v} of the mask is ${typeof mask[v] === 'number' ? 'NaN' : typeof mask[v]}; a mask holds numbers (0 / non-zero)`);
-      }
-      session.setSliceMask(z, fromVoxelOrder(Uint8Array.from(mask, (v) => (v ? 1 : 0)), info), { structure: structureOf(opts) });
+      // Checked in voxel order, before the transpose, so a refusal names the voxel the caller gave.
+      const binary = binaryMask('setSliceMask', mask, info.width * info.height, 'voxel', `slice ${z} has ${info.width * info.height}`);
+      session.setSliceMask(z, fromVoxelOrder(binary, info), { structure: structureOf(opts) });
     },
 
     /** A propagated slice of the structure, taken as it is: locked, never overwritten by propagation. One undoable step. */

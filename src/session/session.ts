@@ -439,14 +439,8 @@ export class Interactive3DSession {
   setSliceMask(z: number, mask: ArrayLike<number>, options: StructureOption = {}): void {
     this.checkWindowSlice('setSliceMask', z);
     const n = this.pixels;
-    if (typeof mask?.length !== 'number') throw new TypeError(`setSliceMask: the mask must be an array of ${n} numbers (0 / non-zero), got ${mask === null ? 'null' : typeof mask}`);
-    if (mask.length !== n) throw new RangeError(`setSliceMask: mask has ${mask.length} pixels, the slice ${this.stack.width}x${this.stack.height} = ${n}`);
-    // NaN, a string or a hole would be read as 0 or 1 without a word.
-    for (let i = 0; i < n; i++) {
-      const v = mask[i];
-      if (typeof v !== 'number' || v !== v) throw new TypeError(`setSliceMask: pixel ${i} of the mask is ${typeof v === 'number' ? 'NaN' : typeof v}; a mask holds numbers (0 / non-zero)`);
-    }
-    this.setAnnotation('setSliceMask', z, options.structure ?? 1, Uint8Array.from(mask, (v) => (v ? 1 : 0)));
+    const binary = binaryMask('setSliceMask', mask, n, 'pixel', `the slice ${this.stack.width}x${this.stack.height} = ${n}`);
+    this.setAnnotation('setSliceMask', z, options.structure ?? 1, binary);
   }
 
   /** The structure's propagated slice z, as the label map shows it now, becomes locked: propagation never changes it. One undoable step. */
@@ -817,6 +811,21 @@ export class Interactive3DSession {
 }
 
 /** The arrays a state references (each shared one once) and how many references it holds. */
+/**
+ * A mask given as n numbers, 0 / non-zero, as 0 / 1 bytes; `unit` names its elements
+ * (pixels of a slice image, voxels of a slice in voxel order), `expected` the size it must
+ * have. NaN, a string or a hole would otherwise be read as 0 or 1 without a word.
+ */
+export function binaryMask(op: string, mask: ArrayLike<number>, n: number, unit: 'pixel' | 'voxel', expected: string): Uint8Array {
+  if (typeof mask?.length !== 'number') throw new TypeError(`${op}: the mask must be an array of ${n} numbers (0 / non-zero), got ${mask === null ? 'null' : typeof mask}`);
+  if (mask.length !== n) throw new RangeError(`${op}: mask has ${mask.length} ${unit}s, ${expected}`);
+  for (let i = 0; i < n; i++) {
+    const v = mask[i];
+    if (typeof v !== 'number' || v !== v) throw new TypeError(`${op}: ${unit} ${i} of the mask is ${typeof v === 'number' ? 'NaN' : typeof v}; a mask holds numbers (0 / non-zero)`);
+  }
+  return Uint8Array.from(mask, (v) => (v ? 1 : 0));
+}
+
 function stateContents(s: SessionState): SnapshotContents {
   const arrays: ArrayBufferView[] = [...s.labels];
   let references = s.labels.length;
