@@ -21,12 +21,12 @@
 //      voxels clicked; NiiVue's overlay holds exactly the API's mask.
 // Run: npm run test:viewer (VIEWER_SKIP_GPU=1: part A only; VIEWER_FULL=1 adds the 2D
 // step's cancel and a full run, minutes on SwiftShader).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Dialog, type Page } from 'playwright-core';
 import { extremePointsOfMask } from '../../src/interaction/robot.ts';
 import { createVolume, getSlice, parseNifti, serializeNifti, type Affine, type Volume } from '../../src/volume/index.ts';
-import { buildWeb } from '../../tools/build-web.ts';
+import { buildWeb, WEB_DIST } from '../../tools/build-web.ts';
 import { serveWeb, serverUrl } from '../../tools/serve-web.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/chromium.ts';
 import type { NiivueExampleState } from '../../examples/niivue/main.ts';
@@ -605,6 +605,24 @@ async function partC(page: Page, url: string, truth: Volume): Promise<void> {
   const truthCount = truthSlice.reduce((a, b) => a + b, 0);
   check('NiiVue example: the overlay voxels equal the mask the API returns (NIfTI voxel order)', overlay.differ === 0 && overlay.length && overlay.on === truthCount, JSON.stringify({ ...overlay, truthCount }));
   await shot(page, 'niivue');
+
+  // The phantom as a CT stores it (int16, intercept -1024): the overlay must not inherit that scaling,
+  // under which NiiVue draws the 0/1 mask as -1024/-1023, below its cal_min: invisible.
+  const image = parseNifti(readFileSync(join(ROOT, 'examples/phantom/image.nii.gz')), 'phantom');
+  const ct = createVolume({ dims: [...image.dims], data: Int16Array.from(image.data as Uint8Array, (v) => v + 1024), affine: image.affine, slope: 1, inter: -1024, source: 'ct' });
+  const ctFile = join(WEB_DIST, 'viewer-test-ct.nii.gz');
+  writeFileSync(ctFile, serializeNifti(ct, { gzip: true }));
+  try {
+    await page.goto(`${url}niivue.html?crop=${CROP}&url=viewer-test-ct.nii.gz`);
+    await page.waitForFunction(() => /^(ready|error)$/.test(window.__niivueExample?.status ?? ''), null, { timeout: 150_000 });
+    const scaling = await page.evaluate(() => {
+      const ex = window.__niivueExample;
+      return { status: ex.status, image: ex.nv!.volumes[0].hdr!.scl_inter, slope: ex.overlay!.hdr!.scl_slope, inter: ex.overlay!.hdr!.scl_inter };
+    });
+    check('NiiVue example on a CT with intercept -1024: the mask overlay is unscaled (slope 1, intercept 0)', scaling.status === 'ready' && scaling.image === -1024 && scaling.slope === 1 && scaling.inter === 0, JSON.stringify(scaling));
+  } finally {
+    rmSync(ctFile, { force: true });
+  }
 }
 
 async function main(): Promise<number> {
