@@ -78,7 +78,7 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
   checkMemoryWeights(file, headers);
   return {
     memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog],
-    files: [path, ...weightFiles(file), ...weightFiles(IOG_PHANTOM_INDEX)],
+    files: [path, ...weightFiles(file, headers), ...weightFiles(IOG_PHANTOM_INDEX)],
   };
 }
 

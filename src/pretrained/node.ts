@@ -6,7 +6,7 @@
 // src/phantom (the default), and the untrained synth-v1 QAMN (conformance only).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { SafetensorsReader } from '../io/safetensors.ts';
+import { ShardedSafetensors, type SafetensorsReader } from '../io/safetensors.ts';
 import { loadSafetensors, loadSafetensorsHeaders, loadShardedSafetensors, readSafetensors } from '../io/safetensors-node.ts';
 import { IOGNetwork } from '../networks/iog/network.ts';
 import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
@@ -38,10 +38,15 @@ export function resolveWeightsPath(path: string): string {
   throw new Error(`${path}: a weights folder needs one .safetensors.index.json or one .safetensors file, found ${found}; give the file itself`);
 }
 
-/** The files a resolved weights path reads: the file, or an index and every shard it names (outputs must not replace any). */
-export function weightFiles(file: string): string[] {
+/**
+ * The files a resolved weights path reads: the file, or an index and every shard it names
+ * (outputs must not replace any); `opened`, its reader if one is at hand, spares parsing
+ * the index again.
+ */
+export function weightFiles(file: string, opened?: SafetensorsReader): string[] {
   if (!file.endsWith('.json')) return [file];
-  return [file, ...loadShardedSafetensors(file).shardFiles().map((shard) => join(dirname(file), shard))];
+  const index = opened instanceof ShardedSafetensors ? opened : loadShardedSafetensors(file);
+  return [file, ...index.shardFiles().map((shard) => join(dirname(file), shard))];
 }
 
 /**
