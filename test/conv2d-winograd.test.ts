@@ -54,7 +54,7 @@ const CASES: Case[] = [
   { name: 'Cin 9, Cout 8, dilation (3, 2), pad (3, 1) on 11x9', x: [1, 11, 9, 9], cout: 8, padding: [3, 1], dilation: [3, 2] },
   { name: 'Cin 32, Cout 70, pad 1 on 27x21 (154 tiles: more than a workgroup of either variant)', x: [1, 27, 21, 32], cout: 70, padding: [1, 1], residual: true },
   { name: 'Cin 37 (3 K slices of the GEMM), Cout 132 (past a 128-channel GEMM tile), pad 1 on 24x23, N 2 (288 tiles)', x: [2, 24, 23, 37], cout: 132, padding: [1, 1], relu: true, f4: true, gemmOnly: true },
-  { name: 'Cin 1, Cout 1, pad 1 on 3x3', x: [1, 3, 3, 1], cout: 1, padding: [1, 1] },
+  { name: 'Cin 1, Cout 1, pad 1 on 3x3, N 2 (wino-t2c16\'s turn: its batch index)', x: [2, 3, 3, 1], cout: 1, padding: [1, 1] },
 ];
 
 /** The largest sum of |x| |w| over the products of one output: the scale of its rounding error. */
