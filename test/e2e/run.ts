@@ -100,7 +100,8 @@ function overlayAgainstMask(page: Page, z: number) {
     const canvas = document.getElementById('slice') as HTMLCanvasElement;
     const ratio = canvas.width / canvas.getBoundingClientRect().width;
     const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    const [na, nb] = [v.width, v.height];
+    // ViewerState.volume: height is the extent of a (axial: i), width that of b; the mask is a-fastest.
+    const [na, nb] = [v.height, v.width];
     let [wrong, red, grey, masked] = [0, 0, 0, 0];
     for (let b = 0; b < nb; b++) {
       for (let a = 0; a < na; a++) {
@@ -136,7 +137,7 @@ async function run(page: Page, url: string): Promise<void> {
   const ready = await waitFor(page, 'loading the networks and the phantom', (s) => s.status === 'ready' && s.segmentable, 5 * 60_000);
   console.log(`networks and phantom loaded: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const v = ready.volume!;
-  check(`the phantom opens as 128x128x10, session on slices ${FIRST}..${LAST}`, v.width === ni && v.height === nj && v.depth === nk && v.first === FIRST && v.last === LAST, JSON.stringify(v));
+  check(`the phantom opens as 128x128x10, session on slices ${FIRST}..${LAST}`, v.height === ni && v.width === nj && v.depth === nk && v.first === FIRST && v.last === LAST, JSON.stringify(v));
 
   await goToSlice(page, SLICE);
   const truthSliceVoxels = Array.from(truthData.subarray(SLICE * ni * nj, (SLICE + 1) * ni * nj));
