@@ -74,9 +74,11 @@ test('insideOutsideInput: crop = box + 30, channel 3 peaks at the inside point, 
   const inp = insideOutsideInput(img, clicks, { size: 64 });
   assert.equal(inp.bbox, [-20, -18, 60, 58]);
   assert.is(inp.channels, 5);
-  // The 81x77 crop maps box (10, 12)..(30, 28) to floor(64 * 30 / 81) = 23, floor(64 * 30 / 77) = 24 and 39, 38.
-  assert.equal(inp.corners, [{ x: 13, y: 14 }, { x: 13, y: 48 }, { x: 49, y: 14 }, { x: 49, y: 48 }]);
-  assert.equal(inp.inside, { x: Math.floor((64 * 40) / 81), y: Math.floor((64 * 38) / 77) });
+  // Pixel centres into the 81x77 crop resized to 64: box (10, 12)..(30, 28) goes to round(30.5 * 64 / 81 - 0.5) = 24,
+  // round(30.5 * 64 / 77 - 0.5) = 25 and round(50.5 * 64 / 81 - 0.5) = 39, round(46.5 * 64 / 77 - 0.5) = 38; corners 10 out.
+  assert.equal(inp.corners, [{ x: 14, y: 15 }, { x: 14, y: 48 }, { x: 49, y: 15 }, { x: 49, y: 48 }]);
+  // The inside click (20, 20): 40.5 * 64 / 81 - 0.5 = 31.5 and 38.5 * 64 / 77 - 0.5 = 31.5, rounded up.
+  assert.equal(inp.inside, { x: 32, y: 32 });
   assert.ok(Math.abs(at(inp, 3, inp.inside!.x, inp.inside!.y) - 255) < 1e-3, 'inside peak');
   for (const c of inp.corners) assert.ok(Math.abs(at(inp, 4, c.x, c.y) - 255) < 1e-3, `corner peak (${c.x}, ${c.y})`);
   assert.ok(at(inp, 3, inp.corners[0].x, inp.corners[0].y) < 1 && at(inp, 4, inp.inside!.x, inp.inside!.y) < 1, 'each map holds only its own points');
@@ -96,9 +98,10 @@ test('twoPointsInput: the whole slice resized, one Gaussian per point in channel
   const img = image(40, 20, 2);
   const inp = twoPointsInput(img, [{ x: 10, y: 5 }, { x: 39.7, y: 19 }], { size: 32 });
   assert.equal(inp.bbox, [0, 0, 39, 19]);
-  assert.equal(inp.points, [{ x: 8, y: 8 }, { x: 31, y: 30 }]);
-  assert.ok(Math.abs(at(inp, 3, 8, 8) - 255) < 1e-3 && Math.abs(at(inp, 4, 31, 30) - 255) < 1e-3);
-  assert.ok(at(inp, 3, 31, 30) < 1 && at(inp, 4, 8, 8) < 1);
+  // 40x20 to 32x32: (10, 5) -> (10.5 * 0.8 - 0.5, 5.5 * 1.6 - 0.5) = (7.9, 8.3); (39, 19) -> (31.1, 30.7).
+  assert.equal(inp.points, [{ x: 8, y: 8 }, { x: 31, y: 31 }]);
+  assert.ok(Math.abs(at(inp, 3, 8, 8) - 255) < 1e-3 && Math.abs(at(inp, 4, 31, 31) - 255) < 1e-3);
+  assert.ok(at(inp, 3, 31, 31) < 1 && at(inp, 4, 8, 8) < 1);
   assert.ok(inp.data.every(Number.isFinite));
   assert.throws(() => twoPointsInput(img, [{ x: 1, y: 1 }, { x: -1, y: 1 }]), /point 1 \(-1, 1\) is outside the 40x20 image/);
 });

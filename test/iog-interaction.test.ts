@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { bboxOfMask, cropPlane, crop2fullmask, threshold, type BBox, type Point } from '../src/interaction/crop.ts';
+import { bboxOfMask, cropPlane, crop2fullmask, pointToCrop, threshold, type BBox, type Point } from '../src/interaction/crop.ts';
 import { assembleInput, extremePointHeatmap, extremePointInput, maskFromLogits } from '../src/interaction/extreme-points.ts';
 import { resizeCubicCV, resizeLinearCV } from '../src/interaction/resample.ts';
 import { extremePointsOfMask } from '../src/interaction/robot.ts';
@@ -82,6 +82,30 @@ test('resizeCubicCV equals a direct 2-D sum of Keys weights over replicated-bord
   }
   const constant = resizeCubicCV({ width: 40, height: 30, data: new Float64Array(1200).fill(0.7) }, 17, 71);
   assert.ok(constant.every((v) => Math.abs(v - 0.7) < 1e-6));
+});
+
+test('pointToCrop puts a click where the resized crop shows its pixel: the peak of a one-pixel crop after resizeLinearCV', () => {
+  // Enlarging crops (every 2D crop of a 128x128 slice, most at 512): the bilinear resize of a crop holding one lit
+  // pixel peaks at the output pixel whose sample lies nearest that pixel's centre, which is where the click must go.
+  // DEXTR's floor(size * (p - bbox_min) / crop_size) lands on the pixel's top-left corner: up to size / crop_size
+  // pixels up-left of the peak (half a slice pixel), and this fails on it.
+  for (const [w, h, size] of [[41, 37, 512], [13, 9, 512], [193, 185, 512], [7, 11, 64], [64, 64, 64]]) {
+    const bbox: BBox = [-5, 3, w - 6, h + 2];
+    // Off the crop's border (the resize replicates it: a border pixel shows as a plateau), and not the middle pixel
+    // of an odd side (its centre falls exactly between two output pixels).
+    for (const [i, j] of [[1, 1], [w - 2, h - 2], [Math.floor(w / 3), Math.floor(h / 3)], [2, h - 3]]) {
+      const data = new Float64Array(w * h);
+      data[j * w + i] = 1;
+      const resized = resizeLinearCV({ width: w, height: h, data }, size, size);
+      const peak = resized.reduce((best, v, k) => (v > resized[best] ? k : best), 0);
+      const got = pointToCrop({ x: bbox[0] + i, y: bbox[1] + j }, bbox, size);
+      assert.equal(got, { x: peak % size, y: Math.floor(peak / size) }, `crop ${w}x${h} -> ${size}, pixel (${i}, ${j})`);
+    }
+  }
+  // Shrinking (an object larger than the network input): still the centre's sample, inside [0, size).
+  assert.equal(pointToCrop({ x: 0, y: 0 }, [0, 0, 1023, 999], 512), { x: 0, y: 0 });
+  assert.equal(pointToCrop({ x: 1023, y: 999 }, [0, 0, 1023, 999], 512), { x: 511, y: 511 });
+  assert.equal(pointToCrop({ x: 500, y: 500 }, [0, 0, 1023, 999], 512), { x: 250, y: 256 });
 });
 
 test('a bbox leaving the slice is zero padded on crop and clipped on paste', () => {

@@ -14,10 +14,12 @@ import { IOGSliceSegmenter } from '../src/session/slice-segmenter.ts';
 import { transposeImage } from '../src/volume/layout.ts';
 import { testRuntime } from './_lib/gpu.ts';
 
-// Measured 2026-11-30 on lavapipe (Mesa 25.0.7), commit a719fe6, this test's exact inputs
-// (robot seed 2): 0.8395 with the frame's relax (13 px); 0.2229 with the original's 50 px,
-// the default before issue 10's fix, which this floor rejects.
-const MEASURED = 0.8395;
+// Measured on lavapipe (Mesa 25.0.7), this test's exact inputs (robot seed 2): 0.9367 with
+// the frame's relax (13 px) and clicks mapped to their pixels' centres (2026-12-02); 0.8395
+// with DEXTR's floor mapping of clicks into the crop (half a pixel up-left at this
+// scale), 0.2229 with the original's 50 px relax (before issue 10's fix). The floor below
+// rejects both.
+const MEASURED = 0.9367;
 
 test('shipped IOG on a 38-pixel held-out slice at 128x128: 2D Dice at least the measured value minus 0.05', async () => {
   const rt = await testRuntime();

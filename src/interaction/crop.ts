@@ -35,12 +35,19 @@ export function bboxOfMask(mask: Plane, pad: number): BBox | null {
 }
 
 /**
- * A slice pixel in the pixels of the bbox's crop resized to size x size, as DEXTR's
- * demo maps clicks: floor(size * (p - bbox_min) / crop_size).
+ * A slice pixel in the pixels of the bbox's crop resized to size x size: where the
+ * pixel's centre lands under the resize's half-pixel mapping (cv2.INTER_LINEAR output
+ * pixel o samples crop position (o + 0.5) * crop_size / size - 0.5), rounded.
+ * DEXTR's demo maps clicks with floor(size * (p - bbox_min) / crop_size), the pixel's
+ * top-left corner: on a 128x128 slice, whose crop is enlarged about 10x, that put
+ * every point half a slice pixel up and left of the click, and the shipped IOG's masks
+ * followed (held-out 128x128 tumour slices: Dice 0.79 -> 0.88, 0.88 -> 0.98 on the
+ * smallest, never lower; 512x512 slices equal; bench/RESULTS.md).
  */
 export function pointToCrop(p: Point, bbox: BBox, size: number): Point {
   const { width, height } = bboxSize(bbox);
-  return { x: Math.floor((size * (p.x - bbox[0])) / width), y: Math.floor((size * (p.y - bbox[1])) / height) };
+  const centre = (v: number, lo: number, n: number) => Math.max(0, Math.round(((v - lo + 0.5) * size) / n - 0.5));
+  return { x: centre(p.x, bbox[0], width), y: centre(p.y, bbox[1], height) };
 }
 
 export function bboxSize(bbox: BBox): { width: number; height: number } {

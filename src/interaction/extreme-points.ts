@@ -68,8 +68,8 @@ export function checkClicks(op: string, points: readonly Point[], width: number,
 /**
  * The 4-channel input for four extreme-point clicks in slice pixels: bbox = the
  * points' box grown by `relax` (default DEXTR's 50 px, as the original at 512x512;
- * encodeInteraction passes it scaled with the frame), points mapped into the crop as DEXTR's demo does
- * (floor(size * (p - bbox_min) / crop_size)).
+ * encodeInteraction passes it scaled with the frame), each point mapped into the crop at
+ * its pixel's centre (pointToCrop).
  */
 export function extremePointInput(image: Plane, clicks: readonly Point[], options: { relax?: number; size?: number; sigma?: number } = {}): NetworkInput & { points: Point[] } {
   checkImage('extremePointInput', image);
