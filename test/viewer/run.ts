@@ -484,11 +484,16 @@ async function structuresAndBrush(page: Page): Promise<void> {
 
   // A second structure: added from the list, active, painted in its own colour; hidden and shown.
   await page.fill('#newname', 'lesion');
-  await page.locator('#addstructure').click();
+  await page.locator('#newname').press('Enter');
   ui = await page.evaluate(() => ({ tool: window.__mem3d.tool, radius: window.__mem3d.brushRadius, active: window.__mem3d.active }));
   const rows = await page.locator('#structures li.structure').count();
   const names = await page.locator('#structures .name').allInnerTexts();
-  check('Add structure puts "lesion" in the list as structure 2 and makes it active', rows === 2 && names.join() === '1. object,2. lesion' && ui.active === 2, JSON.stringify({ rows, names, ui }));
+  check('Enter in the name field puts "lesion" in the list as structure 2 and makes it active', rows === 2 && names.join() === '1. object,2. lesion' && ui.active === 2, JSON.stringify({ rows, names, ui }));
+  // The field keeps the focus: Enter again, on the now empty field, must not add an unnamed third.
+  await page.locator('#newname').press('Enter');
+  const again = { rows: await page.locator('#structures li.structure').count(), message: (await state(page)).message };
+  check('Enter on the empty name field adds nothing and says how to add one', again.rows === 2 && /Type a name/.test(again.message), JSON.stringify(again));
+  await page.evaluate(() => (document.activeElement as HTMLElement).blur());
   await page.keyboard.press('b');
   await clickVoxel(page, 90, 30);
   const lesion = voxelsWhere(disc(90, 30, 2));

@@ -278,7 +278,12 @@ export function wireControls(): void {
   $('redo').addEventListener('click', () => void undoRedo('redo'));
   $('accept').addEventListener('click', () => acceptSlice());
   $('addstructure').addEventListener('click', () => addStructure());
-  $('newname').addEventListener('keydown', (e) => e.key === 'Enter' && addStructure());
+  // Enter names a structure; on an empty field it adds nothing (a second Enter after adding one would add an unnamed one).
+  $('newname').addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || ui.status === 'busy') return;
+    if ((e.target as HTMLInputElement).value.trim()) addStructure();
+    else say('Type a name for the new structure, or press Add structure for a numbered one.', ui.status, 'warn');
+  });
   for (const tool of ['points', 'brush', 'eraser'] as const) $(`tool-${tool}`).addEventListener('change', () => setTool(tool));
   $('brushsize').addEventListener('input', (e) => setBrushRadius(Number((e.target as HTMLInputElement).value)));
   $('helpbtn').addEventListener('click', () => $<HTMLDialogElement>('help').showModal());
