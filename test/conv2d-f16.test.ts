@@ -1,7 +1,7 @@
 // f16 weights (the conv2d_f16 kernel) against float64 CPU references on the awkward
 // shapes: Cin not a multiple of 4, stride 2, dilation, odd sizes, partial tiles,
 // residual + ReLU; every variant (tiled and direct read the weights differently) on
-// the first case, the runtime's choice on the others.
+// the first case (stride, dilation, two images, padded Cin), the runtime's choice on the others.
 //
 // Two references per case:
 //  - the f64 conv with the f16-rounded weights: the kernel must match it to f32
@@ -35,7 +35,7 @@ interface Case { name: string; x: Shape4; w: Shape4; stride?: Pair; padding?: Pa
 const U16 = 2 ** -11;
 
 const CASES: Case[] = [
-  { name: 'Cin 5 (padded to 8), Cout 7, 3x3 stride 2 pad 1 on 13x11', x: [1, 13, 11, 5], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1], relu: true, variants: 'all' },
+  { name: 'Cin 5 (padded to 8), Cout 7, 3x3 stride 2 dilation (2, 1) pad 1 on 13x11, N 2', x: [2, 13, 11, 5], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1], dilation: [2, 1], relu: true, variants: 'all' },
   { name: 'Cin 3, Cout 16, dilation 2, 3x5 kernel, stride (2, 1)', x: [1, 12, 15, 3], w: [16, 3, 3, 5], stride: [2, 1], padding: [2, 3], dilation: [2, 2] },
   { name: 'Cin 20, Cout 70 (partial tiles), N 2, residual + ReLU', x: [2, 9, 7, 20], w: [70, 20, 3, 3], padding: [1, 1], residual: true, relu: true },
   { name: 'Cin 10, Cout 3, 1x1 on 17x9', x: [1, 17, 9, 10], w: [3, 10, 1, 1] },
