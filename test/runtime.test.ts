@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sizeClass } from '../src/runtime/buffer-pool.ts';
-import { acquireDevice, NoAdapterError } from '../src/runtime/device.ts';
+import { acquireDevice, importDawn, NoAdapterError } from '../src/runtime/device.ts';
 import { PipelineCache } from '../src/runtime/pipelines.ts';
 import { GpuKernelError, grid1d } from '../src/runtime/runtime.ts';
 import { viewOf } from '../src/runtime/tensor.ts';
@@ -33,6 +33,30 @@ test('device: no adapter gives one clear message naming the CPU drivers', async 
   } finally {
     if (saved) Object.defineProperty(globalThis, 'navigator', saved);
     else delete nav.navigator;
+  }
+});
+
+test('device: Dawn (npm webgpu, an optional dependency) missing or without a build says what to install; other load errors pass through', async () => {
+  const dawn = await importDawn();
+  assert.type(dawn.create, 'function', 'the installed package loads');
+  const failing = (code: string, message: string) => async () => {
+    throw Object.assign(new Error(message), { code });
+  };
+  for (const [code, message] of [['ERR_MODULE_NOT_FOUND', "Cannot find package 'webgpu' imported from /x/device.ts"], ['MODULE_NOT_FOUND', "Cannot find module '/x/webgpu/dist/freebsd-x64/dawn.node'"]]) {
+    try {
+      await importDawn(failing(code, message));
+      assert.unreachable('should have thrown');
+    } catch (e) {
+      assert.match((e as Error).message, /needs Dawn, the npm package 'webgpu'/);
+      assert.match((e as Error).message, /npm install webgpu/);
+      assert.ok((e as Error).message.includes(message), 'the loader\'s own message is kept');
+    }
+  }
+  try {
+    await importDawn(failing('ERR_DLOPEN_FAILED', 'libvulkan.so.1: cannot open shared object file'));
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.is((e as Error).message, 'libvulkan.so.1: cannot open shared object file', 'not mistaken for a missing package');
   }
 });
 

@@ -122,17 +122,41 @@ async function getGpu(toggles: string[]): Promise<GPU> {
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new NoAdapterError('this browser has no navigator.gpu');
   }
-  // Node: Dawn. The module name is built at run time so browser bundles never pull it in.
+  // Node: Dawn.
   const key = toggles.join(',');
   let gpu = dawnGpus.get(key);
   if (!gpu) {
-    const moduleName = 'webgpu';
-    const dawn = (await import(/* @vite-ignore */ moduleName)) as { create(o: string[]): GPU; globals: object };
+    const dawn = await importDawn();
     Object.assign(globalThis, dawn.globals);
     gpu = dawn.create(toggles.length ? [`enable-dawn-features=${key}`] : []);
     dawnGpus.set(key, gpu);
   }
   return gpu;
+}
+
+type DawnModule = { create(o: string[]): GPU; globals: object };
+
+/**
+ * npm `webgpu` (Dawn), an optional dependency: browser-only installs may leave it out
+ * (`--omit=optional`), and it has no build for some platforms. Without it Node has no
+ * WebGPU, and the error says which package to install.
+ */
+export async function importDawn(load: (name: string) => Promise<unknown> = (name) => import(/* @vite-ignore */ name)): Promise<DawnModule> {
+  // The module name is a variable so browser bundles never pull Dawn in.
+  const moduleName = 'webgpu';
+  try {
+    return (await load(moduleName)) as DawnModule;
+  } catch (e) {
+    // ERR_MODULE_NOT_FOUND: the package is missing; MODULE_NOT_FOUND: its dawn.node for this platform is.
+    const code = (e as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+    throw new Error(
+      `WebGPU in Node needs Dawn, the npm package '${moduleName}', an optional dependency of mem3d-webgpu: it is not installed here ` +
+        `(--omit=optional leaves it out) or has no build for ${process.platform}-${process.arch} (${(e as Error).message.split('\n')[0]}). ` +
+        `Install it with: npm install ${moduleName}`,
+      { cause: e },
+    );
+  }
 }
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
