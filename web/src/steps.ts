@@ -272,5 +272,5 @@ export function exportLabelMap(): void {
   };
   offer('download', new Blob([files.nifti as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }), `${base}.nii.gz`);
   offer('download-json', new Blob([files.sidecar], { type: 'application/json' }), `${base}.json`);
-  say(`Label map exported: ${base}.nii.gz with ${base}.json (each structure's name and colour).`, 'ready', 'ok');
+  say(`Label map exported: ${base}.nii.gz with ${base}.json (each structure's name and colour). Two downloads: if the browser asks to allow multiple files, allow them, or use the links beside Export.`, 'ready', 'ok');
 }
