@@ -10,7 +10,7 @@
 //           pixel's outer edge along its axis, its centre across.
 // Also the predicted mask's bounding box minus the truth's (x0, x1, y0, y1) in slice pixels.
 import { parseArgs } from 'node:util';
-import { bboxOfPoints, bboxSize, pointToCrop, type BBox, type Point } from '../src/interaction/crop.ts';
+import { bboxOfMask, bboxOfPoints, bboxSize, pointToCrop, type BBox, type Point } from '../src/interaction/crop.ts';
 import { assembleInput, extremePointHeatmap, INPUT_SIZE, maskFromLogits } from '../src/interaction/extreme-points.ts';
 import { defaultRelax } from '../src/interaction/encode.ts';
 import { extremePointsOfMask } from '../src/interaction/robot.ts';
@@ -28,13 +28,13 @@ const outer = (pts: readonly Point[], bbox: BBox): Point[] => {
   const { width: w, height: h } = bboxSize(bbox);
   const low = (v: number, b: number, n: number) => Math.floor(((v - b - 0.5) * S) / n - 0.5) + 1;
   const high = (v: number, b: number, n: number) => Math.ceil(((v - b + 1.5) * S) / n - 0.5) - 1;
-  const mid = (v: number, b: number, n: number) => Math.round(((v - b + 0.5) * S) / n - 0.5);
-  const [l, r, t, d] = pts;
+  // Across its axis each point stays at its pixel's centre.
+  const [l, r, t, d] = pts.map((p) => pointToCrop(p, bbox, S));
   return [
-    { x: low(l.x, bbox[0], w), y: mid(l.y, bbox[1], h) },
-    { x: high(r.x, bbox[0], w), y: mid(r.y, bbox[1], h) },
-    { x: mid(t.x, bbox[0], w), y: low(t.y, bbox[1], h) },
-    { x: mid(d.x, bbox[0], w), y: high(d.y, bbox[1], h) },
+    { ...l, x: low(pts[0].x, bbox[0], w) },
+    { ...r, x: high(pts[1].x, bbox[0], w) },
+    { ...t, y: low(pts[2].y, bbox[1], h) },
+    { ...d, y: high(pts[3].y, bbox[1], h) },
   ];
 };
 const mappings: Record<string, (pts: readonly Point[], bbox: BBox) => Point[]> = {
@@ -46,9 +46,9 @@ const mappings: Record<string, (pts: readonly Point[], bbox: BBox) => Point[]> =
   outer,
 };
 
+/** The mask's bounding box as [x0, x1, y0, y1]. */
 function boxOf(mask: ArrayLike<number>, width: number, height: number): number[] {
-  let [x0, x1, y0, y1] = [Infinity, -1, Infinity, -1];
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (mask[y * width + x]) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+  const [x0, y0, x1, y1] = bboxOfMask({ width, height, data: mask }, 0) ?? [NaN, NaN, NaN, NaN];
   return [x0, x1, y0, y1];
 }
 
