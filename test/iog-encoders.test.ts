@@ -79,6 +79,11 @@ test('insideOutsideInput: crop = box + 30, channel 3 peaks at the inside point, 
   assert.equal(inp.corners, [{ x: 14, y: 15 }, { x: 14, y: 48 }, { x: 49, y: 15 }, { x: 49, y: 48 }]);
   // The inside click (20, 20): 40.5 * 64 / 81 - 0.5 = 31.5 and 38.5 * 64 / 77 - 0.5 = 31.5, rounded up.
   assert.equal(inp.inside, { x: 32, y: 32 });
+  // Enlarged 64x (box 8..11 with relax 2: an 8x8 crop to 512), the corners are the box's outer edges, as the original's
+  // box of the resized ground truth: floor(2 * 64 - 0.5) + 1 = 128 and ceil(6 * 64 - 0.5) - 1 = 383, then 10 out
+  // (the end pixels' centres would be 160 and 352).
+  const zoomed = insideOutsideInput(image(20, 20, 1), { outside: [{ x: 8, y: 8 }, { x: 11, y: 11 }] }, { size: 512, relax: 2 });
+  assert.equal(zoomed.corners, [{ x: 118, y: 118 }, { x: 118, y: 393 }, { x: 393, y: 118 }, { x: 393, y: 393 }]);
   assert.ok(Math.abs(at(inp, 3, inp.inside!.x, inp.inside!.y) - 255) < 1e-3, 'inside peak');
   for (const c of inp.corners) assert.ok(Math.abs(at(inp, 4, c.x, c.y) - 255) < 1e-3, `corner peak (${c.x}, ${c.y})`);
   assert.ok(at(inp, 3, inp.corners[0].x, inp.corners[0].y) < 1 && at(inp, 4, inp.inside!.x, inp.inside!.y) < 1, 'each map holds only its own points');

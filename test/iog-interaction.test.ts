@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { bboxOfMask, cropPlane, crop2fullmask, pointToCrop, threshold, type BBox, type Point } from '../src/interaction/crop.ts';
+import { bboxOfMask, boxToCrop, cropPlane, crop2fullmask, pointToCrop, threshold, type BBox, type Point } from '../src/interaction/crop.ts';
 import { assembleInput, extremePointHeatmap, extremePointInput, maskFromLogits } from '../src/interaction/extreme-points.ts';
 import { resizeCubicCV, resizeLinearCV } from '../src/interaction/resample.ts';
 import { extremePointsOfMask } from '../src/interaction/robot.ts';
@@ -106,6 +106,25 @@ test('pointToCrop puts a click where the resized crop shows its pixel: the peak 
   assert.equal(pointToCrop({ x: 0, y: 0 }, [0, 0, 1023, 999], 512), { x: 0, y: 0 });
   assert.equal(pointToCrop({ x: 1023, y: 999 }, [0, 0, 1023, 999], 512), { x: 511, y: 511 });
   assert.equal(pointToCrop({ x: 500, y: 500 }, [0, 0, 1023, 999], 512), { x: 250, y: 256 });
+});
+
+test('boxToCrop is the box of the resized box mask (> 0.5), as the original takes the ground truth\'s box in the crop', () => {
+  // Enlarged (a 128x128 slice's crop, ~10x: pixel centres would sit ~5 network pixels inside), near 1:1, shrunk.
+  for (const [w, h, size, box] of [[29, 31, 512, [8, 9, 20, 21]], [41, 37, 512, [13, 13, 15, 30]], [193, 185, 512, [50, 50, 142, 134]], [7, 9, 8, [2, 3, 4, 5]], [300, 260, 128, [40, 61, 250, 199]]] as [number, number, number, BBox][]) {
+    const bbox: BBox = [-3, 4, w - 4, h + 3];
+    const data = new Float64Array(w * h);
+    for (let y = box[1]; y <= box[3]; y++) for (let x = box[0]; x <= box[2]; x++) data[y * w + x] = 1;
+    const resized = resizeLinearCV({ width: w, height: h, data }, size, size);
+    const want = bboxOfMask({ width: size, height: size, data: resized.map((v) => (v > 0.5 ? 1 : 0)) }, 0)!;
+    const inSlice: BBox = [box[0] + bbox[0], box[1] + bbox[1], box[2] + bbox[0], box[3] + bbox[1]];
+    assert.equal(boxToCrop(inSlice, bbox, size), want, `box [${box.join(', ')}] in a ${w}x${h} crop -> ${size}`);
+  }
+  // At ~10x the edges lie about 5 network pixels outside the end pixels' centres.
+  const [e, c0, c1] = [boxToCrop([8, 9, 20, 21], [0, 0, 50, 50], 512), pointToCrop({ x: 8, y: 9 }, [0, 0, 50, 50], 512), pointToCrop({ x: 20, y: 21 }, [0, 0, 50, 50], 512)];
+  assert.ok(c0.x - e[0] >= 4 && c0.y - e[1] >= 4 && e[2] - c1.x >= 4 && e[3] - c1.y >= 4, `edges ${e}, centres ${JSON.stringify([c0, c1])}`);
+  // A box thinner than the output's pixel spacing still gives one pixel.
+  const thin = boxToCrop([100, 100, 100, 100], [0, 0, 1023, 1023], 512);
+  assert.ok(thin[2] === thin[0] && thin[3] === thin[1], `${thin}`);
 });
 
 test('a bbox leaving the slice is zero padded on crop and clipped on paste', () => {

@@ -50,6 +50,24 @@ export function pointToCrop(p: Point, bbox: BBox, size: number): Point {
   return { x: centre(p.x, bbox[0], width), y: centre(p.y, bbox[1], height) };
 }
 
+/**
+ * An inclusive pixel box in the pixels of the bbox's crop resized to size x size, by its
+ * outer edges: the first and last network pixels where the box resized with
+ * cv2.INTER_LINEAR exceeds 0.5. The original's IOG points take the box of the ground
+ * truth resized into the crop this way; a box's corners are its edges, where a click
+ * (pointToCrop) is its pixel's centre.
+ */
+export function boxToCrop(box: BBox, bbox: BBox, size: number): BBox {
+  checkBBox('boxToCrop', box);
+  const { width, height } = bboxSize(bbox);
+  // Output pixel o samples crop position (o + 0.5) n / size - 0.5; the box's edges sit half a pixel outside its end pixels.
+  const first = (v: number, lo: number, n: number) => Math.max(0, Math.floor(((v - lo) * size) / n - 0.5) + 1);
+  const last = (v: number, lo: number, n: number) => Math.min(size - 1, Math.ceil(((v - lo + 1) * size) / n - 0.5) - 1);
+  const [x0, y0] = [first(box[0], bbox[0], width), first(box[1], bbox[1], height)];
+  // A box thinner than the output's pixel spacing covers no pixel by more than half: keep one.
+  return [x0, y0, Math.max(x0, last(box[2], bbox[0], width)), Math.max(y0, last(box[3], bbox[1], height))];
+}
+
 export function bboxSize(bbox: BBox): { width: number; height: number } {
   return { width: bbox[2] - bbox[0] + 1, height: bbox[3] - bbox[1] + 1 };
 }

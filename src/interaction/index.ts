@@ -1,6 +1,6 @@
 // The interaction side of the 2D round: encoders turning a person's marks on a slice
 // into the IOG / DEXTR network's input, paste-back of its output, and a robot user.
-export { bboxOfMask, bboxOfPoints, bboxSize, crop2fullmask, cropPlane, pointToCrop, threshold, type BBox, type Point } from './crop.ts';
+export { bboxOfMask, bboxOfPoints, bboxSize, boxToCrop, crop2fullmask, cropPlane, pointToCrop, threshold, type BBox, type Point } from './crop.ts';
 export { argmaxPixel, distanceToBackground } from './distance.ts';
 export { decodeMask, decodeProbability, defaultRelax, encodeInteraction, RELAX_AT_512, type EncodedInteraction, type EncodeOptions, type Interaction, type InteractionKind } from './encode.ts';
 export { assembleInput, DEXTR_RELAX, DEXTR_THRESHOLD, extremePointHeatmap, extremePointInput, INPUT_SIZE, maskFromLogits, pasteProbability, type NetworkInput } from './extreme-points.ts';

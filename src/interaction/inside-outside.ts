@@ -11,9 +11,11 @@
 // network's box mode (CVC_hybrid chance 3, test_inter.py): [image, corners, zeros].
 //
 // The original derives the box and the inside point from the ground truth resized
-// into the crop; a user's clicks are mapped into the crop instead (pointToCrop), which
-// agrees with it up to the rounding of the resize.
-import { pointToCrop, type BBox, type Point } from './crop.ts';
+// into the crop; a user's clicks are mapped into the crop instead: the box by its outer
+// edges (boxToCrop, as the resized ground truth's box), the inside click at its pixel's
+// centre (pointToCrop). The robot's inside point is the distance maximum on the slice,
+// not on the crop resized to 512x512, so it moves where the crop is not square.
+import { boxToCrop, pointToCrop, type BBox, type Point } from './crop.ts';
 import { argmaxPixel, distanceToBackground } from './distance.ts';
 import { assembleInput, checkClicks, checkImage, INPUT_SIZE, type NetworkInput } from './extreme-points.ts';
 import { DEFAULT_SIGMA, gaussianMax, rescaleJointlyTo255 } from './heatmap.ts';
@@ -73,8 +75,7 @@ export function insideOutsideInput(image: Plane, clicks: InsideOutsideClicks, op
     throw new RangeError(`${op}: the inside point (${click.x}, ${click.y}) is not in the box [${box.join(', ')}]`);
   }
   const bbox: BBox = [box[0] - relax, box[1] - relax, box[2] + relax, box[3] + relax];
-  const [lo, hi] = [pointToCrop({ x: box[0], y: box[1] }, bbox, size), pointToCrop({ x: box[2], y: box[3] }, bbox, size)];
-  const corners = paddedCorners([lo.x, lo.y, hi.x, hi.y], pad, size, size);
+  const corners = paddedCorners(boxToCrop(box, bbox, size), pad, size, size);
   const cornerMap = gaussianMax(corners, size, size, sigma);
   if (!click) {
     const [c] = rescaleJointlyTo255([cornerMap]);
