@@ -1,7 +1,8 @@
 // Zero outside a window: out = x inside rows [0, height) and columns [0, width) of an
 // NHWC image with outHeight rows and outWidth columns, 0 elsewhere. A network output at a
-// padded frame size becomes a mask that is zero in the padding again, as the original
-// pads masks (STM's pad_divide_by) before the memory encoder reads them.
+// padded frame size becomes a mask that is zero in the padding again, as a mask padded
+// with zeros would be (Mem3D's own models do not pad: its frames are already multiples of
+// 16; STM's pad_divide_by pads centred, here the padding is at the bottom and right).
 
 override WORKGROUP_SIZE: u32 = 256u;
 

@@ -165,7 +165,7 @@ export class GpuSliceMemory implements SliceMemoryNetwork<MemoryEntry> {
   private queueAhead(frame: SliceImage, memory: readonly MemoryEntry[]): { result: SegmentResult; held: GpuHeldMask } {
     const result = this.segmentQueued(frame, memory);
     try {
-      // The original pads masks with zeros: the output's padding goes back to 0.
+      // The held mask is memorized next: its padding goes back to 0, as a mask padded with zeros (kernels/window.wgsl).
       return { result, held: new GpuHeldMask(this.rt.keep(zeroOutside(this.rt, result.foreground, frame))) };
     } catch (e) {
       result.dispose();
