@@ -40,7 +40,7 @@ function readTorchErrors(dir: string): Record<string, number> {
 /** 3x PyTorch's own float32 error; coarse outputs without a logged error take coarse0's. */
 function tolerance(name: string, torch: Record<string, number>): number {
   const t = torch[name] ?? (name.startsWith('coarse') ? torch.coarse0 : undefined) ?? TORCH_FP32.coarse0;
-  return Math.max(1e-4, 3 * t);
+  return 3 * t;
 }
 
 /** The pasted mask row: "error" = pixels that differ, "ref" = foreground pixels of the reference. */
