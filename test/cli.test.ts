@@ -44,7 +44,7 @@ test('every network command lists --memory-weights, its default and --slice-layo
   for (const cmd of ['demo', 'segment', 'eval', 'bench', 'tune']) {
     const r = await mem3d(cmd, '--help');
     assert.match(r.out, /--memory-weights/, cmd);
-    assert.match(r.out, /Default: the QAMN trained\s+on synthetic phantoms \(weights\/qamn-phantom\), for phantoms only/, cmd);
+    assert.match(r.out, /Default: the QAMN trained\s+on synthetic phantoms \(weights\/qamn-phantom\),\s+for phantoms only/, cmd);
     assert.match(r.out, /real CT\s+needs converted Mem3D\/STM weights/, cmd);
     assert.match(r.out, /--slice-layout/, cmd);
   }
@@ -143,7 +143,7 @@ test('segment refuses bad files, slices, points and weights before the GPU, and 
   refused(await seg('--memory-weights', index, '--profile-json', shard, '--overwrite'), 1, /refusing to write over the input/, 'a shard of --memory-weights as the profile');
   refused(await mem3d('bench', '--size', '32', '--depth', '2', '--rounds', '1', '--memory-weights', index, '--json', shard, '--overwrite'), 1, /refusing to write over the input/, 'bench --json over a shard');
   // Weights the memory network cannot load, refused before the GPU: another network's, a truncated shard.
-  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--overwrite'), 1, /iog\.safetensors\.index\.json: not QAMN memory-network weights: \d+ tensors missing, 0 mis-shaped, \d+ unexpected/, 'IOG weights as the memory network');
+  refused(await seg('--memory-weights', join(ROOT, 'weights/iog-phantom'), '--overwrite'), 1, /iog\.safetensors\.index\.json: not QAMN or STM memory-network weights: against QAMN \d+ tensors missing, 0 mis-shaped, \d+ unexpected/, 'IOG weights as the memory network');
   truncateSync(shard, statSync(shard).size - 1000);
   refused(await seg('--memory-weights', index, '--overwrite'), 1, /run past the end|truncated/, 'a truncated shard');
   assert.equal(readdirSync(dir).sort(), ['bare.safetensors', 'ct.nii.gz', 'ct16.nii', 'folder.nii', 'mask.nii.gz', 'qamn'], 'nothing else written');

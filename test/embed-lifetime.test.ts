@@ -91,6 +91,8 @@ test('masks in NIfTI voxel order: a slice mask set by hand comes back as given, 
     assert.equal(seg.states().map((s) => s.source), ['empty', 'propagated', 'annotated', 'propagated', 'empty'], 'only slices 1..3 take part');
     assert.is(seg.pendingSlices, 0);
     assert.ok([1, 3].includes(seg.recommend()!));
+    assert.ok([1, 3].includes(seg.recommend({ strategy: 'uncertainty' })!), 'by certainty (what STM weights allow)');
+    assert.throws(() => seg.recommend({ strategy: 'oracle' as never }), /recommend: strategy must be 'quality' or 'uncertainty', got 'oracle'/);
     const afterPropagation = seg.mask();
     seg.setSliceMask(3, new Uint8Array(NX * NY));
     assert.ok(await seg.undo());

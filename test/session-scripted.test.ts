@@ -166,6 +166,22 @@ test('each strategy picks the slice it must on a scripted volume', async () => {
   assert.throws(() => s.recommendSlice('oracle'), /ground truth/);
 });
 
+test('without a quality head (STM): ranking by quality is refused, not slice order; the others rank', async () => {
+  const [W, H, D] = [4, 4, 5];
+  const n = W * H;
+  const p = [1, 0.99, 0.6, 0.99, 0.8];
+  const net = new ScriptedMemory((z) => ({ foreground: Float32Array.from({ length: n }, (_, i) => (i < 8 ? p[z] : 0)), quality: null }));
+  const s = session(net, scriptedStack(W, H, D), { qualityMinPixels: 0 });
+  s.setSliceMask(0, Uint8Array.from({ length: n }, (_, i) => (i < 8 ? 1 : 0)));
+  await s.propagate();
+  assert.is(s.state(1).qualityScore, null);
+  assert.throws(() => s.recommendSlice('quality'), /rankSlices\('quality'\): slice 1 has no quality score: the memory network has no quality head \(STM weights\); rank by 'uncertainty'/);
+  assert.is(s.recommendSlice('uncertainty'), 2);
+  // Once every propagated slice is fixed, nothing unscored is left to rank.
+  for (const z of [1, 2, 3, 4]) s.acceptSlice(z);
+  assert.is(s.recommendSlice('quality'), null);
+});
+
 test('slice window: propagation stops at its ends and ranking stays inside', async () => {
   const net = new ScriptedMemory((z) => ({ foreground: foregroundOf(z, 6), quality: z / 10 }));
   const s = session(net, scriptedStack(3, 2, 10));

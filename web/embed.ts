@@ -341,12 +341,18 @@ export async function createSegmenter(options: SegmenterOptions) {
       return Array.from({ length: info.depth }, (_, z) => session.state(z, structureOf(opts)));
     },
 
-    /** The structure's slice to correct next (lowest quality, the session's ranking); null before anything of it was propagated. */
-    recommend(opts: StructureOption = {}): number | null {
+    /**
+     * The structure's slice to correct next (lowest quality, or with `strategy: 'uncertainty'`
+     * lowest certainty: the session's ranking); null before anything of it was propagated.
+     * 'quality' needs the QAMN quality head: with STM weights it throws, use 'uncertainty'.
+     */
+    recommend(opts: StructureOption & { strategy?: 'quality' | 'uncertainty' } = {}): number | null {
       const { info, session } = need('recommend');
       const structure = structureOf(opts);
+      const strategy = opts.strategy ?? 'quality';
+      if (strategy !== 'quality' && strategy !== 'uncertainty') throw new RangeError(`recommend: strategy must be 'quality' or 'uncertainty', got '${strategy as string}'`);
       const propagated = Array.from({ length: info.depth }, (_, z) => session.state(z, structure).source).includes('propagated');
-      return propagated ? session.recommendSlice('quality', { structure }) : null;
+      return propagated ? session.recommendSlice(strategy, { structure }) : null;
     },
 
     /** One structure's whole-volume mask in NIfTI voxel order (0 / 1, i fastest): a NiiVue overlay's layout. */

@@ -15,8 +15,9 @@ import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTION
 
 const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json] [--profile]
 
-Seconds per interactive round (quality strategy) on a generated size x size x depth
-phantom volume, stored as the bundled example is (the file's first axis is x).
+Seconds per interactive round (quality strategy; uncertainty with STM weights, which have
+no quality head) on a generated size x size x depth phantom volume, stored as the bundled
+example is (the file's first axis is x).
 
   --size N             slice side, a multiple of 16, >= 32 (default 512)
   --depth N            slices (default 100)
@@ -71,7 +72,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
       try {
         const session = newSession(rt, volumeStack(image, 'axial', 'raw'), networks);
         await warmSession(io, session);
-        const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: 'quality', onProgress: (m) => io.error(m) }));
+        const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: plan.memoryVariant === 'stm' ? 'uncertainty' : 'quality', onProgress: (m) => io.error(m) }));
         for (const r of results) io.log(`round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(2)} s`);
         const result = { adapter: rt.describe(), size, depth, rounds: results.map((r) => ({ round: r.round, slice: r.slice, seconds: r.seconds })) };
         if (values.json !== undefined) writeFileAtomic(values.json, JSON.stringify(result, null, 2) + '\n');

@@ -131,6 +131,17 @@ function strategiesOf(value: string): Strategy[] {
   return [value as Strategy];
 }
 
+/**
+ * The strategies the weights can rank by: STM weights have no quality head, so an asked-for
+ * 'quality' is refused (it would rank every slice 1, in slice order) and 'all' runs the others.
+ */
+function strategiesFor(io: ConsoleLike, asked: string, strategies: Strategy[], plan: WeightsPlan): Strategy[] {
+  if (plan.memoryVariant !== 'stm' || !strategies.includes('quality')) return strategies;
+  if (asked !== 'all') throw new UsageError(`--strategy quality ranks slices by the QAMN quality head, which STM weights (--memory-weights) do not have: pass --strategy uncertainty, oracle, random or all`);
+  io.error('NOTE: STM weights have no quality head: --strategy all compares uncertainty, oracle and random');
+  return strategies.filter((s) => s !== 'quality');
+}
+
 /** --cases a,b: names as listed in the split file; empty names refused, and paths (isCaseFolderName, the split file's rule). */
 function caseNames(value: string): string[] {
   const names = value.split(',').map((n) => n.trim());
@@ -204,6 +215,7 @@ export function evalCommand(argv: string[], io: ConsoleLike = console, deps: Eva
     const cases = names ?? listCases(root, values.split!);
     if (cases.length === 0) throw new Error(`${root}: no cases in split '${values.split}'`);
     const plan = planWeights(values);
+    const ranked = strategiesFor(io, values.strategy!, strategies, plan);
     checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [root, ...plan.files], overwrite: values.overwrite! });
     // Every PNG decoded now, so a bad file stops the run before minutes of setup; the
     // slices are read again case by case during the run, so memory holds one case.
@@ -218,7 +230,7 @@ export function evalCommand(argv: string[], io: ConsoleLike = console, deps: Eva
     io.log(`${root}: ${cases.length} case(s) decoded`);
     if (kind !== 'extreme-points') io.error(`NOTE: the shipped IOG was trained on extreme points only; its ${kind} Dice measures it outside its training`);
 
-    const results = await evaluate(io, () => cases.map(read), strategies, rounds, plan, seed, kind, deps);
+    const results = await evaluate(io, () => cases.map(read), ranked, rounds, plan, seed, kind, deps);
     write(io, values.out!, results, rounds, { dataset: root, split: values.split, seed, weights: plan.report[0] });
     return 0;
   });
@@ -256,12 +268,13 @@ export function demoCommand(argv: string[], io: ConsoleLike = console, deps: Eva
     const strategies = strategiesOf(values.strategy!);
     if (values.out === '') throw new UsageError('--out is empty');
     const plan = planWeights(values);
+    const ranked = strategiesFor(io, values.strategy!, strategies, plan);
     checkOutputFolder(values.out!, OUTPUT_FILES, { inputs: [EXAMPLE_DIR, ...plan.files], overwrite: values.overwrite! });
     const image = readNifti(`${EXAMPLE_DIR}image.nii.gz`);
     const mask = readNifti(`${EXAMPLE_DIR}mask.nii.gz`);
     const phantom: Case = { name: 'phantom', stack: volumeStack(image, 'axial', 'raw'), groundTruth: stackMask(mask, 'axial') };
     io.log(`bundled example: ${EXAMPLE_DIR}`);
-    const results = await evaluate(io, () => [phantom], strategies, rounds, plan, 0, 'extreme-points', deps);
+    const results = await evaluate(io, () => [phantom], ranked, rounds, plan, 0, 'extreme-points', deps);
     write(io, values.out!, results, rounds, { dataset: EXAMPLE_DIR, weights: plan.report[0] });
     return 0;
   });

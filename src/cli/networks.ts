@@ -2,12 +2,12 @@
 // layouts), then loaded; the one place the CLI says what it runs.
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import type { SafetensorsReader } from '../io/safetensors.ts';
-import { MemoryNetwork } from '../networks/mem3d/memory-network.ts';
+import { MemoryNetwork, type Variant } from '../networks/mem3d/memory-network.ts';
 import { checkWeights, hasProblems } from '../weights/check.ts';
 import { safetensorsWeightSource } from '../weights/safetensors-source.ts';
 import {
   IOG_PHANTOM_INDEX, IOG_PHANTOM_SLICE_LAYOUT, loadIOG, loadMemoryNetwork, openMemoryWeights, PHANTOM_WEIGHTS_NOTICE, QAMN_PHANTOM_INDEX,
-  SHIPPED_MEMORY_WEIGHTS, WEIGHTS_DIR, weightFiles, type ShippedMemoryWeights,
+  SHIPPED_MEMORY_WEIGHTS, weightFiles, type ShippedMemoryWeights,
 } from '../pretrained/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { WeightPrecision } from '../weights/loader.ts';
@@ -23,10 +23,11 @@ export const WEIGHTS_OPTIONS = {
   'weights-precision': { type: 'string' },
 } as const;
 
-export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: converted Mem3D QAMN (mem3d convert) as a .safetensors
-                       file, a .safetensors.index.json or their folder. Default: the QAMN trained
-                       on synthetic phantoms (weights/qamn-phantom), for phantoms only; real CT
-                       needs converted Mem3D/STM weights
+export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: converted Mem3D QAMN or STM (mem3d convert) as a
+                       .safetensors file, a .safetensors.index.json or their folder; which of the
+                       two is read from the tensors (STM has no quality head, so no slice quality).
+                       Default: the QAMN trained on synthetic phantoms (weights/qamn-phantom),
+                       for phantoms only; real CT needs converted Mem3D/STM weights
   --slice-layout L     ${SLICE_LAYOUTS.join(' | ')}: the slice layout the --memory-weights were
                        trained with, for weights whose metadata does not say (converted Mem3D/STM
                        checkpoints: rows-first-axis)
@@ -37,6 +38,8 @@ export const WEIGHTS_HELP = `  --memory-weights P   memory-network weights: conv
 export interface WeightsPlan {
   /** A user's weights file (resolved from a folder), or undefined for the shipped phantom QAMN. */
   memoryFile?: string;
+  /** QAMN (with the quality head) or STM, told from the weights' tensors; 'qamn' for the shipped weights. */
+  memoryVariant: Variant;
   /** The shipped memory network in use, null for a user's. */
   shipped: ShippedMemoryWeights | null;
   memoryLayout: SliceLayout;
@@ -60,13 +63,14 @@ export function planWeights(values: { 'memory-weights'?: string; 'slice-layout'?
 function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?: string }): Omit<WeightsPlan, 'weightPrecision'> {
   const flag = values['slice-layout'];
   const given = flag === undefined ? undefined : parseLayoutFlag(flag);
-  const iog = `2D network: IOG trained on synthetic phantoms (${WEIGHTS_DIR}iog-phantom, ${IOG_PHANTOM_SLICE_LAYOUT})`;
+  const iog = `2D network: IOG trained on synthetic phantoms (weights/iog-phantom, int8), ${IOG_PHANTOM_SLICE_LAYOUT}`;
   const path = values['memory-weights'];
   if (path === undefined) {
     if (given) throw new UsageError('--slice-layout describes --memory-weights; the shipped weights state their own');
     const shipped = SHIPPED_MEMORY_WEIGHTS['qamn-phantom'];
     return {
       shipped: 'qamn-phantom',
+      memoryVariant: 'qamn',
       memoryLayout: shipped.sliceLayout,
       iogLayout: IOG_PHANTOM_SLICE_LAYOUT,
       report: [`memory network: ${shipped.summary}, ${shipped.sliceLayout}`, iog, PHANTOM_WEIGHTS_NOTICE],
@@ -75,26 +79,32 @@ function planMemoryWeights(values: { 'memory-weights'?: string; 'slice-layout'?:
   }
   if (path === '') throw new UsageError('--memory-weights is empty');
   const { file, headers, sliceLayout } = openMemoryWeights(path, given);
-  checkMemoryWeights(file, headers);
+  const variant = memoryVariantOf(file, headers);
+  const about = variant === 'stm' ? 'STM, no quality head: slices are ranked by certainty, --strategy quality is refused' : 'QAMN';
   return {
-    memoryFile: file, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT, report: [`memory network: ${file} (${sliceLayout})`, iog],
+    memoryFile: file, memoryVariant: variant, shipped: null, memoryLayout: sliceLayout, iogLayout: IOG_PHANTOM_SLICE_LAYOUT,
+    report: [`memory network: ${file} (${about}; ${sliceLayout})`, iog],
     files: [path, ...weightFiles(file, headers), ...weightFiles(IOG_PHANTOM_INDEX)],
   };
 }
 
 /**
- * The loader's own check (every tensor QAMN reads, with its shape), made before the GPU:
- * wrong weights (another network's, an STM checkpoint) and truncated shards (each header's
- * extents against its file's size; the data is read once, by the loader) are refused in one
- * line; `mem3d convert --model qamn` lists every problem.
+ * Which memory network the weights are, by the loader's own check (every tensor the variant
+ * reads, with its shape), made before the GPU: QAMN's tensors exactly, or STM's (the same
+ * encoders and key/value heads, another decoder, no quality head). Anything else (another
+ * network's weights) and truncated shards (each header's extents against its file's size;
+ * the data is read once, by the loader) are refused in one line, against QAMN's list;
+ * `mem3d convert --model qamn|stm` lists every problem.
  */
-function checkMemoryWeights(file: string, headers: SafetensorsReader): void {
+function memoryVariantOf(file: string, headers: SafetensorsReader): Variant {
   // Through the loader's source (names and shapes, no data): int8 weights carry their scales as tensors of their own.
   const source = safetensorsWeightSource(headers);
-  const report = checkWeights(new Map(source.names().map((n) => [n, source.shape(n)])), MemoryNetwork.weightSpec('qamn'));
-  if (!hasProblems(report)) return;
+  const shapes = new Map(source.names().map((n) => [n, source.shape(n)]));
+  const report = checkWeights(shapes, MemoryNetwork.weightSpec('qamn'));
+  if (!hasProblems(report)) return 'qamn';
+  if (!hasProblems(checkWeights(shapes, MemoryNetwork.weightSpec('stm')))) return 'stm';
   const first = report.missing[0]?.name ?? report.misshaped[0]?.name ?? report.unexpected[0]?.name;
-  throw new Error(`${file}: not QAMN memory-network weights: ${report.missing.length} tensors missing, ${report.misshaped.length} mis-shaped, ${report.unexpected.length} unexpected (first: ${first}); \`mem3d convert --model qamn\` on the checkpoint lists them`);
+  throw new Error(`${file}: not QAMN or STM memory-network weights: against QAMN ${report.missing.length} tensors missing, ${report.misshaped.length} mis-shaped, ${report.unexpected.length} unexpected (first: ${first}); \`mem3d convert --model qamn\` (or stm) on the checkpoint lists them`);
 }
 
 function parseLayoutFlag(value: string): SliceLayout {
@@ -131,10 +141,16 @@ export async function warmSession(io: ConsoleLike, session: Interactive3DSession
 
 export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
 
-export const loadNetworks: LoadNetworks = (rt, plan) => {
+/** The plan's memory network: the user's weights as the plan read them (variant, layout), or the shipped ones. */
+export function loadPlannedMemoryNetwork(rt: Runtime, plan: WeightsPlan): MemoryNetwork {
   const weightPrecision = plan.weightPrecision;
-  const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision });
-  const iog = loadIOG(rt, undefined, undefined, { weightPrecision });
+  const file = plan.memoryFile;
+  return loadMemoryNetwork(rt, file ? { path: file, variant: plan.memoryVariant, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision }).net;
+}
+
+export const loadNetworks: LoadNetworks = (rt, plan) => {
+  const net = loadPlannedMemoryNetwork(rt, plan);
+  const iog = loadIOG(rt, undefined, undefined, { weightPrecision: plan.weightPrecision });
   return {
     segmenter: new IOGSliceSegmenter(rt, iog, INPUT_SIZE, plan.iogLayout),
     memory: net,

@@ -177,7 +177,9 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
         const session = newSession(rt, stack, networks);
-        const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, t0: performance.now() };
+        // STM weights have no quality head: the slice to check next is the least certain one.
+        const worst: WorstSlice = plan.memoryVariant === 'stm' ? 'uncertainty' : 'quality';
+        const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, worst, t0: performance.now() };
         await profiled(rt, profile, io, () =>
           single ? segmentOne(session, single, run) : segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run));
       } finally {
@@ -198,8 +200,21 @@ interface RunContext {
   out: string;
   overwrite: boolean;
   inputs: string[];
+  /** How the slice to check next is picked: by the quality head, or by certainty where there is none. */
+  worst: WorstSlice;
   /** When the work began (performance.now()), for the time printed with the output. */
   t0: number;
+}
+
+type WorstSlice = 'quality' | 'uncertainty';
+
+/** '; lowest-quality slice: 7 (quality 0.412)', or by certainty. */
+function worstSlice(session: Interactive3DSession, run: RunContext, structure = 1): string {
+  const by = run.worst;
+  const z = session.recommendSlice(by, { structure });
+  const state = z === null ? null : session.state(z, structure);
+  const score = state === null ? '' : by === 'quality' ? ` (quality ${state.quality?.toFixed(3)})` : ` (certainty ${state.certainty?.toFixed(3) ?? 'none'})`;
+  return `lowest-${by === 'quality' ? 'quality' : 'certainty'} slice: ${z ?? 'none'}${score}`;
 }
 
 const seconds = (run: RunContext) => `${((performance.now() - run.t0) / 1000).toFixed(1)} s`;
@@ -215,9 +230,7 @@ async function segmentOne(session: Interactive3DSession, { slice, points }: { sl
   await session.propagate({ onProgress: (p) => bar.update(p.done, p.total, `slice ${p.slice}`) });
   const mask = unstackMask(session.volumeMask(), volume, axis);
   writeFileAtomic(out, serializeNifti(mask, { gzip: out.endsWith('.gz') }));
-  const worst = session.recommendSlice('quality');
-  const quality = worst === null ? '' : ` (quality ${session.state(worst).quality?.toFixed(3)})`;
-  io.log(`wrote ${out} (${seconds(run)}); lowest-quality slice: ${worst ?? 'none'}${quality}`);
+  io.log(`wrote ${out} (${seconds(run)}); ${worstSlice(session, run)}`);
 }
 
 /**
@@ -246,9 +259,7 @@ async function segmentStructures(session: Interactive3DSession, objects: readonl
   const counts = new Map<number, number>();
   for (const v of result) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
   for (const s of session.structures) {
-    const worst = session.recommendSlice('quality', { structure: s.id });
-    const quality = worst === null ? '' : ` (quality ${session.state(worst, s.id).quality?.toFixed(3)})`;
-    io.log(`${s.id} ${s.name}: ${counts.get(s.id) ?? 0} voxels; lowest-quality slice: ${worst ?? 'none'}${quality}`);
+    io.log(`${s.id} ${s.name}: ${counts.get(s.id) ?? 0} voxels; ${worstSlice(session, run, s.id)}`);
   }
   io.log(`wrote ${run.out} and ${labelSidecarPath(run.out)} (${seconds(run)})`);
 }

@@ -8,7 +8,7 @@
 // at its 512x512 crop) record them.
 import { INPUT_SIZE } from '../interaction/extreme-points.ts';
 import { autotuneConv2d } from '../ops/conv2d-autotune.ts';
-import { loadIOG, loadMemoryNetwork } from '../pretrained/node.ts';
+import { loadIOG } from '../pretrained/node.ts';
 import { fileTuningStore } from '../runtime/autotune-node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { DEFAULT_LANES } from '../session/memory.ts';
@@ -16,7 +16,7 @@ import { KEYDIM, VALDIM, type MemoryNetwork } from '../networks/mem3d/memory-net
 import { gemmFits, memoryRead } from '../ops/memory-read.ts';
 import { checkOutputFile } from '../volume/safe-write-node.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
+import { loadPlannedMemoryNetwork, planWeights, printPlan, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { cliTuningPath, createCliRuntime } from './runtime.ts';
 
 const NETWORKS = ['qamn', 'iog'] as const;
@@ -94,7 +94,7 @@ export async function recordMemoryNetworkShapes(rt: Runtime, net: MemoryNetwork,
 async function recordShapes(rt: Runtime, io: ConsoleLike, names: NetworkName[], frameSizes: number[], plan: ReturnType<typeof planWeights>): Promise<void> {
   const weightPrecision = plan.weightPrecision;
   if (names.includes('qamn')) {
-    const { net } = loadMemoryNetwork(rt, plan.memoryFile ? { path: plan.memoryFile, sliceLayout: plan.memoryLayout, weightPrecision } : { weightPrecision });
+    const net = loadPlannedMemoryNetwork(rt, plan);
     try {
       for (const size of frameSizes) {
         io.error(`recording the memory network's shapes at ${size}x${size}: one frame, batches of ${DEFAULT_LANES}, memory reads of up to ${MAX_READ_FRAMES} frames`);

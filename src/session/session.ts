@@ -584,8 +584,16 @@ export class Interactive3DSession {
       return candidates.sort((a, b) => scores.get(a)! - scores.get(b)! || a - b);
     };
     switch (strategy) {
-      case 'quality':
+      case 'quality': {
+        // Without a quality head (STM weights) every propagated slice would score 1 and the
+        // ranking would be slice order: a silent wrong answer, so it is refused.
+        const unscored = candidates.find((z) => open(z).some((s) => {
+          const r = s.slices[z];
+          return r?.source === 'propagated' && r.qualityScore === null;
+        }));
+        if (unscored !== undefined) throw new RangeError(`rankSlices('quality'): slice ${unscored} has no quality score: the memory network has no quality head (STM weights); rank by 'uncertainty', 'oracle' or 'random'`);
         return by((z, s) => this.state(z, s.info.id).quality ?? 1);
+      }
       case 'uncertainty':
         return by((z, s) => this.state(z, s.info.id).certainty ?? 1);
       case 'oracle': {
