@@ -6,11 +6,13 @@
 //   K = 1 is segment() bit for bit; with K = 2 each object's probability is what segment()
 //   gives from that object's memory alone (the decoder runs per object), and the aggregated
 //   foregrounds and log-odds are the float64 original Soft_aggregation of those decoders'
-//   logits; no pixel is won by two objects.
+//   logits; each object's quality is the head's score of its own binary view; no pixel is
+//   won by two objects.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
 import { preprocessFrame } from '../src/networks/mem3d/preprocess.ts';
+import type { QualityHead } from '../src/networks/mem3d/quality.ts';
 import { LESION_LABEL, ORGAN_LABEL } from '../src/phantom/organ.ts';
 import { loadMemoryNetwork } from '../src/pretrained/node.ts';
 import type { Tensor } from '../src/runtime/tensor.ts';
@@ -70,13 +72,13 @@ test('segmentObjects: one object is segment() bit for bit; two objects keep each
   const decoderLogits = await Promise.all(alone.map((s) => s.intermediates!.decoderLogits.read()));
   const ref = softAggregationObjectsRef(decoderLogits);
   const fg: Float32Array[] = [];
+  const quality: number[] = [];
   for (let k = 0; k < 2; k++) {
     const o = two.objects[k];
     assert.equal(bits(await o.probability.read()), bits(await alone[k].probability.read()), `K = 2: object ${k + 1}'s probability is its decoder's alone`);
     fg.push((await o.foreground.read()) as Float32Array);
     assertClose(fg[k], ref.objects[k].foreground, { label: `K = 2: foreground ${k + 1}`, factor: 16, k: 2 });
-    const q = (await o.quality!.read())[0];
-    assert.ok(q > 0 && q < 1, `object ${k + 1} quality ${q} in (0, 1)`);
+    quality.push((await o.quality!.read())[0]);
   }
   // The log-odds saturate at +-16.1 where a decoder is sure: compared against the clamped original, scale included.
   assertClose(await two.logits.read(), ref.logits, { label: 'K = 2: aggregated log-odds', factor: 16, k: 2 });
@@ -99,6 +101,24 @@ test('segmentObjects: one object is segment() bit for bit; two objects keep each
   const viaQuery = net.segmentObjects(query, [organ, lesion]);
   for (let k = 0; k < 2; k++) assert.equal(bits(await viaQuery.objects[k].foreground.read()), bits(fg[k]), `query encoding: foreground ${k + 1}`);
   viaQuery.dispose();
+  // Object k's quality is the head's score of its own binary view (argmax, max of (1 - fg_k, fg_k)),
+  // built here on the CPU from its foreground and scored by the network's head directly.
+  const head = (net as unknown as { quality: QualityHead }).quality;
+  const scored = [];
+  for (let k = 0; k < 2; k++) {
+    const view = new Float32Array(2 * plane);
+    for (let i = 0; i < plane; i++) {
+      const [f, b] = [fg[k][i], Math.fround(1 - fg[k][i])];
+      view[2 * i] = f > b ? 1 : 0;
+      view[2 * i + 1] = Math.max(f, b);
+    }
+    const score = rt.scope(() => head.forward(rt, query.r4, rt.upload([1, SIZE, SIZE, 2], view)));
+    scored.push((await score.read())[0]);
+    score.dispose();
+  }
+  // synth-v1's head barely tells the views apart (1.5e-4 here) but the scores agree to an ulp or two.
+  assert.ok(Math.abs(scored[0] - scored[1]) > 1e-5, `the two views score apart (${scored}), so a swap shows`);
+  for (let k = 0; k < 2; k++) assert.ok(Math.abs(quality[k] - scored[k]) < 1e-6, `K = 2: object ${k + 1}'s quality ${quality[k]} is its own view's score ${scored[k]}`);
   assert.not.ok(query.disposed, 'the caller keeps its query encoding');
   query.dispose();
 
