@@ -77,6 +77,11 @@ function f32Tolerance(tensor: string, torch: number): { measure: 'relative' | 'a
   return { measure, bound: 3 * torch };
 }
 
+/** A null engine output (STM's quality) is fine where the reference has no such tensor; else the run fails. */
+function missingOutput(name: string, referenced: boolean, model: Variant): void {
+  if (referenced) throw new Error(`${model}: the engine gave no '${name}' but the reference holds one`);
+}
+
 export interface MemoryConformanceReport {
   model: Variant;
   weightPrecision: WeightPrecision;
@@ -139,7 +144,8 @@ export async function memoryNetworkConformance(
   const unbounded: ConformanceRow[] = [];
   const skipped: string[] = [];
   const check = async (ref: SafetensorsFile, name: string, t: Tensor | null, layout: 'flat' | 'nchw') => {
-    if (!t) return;
+    // Only STM has no quality, and its references hold none: a missing output the reference has is a failure.
+    if (!t) return missingOutput(name, ref.has(name), model);
     if (!ref.has(name)) {
       skipped.push(name);
       return;
@@ -234,7 +240,7 @@ export async function memoryNetworkPairConformance(
   const { width: W, height: H } = frames[0];
 
   const check = async (into: typeof qamn, step: 0 | 1, name: string, t: Tensor | null, layout: 'flat' | 'nchw') => {
-    if (!t) return;
+    if (!t) return missingOutput(name, into.refs[step].has(name), into === qamn ? 'qamn' : 'stm');
     if (!into.refs[step].has(name)) {
       into.skipped.push(name);
       return;
