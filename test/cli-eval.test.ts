@@ -4,10 +4,11 @@
 // (an empty case, an existing output, weights that do not load) rather than writing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mem3d, refused } from './_lib/cli-run.ts';
+import { ScriptedMemory } from './_lib/scripted-memory.ts';
 import { evalCommand } from '../src/cli/eval.ts';
 import { writeCaseList, writePngCase } from '../src/volume/png-dataset-node.ts';
 import { createVolume } from '../src/volume/volume.ts';
@@ -114,6 +115,22 @@ test('eval --kind scribble says the shipped IOG was trained on extreme points on
   assert.is(code, 1);
   assert.ok(err.some((m) => /^NOTE: the shipped IOG was trained on extreme points only; its scribble Dice measures it outside its training$/.test(m)), err.join('\n'));
   assert.ok(err.at(-1)!.endsWith('stop here'), err.join('\n'));
+});
+
+test('eval.json names each case\'s slice files: slice k is the k-th PNG, also where numbering starts past 0 and has gaps', async () => {
+  const root = dataset(['a']);
+  // The slices as 3.png, 5.png, 7.png, 9.png.
+  for (const dir of ['Task06_origin', 'Task06_mask']) {
+    for (const k of [3, 2, 1, 0]) renameSync(join(root, dir, 'a', `${k}.png`), join(root, dir, 'a', `${2 * k + 3}.png`));
+  }
+  const out = join(scratch(), 'o');
+  const block = Uint8Array.from({ length: 32 * 32 }, (_, i) => (i % 32 > 10 && i % 32 < 20 ? 1 : 0));
+  const networks = () => ({ segmenter: { segment: async () => block.slice() }, memory: new ScriptedMemory(), memoryLayout: 'rows-first-axis' as const, dispose() {} });
+  const code = await evalCommand([root, '--rounds', '2', '--strategy', 'random', '--out', out], { log: () => {}, error: () => {} }, { loadNetworks: networks });
+  assert.is(code, 0);
+  const { cases } = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as { cases: { name: string; sliceFiles: string[]; rounds: { slice: number }[] }[] };
+  assert.equal(cases[0].sliceFiles, ['3.png', '5.png', '7.png', '9.png']);
+  assert.ok(cases[0].rounds.every((r) => r.slice >= 0 && r.slice < 4), 'slices index the files');
 });
 
 test.run();

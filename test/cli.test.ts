@@ -53,6 +53,7 @@ test('every network command lists --memory-weights, its default and --slice-layo
 test('segment --help: points are voxel indices, with an example per axis convention', async () => {
   const r = await mem3d('segment', '--help');
   assert.match(r.out, /voxel indices/);
+  assert.match(r.out, /NiiVue's vox is in its RAS-reoriented grid, the same only for\s+RAS-stored volumes/);
   assert.match(r.out, /the two voxel axes other than the slice's,\s+in file order/);
   assert.match(r.out, /axial slice k a\s+point is i,j/);
   assert.match(r.out, /coronal slice i,k/);
@@ -213,6 +214,9 @@ test('convert: a folder as the checkpoint, a file as --out and an earlier conver
   refused(await mem3d('convert', ckpt, '--out', join(dir, 'w'), '--model', 'qamn'), 1, /holds an earlier conversion \(qamn\.safetensors\.index\.json\); pass --overwrite/, 'earlier conversion');
   refused(await mem3d('convert', ckpt, '--out', join(dir, 'w'), '--model', 'qamn', '--overwrite'), 1, /model\.pth/, 'unreadable checkpoint');
   assert.is(readFileSync(join(dir, 'w', 'qamn.safetensors.index.json'), 'utf8'), '{}', 'a failed conversion leaves the old files');
+  // The shared flag rules: a flag given twice is refused (not last-wins), parseArgs' three-line message is one.
+  refused(await mem3d('convert', ckpt, '--out', join(dir, 'a'), '--out', join(dir, 'b')), 2, /--out is given more than once/, 'convert --out twice');
+  refused(await mem3d('convert', ckpt, '--out', '-1'), 2, /Option '--out' argument is ambiguous/, 'convert --out -1');
 });
 
 test('the executable: one spawn per command passes exit codes, stdout and stderr through', () => {

@@ -4,12 +4,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONVERT_FORMATS, DEFAULT_MAX_SHARD_BYTES, convertCheckpoint, problemLines, summary, type ConvertFormat } from '../convert/convert.ts';
 import { CONVERT_MODELS, expectedTensorsFor, type ConvertModel } from '../convert/network-specs.ts';
 import { SLICE_LAYOUTS, type SliceLayout } from '../volume/layout.ts';
 import { assertNotInput, assertWritableFolder, writeFileAtomic } from '../volume/safe-write-node.ts';
-import type { ConsoleLike } from './args.ts';
+import { parse as parseFlags, UsageError, type ConsoleLike } from './args.ts';
 
 export const CONVERT_USAGE = `usage: mem3d convert <checkpoint.pth> --out <dir> [options]
 
@@ -36,29 +35,17 @@ num_batches_tracked dropped.
   --max-shard-bytes <n>  shard size limit in bytes (default ${DEFAULT_MAX_SHARD_BYTES})
   -h, --help             this text`;
 
-class UsageError extends Error {}
-
+/** The shared parser's rules: one line on bad input, a flag given twice refused. */
 function parse(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        model: { type: 'string' },
-        format: { type: 'string', default: 'keep' },
-        'slice-layout': { type: 'string', default: 'rows-first-axis' },
-        'allow-partial': { type: 'boolean', default: false },
-        overwrite: { type: 'boolean', default: false },
-        'max-shard-bytes': { type: 'string', default: String(DEFAULT_MAX_SHARD_BYTES) },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, {
+    out: { type: 'string' },
+    model: { type: 'string' },
+    format: { type: 'string', default: 'keep' },
+    'slice-layout': { type: 'string', default: 'rows-first-axis' },
+    'allow-partial': { type: 'boolean', default: false },
+    overwrite: { type: 'boolean', default: false },
+    'max-shard-bytes': { type: 'string', default: String(DEFAULT_MAX_SHARD_BYTES) },
+  });
   if (values.help) return null;
   if (positionals.length !== 1) throw new UsageError(`give exactly one checkpoint file, got ${positionals.length}`);
   if (!values.out) throw new UsageError('--out <dir> is required');

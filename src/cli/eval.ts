@@ -25,6 +25,8 @@ const OUTPUT_FILES = ['eval.json', 'dice.svg'];
 interface CaseResult {
   name: string;
   strategy: Strategy;
+  /** A PNG case's slice files in slice order: slice k of the rounds is sliceFiles[k] (numbering may start past 0 or have gaps). */
+  sliceFiles?: readonly string[];
   rounds: RoundResult[];
 }
 
@@ -32,6 +34,7 @@ interface Case {
   name: string;
   stack: SliceStack;
   groundTruth: Uint8Array;
+  sliceFiles?: readonly string[];
 }
 
 export interface EvalDeps {
@@ -68,7 +71,7 @@ async function evaluate(io: ConsoleLike, cases: () => Iterable<Case>, strategies
           io.log(`${c.name}, strategy ${strategy}:`);
           session.restore(afterFirst);
           const later = await runRobotRounds(session, c.groundTruth, robot(strategy, 2, rounds));
-          results.push({ name: c.name, strategy, rounds: [...first, ...later] });
+          results.push({ name: c.name, strategy, ...(c.sliceFiles ? { sliceFiles: c.sliceFiles } : {}), rounds: [...first, ...later] });
         }
       }
       return results;
@@ -173,7 +176,9 @@ recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
 <out>/dice.svg. --strategy all compares quality, uncertainty, oracle and random (the paper's
 Table 2); round 1 (the largest slice) is run once and shared by them.
 Every case is decoded before the networks load. Slices and points in eval.json are voxel
-indices: slice k is <k>.png, a point a,b is row a, column b of that PNG.
+indices: slice k is the case's k-th PNG in numeric order (k.png when they are numbered
+from 0 without gaps; each case's sliceFiles lists them), a point a,b is row a, column b
+of that PNG.
 
   --rounds N           rounds, 1..${MAX_ROUNDS} (default 6); a case stops early once every slice
                        with its object is annotated
@@ -224,7 +229,7 @@ export function evalCommand(argv: string[], io: ConsoleLike = console, deps: Eva
       if (!c.mask) throw new Error(`${root}: case '${name}' has no masks; evaluation needs the ground truth`);
       const groundTruth = stackMask(c.mask, 2);
       if (!groundTruth.includes(1)) throw new Error(`${root}: case '${name}' has an empty mask (no voxel of label 1); the robot needs an object to annotate`);
-      return { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth };
+      return { name, stack: volumeStack(c.image, 2, 'raw'), groundTruth, sliceFiles: c.slices };
     };
     for (const name of cases) read(name);
     io.log(`${root}: ${cases.length} case(s) decoded`);

@@ -39,9 +39,9 @@ an --object naming one of its structures annotates it on another slice and propa
 up to its locked slices, another name adds a structure; --propagate-labels completes a
 map drawn on a few slices.
 
-Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer,
-NiiVue and nibabel report them: a point is the two voxel axes other than the slice's,
-in file order. For the usual storage (RAS/LPS, slices along k): on an axial slice k a
+Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer
+and nibabel report them (NiiVue's vox is in its RAS-reoriented grid, the same only for
+RAS-stored volumes): a point is the two voxel axes other than the slice's, in file order. For the usual storage (RAS/LPS, slices along k): on an axial slice k a
 point is i,j (i along the file's first axis); on a coronal slice i,k; on a sagittal
 slice j,k. Example: the object on axial slice 40 spans i 210..260 and j 280..330:
   mem3d segment ct.nii.gz --slice 40 --points "210,300;260,305;236,280;240,330" --out mask.nii.gz
