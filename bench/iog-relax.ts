@@ -21,10 +21,10 @@ import { robotInteraction } from '../src/interaction/robot.ts';
 import { dice } from '../src/eval/metrics.ts';
 import { loadSafetensors } from '../src/io/safetensors-node.ts';
 import { IOG_OUTPUT_SIZE, IOGNetwork } from '../src/networks/iog/network.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
 import { safetensorsWeightSource } from '../src/weights/safetensors-source.ts';
 import { phantomVolume, volumeSlice, type PhantomSlice } from '../src/phantom/phantom.ts';
 import { EXAMPLE_PHANTOM } from '../src/phantom/example.ts';
+import { createBenchRuntime } from './bench-runtime.ts';
 
 const { values } = parseArgs({
   options: {
@@ -73,7 +73,7 @@ const writeGrey = (path: string, w: number, h: number, data: Uint8Array) => {
   writeFileSync(path, Buffer.from(UPNG.encode([rgba.buffer], w, h, 0)));
 };
 
-const rt = await Runtime.create();
+const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}; ${cases.length} slices x relax ${relaxes.join(', ')}`);
 const net = IOGNetwork.load(rt, safetensorsWeightSource(loadSafetensors(values.weights!)));
 if (values.dump) mkdirSync(values.dump, { recursive: true });

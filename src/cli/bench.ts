@@ -13,23 +13,23 @@ import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args
 import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
+/** Bounds of the generated phantom: 2048 x 2048 x 1024 is 4 GiB of voxels and again of mask. */
+const MAX_SIZE = 2048;
+const MAX_DEPTH = 1024;
+
 const USAGE = `usage: mem3d bench [--size 512] [--depth 100] [--rounds 2] [--json out.json] [--profile]
 
 Seconds per interactive round (quality strategy; uncertainty with STM weights, which have
 no quality head) on a generated size x size x depth phantom volume, stored as the bundled
 example is (the file's first axis is x).
 
-  --size N             slice side, a multiple of 16, >= 32 (default 512)
-  --depth N            slices (default 100)
+  --size N             slice side, a multiple of 16, 32..${MAX_SIZE} (default 512)
+  --depth N            slices, 2..${MAX_DEPTH} (default 100)
   --rounds N           rounds (default 2)
   --json FILE          also write the timings as JSON
   --overwrite          replace --json (and --profile-json) if it exists (refused otherwise)
 ${PROFILE_HELP}
 ${WEIGHTS_HELP}`;
-
-/** Bounds of the generated phantom: 2048 x 2048 x 1024 is 4 GiB of voxels and again of mask. */
-const MAX_SIZE = 2048;
-const MAX_DEPTH = 1024;
 
 export function benchCommand(argv: string[], io: ConsoleLike = console): Promise<number> {
   return runCommand('bench', io, async () => {

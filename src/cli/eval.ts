@@ -171,7 +171,7 @@ const EVAL_USAGE = `usage: mem3d eval <dataset-root> [--rounds 6] [--strategy qu
 
 Runs the robot user on every case of a Mem3D PNG-slice dataset (ImageSetsNN/<split>.txt,
 TaskNN_origin/<case>/<k>.png, TaskNN_mask/<case>/<k>.png): round 1 annotates the slice
-where the object is largest with extreme points, each later round the slice the strategy
+where the object is largest (with extreme points, or --kind), each later round the slice the strategy
 recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
 <out>/dice.svg. --strategy all compares quality, uncertainty, oracle and random (the paper's
 Table 2); round 1 (the largest slice) is run once and shared by them.
@@ -182,6 +182,9 @@ of that PNG.
 
   --rounds N           rounds, 1..${MAX_ROUNDS} (default 6); a case stops early once every slice
                        with its object is annotated
+  --strategy S         quality (default), uncertainty, oracle, random or all
+  --split NAME         the cases listed in ImageSetsNN/<NAME>.txt (default test)
+  --cases a,b          these case folders instead (comma-separated names, as in the split file)
   --kind K             the robot's interaction: extreme-points (default) or scribble, the
                        kinds of the shipped 4-channel IOG (inside-outside and two-points
                        need a 5-channel network, which the CLI does not load); it was trained

@@ -60,7 +60,7 @@ Refining the tumour of an earlier label map on slice 50 (writes a new map):
                        few slices, to complete); by default they are kept as they are
   --out FILE           the mask (uint8 NIfTI with the volume's geometry), or with --object /
                        --labels the label map (its .json is written next to it); never an input
-  --overwrite          replace --out (and its .json) if there (refused otherwise)
+  --overwrite          replace --out (and its .json) and --profile-json if there (refused otherwise)
   --axis A             axial (default), coronal or sagittal
   --intensity M        how voxels become the networks' 8-bit slices: minmax (per-slice, the
                        Mem3D seed's) or raw (unscaled uint8 volumes as stored). Default: raw

@@ -40,7 +40,8 @@ or GPU change (the cache is keyed by adapter and kernel source).
   --networks LIST      qamn, iog or both (default qamn,iog; the IOG always runs its 512x512 crop)
   --budget-s S         stop starting new shape classes after S seconds (default 120; on CPU
                        drivers a class takes seconds, on GPUs milliseconds)
-  cache: $MEM3D_TUNING_CACHE or ~/.cache/mem3d-webgpu/autotune.json
+  cache: $MEM3D_TUNING_CACHE, else $XDG_CACHE_HOME/mem3d-webgpu/autotune.json (default
+         ~/.cache/mem3d-webgpu/autotune.json)
 ${WEIGHTS_HELP}`;
 
 function sizes(value: string): number[] {
