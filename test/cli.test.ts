@@ -54,10 +54,10 @@ test('segment --help: points are voxel indices, with an example per axis convent
   const r = await mem3d('segment', '--help');
   assert.match(r.out, /voxel indices/);
   assert.match(r.out, /NiiVue's vox is in its RAS-reoriented grid, the same only for\s+RAS-stored volumes/);
-  assert.match(r.out, /the two voxel axes other than the slice's,\s+in file order/);
-  assert.match(r.out, /axial slice k a\s+point is i,j/);
-  assert.match(r.out, /coronal slice i,k/);
-  assert.match(r.out, /sagittal\s+slice j,k/);
+  assert.match(r.out, /the two voxel axes other than the slice's, in file\s+order/);
+  assert.match(r.out, /axial slice k a\s+point\s+is\s+i,j/);
+  assert.match(r.out, /coronal\s+slice\s+i,k/);
+  assert.match(r.out, /sagittal\s+slice\s+j,k/);
   assert.match(r.out, /--points "210,300;260,305;236,280;240,330"/);
 });
 

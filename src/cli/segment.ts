@@ -41,9 +41,10 @@ map drawn on a few slices.
 
 Coordinates are voxel indices of the volume as stored, 0-based, as ITK-SNAP, 3D Slicer
 and nibabel report them (NiiVue's vox is in its RAS-reoriented grid, the same only for
-RAS-stored volumes): a point is the two voxel axes other than the slice's, in file order. For the usual storage (RAS/LPS, slices along k): on an axial slice k a
-point is i,j (i along the file's first axis); on a coronal slice i,k; on a sagittal
-slice j,k. Example: the object on axial slice 40 spans i 210..260 and j 280..330:
+RAS-stored volumes): a point is the two voxel axes other than the slice's, in file
+order. For the usual storage (RAS/LPS, slices along k): on an axial slice k a point is
+i,j (i along the file's first axis); on a coronal slice i,k; on a sagittal slice j,k.
+Example: the object on axial slice 40 spans i 210..260 and j 280..330:
   mem3d segment ct.nii.gz --slice 40 --points "210,300;260,305;236,280;240,330" --out mask.nii.gz
 Two structures, the kidney on slice 40 and a tumour on slice 44:
   mem3d segment ct.nii.gz --object "kidney:40:210,300;260,305;236,280;240,330" \\
@@ -208,7 +209,7 @@ interface RunContext {
 
 type WorstSlice = 'quality' | 'uncertainty';
 
-/** '; lowest-quality slice: 7 (quality 0.412)', or by certainty. */
+/** 'lowest-quality slice: 7 (quality 0.412)', or 'lowest-certainty slice: ...' by certainty. */
 function worstSlice(session: Interactive3DSession, run: RunContext, structure = 1): string {
   const by = run.worst;
   const z = session.recommendSlice(by, { structure });
