@@ -31,8 +31,11 @@ const COMMANDS = ['demo', 'segment', 'eval', 'bench', 'tune', 'convert'];
 test('no command lists the commands (exit 2); --help exits 0; every command has --help', async () => {
   const none = await mem3d();
   assert.is(none.code, 2);
-  assert.match(none.out, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*tune.*\n.*convert/s);
-  assert.is((await mem3d('--help')).code, 0);
+  assert.match(none.err, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*tune.*\n.*convert/s);
+  assert.is(none.out, '', 'the usage of a bad call goes to stderr');
+  const help = await mem3d('--help');
+  assert.is(help.code, 0);
+  assert.match(help.out, /demo.*\n.*segment.*\n.*eval.*\n.*bench.*\n.*tune.*\n.*convert/s);
   for (const cmd of COMMANDS) {
     const r = await mem3d(cmd, '--help');
     assert.is(r.code, 0, `${cmd} --help`);

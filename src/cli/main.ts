@@ -47,9 +47,14 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}
 
 export async function main(argv: string[], io: ConsoleLike = console): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+  // Asked for, the usage is the output (stdout, exit 0); without a command it is an error (stderr, exit 2).
+  if (name === undefined) {
+    io.error(USAGE);
+    return 2;
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
     io.log(USAGE);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
