@@ -55,6 +55,18 @@ test('the profiler times each dispatch and sums FLOPs by kernel and module', asy
   }
 });
 
+test('profiles keep the timestamps at the GPU resolution (Dawn would round each to 65.5 us)', async () => {
+  const rt = await testRuntime();
+  const x = rt.upload([4096], uniform(4096, 3));
+  rt.startProfiling();
+  const ys = [relu(rt, x)];
+  for (let i = 0; i < 7; i++) ys.push(relu(rt, ys[i]));
+  const report = await rt.stopProfiling();
+  for (const t of [x, ...ys]) t.dispose();
+  const ns = Math.round(report.gpuMs * 1e6);
+  assert.ok(ns > 0 && ns % 65536 !== 0, `8 dispatches' GPU time ${ns} ns is not a multiple of 2^16 ns`);
+});
+
 test('warmup creates pipelines ahead of dispatch; unknown overrides are refused', async () => {
   const rt = await testRuntime();
   const spec = { kernel: 'elementwise', constants: { OP: WGSL_CONSTANTS.elementwise.OP_CLAMP, WORKGROUP_SIZE: 256 } };
