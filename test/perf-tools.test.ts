@@ -122,6 +122,18 @@ test('conv2d records untuned shape classes and follows installed choices', async
   installConv2dChoices(rt, new Map());
   x.dispose();
   w.dispose();
+  // Dilated convs (ASPP's) are a class of their own, met and tuned as dilated.
+  const w3 = prepareConv2d(rt, { weight: uniform(8 * 4 * 9, 5), shape: [8, 4, 3, 3] });
+  const x3 = rt.upload([1, 9, 9, 4], uniform(9 * 9 * 4, 6));
+  const dilated = { KH: 3, KW: 3, M: 25, Cin: 4, Cout: 8, dilation: [2, 2] as const };
+  assert.is(conv2dShapeClass(dilated), '3x3 cin4 cout8 m32 dil2x2');
+  conv2d(rt, x3, w3, { dilation: 2 }).dispose();
+  assert.ok(untunedConv2dShapes(rt).has('3x3 cin4 cout8 m32 dil2x2'), [...untunedConv2dShapes(rt).keys()].join('; '));
+  const tuned = await autotuneConv2d(rt, { shapes: [dilated], reps: 1 });
+  assert.ok(tuned.timed.has('3x3 cin4 cout8 m32 dil2x2'));
+  installConv2dChoices(rt, new Map());
+  x3.dispose();
+  w3.dispose();
 });
 
 test('autotuning times the candidates, installs the fastest and caches it by adapter', async () => {

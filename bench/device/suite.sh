@@ -3,9 +3,11 @@
 # Every step has its own time limit and log, so one failure costs one step; after each step
 # every log and JSON so far is packed into $OUT/results.tgz (at most 8 files come back from
 # $OUT, and a run cut off by the device tool's limit still brings back the steps it finished).
-# tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check, then the
-# networks and the round (fixed rule, then tuned among the mma tiles) with MEM3D_TENSOR_CORES=1
-# beside the f32 kernels (tc-* steps), and a QAMN step's per-kernel profile on them.
+# tc: the matrix units (src/ops/conv2d-mma.ts) first: their hardware check (the rest of
+# their steps only if every case passed) and QAMN's conformance on them, then the goal
+# steps before any diagnostic, so a run cut short keeps the goal table: the QAMN step and
+# the IOG forward with MEM3D_TENSOR_CORES=1 (tc-*) and on the f32 kernels, then the rounds
+# (fixed rule, then tuned), then the diagnostics (profiles, kernels, memory read forms).
 # host-floor (quick and tc): the host's work per 512x512 propagation step with no GPU
 # time, on Dawn's null backend: the floor of a round per slice; host-floor-lanes the same
 # at 256x256 (the null backend's 512 MiB hold no 512x512 batch of two) with one and two lanes.
@@ -43,6 +45,7 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
     local left=$(( START_S + BUDGET_S - 15 - $(date +%s) ))
     if [ "$left" -lt 10 ]; then
       printf '%-18s skipped: BUDGET_S=%s spent\n' "$name" "$BUDGET_S" | tee -a "$W/summary.txt"
+      LAST_RC=skipped
       return
     fi
     [ "$limit" -gt "$left" ] && limit=$left
@@ -50,6 +53,7 @@ step() { # step NAME SECONDS ARGS...: node bundle run, log to $W/NAME.log
   local t0=$(date +%s%N)
   timeout "$limit" $NODE "$@" > "$W/$name.log" 2>&1
   local rc=$?
+  LAST_RC=$rc
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))   # no bc on the GPU machine
   printf '%-18s rc=%-3s %6d ms\n' "$name" "$rc" "$ms" | tee -a "$W/summary.txt"
   grep -v '^Warning: maxDynamic' "$W/$name.log" | tail -n "${TAILN:-25}"
@@ -71,26 +75,32 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 if [ "$MODE" = tc ]; then
   EMULATE=; [ "${TC_OPS:-}" = emulated ] && EMULATE=--emulate
   step tc-check 90 "$C/app/tensor-cores.mjs" $EMULATE --json "$W/tc-check.json"
-  if grep -q '^matrix units on' "$W/tc-check.log"; then
-    export MEM3D_TENSOR_CORES=${TC_OPS:-1}
-    step tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
-    step tc-memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/tc-memread.json"
-    step tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
-    step tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
-    step tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
-    step tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
-    # Where a step's GPU time goes on the matrix units (the table tc-round's tuning left is not read: the fixed rule).
-    step tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
-    no_bounds_checks tc-
-    unset MEM3D_TENSOR_CORES
+  # tensor-cores exits 0 only when every case passed (1: a case failed, 2: the units cannot be used):
+  # numbers from unchecked matrix units would only cost the f32 steps their time.
+  TC=; [ "$LAST_RC" = 0 ] && TC=${TC_OPS:-1}
+  tc() { MEM3D_TENSOR_CORES=$TC step "$@"; }
+  if [ -n "$TC" ]; then
+    tc tc-conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/tc-conf-qamn.json"
+    tc tc-memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/tc-memnet.json"
+    tc tc-iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/tc-iog.json"
   fi
-  # The f32 kernels beside them, most wanted first (a run cut off by the tool's limit keeps what finished).
+  # The f32 kernels beside them (the goals' fallback), before any round or diagnostic.
   step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 5 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
   step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
-  # Winograd's GEMM form against the direct kernels on the 3x3 layers, then a round tuned among all f32 kernels.
-  step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
+  [ -n "$TC" ] && tc tc-round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 60 --reference "$REF" --json "$W/tc-round.json"
+  # A round tuned among all f32 kernels, the Winograd GEMM included.
   step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --autotune --tune-budget-s 45 --reference "$REF" --json "$W/round.json"
-  [ -e "$W/tc-memnet-nobc.log" ] || no_bounds_checks ""
+  # Diagnostics: where a step's GPU time goes on the matrix units (the fixed rule: tc-round's table is not read),
+  # the steps without bounds checks, the kernels and the memory read's forms.
+  if [ -n "$TC" ]; then
+    tc tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
+    MEM3D_TENSOR_CORES=$TC no_bounds_checks tc-
+    tc tc-memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/tc-memread.json"
+    tc tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
+  else
+    no_bounds_checks ""
+  fi
+  step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
   step memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/memread.json"
   host_floor
   MODE=done

@@ -71,10 +71,11 @@ export interface Conv2dTuneResult {
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
 async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number): Promise<[Conv2dVariantName, number][]> {
-  // A square input with about M output pixels (no padding) at the shape's stride, random data.
+  // A square input with about M output pixels (no padding) at the shape's stride and dilation, random data.
   const side = Math.max(1, Math.round(Math.sqrt(s.M)));
   const [sH, sW] = s.stride ?? [1, 1];
-  const [h, w] = [(side - 1) * sH + s.KH, (side - 1) * sW + s.KW];
+  const [dH, dW] = s.dilation ?? [1, 1];
+  const [h, w] = [(side - 1) * sH + dH * (s.KH - 1) + 1, (side - 1) * sW + dW * (s.KW - 1) + 1];
   const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
   const weights = prepareConv2d(rt, { weight: rand(s.Cout * s.Cin * s.KH * s.KW, 2), shape: [s.Cout, s.Cin, s.KH, s.KW], label: 'autotune' }, s.weights ?? 'f32');
   const x = rt.upload([1, h, w, s.Cin], rand(h * w * s.Cin, 1), 'f32', 'autotune x');
@@ -82,7 +83,7 @@ async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantNam
   try {
     const once = async (variant: Conv2dVariantName): Promise<number> => {
       const t0 = performance.now();
-      const y = conv2d(rt, x, weights, { stride: [sH, sW], variant });
+      const y = conv2d(rt, x, weights, { stride: [sH, sW], dilation: [dH, dW], variant });
       await rt.sync();
       y.dispose();
       return performance.now() - t0;

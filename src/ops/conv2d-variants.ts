@@ -156,6 +156,8 @@ export interface Conv2dShape {
   weights?: 'f32' | 'f16';
   /** Default [1, 1]; strided convs are tuned apart (the Winograd variants run stride 1 only). */
   stride?: readonly [number, number];
+  /** Default [1, 1]; dilated convs (ASPP's) are tuned apart, on a dilated stand-in (Winograd wastes more of its tiles there). */
+  dilation?: readonly [number, number];
   /** Share of Winograd tile outputs inside the output (conv2d-winograd.ts winogradTiles; default 1): the fixed rule skips Winograd where much is wasted. */
   winogradFill?: number;
   /** Runs on matrix units (tensor cores enabled, Cout >= MMA_MIN_COUT): tuned apart, among MMA_VARIANTS. */
@@ -163,13 +165,15 @@ export interface Conv2dShape {
 }
 
 /**
- * The tuning class of a shape: kernel size, and Cin, Cout and M rounded up to powers
- * of two, so one timing serves the layers of a network that differ only a little.
+ * The tuning class of a shape: kernel size, stride and dilation, and Cin, Cout and M
+ * rounded up to powers of two, so one timing serves the layers of a network that differ
+ * only a little.
  */
 export function conv2dShapeClass(s: Conv2dShape): string {
   const p2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
   const [sH, sW] = s.stride ?? [1, 1];
-  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}${s.matrixUnits ? ' mma' : ''}`;
+  const [dH, dW] = s.dilation ?? [1, 1];
+  return `${s.KH}x${s.KW} cin${p2(s.Cin)} cout${p2(s.Cout)} m${p2(s.M)}${s.weights === 'f16' ? ' f16' : ''}${sH !== 1 || sW !== 1 ? ` stride${sH}x${sW}` : ''}${dH !== 1 || dW !== 1 ? ` dil${dH}x${dW}` : ''}${s.matrixUnits ? ' mma' : ''}`;
 }
 
 /** A CPU driver (device.ts isCpuAdapterSummary): workgroup memory and barriers are costly there. */

@@ -132,7 +132,7 @@ export function conv2d(rt: Runtime, x: Tensor, w: Conv2dWeights, opts: Conv2dOpt
 
   const M = N * OH * OW;
   const winograd = winogradTiles(OH, OW, dH, dW);
-  const shape: Conv2dShape = { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW], winogradFill: winograd.fill };
+  const shape: Conv2dShape = { KH: w.kh, KW: w.kw, M, Cin, Cout, weights: w.precision, stride: [sH, sW], dilation: [dH, dW], winogradFill: winograd.fill };
   let variant: Conv2dVariant = opts.tile
     ? { kind: 'tiled', tile: opts.tile }
     : typeof opts.variant === 'string'
