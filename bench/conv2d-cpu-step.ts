@@ -15,6 +15,7 @@ import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-ne
 import { CONV2D_VARIANTS, CPU_CONV_SMALL_M, defaultConv2dVariant, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -76,7 +77,6 @@ for (let r = 0; r < reps; r++) {
     times[name].push(await step());
   }
 }
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 for (const name of Object.keys(rules)) {
   const wall = median(times[name].map((t) => t[0]));
   const cpu = median(times[name].map((t) => t[1]));

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, winogradVariantIneligible, type Conv2dVariantName } from '../src/ops/conv2d.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, layers: { type: 'string' }, variants: { type: 'string' } } });
 const reps = Number(values.reps);
@@ -28,7 +29,6 @@ const layers = values.layers ? values.layers.split(',').map((i) => LAYERS[Number
 const allNames = (values.variants ? values.variants.split(',') : Object.keys(CONV2D_VARIANTS)) as Conv2dVariantName[];
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 
 for (const l of layers) {

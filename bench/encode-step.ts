@@ -10,6 +10,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +49,6 @@ for (let rep = 0; rep <= reps; rep++) {
   if (rep === 0) continue; // the first pass compiles pipelines and fills the caches
   runs.push({ memorizeMs: t1 - t0, segmentMs: t2 - t1, dispatches });
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = {
   memorizeMs: median(runs.map((r) => r.memorizeMs)),
   segmentMs: median(runs.map((r) => r.segmentMs)),

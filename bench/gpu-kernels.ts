@@ -25,6 +25,7 @@ import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { winogradPositions } from '../src/ops/conv2d-winograd.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +45,6 @@ const MAX_BATCH = 50;
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}; subgroup sizes ${rt.adapter.subgroupMinSize}-${rt.adapter.subgroupMaxSize}`);
 const profiling = rt.hasFeature('timestamp-query');
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 const pick = <T>(all: T[], list: string | undefined): T[] => (list ? list.split(',').map((i) => all[Number(i)]) : all);
 

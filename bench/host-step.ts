@@ -41,6 +41,7 @@ import { parseSliceLayout } from '../src/volume/layout.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { benchPhantom, parseStoredAs } from './bench-phantom.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -144,7 +145,6 @@ for (let rep = 0; rep <= reps; rep++) for (const mode of modes) {
   runs.push({ mode, wallMs: wallMs / steps, busyMs: elu.active / steps, dispatches });
   console.log(`pass ${rep} ${mode}: ${(wallMs / steps).toFixed(2)} ms wall, ${(elu.active / steps).toFixed(2)} ms busy, ${dispatches.toFixed(1)} dispatches per slice (${steps} steps)`);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = Object.fromEntries(modes.map((mode) => {
   const mine = runs.filter((r) => r.mode === mode);
   return [mode, { wallMsPerSlice: median(mine.map((r) => r.wallMs)), busyMsPerSlice: median(mine.map((r) => r.busyMs)), dispatchesPerSlice: median(mine.map((r) => r.dispatches)) }];

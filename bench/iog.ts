@@ -9,6 +9,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +52,7 @@ const result = {
   coarse: values.coarse,
   reps,
   firstMs: warm,
-  medianMs: times[Math.floor(times.length / 2)],
+  medianMs: median(times),
   minMs: times[0],
   weightMiB: net.weightBytes / MiB,
   peakActivationBytes: rt.memoryStats().peakBytes - baseline,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { registerKernel } from '../src/runtime/kernels.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '20000' }, reps: { type: 'string', default: '3' } } });
 const n = Number(values.n);
@@ -31,7 +32,6 @@ for (let r = 0; r <= reps; r++) {
     if (r > 0) cpu[k].push((c.user + c.system) / 1000); // run 0 compiles
   }
 }
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 const chunks = (groups * WG * n) / 8; // iterations of 8-lane SIMD chunks
 const fmaFlop = groups * WG * n * 16 * 4 * 2;
 const base = median(cpu[0]);

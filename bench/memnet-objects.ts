@@ -9,6 +9,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-network.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +50,6 @@ async function step(k: number): Promise<number> {
 const times = new Map<number, number[]>(counts.map((k) => [k, []]));
 for (const k of counts) await step(k); // warm-up: pipelines compile, buffers enter the pool
 for (let r = 0; r < reps; r++) for (const k of counts) times.get(k)!.push(await step(k));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(times.get(counts[0])!);
 for (const k of counts) {
   const m = median(times.get(k)!);

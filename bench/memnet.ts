@@ -10,6 +10,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry, type Variant } from '../src/networks/mem3d/memory-network.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -76,7 +77,7 @@ for (const n of memorySizes) {
     for (let r = 0; r < reps; r++) times.push(await step(memory, b));
     times.sort((a, b) => a - b);
     const peakActivationBytes = rt.memoryStats().peakBytes - baseline;
-    const msPerStep = times[Math.floor(times.length / 2)];
+    const msPerStep = median(times);
     const row = { memory: n, batch: b, msPerStep, msPerSlice: msPerStep / b, minMs: times[0], peakActivationBytes, peakActivationMiB: peakActivationBytes / MiB };
     rows.push(row);
     save(); // after every row: a run cut off by its time limit keeps the rows it finished

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { casesOf, checkCase, type Tier } from '../test/_lib/op-cases/index.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ for (const c of cases) {
   for (let i = 0; i < reps; i++) times.push(await once());
   prepared.dispose();
   times.sort((a, b) => a - b);
-  const ms = times[Math.floor(times.length / 2)];
+  const ms = median(times);
   const row: Row = { op: c.op, case: c.name, ms, gflops: prepared.flop ? prepared.flop / 1e9 / (ms / 1000) : null };
   if (values.check) {
     const r = await checkCase(rt, c);

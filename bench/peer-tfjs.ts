@@ -2,6 +2,7 @@
 // instance and adapter as our runtime, in the same process, so both are timed
 // under identical conditions. Call `initPeer()` before `Runtime.create()`.
 import { create, globals } from 'webgpu';
+import { median } from './median.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 let tf: Tf | null = null;
@@ -30,5 +31,5 @@ export async function timeMs(fn: () => Promise<void>, { warmup = 2, reps = 5 } =
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }

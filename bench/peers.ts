@@ -26,6 +26,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { KERNEL_CASES, kernelCase, type BenchCase, type Peers } from './peer-kernels.ts';
 import { NETWORK_CASES, networkCase } from './peer-networks.ts';
 import { initOrtNode, initOrtWeb, ortNodeSession, ortWebSession } from './peer-ort.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -102,7 +103,7 @@ async function measure(c: BenchCase): Promise<void> {
   const scale = ours >= 0 ? maxAbs(outputs[ours]) : 0;
   c.contenders.forEach((k, i) => {
     const sorted = [...times[i]].sort((a, b) => a - b);
-    const medianMs = sorted[Math.floor(sorted.length / 2)];
+    const medianMs = median(sorted);
     const cmp = ours >= 0 && i !== ours ? compare(outputs[ours], outputs[i], scale) : null;
     const diff = cmp ? cmp.max : null;
     const rel = diff === null ? null : diff / Math.max(scale, 1e-30);

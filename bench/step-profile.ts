@@ -17,6 +17,7 @@ import type { PipelineSpec } from '../src/runtime/pipelines.ts';
 import { formatProfile } from '../src/runtime/profiler.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -90,7 +91,7 @@ if (values.autotune) {
 }
 const times: number[] = [];
 for (let r = 0; r < reps; r++) times.push(await step());
-const later = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+const later = median(times);
 const laterCpu = [...cpuMs.slice(1, 1 + reps)].sort((a, b) => a - b)[Math.floor(reps / 2)];
 console.log(`later steps: median ${later.toFixed(0)} ms, CPU ${laterCpu.toFixed(0)} ms of ${reps} (${times.map((t) => t.toFixed(0)).join(', ')}); first / later = ${(first / later).toFixed(2)} wall, ${(cpuMs[0] / laterCpu).toFixed(2)} CPU`);
 

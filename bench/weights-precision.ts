@@ -12,6 +12,7 @@ import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { conv2d, prepareConv2d, type WeightPrecision } from '../src/ops/conv2d.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +26,6 @@ const { values } = parseArgs({
 const size = Number(values.size);
 const PRECISIONS: WeightPrecision[] = ['f32', 'f16'];
 const MiB = 2 ** 20;
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
 const rt = await createBenchRuntime();
 console.log(`adapter: ${rt.describe()}`);
