@@ -10,8 +10,9 @@
 // rows-second-axis adds the transposes a network trained on the other layout needs.
 // --volume int16 stores the phantom as a CT is stored and reads it as mem3d reads a CT
 // (bench/bench-phantom.ts); uint8 (default) takes its grey levels as they are.
-// Reports wall ms per slice, the main thread's busy ms per slice (event-loop utilisation;
-// Dawn polls on a timer here, so waiting for the GPU counts as idle) and dispatches per slice, for
+// Reports wall ms per slice, the main thread's busy ms per slice (event-loop utilisation:
+// meaningful on CPU drivers, where Dawn polls on a timer and waiting counts as idle; on a
+// GPU and on the null backend Dawn's polling spins, so busy is about wall) and dispatches per slice, for
 // the session's two paths in alternation: 'ahead' (step t + 1 queued before step t is
 // read back; GpuSliceMemory's segmentAhead) and 'step' (the same network behind
 // memorize / segment only: each step read back before the next is queued), and 'lanes'
