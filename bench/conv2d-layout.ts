@@ -116,7 +116,7 @@ for (const l of LAYERS) {
   const [wN, bN] = nchwWeights(ws, bias, l.cout, K);
   const picked = chooseConv2dTile(l.hw * l.hw, l.cout);
 
-  const yNhwc = conv2d(rt, x, w, { padding: pad });
+  const yNhwc = conv2d(rt, x, w, { padding: pad, tile: picked });
   const yNchw = conv2dNchw(xNchw, wN, bN, l, picked);
   const c = compare(await yNchw.read(), toNchw(await yNhwc.read(), l.hw, l.cout), { k: K });
   if (!c.ok) throw new Error(`${l.name}: NCHW and NHWC disagree (max abs error ${c.maxAbsError} > ${c.tolerance})`);
@@ -124,7 +124,8 @@ for (const l of LAYERS) {
   yNchw.dispose();
 
   const rungs = [
-    gpuRung(`NHWC, picked tile ${JSON.stringify(picked)}`, () => conv2d(rt, x, w, { padding: pad })),
+    // The tile the NCHW rung runs, not the fixed rule's choice (the CPU kernel or Winograd on CPU drivers, split-K on GPUs).
+    gpuRung(`NHWC, picked tile ${JSON.stringify(picked)}`, () => conv2d(rt, x, w, { padding: pad, tile: picked })),
     // 'narrow' exists for Cout <= 16 only.
     ...Object.entries(CONV2D_TILES)
       .filter(([name]) => name !== 'narrow')
