@@ -20,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { CONV2D_VARIANTS, conv2d, defaultConv2dVariant, prepareConv2d, winogradVariantIneligible, type Conv2dVariant, type Conv2dVariantName } from '../src/ops/conv2d.ts';
+import { MMA_MIN_COUT } from '../src/ops/conv2d-variants.ts';
 import { conv2dGpuSplits, GPU_CONV_TARGET_WORKGROUPS } from '../src/ops/conv2d-gpu.ts';
 import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { winogradPositions } from '../src/ops/conv2d-winograd.ts';
@@ -208,7 +209,8 @@ async function benchConv(rt: Runtime): Promise<void> {
     const oh = Math.floor((l.h + 2 * pad - l.k) / l.stride) + 1;
     const w = prepareConv2d(rt, { weight: rand(l.cout * l.cin * l.k * l.k, 2), shape: [l.cout, l.cin, l.k, l.k] });
     const x = rt.upload([1, l.h, l.h, l.cin], rand(l.h * l.h * l.cin, 1));
-    const def = defaultConv2dVariant(rt, { KH: l.k, KW: l.k, M: oh * oh, Cin: l.cin, Cout: l.cout });
+    // The fixed rule's choice as conv2d makes it: the matrix units' 'mma' where they are on.
+    const def = tensorCoresEnabled(rt) && l.cout >= MMA_MIN_COUT ? 'mma' : defaultConv2dVariant(rt, { KH: l.k, KW: l.k, M: oh * oh, Cin: l.cin, Cout: l.cout, stride: [l.stride, l.stride] });
     // Winograd (3x3 stride 1 only) is left out of the other layers.
     const variants = fitting.filter((spec) => !winogradVariantIneligible(rt, variantOf(spec), { KH: l.k, KW: l.k, stride: [l.stride, l.stride] })).map((spec) => {
       const variant = variantOf(spec);
