@@ -106,7 +106,7 @@ if (values.autotune) {
   console.log(`conv2d choices from the tuning cache: ${await loadConv2dChoices(rt, store)}`);
   const a0 = performance.now();
   const tuned = await autotuneConv2d(rt, { store, budgetMs: Number(values['tune-budget-s']) * 1000, onProgress: (m) => console.log(`  ${m}`) });
-  console.log(`autotune: ${tuned.timed.size} shape classes timed, ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
+  console.log(`autotune: ${tuned.timed.size} shape classes timed (${tuned.timing}), ${tuned.skipped.length} skipped, ${(performance.now() - a0).toFixed(0)} ms`);
   results.push(...(await pass('tuned', lanes[0])));
   save();
 }

@@ -157,6 +157,27 @@ test('autotuning times the candidates, installs the fastest and caches it by ada
   installConv2dChoices(rt, new Map());
 });
 
+test('autotune times by the clock on a CPU driver, by GPU timestamps where asked (the GPUs default), not inside a profile', async () => {
+  const rt = await testRuntime();
+  const shape = { KH: 1, KW: 1, M: 9, Cin: 12, Cout: 20 };
+  assert.is((await autotuneConv2d(rt, { shapes: [shape], reps: 1 })).timing, 'wall', 'lavapipe: the clock');
+  installConv2dChoices(rt, new Map());
+  const gpu = await autotuneConv2d(rt, { shapes: [shape], reps: 1, timing: 'gpu' });
+  assert.is(gpu.timing, 'gpu');
+  const ranking = gpu.timed.get(conv2dShapeClass(shape))!;
+  assert.equal(ranking.map(([n]) => n).sort(), conv2dCandidates(rt, shape).sort());
+  assert.ok(ranking.every(([, ms]) => ms > 0 && ms < 1000), JSON.stringify(ranking));
+  assert.not.ok(rt.profiling, 'no profile left running');
+  installConv2dChoices(rt, new Map());
+  rt.startProfiling();
+  try {
+    await autotuneConv2d(rt, { shapes: [shape], reps: 1, timing: 'gpu' }).then(() => assert.unreachable('tuned inside a profile'), (e: Error) => assert.match(e.message, /already being profiled/));
+  } finally {
+    await rt.stopProfiling();
+  }
+  installConv2dChoices(rt, new Map());
+});
+
 test('the file tuning store round-trips, keeps other adapters and survives a damaged file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mem3d-tune-'));
   try {

@@ -158,7 +158,7 @@ export function tuneCommand(argv: string[], io: ConsoleLike = console): Promise<
       await recordShapes(rt, io, names, frameSizes, plan);
       const t0 = performance.now();
       const result = await autotuneConv2d(rt, { store: fileTuningStore(path), budgetMs: budgetS * 1000, onProgress: (m) => io.log(m) });
-      io.log(`tuned ${result.timed.size} shape classes in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+      io.log(`tuned ${result.timed.size} shape classes in ${((performance.now() - t0) / 1000).toFixed(1)} s (timed by ${result.timing === 'gpu' ? 'GPU timestamps' : 'the clock'})` +
         (result.skipped.length ? `; ${result.skipped.length} left to the fixed rule (budget spent: run again to go on)` : '') + `; cache: ${path}`);
     } finally {
       rt.destroy();

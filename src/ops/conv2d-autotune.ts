@@ -58,10 +58,20 @@ export interface Conv2dTuneOptions {
   reps?: number;
   /** Stops starting new shape classes once this much wall time has passed (default 120 s). */
   budgetMs?: number;
+  /**
+   * How a candidate is timed: 'gpu', its dispatches' GPU time from timestamp queries (a
+   * large GPU runs a small layer in tens of microseconds, less than the jitter of a sync
+   * timed by the clock), or 'wall', one run and a sync by the clock. Default: 'gpu' on GPUs
+   * with 'timestamp-query' (unless the runtime is being profiled), else 'wall': on a CPU
+   * driver the GPU time is the same work, and the driver's threads share the host's cores.
+   */
+  timing?: 'gpu' | 'wall';
   onProgress?: (message: string) => void;
 }
 
 export interface Conv2dTuneResult {
+  /** How the candidates were timed (Conv2dTuneOptions.timing). */
+  timing: 'gpu' | 'wall';
   /** shape class -> [variant, median ms] for every class timed now. */
   timed: Map<string, [Conv2dVariantName, number][]>;
   /** Classes left to the fixed rule because the budget ran out. */
@@ -70,7 +80,7 @@ export interface Conv2dTuneResult {
 
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
-async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number): Promise<[Conv2dVariantName, number][]> {
+async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number, timing: 'gpu' | 'wall'): Promise<[Conv2dVariantName, number][]> {
   // A square input with about M output pixels (no padding) at the shape's stride and dilation, random data.
   const side = Math.max(1, Math.round(Math.sqrt(s.M)));
   const [sH, sW] = s.stride ?? [1, 1];
@@ -81,9 +91,17 @@ async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantNam
   const x = rt.upload([1, h, w, s.Cin], rand(h * w * s.Cin, 1), 'f32', 'autotune x');
   const runs = new Map<Conv2dVariantName, number[]>(names.map((n) => [n, []]));
   try {
+    const run = (variant: Conv2dVariantName) => conv2d(rt, x, weights, { stride: [sH, sW], dilation: [dH, dW], variant });
     const once = async (variant: Conv2dVariantName): Promise<number> => {
+      if (timing === 'gpu') {
+        rt.startProfiling();
+        const y = run(variant);
+        const { gpuMs } = await rt.stopProfiling();
+        y.dispose();
+        return gpuMs;
+      }
       const t0 = performance.now();
-      const y = conv2d(rt, x, weights, { stride: [sH, sW], dilation: [dH, dW], variant });
+      const y = run(variant);
       await rt.sync();
       y.dispose();
       return performance.now() - t0;
@@ -101,6 +119,9 @@ export async function autotuneConv2d(rt: Runtime, opts: Conv2dTuneOptions = {}):
   if (opts.store) await loadConv2dChoices(rt, opts.store);
   const reps = opts.reps ?? 3;
   const budget = opts.budgetMs ?? 120_000;
+  const timing = opts.timing ?? (rt.hasFeature('timestamp-query') && !isCpuAdapter(rt) && !rt.profiling ? 'gpu' : 'wall');
+  if (timing === 'gpu' && !rt.hasFeature('timestamp-query')) throw new Error("autotuneConv2d: timing 'gpu' needs the adapter feature 'timestamp-query'");
+  if (timing === 'gpu' && rt.profiling) throw new Error("autotuneConv2d: timing 'gpu' profiles each run, but the runtime is already being profiled; stop it first or time by 'wall'");
   const choices = new Map(installedConv2dChoices(rt));
   const todo = new Map<string, Conv2dShape>();
   for (const s of opts.shapes ?? [...untunedConv2dShapes(rt).values()]) {
@@ -115,7 +136,7 @@ export async function autotuneConv2d(rt: Runtime, opts: Conv2dTuneOptions = {}):
       skipped.push(cls);
       continue;
     }
-    const ranking = await timeVariants(rt, s, conv2dCandidates(rt, s), reps);
+    const ranking = await timeVariants(rt, s, conv2dCandidates(rt, s), reps, timing);
     timed.set(cls, ranking);
     choices.set(cls, ranking[0][0]);
     installConv2dChoices(rt, choices);
@@ -127,5 +148,5 @@ export async function autotuneConv2d(rt: Runtime, opts: Conv2dTuneOptions = {}):
     tables[TABLE] = Object.fromEntries(choices);
     await opts.store.save(key, tables);
   }
-  return { timed, skipped };
+  return { timing, timed, skipped };
 }

@@ -410,6 +410,11 @@ export class Runtime implements TensorOwner {
     await primeDriverJit(records, async () => (await acquireDevice(this.options)).device, helpers);
   }
 
+  /** Whether dispatches are being timed (startProfiling without stopProfiling yet). */
+  get profiling(): boolean {
+    return this.profiler !== null;
+  }
+
   /** Times every dispatch from now on with timestamp queries (see profiler.ts); throws without 'timestamp-query'. */
   startProfiling(): void {
     this.flush();
