@@ -111,11 +111,12 @@ step conf-qamn 90 "$C/app/conformance.mjs" "$REF" --model qamn --json "$W/conf-q
 step conf-iog 90 "$C/app/conformance.mjs" "$REF" --model iog --json "$W/conf-iog.json"
 step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --batch 1,2 --reps 5 --reference "$REF" --json "$W/memnet.json"
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
+step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
+# Diagnostics after every goal step.
 no_bounds_checks ""
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
 host_floor
 step encode-step 40 "$C/app/encode-step.mjs" --reps 20 --reference "$REF" --json "$W/encode-step.json"
-step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
 step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
 if [ "$MODE" = full ]; then
   step profile 120 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/profile.json"
