@@ -96,7 +96,7 @@ function summarize(results: CaseResult[], rounds: number): { strategy: Strategy;
 
 function write(io: ConsoleLike, outDir: string, results: CaseResult[], rounds: number, meta: object): void {
   const summary = summarize(results, rounds);
-  io.log(`\nmean Dice per round:\n${summary.map((s) => `  ${s.strategy.padEnd(8)} ${s.dice.map((d) => d.toFixed(4)).join('  ')}`).join('\n')}`);
+  io.log(`\nmean Dice per round:\n${summary.map((s) => `  ${s.strategy.padEnd(11)} ${s.dice.map((d) => d.toFixed(4)).join('  ')}`).join('\n')}`);
   const json = join(outDir, 'eval.json');
   const svg = join(outDir, 'dice.svg');
   writeFileAtomic(json, JSON.stringify({ ...meta, coordinates: 'voxel indices (a, b) of the slice: axial (i, j)', rounds, summary, cases: results }, null, 2) + '\n');
