@@ -65,6 +65,7 @@ test('profiles keep the timestamps at the GPU resolution (Dawn would round each 
   for (const t of [x, ...ys]) t.dispose();
   const ns = Math.round(report.gpuMs * 1e6);
   assert.ok(ns > 0 && ns % 65536 !== 0, `8 dispatches' GPU time ${ns} ns is not a multiple of 2^16 ns`);
+  assert.ok(rt.adapter.preciseTimestamps, 'the runtime says so (the autotuner times GPUs by timestamps only then)');
 });
 
 test('warmup creates pipelines ahead of dispatch; unknown overrides are refused', async () => {

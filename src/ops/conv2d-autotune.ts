@@ -62,8 +62,9 @@ export interface Conv2dTuneOptions {
    * How a candidate is timed: 'gpu', its dispatches' GPU time from timestamp queries (a
    * large GPU runs a small layer in tens of microseconds, less than the jitter of a sync
    * timed by the clock), or 'wall', one run and a sync by the clock. Default: 'gpu' on GPUs
-   * with 'timestamp-query' (unless the runtime is being profiled), else 'wall': on a CPU
-   * driver the GPU time is the same work, and the driver's threads share the host's cores.
+   * with 'timestamp-query' at full resolution (Node's Dawn; a browser rounds timestamps to
+   * about 0.1 ms) unless the runtime is being profiled, else 'wall': on a CPU driver the
+   * GPU time is the same work, and the driver's threads share the host's cores.
    */
   timing?: 'gpu' | 'wall';
   onProgress?: (message: string) => void;
@@ -119,7 +120,7 @@ export async function autotuneConv2d(rt: Runtime, opts: Conv2dTuneOptions = {}):
   if (opts.store) await loadConv2dChoices(rt, opts.store);
   const reps = opts.reps ?? 3;
   const budget = opts.budgetMs ?? 120_000;
-  const timing = opts.timing ?? (rt.hasFeature('timestamp-query') && !isCpuAdapter(rt) && !rt.profiling ? 'gpu' : 'wall');
+  const timing = opts.timing ?? (rt.hasFeature('timestamp-query') && rt.adapter.preciseTimestamps && !isCpuAdapter(rt) && !rt.profiling ? 'gpu' : 'wall');
   if (timing === 'gpu' && !rt.hasFeature('timestamp-query')) throw new Error("autotuneConv2d: timing 'gpu' needs the adapter feature 'timestamp-query'");
   if (timing === 'gpu' && rt.profiling) throw new Error("autotuneConv2d: timing 'gpu' profiles each run, but the runtime is already being profiled; stop it first or time by 'wall'");
   const choices = new Map(installedConv2dChoices(rt));

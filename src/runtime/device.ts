@@ -97,6 +97,12 @@ export interface AdapterSummary {
   subgroupMatrixConfigs: SubgroupMatrixConfig[];
   /** false when the device runs shaders without WebGPU's bounds checks (AcquireOptions.boundsChecks). */
   boundsChecks: boolean;
+  /**
+   * Whether timestamp queries keep the GPU's resolution: true on the Dawn instance this code
+   * creates in Node (quantization off); false on a navigator.gpu (a browser, or a peer that
+   * installed one), whose timestamps are rounded (Chrome and Dawn: to about 0.1 ms).
+   */
+  preciseTimestamps: boolean;
 }
 
 export interface AcquiredDevice {
@@ -111,13 +117,14 @@ export interface AcquiredDevice {
 // every Runtime.
 const dawnGpus = new Map<string, GPU>();
 
-async function getGpu(toggles: string[]): Promise<GPU> {
+/** navigator.gpu where there is one, else a Dawn instance of this code's (`ours`: its toggles, timestamps unquantized). */
+async function getGpu(toggles: string[]): Promise<{ gpu: GPU; ours: boolean }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) {
     if (toggles.includes('disable_robustness')) {
       throw new Error('boundsChecks: false needs the Dawn instance this code creates in Node, but navigator.gpu is set (a browser, or a peer that installed it): its bounds checks cannot be turned off from here. In Chromium start the browser with --enable-dawn-features=allow_unsafe_apis,disable_robustness instead.');
     }
-    return nav.gpu;
+    return { gpu: nav.gpu, ours: false };
   }
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new NoAdapterError('this browser has no navigator.gpu');
@@ -134,7 +141,7 @@ async function getGpu(toggles: string[]): Promise<GPU> {
     gpu = dawn.create([...(toggles.length ? [`enable-dawn-features=${key}`] : []), 'disable-dawn-features=timestamp_quantization']);
     dawnGpus.set(key, gpu);
   }
-  return gpu;
+  return { gpu, ours: true };
 }
 
 type DawnModule = { create(o: string[]): GPU; globals: object };
@@ -163,7 +170,7 @@ export async function importDawn(load: (name: string) => Promise<unknown> = (nam
 }
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
-  const gpu = await getGpu(dawnToggles(options));
+  const { gpu, ours } = await getGpu(dawnToggles(options));
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
@@ -197,6 +204,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
       subgroupMaxSize: device.features.has('subgroups' as GPUFeatureName) ? (info.subgroupMaxSize ?? 0) : 0,
       subgroupMatrixConfigs: matrices.map(({ componentType, resultComponentType, M, N, K }) => ({ componentType, resultComponentType, M, N, K })),
       boundsChecks: options.boundsChecks !== false,
+      preciseTimestamps: ours,
     },
   };
 }
