@@ -171,9 +171,9 @@ const EVAL_USAGE = `usage: mem3d eval <dataset-root> [--rounds 6] [--strategy qu
 
 Runs the robot user on every case of a Mem3D PNG-slice dataset (ImageSetsNN/<split>.txt,
 TaskNN_origin/<case>/<k>.png, TaskNN_mask/<case>/<k>.png): round 1 annotates the slice
-where the object is largest (with extreme points, or --kind), each later round the slice the strategy
-recommends; volume-wise Dice and IoU after every round go to <out>/eval.json and
-<out>/dice.svg. --strategy all compares quality, uncertainty, oracle and random (the paper's
+where the object is largest (with extreme points, or --kind), each later round the slice
+the strategy recommends; volume-wise Dice and IoU after every round go to
+<out>/eval.json and <out>/dice.svg. --strategy all compares quality, uncertainty, oracle and random (the paper's
 Table 2); round 1 (the largest slice) is run once and shared by them.
 Every case is decoded before the networks load. Slices and points in eval.json are voxel
 indices: slice k is the case's k-th PNG in numeric order (k.png when they are numbered
