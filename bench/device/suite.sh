@@ -18,6 +18,7 @@
 # GPU kernels on the 3x3 layers at 512; in a tc run the f32 round is also tuned (--autotune:
 # among all f32 kernels, the Winograd GEMM included), the goal table's f32 "after
 # autotuning" column.
+# iog-profile, tc-iog-profile: where an IOG forward's GPU time goes, per kernel, module and layer.
 # *-nobc: the QAMN step and the IOG forward again with MEM3D_BOUNDS_CHECKS=off (Dawn's
 # disable_robustness: no index clamps in the kernels' inner loops), on the matrix units in
 # a tc run where they are on, else on the f32 kernels.
@@ -94,12 +95,14 @@ if [ "$MODE" = tc ]; then
   # the steps without bounds checks, the kernels and the memory read's forms.
   if [ -n "$TC" ]; then
     tc tc-profile 60 "$C/app/step-profile.mjs" --size "$SIZE" --memory 5 --reps 3 --warm --profile --reference "$REF" --json "$W/tc-profile.json"
+    tc tc-iog-profile 60 "$C/app/iog.mjs" --size "$SIZE" --reps 1 --profile --reference "$REF" --json "$W/tc-iog-profile.json"
     MEM3D_TENSOR_CORES=$TC no_bounds_checks tc-
     tc tc-memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/tc-memread.json"
     tc tc-kernels 120 "$C/app/gpu-kernels.mjs" --only conv --conv-variants mma,mma:nopad,mma-128x64,mma-64x128,mma-128x128,mma-128x128:nopad,mma:nosplit,gpu-64x128,gpu-128x128,large --reps 5 --json "$W/tc-kernels.json"
   else
     no_bounds_checks ""
   fi
+  step iog-profile 60 "$C/app/iog.mjs" --size "$SIZE" --reps 1 --profile --reference "$REF" --json "$W/iog-profile.json"
   step wgemm-kernels 90 "$C/app/gpu-kernels.mjs" --only conv --layers 1,3,4,6,8,9 --conv-variants $WGEMM_VS --reps 5 --json "$W/wgemm-kernels.json"
   step memread 60 "$C/app/gpu-kernels.mjs" --only memory --mr-variants subgroup,gemm --reps 5 --json "$W/memread.json"
   host_floor
@@ -113,6 +116,7 @@ step memnet 120 "$C/app/memnet.mjs" --size "$SIZE" --memory 1,5,20 --batch 1,2 -
 step iog 90 "$C/app/iog.mjs" --size "$SIZE" --reps 5 --reference "$REF" --json "$W/iog.json"
 step round 240 "$C/app/round.mjs" --size "$SIZE" --depth "$DEPTH" --rounds 2 --lanes 2,1 --reference "$REF" --json "$W/round.json"
 # Diagnostics after every goal step.
+step iog-profile 60 "$C/app/iog.mjs" --size "$SIZE" --reps 1 --profile --reference "$REF" --json "$W/iog-profile.json"
 no_bounds_checks ""
 step host-step 60 "$C/app/host-step.mjs" --size "$SIZE" --depth 40 --reps 3 --json "$W/host-step.json"
 host_floor
