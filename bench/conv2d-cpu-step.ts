@@ -15,7 +15,7 @@ import { MemoryNetwork, type MemoryEntry } from '../src/networks/mem3d/memory-ne
 import { CONV2D_VARIANTS, CPU_CONV_SMALL_M, defaultConv2dVariant, installConv2dChoices, untunedConv2dShapes, type Conv2dVariantName } from '../src/ops/conv2d-variants.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -26,7 +26,7 @@ import { mmaVariantFits, tensorCoresEnabled } from '../src/ops/conv2d-mma.ts';
 import { winogradPositions } from '../src/ops/conv2d-winograd.ts';
 import { MEMORY_READ_TILE_SETS, memoryRead, planMemoryRead, type MemoryReadOptions } from '../src/ops/memory-read.ts';
 import type { Runtime } from '../src/runtime/runtime.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -42,7 +42,7 @@ import { parseSliceLayout } from '../src/volume/layout.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
 import { benchPhantom, parseStoredAs } from './bench-phantom.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -13,7 +13,7 @@ import { IOGNetwork } from '../src/networks/iog/network.ts';
 import { formatProfile, type ProfileReport } from '../src/runtime/profiler.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

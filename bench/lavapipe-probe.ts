@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { registerKernel } from '../src/runtime/kernels.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string', default: '20000' }, reps: { type: 'string', default: '3' } } });
 const n = Number(values.n);

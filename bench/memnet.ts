@@ -10,7 +10,7 @@ import { readSafetensors } from '../src/io/safetensors-node.ts';
 import { MemoryNetwork, type MemoryEntry, type Variant } from '../src/networks/mem3d/memory-network.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { casesOf, checkCase, type Tier } from '../test/_lib/op-cases/index.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
 // instance and adapter as our runtime, in the same process, so both are timed
 // under identical conditions. Call `initPeer()` before `Runtime.create()`.
 import { create, globals } from 'webgpu';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 let tf: Tf | null = null;

@@ -26,7 +26,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { KERNEL_CASES, kernelCase, type BenchCase, type Peers } from './peer-kernels.ts';
 import { NETWORK_CASES, networkCase } from './peer-networks.ts';
 import { initOrtNode, initOrtWeb, ortNodeSession, ortWebSession } from './peer-ort.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

@@ -17,7 +17,7 @@ import type { PipelineSpec } from '../src/runtime/pipelines.ts';
 import { formatProfile } from '../src/runtime/profiler.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

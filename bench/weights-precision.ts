@@ -12,7 +12,7 @@ import { MemoryNetwork } from '../src/networks/mem3d/memory-network.ts';
 import { conv2d, prepareConv2d, type WeightPrecision } from '../src/ops/conv2d.ts';
 import { createBenchRuntime } from './bench-runtime.ts';
 import { synthWeightSource, type SynthManifest } from '../src/weights/safetensors-source.ts';
-import { median } from './median.ts';
+import { median } from '../src/util/median.ts';
 
 const { values } = parseArgs({
   options: {

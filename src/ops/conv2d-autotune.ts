@@ -8,6 +8,7 @@
 //   await autotuneConv2d(rt, { store: fileTuningStore() });   // times them, saves the table
 import { adapterKey, type TuningStore } from '../runtime/autotune.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { median } from '../util/median.ts';
 import { conv2d, prepareConv2d } from './conv2d.ts';
 import { conv2dCpuSupported } from './conv2d-cpu.ts';
 import { mmaVariantFits } from './conv2d-mma.ts';
@@ -79,7 +80,6 @@ export interface Conv2dTuneResult {
   skipped: string[];
 }
 
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
 async function timeVariants(rt: Runtime, s: Conv2dShape, names: Conv2dVariantName[], reps: number, timing: 'gpu' | 'wall'): Promise<[Conv2dVariantName, number][]> {
   // A square input with about M output pixels (no padding) at the shape's stride and dilation, random data.
