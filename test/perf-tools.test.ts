@@ -14,6 +14,14 @@ import { formatProfile, moduleOf } from '../src/runtime/profiler.ts';
 import { WGSL_CONSTANTS } from '../src/runtime/wgsl.generated.ts';
 import { testRuntime } from './_lib/gpu.ts';
 import { uniform } from './_lib/random.ts';
+import { median } from '../src/util/median.ts';
+
+test('median: the middle value, the mean of the two middle ones for an even count', () => {
+  assert.is(median([3, 1, 2]), 2);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  assert.is(median([7]), 7);
+  assert.throws(() => median([]), /median of no values/);
+});
 
 test('moduleOf takes the network prefix of a quoted weight path', () => {
   assert.is(moduleOf("conv2d 'Encoder_M.res4.0.conv1'"), 'Encoder_M');
