@@ -45,12 +45,15 @@ fn scoreTile(q0: u32, Q: u32, Dk: u32, m0: u32, valid: u32, lid: u32) {
     for (var e = lid; e < BQ * DKT; e += WG) {
       let q = q0 + e / DKT;
       let d = d0 + e % DKT;
-      qTile[e] = select(0.0, queryKeys[q * Dk + d] * params.scale, q < Q && d < Dk);
+      // select() evaluates both operands: past the keys the load reads element 0, not past the array.
+      let inQ = q < Q && d < Dk;
+      qTile[e] = select(0.0, queryKeys[select(0u, q * Dk + d, inQ)] * params.scale, inQ);
     }
     for (var e = lid; e < BM * DKT; e += WG) {
       let j = e / DKT;
       let d = d0 + e % DKT;
-      kTile[j * KS + e % DKT] = select(0.0, memKeys[(m0 + j) * Dk + d], j < valid && d < Dk);
+      let inM = j < valid && d < Dk;
+      kTile[j * KS + e % DKT] = select(0.0, memKeys[select(0u, (m0 + j) * Dk + d, inM)], inM);
     }
     workgroupBarrier();
     // One memory position per thread, all BQ queries: the query reads are broadcasts.

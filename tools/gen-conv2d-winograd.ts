@@ -20,8 +20,8 @@ const groups = (f: (k: number) => string) => range(4).map(f).join(' ');
 // Position (i, j): M[i][j] (tile A) and N[i][j] (tile B) += V[i][j] (8 input channels) times U[i][j].
 function position(j: number): string {
   const lines = [
-    `      { // position (i, ${j}): lane c loads row c (channel ci + c) of U[i][${j}], 16 columns`,
-    `${I}let wi = ((blk * 16u + 4u * i + ${j}u) * 8u + lane) * p.coutPad4 + g0;`,
+    `      { // position (i, ${j}): lane c loads row c (channel ci + c) of U[i][${j}], 16 columns (lanes past 8 of a wider subgroup the same rows: only 0..7 are broadcast, and row 8 on would run past U)`,
+    `${I}let wi = ((blk * 16u + 4u * i + ${j}u) * 8u + (lane & 7u)) * p.coutPad4 + g0;`,
     `${I}let w0 = u[wi]; let w1 = u[wi + 1u]; let w2 = u[wi + 2u]; let w3 = u[wi + 3u];`,
     `${I}var s: f32; var b0: vec4f; var b1: vec4f; var b2: vec4f; var b3: vec4f;`,
   ];
