@@ -10,7 +10,7 @@ import { stackMask, volumeStack } from '../session/volume-stack.ts';
 import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { createVolume, diagonalAffine } from '../volume/volume.ts';
 import { integer, parse, runCommand, UsageError, type ConsoleLike } from './args.ts';
-import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, slicesRankedBy, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS } from './networks.ts';
 import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
 /** Bounds of the generated phantom: 2048 x 2048 x 1024 is 4 GiB of voxels and again of mask. */
@@ -72,7 +72,7 @@ export function benchCommand(argv: string[], io: ConsoleLike = console): Promise
       try {
         const session = newSession(rt, volumeStack(image, 'axial', 'raw'), networks);
         await warmSession(io, session);
-        const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: plan.memoryVariant === 'stm' ? 'uncertainty' : 'quality', onProgress: (m) => io.error(m) }));
+        const results = await profiled(rt, profile, io, () => runRobotRounds(session, stackMask(mask, 'axial'), { rounds, strategy: slicesRankedBy(plan), onProgress: (m) => io.error(m) }));
         for (const r of results) io.log(`round ${r.round}: slice ${r.slice}, ${r.seconds.toFixed(2)} s`);
         const result = { adapter: rt.describe(), size, depth, rounds: results.map((r) => ({ round: r.round, slice: r.slice, seconds: r.seconds })) };
         if (values.json !== undefined) writeFileAtomic(values.json, JSON.stringify(result, null, 2) + '\n');

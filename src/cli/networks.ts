@@ -141,6 +141,9 @@ export async function warmSession(io: ConsoleLike, session: Interactive3DSession
 
 export type LoadNetworks = (rt: Runtime, plan: WeightsPlan) => Networks;
 
+/** How the slice to correct next is ranked: by the quality head, or by certainty for STM weights, which have none. */
+export const slicesRankedBy = (plan: WeightsPlan): 'quality' | 'uncertainty' => (plan.memoryVariant === 'stm' ? 'uncertainty' : 'quality');
+
 /** The plan's memory network: the user's weights as the plan read them (variant, layout), or the shipped ones. */
 export function loadPlannedMemoryNetwork(rt: Runtime, plan: WeightsPlan): MemoryNetwork {
   const weightPrecision = plan.weightPrecision;

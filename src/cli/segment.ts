@@ -18,7 +18,7 @@ import { checkOutputFile, writeFileAtomic } from '../volume/safe-write-node.ts';
 import { sliceShape, type AxisName, type SliceShape } from '../volume/slice.ts';
 import type { Volume } from '../volume/volume.ts';
 import { decimal, integer, parse, runCommand, UsageError, voxelPoints, type ConsoleLike } from './args.ts';
-import { loadNetworks, newSession, planWeights, printPlan, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
+import { loadNetworks, newSession, planWeights, printPlan, slicesRankedBy, warmSession, WEIGHTS_HELP, WEIGHTS_OPTIONS, type LoadNetworks } from './networks.ts';
 import { ProgressBar } from './progress.ts';
 import { checkProfilable, profiled, profileRequest, PROFILE_HELP, PROFILE_OPTIONS } from './profile.ts';
 
@@ -178,9 +178,7 @@ export function segmentCommand(argv: string[], io: ConsoleLike = console, deps: 
       const networks = (deps.loadNetworks ?? loadNetworks)(rt, plan);
       try {
         const session = newSession(rt, stack, networks);
-        // STM weights have no quality head: the slice to check next is the least certain one.
-        const worst: WorstSlice = plan.memoryVariant === 'stm' ? 'uncertainty' : 'quality';
-        const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, worst, t0: performance.now() };
+        const run = { io, volume, axis, shape, out, overwrite: values.overwrite!, inputs, worst: slicesRankedBy(plan), t0: performance.now() };
         await profiled(rt, profile, io, () =>
           single ? segmentOne(session, single, run) : segmentStructures(session, objects, structures, imported, values['propagate-labels']!, run));
       } finally {
@@ -201,13 +199,11 @@ interface RunContext {
   out: string;
   overwrite: boolean;
   inputs: string[];
-  /** How the slice to check next is picked: by the quality head, or by certainty where there is none. */
-  worst: WorstSlice;
+  /** How the slice to check next is picked (slicesRankedBy). */
+  worst: 'quality' | 'uncertainty';
   /** When the work began (performance.now()), for the time printed with the output. */
   t0: number;
 }
-
-type WorstSlice = 'quality' | 'uncertainty';
 
 /** 'lowest-quality slice: 7 (quality 0.412)', or 'lowest-certainty slice: ...' by certainty. */
 function worstSlice(session: Interactive3DSession, run: RunContext, structure = 1): string {

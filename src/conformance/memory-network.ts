@@ -73,9 +73,11 @@ function tolerance(tensor: string, torch: number, f16?: number): { measure: 'rel
  * every adapter measured (lavapipe, the H200) is within 3x without them.
  */
 function f32Tolerance(tensor: string, torch: number): { measure: 'relative' | 'absolute'; bound: number } {
-  const measure = tensor.startsWith('ps') || tensor.startsWith('quality') ? 'absolute' : 'relative';
-  return { measure, bound: 3 * torch };
+  return { measure: measuredAbsolute(tensor) ? 'absolute' : 'relative', bound: 3 * torch };
 }
+
+/** Probabilities and quality scores are compared (and PyTorch's error logged) by absolute error, the rest relative. */
+const measuredAbsolute = (tensor: string) => tensor.startsWith('ps') || tensor.startsWith('quality');
 
 /** A null engine output (STM's quality) is fine where the reference has no such tensor; else the run fails. */
 function missingOutput(name: string, referenced: boolean, model: Variant): void {
@@ -103,7 +105,7 @@ function readTorchErrors(dir: string, model: Variant): Record<string, number> {
   const table = readReferenceJson<Record<string, { torch_fp32_vs_f64?: Record<string, { rel: number; max_abs_err: number }> } | undefined>>(path)?.[model]?.torch_fp32_vs_f64;
   if (!table) return TORCH_FP32[model];
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(table)) out[k] = k.startsWith('ps') || k.startsWith('quality') ? v.max_abs_err : v.rel;
+  for (const [k, v] of Object.entries(table)) out[k] = measuredAbsolute(k) ? v.max_abs_err : v.rel;
   // A tensor the folder's log leaves out keeps the shipped reference's error.
   return { ...TORCH_FP32[model], ...out };
 }
